@@ -1,0 +1,18 @@
+"""Where the bundled data lives (kept free of heavy imports: start-up time matters)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from xlduty.errors import DataError
+
+
+@lru_cache(maxsize=1)
+def rules_dir() -> Path:
+    """The bundled ``rules/`` folder: beside the package in a checkout, inside it in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "_rules"):
+        if (candidate / "tariff" / "editions.json").exists():
+            return candidate
+    raise DataError("the bundled rules/ folder is missing: reinstall xlduty")

@@ -1,0 +1,487 @@
+"""Compute one declaration exactly as Japan Customs does (CA 1111; 関税法基本通達13の4).
+
+This is the Python API the CLI and the Excel functions call: ``compute(declaration) -> Result``.
+Pipeline: value each line in yen (FX week, personal-use factor) → de minimis on the declaration
+total → duty per line under general and, where allowed, simplified treatment → reliefs → excise →
+consumption tax per line → totals truncated to 100 yen. ``simplified: auto`` keeps the cheaper
+treatment for the whole consignment and reports both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from xlduty.declaration import Declaration, Line, parse_declaration
+from xlduty.errors import DataError, InputError, RateParseError
+from xlduty.fx import FxRate, rate_for
+from xlduty.hs import format_hs, normalize_hs
+from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, Rate
+from xlduty.rate_parser import parse_rate
+from xlduty.result import LineResult, Result, Step, Totals
+from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
+from xlduty.rules import Rules, load_rules
+from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
+from xlduty.selection import Applied, column_name, national_rate, select_rate
+from xlduty.units import Unit, unit_of
+
+
+def _yen(x: Decimal | int) -> str:
+    if isinstance(x, int) or x == x.to_integral_value():
+        return f"{int(x):,}"
+    return f"{x:,.6f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class _Prepared:
+    """What a line is, independent of the treatment chosen."""
+
+    index: int
+    line: Line
+    tariff: TariffLine | None
+    fx: FxRate
+    value: Decimal                     # customs value in yen, unrounded
+    unit: Unit | None
+    ct_rate: Decimal
+    reduced: bool
+    excise: int
+    de_minimis_exempt: bool = False
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Holds the rules; ``compute`` is reentrant and keeps no state between declarations."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or load_rules()
+
+    def step(self, key: str, formula: str, amount: int | str | None = None) -> Step:
+        s = self.rules.step(key)
+        return Step(key, formula, amount, s.basis, s.verified)
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def compute(self, data: Declaration | dict[str, Any]) -> Result:
+        decl = parse_declaration(data)
+        on = decl.date
+        schedule = None
+        if any(ln.hs_code for ln in decl.lines):
+            try:
+                schedule = edition_on(on)
+            except LookupError_ as exc:
+                first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
+                raise InputError(f"lines[{first}].hs_code", str(exc)) from None
+        prepared = [self._prepare(i, ln, decl, schedule) for i, ln in enumerate(decl.lines)]
+        total_value = sum((p.value for p in prepared), Decimal(0))
+        warnings: list[str] = []
+        explanation: list[Step] = [self.step("thresholds", f"total customs value = {_yen(total_value)}",
+                                             _num(total_value))]
+        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)
+
+        general = self._treat(prepared, decl, "general")
+        simplified_info: dict[str, Any] = {"mode": decl.simplified, "used": False}
+        chosen = general
+        sv = self.rules.simplified_on(on)
+        reason = None
+        if decl.simplified != "never":
+            if sv is None:
+                reason = f"no simplified tariff is bundled for {on}"
+            elif total_value > sv.threshold_jpy:
+                reason = f"total customs value {_yen(total_value)} exceeds {sv.threshold_jpy:,} yen"
+            elif all(p.de_minimis_exempt for p in prepared):
+                reason = "all goods are exempt (定率法14条18号)"
+            if abs(total_value - (sv.threshold_jpy if sv else 0)) <= 1000 and sv:
+                warnings.append(f"total customs value {_yen(total_value)} is within 1,000 yen of the "
+                                f"{sv.threshold_jpy:,}-yen simplified-tariff threshold: "
+                                f"{self.rules.step('thresholds').rule} [unverified]")
+            simplified = None
+            if reason is None:
+                try:
+                    simplified = self._treat(prepared, decl, "simplified")
+                except InputError as exc:
+                    if decl.simplified == "always":
+                        raise
+                    reason = f"simplified tariff not computed: {exc}"
+            if decl.simplified == "always" and simplified is None:
+                raise InputError("simplified", f"the simplified tariff cannot be used: {reason}")
+            if simplified is not None:
+                g_total, s_total = _totals(general[0]).total, _totals(simplified[0]).total
+                simplified_info.update(general_total=g_total, simplified_total=s_total)
+                if decl.simplified == "always" or s_total <= g_total:
+                    chosen = simplified
+                    simplified_info["used"] = True
+                simplified_info["basis"] = sv.basis if sv else None
+                simplified_info["verified"] = sv.verified if sv else None
+        if reason:
+            simplified_info["reason"] = reason
+        lines, decl_steps = chosen
+        totals = _totals(lines)
+        explanation += decl_steps
+        explanation += self._total_steps(lines, totals)
+        for ln in lines:
+            if ln.unverified:
+                warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
+        if any(ln.rate_column and ln.rate_column.startswith(("epa_", "rate_gsp", "rate_ldc")) for ln in lines):
+            w = self.rules.reliefs.origin_proof_waiver
+            if total_value <= w.threshold_jpy:
+                explanation.append(Step("origin_proof", f"total {_yen(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}",
+                                        None, w.basis, w.verified))
+            else:
+                warnings.append("a preferential rate is applied: proof of origin is required "
+                                f"(total customs value over {w.threshold_jpy:,} yen)")
+        fx = []
+        for p in prepared:
+            if p.fx.source != "yen" and not any(f["currency"] == p.fx.currency for f in fx):
+                fx.append({"currency": p.fx.currency, "yen": p.fx.published, "per_units": p.fx.per_units,
+                           "week_start": str(p.fx.week_start) if p.fx.week_start else None,
+                           "week_end": str(p.fx.week_end) if p.fx.week_end else None,
+                           "source": p.fx.source, **({"alias_of": p.fx.alias_of} if p.fx.alias_of else {})})
+        return Result(str(on), schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
+                      exemption, totals, lines, explanation, warnings)
+
+    # --- valuation, FX, CT rate, excise ----------------------------------------------------------
+
+    def _prepare(self, i: int, ln: Line, decl: Declaration, schedule: Schedule | None) -> _Prepared:
+        at = f"lines[{i}]"
+        on = decl.date
+        tariff = None
+        if ln.hs_code:
+            try:
+                code = normalize_hs(ln.hs_code)
+                assert schedule is not None
+                tariff = schedule.line(code, on)
+            except (ValueError, LookupError_) as exc:
+                raise InputError(f"{at}.hs_code", str(exc)) from None
+        elif not ln.rate:
+            raise InputError(f"{at}.hs_code", "give hs_code or rate")
+        unit = None
+        if ln.unit:
+            try:
+                unit = unit_of(ln.unit)
+            except ValueError as exc:
+                raise InputError(f"{at}.unit", str(exc)) from None
+        fx = rate_for(ln.currency, on, dict(decl.fx_rates), f"{at}.currency")
+        steps: list[Step] = []
+        notes: list[str] = []
+        unverified: list[str] = []
+        pu = self.rules.personal_use
+        if decl.personal_use and pu.covers(on):
+            foreign = ln.value * pu.factor
+            formula = f"{_yen(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas retail price × {pu.factor})"
+            if ln.freight or ln.insurance:
+                notes.append("personal use: separately stated freight and insurance are not added "
+                             "(関税評価 取扱事例)")
+            foreign += ln.additions
+            steps.append(Step("valuation", formula, None, pu.basis, pu.verified))
+            if pu.verified == "U":
+                unverified.append(f"personal-use factor ×{pu.factor} in force until {pu.end}")
+        else:
+            if decl.personal_use:
+                notes.append(f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used")
+            foreign = ln.value + ln.freight + ln.insurance + ln.additions
+            parts = [f"{_yen(x)}" for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x]
+            steps.append(Step("valuation", f"CIF = {' + '.join(parts) or '0'} {ln.currency}", None,
+                              "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
+        value = foreign * fx.yen_per_unit
+        if fx.source != "yen":
+            steps.append(self.step("fx_conversion", f"{_yen(foreign)} {ln.currency} × {fx.yen_per_unit} "
+                                                    f"({fx.describe()}) = {_yen(value)} yen", _num(value)))
+        ct = self.rules.consumption_tax.on(on)
+        reduced = self._reduced(ln, tariff, ct.national_reduced is not None, at, notes, unverified)
+        ct_rate = ct.national_reduced if reduced and ct.national_reduced is not None else ct.national_standard
+        excise = self._excise(ln, on, at, steps, unverified)
+        return _Prepared(i, ln, tariff, fx, value, unit, ct_rate, reduced, excise, False, steps, notes, unverified)
+
+    def _reduced(self, ln: Line, tariff: TariffLine | None, available: bool, at: str,
+                 notes: list[str], unverified: list[str]) -> bool:
+        if ln.reduced_ct is not None:
+            if ln.reduced_ct and ln.liquor:
+                raise InputError(f"{at}.reduced_ct", "liquor (酒類) is never taxed at the reduced rate")
+            if ln.reduced_ct and not available:
+                raise InputError(f"{at}.reduced_ct", "no reduced consumption-tax rate on this date "
+                                                     "(it starts 2019-10-01)")
+            return ln.reduced_ct
+        if ln.liquor or not available:
+            return False
+        if tariff is None:
+            notes.append("no HS code: standard consumption-tax rate assumed; set reduced_ct for food (飲食料品)")
+            return False
+        status, why = self.rules.food.status(tariff.code)
+        if status == "depends":
+            raise InputError(f"{at}.reduced_ct", f"whether {tariff.hs} is food (飲食料品, reduced rate) depends on "
+                                                 f"its use ({why}): set reduced_ct to true or false")
+        if self.rules.food.verified == "U" and (status == "reduced" or int(tariff.code[:2]) <= 24):
+            unverified.append(f"food classification of {tariff.hs} ({status} rate) from rules/reduced_rate_food.yaml")
+        return status == "reduced"
+
+    def _excise(self, ln: Line, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
+        if ln.excise is not None and ln.liquor is not None:
+            raise InputError(f"{at}.excise", "give either liquor or excise, not both")
+        if ln.excise is not None:
+            amount = floor_yen(ln.excise)
+            steps.append(Step("excise_line", f"excise given: {amount:,}", amount, "輸徴法 (内国消費税)", None))
+            return amount
+        if ln.liquor is None:
+            return 0
+        lq = ln.liquor
+        cats = {**self.rules.liquor.categories, **self.rules.liquor.special_rates}
+        cat = cats.get(lq.category)
+        if cat is None:
+            raise InputError(f"{at}.liquor.category", f"unknown liquor category {lq.category!r} "
+                                                       f"(use one of {', '.join(cats)})")
+        rate = cat.on(on)
+        if rate is None:
+            raise InputError(f"{at}.liquor.category", f"no liquor-tax rate for {lq.category} is bundled for {on}")
+        try:
+            per_kl = rate.per_kl_at(lq.abv)
+        except ValueError as exc:
+            raise InputError(f"{at}.liquor.abv", str(exc)) from None
+        amount = floor_yen(lq.litres * per_kl / 1000)
+        strength = f" at {lq.abv}%" if rate.abv_base is not None else ""
+        s = self.rules.step("excise_line")
+        steps.append(Step("excise_line", f"liquor tax {cat.name_ja}{strength}: {_yen(lq.litres)} l × {per_kl:,} yen/kL "
+                                         f"÷ 1,000 = {amount:,}", amount, s.basis, rate.verified))
+        if rate.verified == "U":
+            unverified.append(f"liquor-tax rate for {lq.category}")
+        if self.rules.liquor.rounding.verified_detail.get("quantity") == "U":
+            unverified.append("liquor-tax quantity rounding (litres kept exact)")
+        return amount
+
+    # --- exemption ---------------------------------------------------------------------------------
+
+    def _de_minimis(self, prepared: list[_Prepared], total: Decimal, on: date, warnings: list[str],
+                    explanation: list[Step]) -> dict[str, Any] | None:
+        dm = self.rules.de_minimis_on(on)
+        if dm is None:
+            return None
+        relief = self.rules.reliefs.reliefs["de_minimis"]
+        if abs(total - dm.threshold_jpy) <= 1000:
+            warnings.append(f"total customs value {_yen(total)} is within 1,000 yen of the {dm.threshold_jpy:,}-yen "
+                            f"de minimis threshold: {self.rules.step('thresholds').rule} [unverified]")
+        if total > dm.threshold_jpy:
+            return None
+        exempt, excluded = [], []
+        for p in prepared:
+            item = dm.excluded_item(p.tariff.code) if p.tariff else None
+            if item is not None:
+                excluded.append(p.index)
+                p.notes.append(f"not exempt under {relief.article}: {item.name_ja} (関税定率法施行令16条の3) — a gift "
+                               "for private use may still be exempted at Customs' discretion")
+                if item.verified == "U":
+                    p.unverified.append(f"de minimis exclusion of {p.tariff.hs if p.tariff else ''} ({item.name_ja})")
+            else:
+                p.de_minimis_exempt = True
+                exempt.append(p.index)
+        if not exempt:
+            return None
+        explanation.append(Step("exemption", f"total customs value {_yen(total)} ≤ {dm.threshold_jpy:,}: duty and "
+                                             "consumption tax exempt" + (f" except lines {excluded}" if excluded else "")
+                                + "; liquor tax and other excises are still charged", None, dm.basis, dm.verified))
+        return {"article": relief.article, "name": relief.name_ja, "name_en": relief.name_en,
+                "text": f"{relief.article} {relief.name_ja}", "lines": exempt, "excluded_lines": excluded,
+                "threshold": dm.threshold_jpy, "verified": dm.verified}
+
+    # --- duty per treatment ------------------------------------------------------------------------
+
+    def _treat(self, prepared: list[_Prepared], decl: Declaration,
+               treatment: str) -> tuple[list[LineResult], list[Step]]:
+        ct = self.rules.consumption_tax.on(decl.date)
+        num, den = ct.local_fraction
+        lines: list[LineResult] = []
+        for p in prepared:
+            ln = p.line
+            at = f"lines[{p.index}]"
+            tv = truncate_tax_base(p.value)
+            steps = list(p.steps)
+            notes = list(p.notes)
+            unverified = list(p.unverified)
+            steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
+            quantity, unit = ln.quantity, p.unit
+            if quantity is None and ln.liquor is not None:
+                quantity, unit = ln.liquor.litres, unit_of("l")
+            base = DutyBase(tv, quantity, unit, decl.date, ln.origin, ln.in_quota, ln.condition,
+                            truncate_quantity=ln.liquor is None)
+            applied = self._duty_rate(p, base, decl, treatment, at, notes)
+            unverified += applied.unverified
+            notes += applied.notes
+            duty = floor_yen(applied.amount)
+            trace: list[str] = []
+            try:
+                applied.rate.evaluate(base, trace)
+            except (NotApplicable, NeedsInput, ManualRate):
+                trace = []
+            steps.append(self.step("duty_line", f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(applied.amount)}"
+                                                f" → {duty:,}", duty))
+            relief_text, duty, ct_exempt = self._relief(p, duty, at, steps, notes)
+            exemption = None
+            if p.de_minimis_exempt:
+                exemption = self.rules.reliefs.reliefs["de_minimis"].article + " " + \
+                    self.rules.reliefs.reliefs["de_minimis"].name_ja
+                steps.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0,
+                                  self.rules.reliefs.reliefs["de_minimis"].article, "V-sec"))
+                duty, ct_exempt = 0, True
+            if ct_exempt:
+                ct_base = nat = loc = 0
+            else:
+                ct_base = truncate_tax_base(p.value + truncate_tax_amount(duty) + truncate_tax_amount(p.excise))
+                steps.append(self.step("ct_base", f"floor_1000({_yen(p.value)} + {truncate_tax_amount(duty):,}"
+                                                  f" + {truncate_tax_amount(p.excise):,}) = {ct_base:,}", ct_base))
+                if p.excise:
+                    steps.append(self.step("excise_in_ct_base", f"excise in the base: floor_100({p.excise:,}) = "
+                                                                f"{truncate_tax_amount(p.excise):,}"))
+                    unverified.append("excise added to the consumption-tax base truncated to 100 yen")
+                nat = floor_yen(ct_base * p.ct_rate / 100)
+                steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = {_yen(ct_base * p.ct_rate / 100)}"
+                                                           f" → {nat:,}", nat))
+                loc = truncate_tax_amount(nat) * num // den
+                steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ct.local_ratio} = "
+                                                        f"{truncate_tax_amount(nat):,} × {ct.local_ratio} → {loc:,}", loc))
+            lines.append(LineResult(
+                index=p.index, hs_code=p.tariff.hs if p.tariff else None,
+                description=p.tariff.description if p.tariff else None, origin=ln.origin,
+                customs_value=p.value, taxable_value=tv, rate=applied.text, rate_kind=applied.rate.kind,
+                rate_column=applied.column, rate_name=applied.name, duty=duty, excise=p.excise,
+                ct_rate=f"{p.ct_rate}%", reduced_ct=p.reduced, ct_base=ct_base, national_ct=nat, local_ct=loc,
+                exemption=exemption, relief=relief_text, treatment=applied.column == "simplified" and "simplified"
+                or "general", explanation=steps, notes=notes, unverified=sorted(set(unverified))))
+        return lines, []
+
+    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str, at: str,
+                   notes: list[str]) -> Applied:
+        ln = p.line
+        if treatment == "simplified" and p.tariff is not None:
+            sv = self.rules.simplified_on(decl.date)
+            assert sv is not None
+            if not sv.is_excluded(p.tariff.code):
+                mfn = national_rate(p.tariff, base, [])
+                if ln.rate is None and mfn.amount == 0 and mfn.rate.is_free:
+                    return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn.amount,
+                                   ["free under the general tariff: stays free under the simplified tariff"],
+                                   [])
+                cat, text, _kind = sv.category(p.tariff.code)
+                rate = parse_rate(text)
+                try:
+                    amount = rate.evaluate(base)
+                except NeedsInput as exc:
+                    raise InputError(f"{at}.{exc.field}", f"{exc.message} (simplified tariff {text})") from None
+                extra = []
+                if ln.claim_preference is not False:
+                    extra.append("a preferential rate needs the whole consignment to opt out of the simplified "
+                                 "tariff (simplified: never)")
+                return Applied("simplified", f"簡易税率 第{cat.no}号 {cat.name_ja}", text, rate, amount, extra,
+                               [f"simplified-tariff category of {p.tariff.hs}"] if sv.verified == "U" else [])
+            notes.append("excluded from the simplified tariff: general rate")
+        elif treatment == "simplified":
+            raise InputError(f"{at}.hs_code", "the simplified tariff needs the HS code of every line")
+        if ln.rate is not None:
+            try:
+                rate = parse_rate(ln.rate)
+            except (RateParseError, ValueError) as exc:
+                raise InputError(f"{at}.rate", str(exc)) from None
+            return Applied("override", "指定税率 (rate given)", ln.rate, rate, self._evaluate(rate, base, at, "rate"))
+        assert p.tariff is not None
+        try:
+            return select_rate(p.tariff, base, ln.claim_preference, self.rules, decl.date)
+        except InputError as exc:
+            raise exc.within(at) from None
+
+    @staticmethod
+    def _evaluate(rate: Rate, base: DutyBase, at: str, field_: str) -> Decimal:
+        try:
+            return rate.evaluate(base)
+        except NeedsInput as exc:
+            raise InputError(f"{at}.{exc.field}", exc.message) from None
+        except NotApplicable as exc:
+            raise InputError(f"{at}.{field_}", f"the rate does not cover the goods: {exc}") from None
+        except ManualRate as exc:
+            raise InputError(f"{at}.{field_}", str(exc)) from None
+
+    def _relief(self, p: _Prepared, duty: int, at: str, steps: list[Step],
+                notes: list[str]) -> tuple[str | None, int, bool]:
+        """(relief article, duty after relief, consumption tax exempt?)."""
+        rel = p.line.relief
+        if rel is None:
+            return None, duty, False
+        info = self.rules.reliefs.reliefs[rel.type]
+        label = f"{info.article} {info.name_ja}"
+        if rel.type == "reimport":
+            steps.append(Step("relief", f"{label}: duty {duty:,} → 0; consumption tax "
+                                        + ("charged (the export was consumption-tax-free)" if rel.export_ct_free
+                                           else "exempt (輸徴法13条1項1号)"), 0, info.article, info.verified))
+            return label, 0, not rel.export_ct_free
+        given = rel.export_value if rel.type == "repair" else rel.japanese_value
+        name = "export_value" if rel.type == "repair" else "japanese_value"
+        if given is None:
+            raise InputError(f"{at}.relief.{name}", f"{info.article} needs {name} (in the line currency)")
+        if rel.type == "outward_processing":
+            eligible = info.eligible_hs or []
+            if p.tariff is None or not any(p.tariff.code.startswith(e.replace(".", "")) for e in eligible):
+                raise InputError(f"{at}.relief", f"{info.article} covers only {', '.join(eligible)}")
+        part = given * p.fx.yen_per_unit
+        if part > p.value:
+            raise InputError(f"{at}.relief.{name}", f"{name} exceeds the customs value of the line")
+        cut = floor_yen(Decimal(duty) * part / p.value) if p.value else 0
+        steps.append(Step("relief", f"{label}: {duty:,} − floor({duty:,} × {_yen(part)} / {_yen(p.value)}) = "
+                                    f"{duty - cut:,}; consumption tax not reduced", duty - cut, info.article,
+                          info.verified))
+        notes.append(f"{label}: {info.conditions}")
+        return label, duty - cut, False
+
+    def _total_steps(self, lines: list[LineResult], t: Totals) -> list[Step]:
+        duties = " + ".join(f"{ln.duty:,}" for ln in lines)
+        nats = " + ".join(f"{ln.national_ct:,}" for ln in lines)
+        locs = " + ".join(f"{ln.local_ct:,}" for ln in lines)
+        steps = [self.step("duty_total", f"floor_100({duties}) = {t.duty:,}", t.duty),
+                 self.step("national_ct_total", f"floor_100({nats}) = {t.national_ct:,}", t.national_ct),
+                 self.step("local_ct_total", f"floor_100({locs}) = {t.local_ct:,}", t.local_ct)]
+        if any(ln.excise for ln in lines):
+            steps.append(self.step("excise_total", f"floor_100({' + '.join(f'{ln.excise:,}' for ln in lines)}) = "
+                                                   f"{t.excise:,}", t.excise))
+        return steps
+
+
+def _totals(lines: list[LineResult]) -> Totals:
+    return Totals(
+        duty=truncate_tax_amount(sum(ln.duty for ln in lines)),
+        national_ct=truncate_tax_amount(sum(ln.national_ct for ln in lines)),
+        local_ct=truncate_tax_amount(sum(ln.local_ct for ln in lines)),
+        excise=truncate_tax_amount(sum(ln.excise for ln in lines)),
+    )
+
+
+def _num(d: Decimal) -> int | str:
+    return int(d) if d == d.to_integral_value() else format(d.normalize(), "f")
+
+
+_ENGINE: Engine | None = None
+
+
+def engine() -> Engine:
+    """The process-wide engine (rules load once)."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = Engine()
+    return _ENGINE
+
+
+def compute(declaration: Declaration | dict[str, Any]) -> Result:
+    """Compute one declaration (a dict in the ``xlduty compute`` JSON shape, or a ``Declaration``)."""
+    return engine().compute(declaration)
+
+
+def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Result]:
+    """Compute several declarations; an error names the item (``[3].lines[0].value``)."""
+    out = []
+    for i, d in enumerate(declarations):
+        try:
+            out.append(compute(d))
+        except InputError as exc:
+            raise exc.within(f"[{i}]") from None
+    return out
+
+
+__all__ = ["DataError", "Engine", "InputError", "compute", "compute_batch", "format_hs"]

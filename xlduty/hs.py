@@ -1,0 +1,31 @@
+"""HS codes as users type them: ``6109.10-020``, ``6109.10.020``, ``610910020`` or 6-digit ``6109.10``."""
+
+from __future__ import annotations
+
+import re
+
+_RE_9 = re.compile(r"^(\d{4})\.?(\d{2})[-.]?(\d{3})$")
+_RE_6 = re.compile(r"^(\d{4})\.?(\d{2})$")
+
+
+def normalize_hs(text: object) -> str:
+    """Digits of an HS code: 9 for a statistical line, 6 for a subheading. ``ValueError`` otherwise.
+
+    A number typed into Excel without text format loses its leading zero (``10121100``), so an
+    8- or 5-digit all-digit code is taken as having lost one leading zero.
+    """
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    s = str(text).strip().replace(" ", "")
+    if re.fullmatch(r"\d{8}|\d{5}", s):
+        s = "0" + s
+    if m := _RE_9.match(s):
+        return "".join(m.groups())
+    if m := _RE_6.match(s):
+        return "".join(m.groups())
+    raise ValueError(f"{text!r} is not an HS code (use 6109.10-020, 610910020 or 6109.10)")
+
+
+def format_hs(code: str) -> str:
+    """``610910020`` → ``6109.10-020``; ``610910`` → ``6109.10``."""
+    return f"{code[:4]}.{code[4:6]}-{code[6:]}" if len(code) == 9 else f"{code[:4]}.{code[4:6]}"

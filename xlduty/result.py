@@ -1,0 +1,135 @@
+"""The output contract of ``xlduty compute``: integer yen, the rate applied, and every step explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(slots=True)
+class Step:
+    """One step of the explanation: what was computed, how, and on what legal basis."""
+
+    step: str
+    formula: str
+    amount: int | str | None = None
+    basis: str | None = None
+    verified: str | None = None     # V-off / V-sec / U (U: the rule is unverified; see rules/)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": self.step, "formula": self.formula}
+        if self.amount is not None:
+            out["amount"] = self.amount
+        if self.basis:
+            out["basis"] = self.basis
+        if self.verified:
+            out["verified"] = self.verified
+        return out
+
+
+@dataclass(slots=True)
+class LineResult:
+    index: int
+    hs_code: str | None
+    description: str | None
+    origin: str | None
+    customs_value: Decimal            # unrounded yen value (課税価格 before truncation)
+    taxable_value: int                # 課税価格, truncated to 1,000 yen
+    rate: str | None                  # the rate applied, as printed
+    rate_kind: str | None
+    rate_column: str | None
+    rate_name: str | None
+    duty: int                         # per line, yen fractions dropped
+    excise: int
+    ct_rate: str
+    reduced_ct: bool
+    ct_base: int
+    national_ct: int
+    local_ct: int
+    exemption: str | None = None
+    relief: str | None = None
+    treatment: str = "general"        # general | simplified
+    explanation: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "hs_code": self.hs_code,
+            "description": self.description,
+            "origin": self.origin,
+            "customs_value": _num(self.customs_value),
+            "taxable_value": self.taxable_value,
+            "rate": self.rate,
+            "rate_kind": self.rate_kind,
+            "rate_column": self.rate_column,
+            "rate_name": self.rate_name,
+            "treatment": self.treatment,
+            "duty": self.duty,
+            "excise": self.excise,
+            "ct_rate": self.ct_rate,
+            "reduced_ct": self.reduced_ct,
+            "ct_base": self.ct_base,
+            "national_ct": self.national_ct,
+            "local_ct": self.local_ct,
+            "exemption": self.exemption,
+            "relief": self.relief,
+            "explanation": [s.to_dict() for s in self.explanation],
+            "notes": self.notes,
+            "unverified": self.unverified,
+        }
+
+
+@dataclass(slots=True)
+class Totals:
+    duty: int
+    national_ct: int
+    local_ct: int
+    excise: int
+
+    @property
+    def consumption_tax(self) -> int:
+        return self.national_ct + self.local_ct
+
+    @property
+    def total(self) -> int:
+        return self.duty + self.national_ct + self.local_ct + self.excise
+
+    def to_dict(self) -> dict[str, int]:
+        return {"duty": self.duty, "national_ct": self.national_ct, "local_ct": self.local_ct,
+                "consumption_tax": self.consumption_tax, "excise": self.excise, "total": self.total}
+
+
+@dataclass(slots=True)
+class Result:
+    date: str
+    tariff_edition: str | None
+    fx: list[dict[str, Any]]
+    personal_use: bool
+    simplified: dict[str, Any]
+    exemption: dict[str, Any] | None
+    totals: Totals
+    lines: list[LineResult]
+    explanation: list[Step]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date,
+            "tariff_edition": self.tariff_edition,
+            "fx": self.fx,
+            "personal_use": self.personal_use,
+            "simplified": self.simplified,
+            "exemption": self.exemption,
+            "totals": self.totals.to_dict(),
+            "lines": [ln.to_dict() for ln in self.lines],
+            "explanation": [s.to_dict() for s in self.explanation],
+            "warnings": self.warnings,
+        }
+
+
+def _num(d: Decimal) -> int | str:
+    """Whole yen as an int; fractions as an exact decimal string (never a float)."""
+    return int(d) if d == d.to_integral_value() else format(d.normalize(), "f")

@@ -1,0 +1,44 @@
+"""Japanese legal rounding: where every truncation of a base, an amount or a quantity lives.
+
+関税法13条の4 makes 国税通則法118条1項 (tax base) and 119条1項 (tax amount) apply to customs duty;
+import consumption tax and liquor tax are national taxes to which they apply directly.
+All inputs are non-negative; ``int()`` on a non-negative Decimal is the floor.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+Number = int | Decimal
+
+
+def floor_yen(amount: Number) -> int:
+    """Drop fractions of a yen (per-line duty, per-line consumption tax: CA 1111)."""
+    return int(amount) if amount > 0 else 0
+
+
+def truncate_tax_base(amount: Number) -> int:  # 通則法118条1項; 関税法基本通達13の4-1
+    """Tax base (課税価格, 課税標準額): drop fractions below 1,000 yen; a base under 1,000 yen is 0."""
+    return int(amount) // 1000 * 1000 if amount > 0 else 0
+
+
+def truncate_tax_amount(amount: Number) -> int:  # 通則法119条1項; 関税法基本通達13の4-1
+    """Tax amount (確定金額): drop fractions below 100 yen; an amount under 100 yen is 0."""
+    return int(amount) // 100 * 100 if amount > 0 else 0
+
+
+def quantity_decimals(yen_per_unit: Decimal) -> int:
+    """Decimal places kept in a specific-duty quantity (関税法基本通達13の4-2(2)).
+
+    A rate with n integer digits keeps n-2 decimals: 1-99 yen/unit → whole units,
+    100-999 yen → 1 decimal, 1,000-9,999 yen → 2 decimals … Rates under 1 yen are treated as
+    whole units (sub-item イ of the 通達 was not retrieved: rules/rounding.yaml marks it [U]).
+    """
+    digits = len(str(int(yen_per_unit))) if yen_per_unit >= 1 else 1
+    return max(digits - 2, 0)
+
+
+def truncate_quantity(quantity: Decimal, yen_per_unit: Decimal) -> Decimal:
+    """Truncate a taxable quantity by the size of its yen rate (関税法基本通達13の4-2(2))."""
+    step = Decimal(1).scaleb(-quantity_decimals(yen_per_unit))
+    return (quantity // step) * step

@@ -1,0 +1,397 @@
+"""The law as dated data: ``rules/*.yaml`` loaded and validated by pydantic, once per process.
+
+Each parameter carries its legal basis and a verification mark (V-off, V-sec, U, C). Entries marked
+U are used, and every result that depends on one says so in its explanation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from xlduty.bundle import rules_dir
+from xlduty.errors import DataError
+
+Verified = Literal["V-off", "V-sec", "U", "C"]
+
+
+def hs_digits(code: str) -> str:
+    """``"6115.10.1"`` → ``"6115101"``: prefixes in rules compare on digits only."""
+    return re.sub(r"\D", "", code)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Period(_Model):
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+
+    def covers(self, d: date) -> bool:
+        return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
+
+
+def _percent(v: str | None) -> Decimal | None:
+    if v is None:
+        return None
+    return Decimal(str(v).rstrip("%"))
+
+
+# --- consumption tax --------------------------------------------------------------------------------
+
+class CTRate(Period):
+    national_standard: Decimal
+    national_reduced: Decimal | None = None
+    local_ratio: str                 # as the law writes it, e.g. "22/78"
+    total_standard: str | None = None
+    total_reduced: str | None = None
+    basis: str
+    source: str
+    verified: Verified
+
+    @field_validator("national_standard", "national_reduced", mode="before")
+    @classmethod
+    def _pct(cls, v: str | None) -> Decimal | None:
+        return _percent(v)
+
+    @field_validator("local_ratio")
+    @classmethod
+    def _ratio(cls, v: str) -> str:
+        Fraction(v)  # must be a ratio
+        return v
+
+    @cached_property
+    def local_fraction(self) -> tuple[int, int]:
+        num, den = self.local_ratio.split("/")
+        return int(num), int(den)
+
+
+class ConsumptionTaxRules(_Model):
+    rates: list[CTRate]
+    pending: str | None = None
+
+    def on(self, d: date) -> CTRate:
+        for r in self.rates:
+            if r.covers(d):
+                return r
+        raise DataError(f"no consumption-tax rate is bundled for {d}")
+
+
+class PersonalUse(Period):
+    factor: Decimal
+    basis: str
+    abolition: str | None = None
+    source: str
+    verified: Verified
+
+
+# --- preference columns -------------------------------------------------------------------------------
+
+class PartyPeriod(Period):
+    verified: Verified | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Party(PartyPeriod):
+    exclusions: list[PartyPeriod] = []
+
+    def covers_on(self, d: date) -> PartyPeriod | None:
+        """The period that makes the party covered on ``d`` (self), or None."""
+        if not self.covers(d) or any(x.covers(d) for x in self.exclusions):
+            return None
+        return self
+
+
+class Column(_Model):
+    name_ja: str
+    name_en: str
+    basis: str
+    source: str
+    verified: Verified
+    note: str | None = None
+    parties: dict[str, Party]
+
+    def covers(self, origin: str, d: date) -> bool:
+        party = self.parties.get(origin)
+        return party is not None and party.covers_on(d) is not None
+
+    def unverified(self, origin: str) -> bool:
+        party = self.parties.get(origin)
+        return (party.verified if party and party.verified else self.verified) == "U"
+
+
+class PreferenceParties(_Model):
+    columns: dict[str, Column]
+
+
+# --- de minimis, simplified tariff, food ------------------------------------------------------------
+
+class Excluded(_Model):
+    item: int | None = None
+    name_ja: str
+    name_en: str
+    hs: list[str]
+    verified: Verified
+    source: str
+
+
+class DeMinimisVersion(_Model):
+    valid_from: date | None
+    valid_to: date | None
+    threshold_jpy: int
+    threshold_basis: Literal["unrounded", "truncated"]
+    basis: str
+    source: str
+    verified: Verified
+    note: str | None = None
+    excluded: list[Excluded]
+
+    def covers(self, d: date) -> bool:
+        return Period(start=self.valid_from, end=self.valid_to).covers(d)
+
+    def excluded_item(self, code9: str) -> Excluded | None:
+        for ex in self.excluded:
+            if any(code9.startswith(hs_digits(p)) for p in ex.hs):
+                return ex
+        return None
+
+
+class LiquorSubRate(_Model):
+    kind: str
+    name_ja: str
+    rate: str
+    hs: list[str]
+
+
+class SimplifiedCategory(_Model):
+    no: int = Field(alias="no")
+    name_ja: str
+    name_en: str
+    rate: str | None = None
+    rates: list[LiquorSubRate] | None = None
+    hs: list[str] = []
+    hs_except: list[str] = []
+
+
+class SimplifiedExcluded(_Model):
+    basis: str
+    hs: list[str]
+    note: str | None = None
+
+
+class SimplifiedVersion(_Model):
+    valid_from: date | None
+    valid_to: date | None
+    threshold_jpy: int
+    basis: str
+    source: str
+    verified: Verified
+    note: str | None = None
+    categories: list[SimplifiedCategory]
+    excluded: SimplifiedExcluded
+
+    def covers(self, d: date) -> bool:
+        return Period(start=self.valid_from, end=self.valid_to).covers(d)
+
+    def is_excluded(self, code9: str) -> bool:
+        return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs)
+
+    def category(self, code9: str) -> tuple[SimplifiedCategory, str, str | None]:
+        """(category, rate text, liquor kind) by the longest matching HS prefix; ``*`` is the rest."""
+        best: tuple[int, SimplifiedCategory, str, str | None] | None = None
+        fallback = None
+        for cat in self.categories:
+            if any(code9.startswith(hs_digits(p)) for p in cat.hs_except):
+                continue
+            for sub in cat.rates or []:
+                for p in sub.hs:
+                    if code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
+                        best = (len(hs_digits(p)), cat, sub.rate, sub.kind)
+            for p in cat.hs:
+                if p == "*":
+                    fallback = (cat, cat.rate or "", None)
+                elif code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
+                    best = (len(hs_digits(p)), cat, cat.rate or "", None)
+        if best is not None:
+            return best[1], best[2], best[3]
+        if fallback is None:
+            raise DataError("the simplified tariff has no catch-all category")
+        return fallback
+
+
+class DependsOnUse(_Model):
+    hs: str
+    why: str
+
+
+class FoodRules(_Model):
+    basis: str
+    source: str
+    verified: Verified
+    note: str | None = None
+    reduced: list[str]
+    standard: list[str]
+    depends_on_use: list[DependsOnUse]
+    default_outside_lists: Literal["standard", "reduced"]
+
+    @cached_property
+    def _prefixes(self) -> list[tuple[str, str, str | None]]:
+        rows = [(hs_digits(p), "reduced", None) for p in self.reduced]
+        rows += [(hs_digits(p), "standard", None) for p in self.standard]
+        rows += [(hs_digits(d.hs), "depends", d.why) for d in self.depends_on_use]
+        return sorted(rows, key=lambda r: -len(r[0]))
+
+    def status(self, code9: str) -> tuple[str, str | None]:
+        """("reduced" | "standard" | "depends", why) for a tariff line, by the longest prefix."""
+        for prefix, status, why in self._prefixes:
+            if code9.startswith(prefix):
+                return status, why
+        return self.default_outside_lists, None
+
+
+# --- liquor tax -----------------------------------------------------------------------------------
+
+class LiquorRate(Period):
+    per_kl: int
+    abv_base: Decimal | None = None
+    per_degree: int | None = None
+    below_base: int | None = None
+    source: str
+    verified: Verified
+
+    def per_kl_at(self, abv: Decimal | None) -> int:
+        """Rate per kL at ``abv`` % (酒税法23条: whole degrees above the base count, fractions do not)."""
+        if self.abv_base is None:
+            return self.per_kl
+        if abv is None:
+            raise ValueError("this category is taxed by alcohol strength: give abv")
+        if abv < self.abv_base:
+            return self.below_base if self.below_base is not None else self.per_kl
+        return self.per_kl + (self.per_degree or 0) * int(abv - self.abv_base)
+
+
+class LiquorCategory(_Model):
+    name_ja: str
+    name_en: str
+    note: str | None = None
+    applies_to: str | None = None
+    rates: list[LiquorRate]
+
+    def on(self, d: date) -> LiquorRate | None:
+        return next((r for r in self.rates if r.covers(d)), None)
+
+
+class LiquorRounding(_Model):
+    quantity: str
+    amount: str
+    abv: str
+    verified: Verified
+    verified_detail: dict[str, Verified] = {}
+    source: str
+
+
+class LiquorTaxRules(_Model):
+    basis: str
+    rounding: LiquorRounding
+    categories: dict[str, LiquorCategory]
+    special_rates: dict[str, LiquorCategory] = {}
+
+
+# --- rounding steps and reliefs ---------------------------------------------------------------------
+
+class Step(_Model):
+    rule: str
+    basis: str
+    verified: Verified
+    note: str | None = None
+
+
+class RoundingRules(_Model):
+    steps: dict[str, Step]
+
+
+class Relief(_Model):
+    article: str
+    name_ja: str
+    name_en: str
+    duty: str
+    consumption_tax: str
+    excise: str | None = None
+    conditions: str | None = None
+    eligible_hs: list[str] | None = None
+    verified: Verified
+    source: str | None = None
+
+
+class OriginProofWaiver(_Model):
+    threshold_jpy: int
+    basis: str
+    rule: str
+    verified: Verified
+
+
+class ReliefRules(_Model):
+    reliefs: dict[str, Relief]
+    origin_proof_waiver: OriginProofWaiver
+
+
+# --- the whole book ---------------------------------------------------------------------------------
+
+class Rules(_Model):
+    consumption_tax: ConsumptionTaxRules
+    personal_use: PersonalUse
+    parties: PreferenceParties
+    de_minimis: list[DeMinimisVersion]
+    simplified: list[SimplifiedVersion]
+    food: FoodRules
+    liquor: LiquorTaxRules
+    rounding: RoundingRules
+    reliefs: ReliefRules
+
+    def de_minimis_on(self, d: date) -> DeMinimisVersion | None:
+        return next((v for v in self.de_minimis if v.covers(d)), None)
+
+    def simplified_on(self, d: date) -> SimplifiedVersion | None:
+        return next((v for v in self.simplified if v.covers(d)), None)
+
+    def step(self, key: str) -> Step:
+        return self.rounding.steps[key]
+
+
+def _load_yaml(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def load_rules(directory: str | None = None) -> Rules:
+    """Load and validate every rule file once; ``directory`` defaults to the bundled ``rules/``."""
+    d = Path(directory) if directory else rules_dir()
+    raw = {
+        "consumption_tax": _load_yaml(d / "consumption_tax.yaml"),
+        "personal_use": _load_yaml(d / "personal_use.yaml"),
+        "parties": _load_yaml(d / "preference_parties.yaml"),
+        "de_minimis": _load_yaml(d / "de_minimis.yaml")["versions"],  # type: ignore[index]
+        "simplified": _load_yaml(d / "simplified_tariff.yaml")["versions"],  # type: ignore[index]
+        "food": _load_yaml(d / "reduced_rate_food.yaml"),
+        "liquor": _load_yaml(d / "liquor_tax.yaml"),
+        "rounding": _load_yaml(d / "rounding.yaml"),
+        "reliefs": _load_yaml(d / "reliefs.yaml"),
+    }
+    try:
+        return Rules.model_validate(raw)
+    except ValueError as exc:
+        raise DataError(f"invalid rule data in {d}: {exc}") from exc

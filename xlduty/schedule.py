@@ -1,0 +1,158 @@
+"""The tariff schedule (実行関税率表): editions keyed by the date they take effect, lines by HS code.
+
+Editions load lazily from ``rules/tariff/<edition>.json.gz`` (built by ``update/tariff.py``); a
+declaration date picks the newest edition in force on that date. Rate texts parse on first use.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from xlduty.errors import DataError
+from xlduty.hs import format_hs
+from xlduty.rate import Rate
+from xlduty.rate_parser import _in_season_text, parse_rate, season_of
+from xlduty.bundle import rules_dir
+
+COLUMN_NAMES_JA = {
+    "rate_general": "基本税率", "rate_temporary": "暫定税率", "rate_wto": "WTO協定税率",
+    "rate_gsp": "特恵税率", "rate_ldc": "特別特恵税率",
+}
+
+
+class LookupError_(LookupError):
+    """An HS code that names no line, or a 6-digit code whose lines differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class TariffLine:
+    code: str                      # 9 digits
+    description: str
+    path: str                      # ancestors' descriptions joined with " > "
+    unit_1: str
+    unit_2: str
+    other_laws: str
+    cells: tuple[str | None, ...]  # rate text per column, as printed (inherited), None if empty
+    columns: tuple[str, ...]
+    edition: str
+
+    def text(self, column: str) -> str | None:
+        return self.cells[self.columns.index(column)]
+
+    def rate(self, column: str) -> Rate | None:
+        text = self.text(column)
+        return parse_rate(text) if text else None
+
+    @property
+    def hs(self) -> str:
+        return format_hs(self.code)
+
+    @property
+    def full_description(self) -> str:
+        return f"{self.path} > {self.description}" if self.path else self.description
+
+
+@dataclass
+class Schedule:
+    edition: str
+    effective_from: date
+    source: str
+    credit: str
+    columns: tuple[str, ...]
+    lines: dict[str, list[TariffLine]]
+
+    @cached_property
+    def by_hs6(self) -> dict[str, list[TariffLine]]:
+        out: dict[str, list[TariffLine]] = {}
+        for group in self.lines.values():
+            for line in group:
+                out.setdefault(line.code[:6], []).append(line)
+        return out
+
+    def line(self, code: str, on: date) -> TariffLine:
+        """The line for a 9- or 6-digit code on date ``on``; ``LookupError_`` says why not."""
+        if len(code) == 6:
+            return self._by_subheading(code, on)
+        group = self.lines.get(code)
+        if not group:
+            near = self.by_hs6.get(code[:6], [])
+            hint = ("; lines of " + format_hs(code[:6]) + ": " + ", ".join(ln.hs for ln in near[:12])) if near else ""
+            raise LookupError_(f"{format_hs(code)} is not a line of the {self.edition} tariff{hint}")
+        if len(group) == 1:
+            return group[0]
+        for line in group:
+            if season_of(line.description) and _in_season_text(line.description, on):
+                return line
+        raise LookupError_(f"{format_hs(code)} has several lines and none covers {on}")
+
+    def _by_subheading(self, code: str, on: date) -> TariffLine:
+        lines = self.by_hs6.get(code)
+        if not lines:
+            raise LookupError_(f"{format_hs(code)} is not a subheading of the {self.edition} tariff")
+        if len(lines) > 1 and any(ln.code != lines[0].code for ln in lines):
+            if len({ln.cells for ln in lines}) > 1:
+                listing = "; ".join(f"{ln.hs} {ln.description[:30]} ({ln.text('rate_wto') or ln.text('rate_general')})"
+                                    for ln in lines[:10])
+                more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+                raise LookupError_(f"{format_hs(code)} has {len(lines)} lines with different rates: give the "
+                                   f"9-digit code: {listing}{more}")
+        return self.line(lines[0].code, on) if len(self.lines[lines[0].code]) > 1 else lines[0]
+
+
+@lru_cache(maxsize=1)
+def _index(directory: str) -> list[dict]:
+    path = Path(directory) / "tariff" / "editions.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["editions"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read the tariff index {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def load_edition(edition: str, directory: str | None = None) -> Schedule:
+    d = Path(directory) if directory else rules_dir()
+    path = d / "tariff" / f"{edition}.json.gz"
+    try:
+        book = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
+    columns = tuple(book["columns"])
+    rates = book["rates"]
+    paths = book["paths"]
+    lines: dict[str, list[TariffLine]] = {}
+    for code, desc, path_i, u1, u2, laws, idx in book["lines"]:
+        cells = tuple(rates[i] if i >= 0 else None for i in idx)
+        lines.setdefault(code, []).append(
+            TariffLine(code, desc, paths[path_i], u1, u2, laws, cells, columns, book["edition"]))
+    return Schedule(book["edition"], date.fromisoformat(book["effective_from"]), book["source"], book["credit"],
+                    columns, lines)
+
+
+def editions(directory: str | None = None) -> list[tuple[str, date]]:
+    """(edition, effective from), oldest first."""
+    d = directory or str(rules_dir())
+    return [(e["edition"], date.fromisoformat(e["effective_from"])) for e in _index(d)]
+
+
+def edition_on(on: date, directory: str | None = None) -> Schedule:
+    """The newest bundled edition in force on ``on``."""
+    chosen = None
+    for name, start in editions(directory):
+        if start <= on:
+            chosen = name
+    if chosen is None:
+        first = editions(directory)[0]
+        raise LookupError_(f"no bundled tariff edition is in force on {on} (the oldest starts {first[1]}): "
+                           "give the rate in `rate`")
+    return load_edition(chosen, directory)
+
+
+@lru_cache(maxsize=1)
+def english_descriptions() -> dict[str, str]:
+    path = rules_dir() / "tariff" / "hs_en.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()))["descriptions"]

@@ -1,0 +1,176 @@
+"""Which rate applies to a line (関税定率法基本通達3-1), compared by the amount each produces.
+
+1. A temporary (暫定) rate displaces the general (基本) rate: the national rate.
+2. The WTO rate applies only if lower, and only to WTO members and 便益関税 countries.
+3. Preferential rates (GSP, LDC, each EPA) only when claimed, for an origin covered on the date, and
+   only if lower than 1-2. GSP is not available where the same origin's EPA rate is not higher.
+Compound rates are compared by the amount they produce for this line's value and quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from xlduty.errors import InputError
+from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.rules import Rules
+from xlduty.schedule import COLUMN_NAMES_JA, TariffLine
+
+PREFERENCE_COLUMNS = ("rate_gsp", "rate_ldc")
+
+
+@dataclass
+class Applied:
+    column: str            # rate_general, rate_temporary, rate_wto, rate_gsp, epa_eu …, "override", "simplified"
+    name: str              # name of the column or basis, for people
+    text: str              # the rate as printed
+    rate: Rate
+    amount: Decimal        # exact duty before the per-line drop of yen fractions
+    notes: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+
+def column_name(rules: Rules, column: str) -> str:
+    col = rules.parties.columns.get(column)
+    return COLUMN_NAMES_JA.get(column) or (col.name_ja if col else column)
+
+
+def _explain_need(exc: NeedsInput, column: str, text: str) -> InputError:
+    return InputError(exc.field, f"{exc.message} (rate {text!r} of {column})")
+
+
+def _manual(exc: ManualRate, column: str) -> InputError:
+    return InputError("rate", f"the {column} rate cannot be applied automatically: {exc}; give the applicable "
+                              "rate in `rate`")
+
+
+def national_rate(line: TariffLine, b: DutyBase, notes: list[str]) -> Applied:
+    """Step 1: temporary over general (定率法基本通達3-1(1))."""
+    for column in ("rate_temporary", "rate_general"):
+        text = line.text(column)
+        if not text:
+            continue
+        rate = line.rate(column)
+        assert rate is not None
+        if column == "rate_general" and isinstance(rate, NotApplied):
+            notes.append(f"general rate ({rate.inner}) applied: no temporary rate covers the goods")
+            rate = rate.inner
+        try:
+            return Applied(column, COLUMN_NAMES_JA[column], text, rate, rate.evaluate(b))
+        except NotApplicable as exc:
+            notes.append(f"{COLUMN_NAMES_JA[column]} {text!r} not applied: {exc}")
+        except NeedsInput as exc:
+            raise _explain_need(exc, COLUMN_NAMES_JA[column], text) from None
+        except ManualRate as exc:
+            raise _manual(exc, COLUMN_NAMES_JA[column]) from None
+    raise InputError("hs_code", f"{line.hs} has no general or temporary rate that covers the goods")
+
+
+def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Decimal,
+               notes: list[str]) -> Applied | None:
+    """The column's rate if it produces less than ``best``; None if it does not or does not cover."""
+    text = line.text(column)
+    if not text:
+        return None
+    rate = line.rate(column)
+    assert rate is not None
+    try:
+        if rate.lower_bound(b) >= best:
+            notes.append(f"{name} {text!r} is not lower")
+            return None
+        amount = rate.evaluate(b)
+    except NotApplicable as exc:
+        notes.append(f"{name} {text!r} not applied: {exc}")
+        return None
+    except NeedsInput as exc:
+        raise _explain_need(exc, name, text) from None
+    except ManualRate as exc:
+        raise _manual(exc, name) from None
+    if amount >= best:
+        notes.append(f"{name} {text!r} is not lower")
+        return None
+    return Applied(column, name, text, rate, amount)
+
+
+def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: Decimal,
+                    known: dict[str, Decimal]) -> str | None:
+    """An EPA column of the same origin whose rate is not higher than GSP (whether claimed or not)."""
+    assert b.origin is not None
+    for column, col in rules.parties.columns.items():
+        if not column.startswith("epa_") or not col.covers(b.origin, on) or not line.text(column):
+            continue
+        amount = known.get(column)
+        if amount is None:
+            rate = line.rate(column)
+            assert rate is not None
+            try:
+                amount = rate.evaluate(b)
+            except (NotApplicable, ManualRate):
+                continue
+            except NeedsInput as exc:
+                raise _explain_need(exc, column_name(rules, column), line.text(column) or "") from None
+        if amount <= gsp:
+            return column
+    return None
+
+
+def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date) -> Applied:
+    notes: list[str] = []
+    unverified: list[str] = []
+    chosen = national_rate(line, b, notes)
+    origin = b.origin
+    wto = rules.parties.columns["rate_wto"]
+    if origin is None:
+        wto_ok = True
+        notes.append("no origin given: assumed a WTO member or 便益関税 country")
+    else:
+        wto_ok = wto.covers(origin, on)
+        if not wto_ok:
+            notes.append(f"{origin} is not covered by WTO/便益関税 rates on {on}: national rate only")
+        elif wto.unverified(origin):
+            unverified.append(f"WTO/便益関税 coverage of {origin}")
+    if wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen.amount, notes)):
+        chosen = lower
+    mfn = chosen
+
+    if claim is not False:
+        if origin is None:
+            raise InputError("origin", "a preference is claimed: give the country of origin")
+        columns = [c for c in rules.parties.columns if c != "rate_wto"]
+        if isinstance(claim, str):
+            if claim not in rules.parties.columns or claim == "rate_wto":
+                raise InputError("claim_preference", f"unknown preference column {claim!r} (use one of "
+                                                     f"{', '.join(columns)})")
+            if not rules.parties.columns[claim].covers(origin, on):
+                raise InputError("claim_preference", f"{origin} is not covered by {claim} "
+                                                     f"({rules.parties.columns[claim].name_ja}) on {on}")
+            columns = [claim]
+        eligible = [c for c in columns if rules.parties.columns[c].covers(origin, on)]
+        if not eligible:
+            notes.append(f"no preferential rate covers origin {origin} on {on}")
+        offers: dict[str, Applied] = {}
+        epa_amounts: dict[str, Decimal] = {}
+        for column in eligible:
+            name = column_name(rules, column)
+            offer = _try_lower(line, column, name, b, mfn.amount, notes)
+            if rules.parties.columns[column].unverified(origin):
+                unverified.append(f"{name} coverage of {origin}")
+            if offer is not None:
+                offers[column] = offer
+                if column.startswith("epa_"):
+                    epa_amounts[column] = offer.amount
+        gsp = offers.get("rate_gsp")
+        if gsp is not None and (blocking := _epa_not_higher(line, b, rules, on, gsp.amount, epa_amounts)):
+            del offers["rate_gsp"]
+            notes.append(f"GSP not available: the {column_name(rules, blocking)} rate is not higher "
+                         "(暫定法施行令25条4項)")
+        if offers:
+            best = min(offers.values(), key=lambda a: a.amount)
+            chosen = best
+        elif claim is not False:
+            notes.append("no claimed preferential rate is lower than the MFN rate")
+    chosen.notes = notes
+    chosen.unverified = unverified
+    return chosen
