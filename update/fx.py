@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from update._common import CREDIT, DEFAULT_RAW, RULES, write_json_gz  # noqa: E402
+from update._common import CREDIT, DEFAULT_RAW, RULES, write_json_gz
 
 ALIAS_NOTES = {"シンガポール・ドルと等価": "SGD", "ベルギー・フランと等価": "BEF"}
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from update._common import CREDIT, DEFAULT_RAW, RULES, write_bytes_atomic, write_json_gz  # noqa: E402
-from xlduty.rate_parser import parse_rate  # noqa: E402
+from update._common import CREDIT, DEFAULT_RAW, RULES, write_bytes_atomic, write_json_gz
+from xlduty.rate_parser import parse_rate
 
 RATE_COLUMNS = [
     "rate_general", "rate_temporary", "rate_wto", "rate_gsp", "rate_ldc",

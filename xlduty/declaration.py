@@ -136,9 +136,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before", "function-plain"):
-            continue
-        elif part.startswith(("function-", "union[", "nullable[")) or part in ("str", "bool", "Relief",
+        elif part in ("function-after", "function-before", "function-plain") or part.startswith(("function-", "union[", "nullable[")) or part in ("str", "bool", "Relief",
                                                                                     "constrained-str"):
             continue
         else:

@@ -9,22 +9,35 @@ treatment for the whole consignment and reports both.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from xlduty.declaration import Declaration, Line, parse_declaration
 from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import FxRate, rate_for
 from xlduty.hs import format_hs, normalize_hs
-from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, Rate
+from xlduty.rate import (
+    AdValorem,
+    DutyBase,
+    Free,
+    ManualRate,
+    NeedsInput,
+    NotApplicable,
+    NotApplied,
+    Noted,
+    Rate,
+)
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
 from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
-from xlduty.selection import Applied, column_name, national_rate, select_rate
+from xlduty.selection import Applied, national_rate, select_rate
 from xlduty.units import Unit, unit_of
 
 
@@ -58,10 +71,20 @@ class Engine:
 
     def __init__(self, rules: Rules | None = None) -> None:
         self.rules = rules or load_rules()
+        self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
+        self._food: dict[str, tuple[str, str | None]] = {}
+        self._plans: dict[tuple, Applied | None] = {}
+        self._ct: dict[date, Any] = {}
 
-    def step(self, key: str, formula: str, amount: int | str | None = None) -> Step:
-        s = self.rules.step(key)
-        return Step(key, formula, amount, s.basis, s.verified)
+    def _ct_on(self, on: date) -> Any:
+        ct = self._ct.get(on)
+        if ct is None:
+            ct = self._ct[on] = self.rules.consumption_tax.on(on)
+        return ct
+
+    def step(self, key: str, formula: str | Callable[[], str], amount: int | str | None = None) -> Step:
+        basis, verified = self._steps[key]
+        return Step(key, formula, amount, basis, verified)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -183,14 +206,14 @@ class Engine:
             if decl.personal_use:
                 notes.append(f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used")
             foreign = ln.value + ln.freight + ln.insurance + ln.additions
-            parts = [f"{_yen(x)}" for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x]
-            steps.append(Step("valuation", f"CIF = {' + '.join(parts) or '0'} {ln.currency}", None,
-                              "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
+            steps.append(Step("valuation", lambda ln=ln: "CIF = " + (" + ".join(
+                _yen(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x) or "0") + f" {ln.currency}",
+                None, "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
         value = foreign * fx.yen_per_unit
         if fx.source != "yen":
-            steps.append(self.step("fx_conversion", f"{_yen(foreign)} {ln.currency} × {fx.yen_per_unit} "
-                                                    f"({fx.describe()}) = {_yen(value)} yen", _num(value)))
-        ct = self.rules.consumption_tax.on(on)
+            steps.append(self.step("fx_conversion", lambda f=foreign, c=ln.currency, x=fx, v=value: (
+                f"{_yen(f)} {c} × {x.yen_per_unit} ({x.describe()}) = {_yen(v)} yen"), _num(value)))
+        ct = self._ct_on(on)
         reduced = self._reduced(ln, tariff, ct.national_reduced is not None, at, notes, unverified)
         ct_rate = ct.national_reduced if reduced and ct.national_reduced is not None else ct.national_standard
         excise = self._excise(ln, on, at, steps, unverified)
@@ -210,7 +233,10 @@ class Engine:
         if tariff is None:
             notes.append("no HS code: standard consumption-tax rate assumed; set reduced_ct for food (飲食料品)")
             return False
-        status, why = self.rules.food.status(tariff.code)
+        cached = self._food.get(tariff.code)
+        if cached is None:
+            cached = self._food[tariff.code] = self.rules.food.status(tariff.code)
+        status, why = cached
         if status == "depends":
             raise InputError(f"{at}.reduced_ct", f"whether {tariff.hs} is food (飲食料品, reduced rate) depends on "
                                                  f"its use ({why}): set reduced_ct to true or false")
@@ -289,17 +315,16 @@ class Engine:
 
     def _treat(self, prepared: list[_Prepared], decl: Declaration,
                treatment: str) -> tuple[list[LineResult], list[Step]]:
-        ct = self.rules.consumption_tax.on(decl.date)
+        ct = self._ct_on(decl.date)
         num, den = ct.local_fraction
         lines: list[LineResult] = []
         for p in prepared:
             ln = p.line
             at = f"lines[{p.index}]"
             tv = truncate_tax_base(p.value)
-            steps = list(p.steps)
+            extra: list[Step] = []          # relief and exemption steps, rare: built eagerly
             notes = list(p.notes)
             unverified = list(p.unverified)
-            steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
             quantity, unit = ln.quantity, p.unit
             if quantity is None and ln.liquor is not None:
                 quantity, unit = ln.liquor.litres, unit_of("l")
@@ -309,46 +334,52 @@ class Engine:
             unverified += applied.unverified
             notes += applied.notes
             duty = floor_yen(applied.amount)
-            trace: list[str] = []
-            try:
-                applied.rate.evaluate(base, trace)
-            except (NotApplicable, NeedsInput, ManualRate):
-                trace = []
-            steps.append(self.step("duty_line", f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(applied.amount)}"
-                                                f" → {duty:,}", duty))
-            relief_text, duty, ct_exempt = self._relief(p, duty, at, steps, notes)
+            full_duty = duty
+            relief_text, duty, ct_exempt = self._relief(p, duty, at, extra, notes)
             exemption = None
             if p.de_minimis_exempt:
-                exemption = self.rules.reliefs.reliefs["de_minimis"].article + " " + \
-                    self.rules.reliefs.reliefs["de_minimis"].name_ja
-                steps.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0,
-                                  self.rules.reliefs.reliefs["de_minimis"].article, "V-sec"))
+                dm = self.rules.reliefs.reliefs["de_minimis"]
+                exemption = f"{dm.article} {dm.name_ja}"
+                extra.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0, dm.article, dm.verified))
                 duty, ct_exempt = 0, True
             if ct_exempt:
                 ct_base = nat = loc = 0
             else:
                 ct_base = truncate_tax_base(p.value + truncate_tax_amount(duty) + truncate_tax_amount(p.excise))
-                steps.append(self.step("ct_base", f"floor_1000({_yen(p.value)} + {truncate_tax_amount(duty):,}"
-                                                  f" + {truncate_tax_amount(p.excise):,}) = {ct_base:,}", ct_base))
                 if p.excise:
-                    steps.append(self.step("excise_in_ct_base", f"excise in the base: floor_100({p.excise:,}) = "
-                                                                f"{truncate_tax_amount(p.excise):,}"))
                     unverified.append("excise added to the consumption-tax base truncated to 100 yen")
                 nat = floor_yen(ct_base * p.ct_rate / 100)
-                steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = {_yen(ct_base * p.ct_rate / 100)}"
-                                                           f" → {nat:,}", nat))
                 loc = truncate_tax_amount(nat) * num // den
-                steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ct.local_ratio} = "
-                                                        f"{truncate_tax_amount(nat):,} × {ct.local_ratio} → {loc:,}", loc))
             lines.append(LineResult(
                 index=p.index, hs_code=p.tariff.hs if p.tariff else None,
                 description=p.tariff.description if p.tariff else None, origin=ln.origin,
                 customs_value=p.value, taxable_value=tv, rate=applied.text, rate_kind=applied.rate.kind,
                 rate_column=applied.column, rate_name=applied.name, duty=duty, excise=p.excise,
                 ct_rate=f"{p.ct_rate}%", reduced_ct=p.reduced, ct_base=ct_base, national_ct=nat, local_ct=loc,
-                exemption=exemption, relief=relief_text, treatment=applied.column == "simplified" and "simplified"
-                or "general", explanation=steps, notes=notes, unverified=sorted(set(unverified))))
+                exemption=exemption, relief=relief_text,
+                treatment="simplified" if applied.column == "simplified" else "general",
+                explain=partial(self._explain_line, p, tv, applied, base, full_duty, duty, extra, ct_exempt,
+                                ct_base, nat, loc, ct.local_ratio),
+                notes=notes, unverified=sorted(set(unverified))))
         return lines, []
+
+    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, base: DutyBase, full_duty: int, duty: int,
+                      extra: list[Step], ct_exempt: bool, ct_base: int, nat: int, loc: int, ratio: str) -> list[Step]:
+        """Every step of one line, rendered on demand from the figures the line already holds."""
+        steps = list(p.steps)
+        steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
+        steps.append(self.step("duty_line", _duty_formula(applied, base, full_duty), full_duty))
+        steps += extra
+        if not ct_exempt:
+            dt, et = truncate_tax_amount(duty), truncate_tax_amount(p.excise)
+            steps.append(self.step("ct_base", f"floor_1000({_yen(p.value)} + {dt:,} + {et:,}) = {ct_base:,}", ct_base))
+            if p.excise:
+                steps.append(self.step("excise_in_ct_base", f"excise in the base: floor_100({p.excise:,}) = {et:,}"))
+            steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = {_yen(ct_base * p.ct_rate / 100)}"
+                                                       f" → {nat:,}", nat))
+            steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ratio} = {truncate_tax_amount(nat):,} × "
+                                                    f"{ratio} → {loc:,}", loc))
+        return steps
 
     def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str, at: str,
                    notes: list[str]) -> Applied:
@@ -384,10 +415,19 @@ class Engine:
                 raise InputError(f"{at}.rate", str(exc)) from None
             return Applied("override", "指定税率 (rate given)", ln.rate, rate, self._evaluate(rate, base, at, "rate"))
         assert p.tariff is not None
+        key = (p.tariff.edition, p.tariff.code, id(p.tariff), ln.origin, ln.claim_preference, decl.date, ln.in_quota,
+               ln.condition, base.quantity is None)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return Applied(plan.column, plan.name, plan.text, plan.rate, plan.rate.evaluate(base), plan.notes,
+                           plan.unverified)
         try:
-            return select_rate(p.tariff, base, ln.claim_preference, self.rules, decl.date)
+            applied = select_rate(p.tariff, base, ln.claim_preference, self.rules, decl.date)
         except InputError as exc:
             raise exc.within(at) from None
+        if base.taxable_value > 0 and _linear(p.tariff):
+            self._plans[key] = applied
+        return applied
 
     @staticmethod
     def _evaluate(rate: Rate, base: DutyBase, at: str, field_: str) -> Decimal:
@@ -444,6 +484,27 @@ class Engine:
         return steps
 
 
+def _linear(line: TariffLine) -> bool:
+    """True if every rate of the line is free or ad valorem: which one wins then does not depend on the value."""
+    for text in line.cells:
+        if text is not None and not isinstance(_strip(parse_rate(text)), AdValorem | Free | NotApplied):
+            return False
+    return True
+
+
+def _strip(rate: Rate) -> Rate:
+    return rate.inner if isinstance(rate, Noted) else rate
+
+
+def _duty_formula(applied: Applied, base: DutyBase, duty: int) -> str:
+    trace: list[str] = []
+    try:
+        applied.rate.evaluate(base, trace)
+    except (NotApplicable, NeedsInput, ManualRate):
+        trace = []
+    return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(applied.amount)} → {duty:,}"
+
+
 def _totals(lines: list[LineResult]) -> Totals:
     return Totals(
         duty=truncate_tax_amount(sum(ln.duty for ln in lines)),
@@ -474,13 +535,23 @@ def compute(declaration: Declaration | dict[str, Any]) -> Result:
 
 
 def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Result]:
-    """Compute several declarations; an error names the item (``[3].lines[0].value``)."""
+    """Compute several declarations; an error names the item (``[3].lines[0].value``).
+
+    Cyclic garbage collection is paused for the batch: results form no cycles, and rescanning the
+    growing result list would otherwise dominate large batches.
+    """
     out = []
-    for i, d in enumerate(declarations):
-        try:
-            out.append(compute(d))
-        except InputError as exc:
-            raise exc.within(f"[{i}]") from None
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i, d in enumerate(declarations):
+            try:
+                out.append(compute(d))
+            except InputError as exc:
+                raise exc.within(f"[{i}]") from None
+    finally:
+        if was_enabled:
+            gc.enable()
     return out
 
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _RE_9 = re.compile(r"^(\d{4})\.?(\d{2})[-.]?(\d{3})$")
 _RE_6 = re.compile(r"^(\d{4})\.?(\d{2})$")
 
 
 def normalize_hs(text: object) -> str:
-    """Digits of an HS code: 9 for a statistical line, 6 for a subheading. ``ValueError`` otherwise.
+    """Digits of an HS code: 9 for a statistical line, 6 for a subheading. ``ValueError`` otherwise."""
+    return _normalize(text if isinstance(text, str) else repr(text) if not isinstance(text, float | int) else
+                      str(int(text)) if float(text).is_integer() else str(text))
 
+
+@lru_cache(maxsize=65536)
+def _normalize(text: str) -> str:
+    """
     A number typed into Excel without text format loses its leading zero (``10121100``), so an
     8- or 5-digit all-digit code is taken as having lost one leading zero.
     """
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)
-    s = str(text).strip().replace(" ", "")
+    s = text.strip().replace(" ", "")
     if re.fullmatch(r"\d{8}|\d{5}", s):
         s = "0" + s
     if m := _RE_9.match(s):

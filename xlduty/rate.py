@@ -37,11 +37,11 @@ class DutyBase:
     truncate_quantity: bool = True     # False for goods that also bear liquor tax (通達13の4-2(2))
 
 
-class NotApplicable(Exception):  # noqa: N818 - a verdict on a cell, not a failure
+class NotApplicable(Exception):
     """The cell does not cover these goods; the next rate in priority order is used."""
 
 
-class NeedsInput(Exception):  # noqa: N818
+class NeedsInput(Exception):
     """The user must give ``field`` before this rate can be applied."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -50,7 +50,7 @@ class NeedsInput(Exception):  # noqa: N818
         self.message = message
 
 
-class ManualRate(Exception):  # noqa: N818
+class ManualRate(Exception):
     """The tariff gives no computable figure here: the user must state the rate."""
 
 
@@ -165,7 +165,7 @@ class Compound(Rate):
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
         total = sum((p.evaluate(b, trace) for p in self.parts), ZERO)
         if trace is not None:
-            trace.append(f"{str(self)} = {_yen(total)}")
+            trace.append(f"{self!s} = {_yen(total)}")
         return total
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,13 +13,14 @@ class Step:
     """One step of the explanation: what was computed, how, and on what legal basis."""
 
     step: str
-    formula: str
+    formula: str | Callable[[], str]   # a callable renders on output: formatting is most of a line's cost
     amount: int | str | None = None
     basis: str | None = None
     verified: str | None = None     # V-off / V-sec / U (U: the rule is unverified; see rules/)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"step": self.step, "formula": self.formula}
+        formula = self.formula() if callable(self.formula) else self.formula
+        out: dict[str, Any] = {"step": self.step, "formula": formula}
         if self.amount is not None:
             out["amount"] = self.amount
         if self.basis:
@@ -50,9 +52,13 @@ class LineResult:
     exemption: str | None = None
     relief: str | None = None
     treatment: str = "general"        # general | simplified
-    explanation: list[Step] = field(default_factory=list)
+    explain: Callable[[], list[Step]] | None = None   # renders the steps on demand
     notes: list[str] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> list[Step]:
+        return self.explain() if self.explain else []
 
     def to_dict(self) -> dict[str, Any]:
         return {

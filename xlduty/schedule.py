@@ -13,11 +13,11 @@ from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from xlduty.bundle import rules_dir
 from xlduty.errors import DataError
 from xlduty.hs import format_hs
 from xlduty.rate import Rate
 from xlduty.rate_parser import _in_season_text, parse_rate, season_of
-from xlduty.bundle import rules_dir
 
 COLUMN_NAMES_JA = {
     "rate_general": "基本税率", "rate_temporary": "暫定税率", "rate_wto": "WTO協定税率",
@@ -57,28 +57,59 @@ class TariffLine:
         return f"{self.path} > {self.description}" if self.path else self.description
 
 
-@dataclass
 class Schedule:
-    edition: str
-    effective_from: date
-    source: str
-    credit: str
-    columns: tuple[str, ...]
-    lines: dict[str, list[TariffLine]]
+    """One edition. Lines are built from the compact rows on first use (start-up time matters)."""
+
+    def __init__(self, book: dict) -> None:
+        self.edition: str = book["edition"]
+        self.effective_from = date.fromisoformat(book["effective_from"])
+        self.source: str = book["source"]
+        self.credit: str = book["credit"]
+        self.columns: tuple[str, ...] = tuple(book["columns"])
+        self._rates: list[str] = book["rates"]
+        self._paths: list[str] = book["paths"]
+        self._rows: list[list] = book["lines"]
+        self._index: dict[str, list[int]] = {}
+        for i, row in enumerate(self._rows):
+            self._index.setdefault(row[0], []).append(i)
+        self._built: dict[int, TariffLine] = {}
+        self._found: dict[tuple[str, date], TariffLine] = {}
+
+    def _line(self, i: int) -> TariffLine:
+        line = self._built.get(i)
+        if line is None:
+            code, desc, path_i, u1, u2, laws, idx = self._rows[i]
+            cells = tuple(self._rates[j] if j >= 0 else None for j in idx)
+            line = TariffLine(code, desc, self._paths[path_i], u1, u2, laws, cells, self.columns, self.edition)
+            self._built[i] = line
+        return line
+
+    @property
+    def lines(self) -> dict[str, list[TariffLine]]:
+        """Every line by code (builds them all: for tools and tests, not the per-call path)."""
+        return {code: [self._line(i) for i in idx] for code, idx in self._index.items()}
+
+    def codes(self) -> list[str]:
+        return list(self._index)
 
     @cached_property
     def by_hs6(self) -> dict[str, list[TariffLine]]:
         out: dict[str, list[TariffLine]] = {}
-        for group in self.lines.values():
-            for line in group:
-                out.setdefault(line.code[:6], []).append(line)
+        for code, idx in self._index.items():
+            out.setdefault(code[:6], []).extend(self._line(i) for i in idx)
         return out
 
     def line(self, code: str, on: date) -> TariffLine:
         """The line for a 9- or 6-digit code on date ``on``; ``LookupError_`` says why not."""
+        found = self._found.get((code, on))
+        if found is None:
+            found = self._found[(code, on)] = self._lookup(code, on)
+        return found
+
+    def _lookup(self, code: str, on: date) -> TariffLine:
         if len(code) == 6:
             return self._by_subheading(code, on)
-        group = self.lines.get(code)
+        group = [self._line(i) for i in self._index.get(code, ())]
         if not group:
             near = self.by_hs6.get(code[:6], [])
             hint = ("; lines of " + format_hs(code[:6]) + ": " + ", ".join(ln.hs for ln in near[:12])) if near else ""
@@ -101,7 +132,7 @@ class Schedule:
                 more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
                 raise LookupError_(f"{format_hs(code)} has {len(lines)} lines with different rates: give the "
                                    f"9-digit code: {listing}{more}")
-        return self.line(lines[0].code, on) if len(self.lines[lines[0].code]) > 1 else lines[0]
+        return self.line(lines[0].code, on)
 
 
 @lru_cache(maxsize=1)
@@ -121,16 +152,7 @@ def load_edition(edition: str, directory: str | None = None) -> Schedule:
         book = json.loads(gzip.decompress(path.read_bytes()))
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
-    columns = tuple(book["columns"])
-    rates = book["rates"]
-    paths = book["paths"]
-    lines: dict[str, list[TariffLine]] = {}
-    for code, desc, path_i, u1, u2, laws, idx in book["lines"]:
-        cells = tuple(rates[i] if i >= 0 else None for i in idx)
-        lines.setdefault(code, []).append(
-            TariffLine(code, desc, paths[path_i], u1, u2, laws, cells, columns, book["edition"]))
-    return Schedule(book["edition"], date.fromisoformat(book["effective_from"]), book["source"], book["credit"],
-                    columns, lines)
+    return Schedule(book)
 
 
 def editions(directory: str | None = None) -> list[tuple[str, date]]:

@@ -1,0 +1,77 @@
+"""Command line: ``xlduty compute FILE|-`` (more commands arrive with the Excel and rates work).
+
+Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout);
+3 bundled data missing or broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+EXIT_INPUT = 2
+EXIT_DATA = 3
+
+
+def _read(source: str) -> Any:
+    from xlduty.errors import InputError
+
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as exc:
+        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    from xlduty.engine import compute_batch
+    from xlduty.errors import InputError
+
+    data = _read(args.file)
+    if isinstance(data, list):
+        if not data:
+            raise InputError("", "the batch is empty")
+        out: Any = [r.to_dict() for r in compute_batch(data)]
+    elif isinstance(data, dict):
+        try:
+            out = compute_batch([data])[0].to_dict()
+        except InputError as exc:
+            raise InputError(exc.field.removeprefix("[0]").lstrip("."), exc.message) from None
+    else:
+        raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
+    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compute", help="compute a declaration (JSON object) or a batch (JSON array)")
+    c.add_argument("file", help="JSON file, or - for standard input")
+    c.add_argument("--compact", action="store_true", help="one-line JSON output")
+    c.set_defaults(func=cmd_compute)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from xlduty.errors import DataError, InputError
+
+    try:
+        return args.func(args)
+    except InputError as exc:
+        sys.stderr.write(f"xlduty: {exc}\n")
+        return EXIT_INPUT
+    except DataError as exc:
+        sys.stderr.write(f"xlduty: data error: {exc}\n")
+        return EXIT_DATA
+
+
+if __name__ == "__main__":
+    sys.exit(main())
