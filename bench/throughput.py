@@ -41,8 +41,8 @@ def batch(n_lines: int, per_decl: int, seed: int = 7) -> list[dict]:
         lines = []
         for _ in range(per_decl):
             hs, origin, qty, unit, claim = rnd.choice(LINES)
-            line = {"hs_code": hs, "origin": origin, "value": rnd.randint(1000, 900000), "freight": rnd.randint(0, 20000),
-                    "claim_preference": claim}
+            line = {"hs_code": hs, "origin": origin, "value": rnd.randint(1000, 900000),
+                    "freight": rnd.randint(0, 20000), "claim_preference": claim}
             if qty:
                 line.update(quantity=qty, unit=unit)
             if d % 3 == 0:

@@ -1,7 +1,8 @@
 """xlduty: Japanese import duty (関税) and import consumption tax (輸入消費税), computed as Japan Customs does.
 
     >>> from xlduty import compute
-    >>> compute({"date": "2026-11-01", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 300000}]}).totals.total
+    >>> line = {"hs_code": "6109.10-020", "origin": "CN", "value": 300000}
+    >>> compute({"date": "2026-11-01", "lines": [line]}).totals.total
     54300
 """
 

@@ -131,13 +131,15 @@ class Declaration(_Input):
         return out
 
 
+_SKIP = ("str", "bool", "Relief", "constrained-str")
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before", "function-plain") or part.startswith(("function-", "union[", "nullable[")) or part in ("str", "bool", "Relief",
-                                                                                    "constrained-str"):
+        elif part.startswith(("function-", "union[", "nullable[")) or part in _SKIP:
             continue
         else:
             out += f".{part}" if out else part

@@ -194,7 +194,8 @@ class Engine:
         pu = self.rules.personal_use
         if decl.personal_use and pu.covers(on):
             foreign = ln.value * pu.factor
-            formula = f"{_yen(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas retail price × {pu.factor})"
+            formula = (f"{_yen(ln.value)} {ln.currency} × {pu.factor} "
+                       f"(personal use: overseas retail price × {pu.factor})")
             if ln.freight or ln.insurance:
                 notes.append("personal use: separately stated freight and insurance are not added "
                              "(関税評価 取扱事例)")
@@ -304,9 +305,10 @@ class Engine:
                 exempt.append(p.index)
         if not exempt:
             return None
+        but = f" except lines {excluded}" if excluded else ""
         explanation.append(Step("exemption", f"total customs value {_yen(total)} ≤ {dm.threshold_jpy:,}: duty and "
-                                             "consumption tax exempt" + (f" except lines {excluded}" if excluded else "")
-                                + "; liquor tax and other excises are still charged", None, dm.basis, dm.verified))
+                                             f"consumption tax exempt{but}; liquor tax and other excises are still "
+                                             "charged", None, dm.basis, dm.verified))
         return {"article": relief.article, "name": relief.name_ja, "name_en": relief.name_en,
                 "text": f"{relief.article} {relief.name_ja}", "lines": exempt, "excluded_lines": excluded,
                 "threshold": dm.threshold_jpy, "verified": dm.verified}

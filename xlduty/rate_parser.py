@@ -336,8 +336,8 @@ def _branch(cond: str, rate: Rate) -> Branch:
             else:
                 raise RateParseError(f"unknown party {name!r} in {cond!r}")
     quota: bool | None = None
-    if "関税割当数量以内" in cond or (cond.startswith("世界貿易機関設立協定の日本国の譲許表における関税割当て")
-                                  and not cond.startswith("世界貿易機関設立協定の日本国の譲許表における関税割当て以外")):
+    wto_quota = "世界貿易機関設立協定の日本国の譲許表における関税割当て"
+    if "関税割当数量以内" in cond or (cond.startswith(wto_quota) and not cond.startswith(wto_quota + "以外")):
         quota = True
     elif "関税割当数量以外" in cond:
         quota = False

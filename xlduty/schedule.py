@@ -125,13 +125,12 @@ class Schedule:
         lines = self.by_hs6.get(code)
         if not lines:
             raise LookupError_(f"{format_hs(code)} is not a subheading of the {self.edition} tariff")
-        if len(lines) > 1 and any(ln.code != lines[0].code for ln in lines):
-            if len({ln.cells for ln in lines}) > 1:
-                listing = "; ".join(f"{ln.hs} {ln.description[:30]} ({ln.text('rate_wto') or ln.text('rate_general')})"
-                                    for ln in lines[:10])
-                more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
-                raise LookupError_(f"{format_hs(code)} has {len(lines)} lines with different rates: give the "
-                                   f"9-digit code: {listing}{more}")
+        if len({ln.cells for ln in lines}) > 1:
+            listing = "; ".join(f"{ln.hs} {ln.description[:30]} ({ln.text('rate_wto') or ln.text('rate_general')})"
+                                for ln in lines[:10])
+            more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+            raise LookupError_(f"{format_hs(code)} has {len(lines)} lines with different rates: give the "
+                               f"9-digit code: {listing}{more}")
         return self.line(lines[0].code, on)
 
 
