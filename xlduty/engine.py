@@ -37,7 +37,7 @@ from xlduty.result import LineResult, Result, Step, Totals
 from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
-from xlduty.selection import Applied, national_rate, select_rate
+from xlduty.selection import Applied, select_rate
 from xlduty.units import Unit, unit_of
 
 
@@ -390,8 +390,11 @@ class Engine:
             sv = self.rules.simplified_on(decl.date)
             assert sv is not None
             if not sv.is_excluded(p.tariff.code):
-                mfn = national_rate(p.tariff, base, [])
-                if ln.rate is None and mfn.amount == 0 and mfn.rate.is_free:
+                try:  # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
+                    mfn = select_rate(p.tariff, base, False, self.rules, decl.date)
+                except InputError as exc:
+                    raise exc.within(at) from None
+                if ln.rate is None and mfn.amount == 0:
                     return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn.amount,
                                    ["free under the general tariff: stays free under the simplified tariff"],
                                    [])

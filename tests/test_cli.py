@@ -1,0 +1,115 @@
+"""The command line: ``python -m xlduty.cli compute FILE|-`` (exit 0 / 2, JSON on stdout, one stderr line)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xlduty import compute
+
+ROOT = Path(__file__).resolve().parents[1]
+
+E2 = {"date": "2026-11-01", "simplified": "never", "lines": [{"rate": "12%", "value": 500000}]}
+TSHIRTS = {"date": "2026-11-01", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 300000}]}
+SMALL = {"date": "2026-11-01", "simplified": "never", "lines": [{"rate": "10%", "value": 10999}] * 3}
+
+
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xlduty.cli", "compute", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def _write(tmp_path: Path, data: Any, name: str = "in.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_example_declaration() -> None:
+    """examples/declaration.json (fx_rates USD 155.39), worked by hand:
+
+    L0 6109.10-020 CN: (1,800 + 120 + 10) × 155.39 = 299,902.7 → tv 299,000 × 7.4% = 22,126.
+    L1 2204.21-020 FR, EU claimed 無税: (2,400 + 200) × 155.39 = 404,014 → duty 0; wine 540 l × 100 = 54,000.
+    L2 0901.21-000 BR: (950 + 60) × 155.39 = 156,943.9 → tv 156,000 × 12% = 18,720.
+    duty Σ 40,846 → 40,800.
+    ct_base L0 floor_1000(299,902.7 + 22,100) = 322,000 → 25,116; L1 floor_1000(404,014 + 54,000) = 458,000
+    → 35,724; L2 floor_1000(156,943.9 + 18,700) = 175,000 × 6.24% = 10,920. nat Σ 71,760 → 71,700.
+    loc L0 25,100 × 22/78 = 7,079; L1 35,700 × 22/78 = 10,069; L2 10,900 × 22/78 = 3,074; Σ 20,222 → 20,200.
+    total 40,800 + 71,700 + 20,200 + 54,000 = 186,700.
+    """
+    p = _run("examples/declaration.json")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    out = json.loads(p.stdout)
+    assert out["totals"] == {"duty": 40800, "national_ct": 71700, "local_ct": 20200, "consumption_tax": 91900,
+                             "excise": 54000, "total": 186700}
+    assert [ln["duty"] for ln in out["lines"]] == [22126, 0, 18720]
+    assert out["tariff_edition"] == "2026_07_09"
+
+
+def test_batch_keeps_order_and_equals_single_runs(tmp_path: Path) -> None:
+    """A JSON array gives an array in the same order; each item equals its own run.
+
+    Totals (hand-worked in test_golden / test_tariff_lines): E2 115,800; T-shirts 54,300; 3 × 10,999 → 6,100.
+    """
+    batch = [E2, TSHIRTS, SMALL]
+    p = _run(_write(tmp_path, batch))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert [item["totals"]["total"] for item in out] == [115800, 54300, 6100]
+    for i, decl in enumerate(batch):
+        single = _run(_write(tmp_path, decl, f"d{i}.json"))
+        assert single.returncode == 0
+        assert json.loads(single.stdout) == out[i]
+        assert json.loads(json.dumps(compute(decl).to_dict(), ensure_ascii=False)) == out[i]
+
+
+def test_stdin() -> None:
+    """``-`` reads standard input: E2 → total 115,800."""
+    p = _run("-", stdin=json.dumps(E2))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["totals"]["total"] == 115800
+
+
+def test_compact_output_is_one_line() -> None:
+    """--compact prints one JSON line."""
+    p = _run("--compact", "-", stdin=json.dumps(E2))
+    assert p.returncode == 0
+    assert p.stdout.count("\n") == 1
+    assert json.loads(p.stdout)["totals"]["duty"] == 60000
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"date": "2026-11-01", "lines": [{"rate": "10%", "value": -5}]}, "lines[0].value"),
+    ({"date": "2026-11-01", "lines": [{"rate": "10%", "value": 5000, "colour": "red"}]}, "lines[0].colour"),
+    ({"date": "2026-11-01", "lines": [{"hs_code": "6109.10", "origin": "CN", "value": 300000}]}, "lines[0].hs_code"),
+    ({"lines": [{"rate": "10%", "value": 5000}]}, "date"),
+    ([E2, {"date": "2026-11-01", "lines": [{"rate": "10%", "value": "abc"}]}], "[1].lines[0].value"),
+])
+def test_invalid_input_exit_2(tmp_path: Path, data: Any, field: str) -> None:
+    """Bad input: exit 2, nothing on stdout, exactly one stderr line naming the field."""
+    p = _run(_write(tmp_path, data))
+    assert p.returncode == 2
+    assert p.stdout == ""
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1
+    assert field in lines[0]
+
+
+def test_invalid_json_on_stdin() -> None:
+    """Broken JSON: exit 2, one stderr line, empty stdout."""
+    p = _run("-", stdin="{not json")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert len(p.stderr.splitlines()) == 1
+
+
+def test_missing_file() -> None:
+    """An unreadable file: exit 2 with one stderr line."""
+    p = _run("does/not/exist.json")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert len(p.stderr.splitlines()) == 1

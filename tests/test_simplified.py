@@ -1,0 +1,166 @@
+"""Simplified tariff for consignments ≤ 200,000 yen (定率法3条の3, CA 1001): auto / never / always.
+
+Date 2026-11-01, yen. Bundled categories: 62 woven apparel 10 %, wine 70円/l, "other" 5 %; 6403 is excluded.
+General rates: 6205.20-000 WTO 7.4 %, 4202.92-000 WTO 8 %, 6403.99-011 general 27 %.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from xlduty import compute
+from xlduty.errors import InputError
+
+DATE = "2026-11-01"
+
+
+def _decl(mode: str, *lines: dict[str, Any]) -> dict[str, Any]:
+    return {"date": DATE, "simplified": mode, "lines": list(lines)}
+
+
+def _shirt(value: int) -> dict[str, Any]:
+    return {"hs_code": "6205.20-000", "origin": "CN", "value": value}
+
+
+def _bag(value: int) -> dict[str, Any]:
+    return {"hs_code": "4202.92-000", "origin": "CN", "value": value}
+
+
+def _totals(decl: dict[str, Any]) -> tuple[int, int, int, int]:
+    t = compute(decl).totals
+    return t.duty, t.national_ct, t.local_ct, t.total
+
+
+def test_auto_keeps_general_when_cheaper_and_reports_both() -> None:
+    """Woven shirts 100,000.
+    General 7.4 %: 7,400; ct_base 107,000; nat 8,346 → 8,300; loc 8,300 × 22/78 = 2,341.0 → 2,341 → 2,300; 18,000.
+    Simplified 10 %: 10,000; ct_base 110,000; nat 8,580 → 8,500; loc 8,500 × 22/78 = 2,397.4 → 2,397 → 2,300;
+    20,800.  auto → general.
+    """
+    r = compute(_decl("auto", _shirt(100000)))
+    assert r.simplified["used"] is False
+    assert (r.simplified["general_total"], r.simplified["simplified_total"]) == (18000, 20800)
+    assert r.lines[0].treatment == "general"
+    assert _totals(_decl("auto", _shirt(100000))) == (7400, 8300, 2300, 18000)
+
+
+def test_auto_uses_simplified_when_cheaper() -> None:
+    """Textile bag 100,000.
+    General 8 %: 8,000; ct_base 108,000; nat 8,424 → 8,400; loc 8,400 × 22/78 = 2,369.2 → 2,369 → 2,300; 18,700.
+    Simplified "other" 5 %: 5,000; ct_base 105,000; nat 8,190 → 8,100; loc 8,100 × 22/78 = 2,284.6 → 2,284
+    → 2,200; 15,300.  auto → simplified.
+    """
+    r = compute(_decl("auto", _bag(100000)))
+    assert r.simplified["used"] is True
+    assert (r.simplified["general_total"], r.simplified["simplified_total"]) == (18700, 15300)
+    ln = r.lines[0]
+    assert (ln.treatment, ln.rate_column, ln.duty) == ("simplified", "simplified", 5000)
+    assert _totals(_decl("auto", _bag(100000))) == (5000, 8100, 2200, 15300)
+
+
+def test_never() -> None:
+    """simplified never: the bag pays the general 8 % (18,700 total, see above) and nothing else is tried."""
+    r = compute(_decl("never", _bag(100000)))
+    assert r.simplified["used"] is False
+    assert "simplified_total" not in r.simplified
+    assert _totals(_decl("never", _bag(100000))) == (8000, 8400, 2300, 18700)
+
+
+def test_always() -> None:
+    """simplified always: the shirts pay 10 % although general is cheaper (20,800, see above)."""
+    r = compute(_decl("always", _shirt(100000)))
+    assert r.simplified["used"] is True
+    assert _totals(_decl("always", _shirt(100000))) == (10000, 8500, 2300, 20800)
+
+
+def test_exactly_200000_may_use_simplified() -> None:
+    """Bag 200,000 (≤ 200,000): 5 % = 10,000; ct_base 210,000; nat 16,380 → 16,300;
+    loc 16,300 × 22/78 = 4,597.4 → 4,597 → 4,500; total 30,800.
+    """
+    assert compute(_decl("auto", _bag(200000))).simplified["used"] is True
+    assert _totals(_decl("auto", _bag(200000))) == (10000, 16300, 4500, 30800)
+
+
+def test_over_200000_is_general() -> None:
+    """Bag 200,001: general only. tv 200,000 × 8% = 16,000; ct_base floor_1000(216,001) = 216,000; nat 16,848
+    → 16,800; loc 16,800 × 22/78 = 4,738.5 → 4,738 → 4,700; total 37,500.
+    """
+    r = compute(_decl("auto", _bag(200001)))
+    assert r.simplified["used"] is False
+    assert "200,000" in r.simplified["reason"]
+    assert _totals(_decl("auto", _bag(200001))) == (16000, 16800, 4700, 37500)
+
+
+def test_over_200000_always_is_an_error() -> None:
+    """simplified always above the threshold → InputError on `simplified`."""
+    with pytest.raises(InputError) as e:
+        compute(_decl("always", _bag(200001)))
+    assert e.value.field == "simplified"
+
+
+def test_general_duty_free_line_stays_free() -> None:
+    """Books 4901.99-000 (general 無税) 50,000 + bag 50,000, always.
+
+    Books: duty 0; ct_base 50,000; nat 3,900; loc 3,900 × 22/78 = 1,100.
+    Bag: 5 % = 2,500; ct_base floor_1000(52,500) = 52,000; nat 4,056; loc 4,000 × 22/78 = 1,128.2 → 1,128.
+    Totals: duty 2,500; nat 7,956 → 7,900; loc 2,228 → 2,200; total 12,600.
+    """
+    r = compute(_decl("always", {"hs_code": "4901.99-000", "origin": "US", "value": 50000}, _bag(50000)))
+    assert [ln.duty for ln in r.lines] == [0, 2500]
+    assert _totals(_decl("always", {"hs_code": "4901.99-000", "origin": "US", "value": 50000},
+                         _bag(50000))) == (2500, 7900, 2200, 12600)
+
+
+@pytest.mark.parametrize("line", [
+    # coral: general 20 %, WTO 無税
+    {"hs_code": "0508.00-100", "origin": "US", "value": 100000},
+    # beer: general 6.40円/l, WTO 無税
+    {"hs_code": "2203.00-000", "origin": "DE", "value": 100000, "quantity": 100, "unit": "l"},
+])
+def test_wto_free_line_stays_free(line: dict[str, Any]) -> None:
+    """Goods free at their applicable (WTO) rate pay no duty under the simplified tariff either.
+
+    duty 0; ct_base 100,000; nat 7,800; loc 7,800 × 22/78 = 2,200; total 10,000.
+    """
+    r = compute(_decl("always", line))
+    assert r.lines[0].duty == 0
+    assert _totals(_decl("always", line)) == (0, 7800, 2200, 10000)
+
+
+def test_excluded_hs_uses_general_rate() -> None:
+    """Sports footwear 6403.99-011 (general 27 %, excluded) 50,000 + bag 50,000, always.
+
+    Footwear (general): 13,500; ct_base floor_1000(63,500) = 63,000; nat 4,914; loc 4,900 × 22/78 = 1,382.1 → 1,382.
+    Bag (simplified 5 %): 2,500; ct_base 52,000; nat 4,056; loc 1,128.
+    Totals: duty 16,000; nat 8,970 → 8,900; loc 2,510 → 2,500; total 27,400.
+    """
+    decl = _decl("always", {"hs_code": "6403.99-011", "origin": "CN", "value": 50000}, _bag(50000))
+    r = compute(decl)
+    shoes, bag = r.lines
+    assert (shoes.treatment, shoes.duty, shoes.rate) == ("general", 13500, "27%")
+    assert (bag.treatment, bag.duty) == ("simplified", 2500)
+    assert _totals(decl) == (16000, 8900, 2500, 27400)
+
+
+def test_simplified_liquor_rate() -> None:
+    """Wine 2204.21-020, FR (not claimed), 100 l, 100,000 yen.
+
+    Simplified wine 70円/l × 100 = 7,000; ct_base 107,000; nat 8,346 → 8,300; loc 2,341 → 2,300; total 17,600.
+    General WTO max(min(15,000; 12,500); 6,700) = 12,500; ct_base 112,000; nat 8,736 → 8,700;
+    loc 8,700 × 22/78 = 2,453.8 → 2,453 → 2,400; total 23,600.  auto → simplified.
+    """
+    decl = _decl("auto", {"hs_code": "2204.21-020", "origin": "FR", "value": 100000, "quantity": 100, "unit": "l"})
+    r = compute(decl)
+    assert (r.simplified["general_total"], r.simplified["simplified_total"]) == (23600, 17600)
+    assert r.lines[0].duty == 7000
+    assert _totals(decl) == (7000, 8300, 2300, 17600)
+
+
+def test_all_exempt_needs_no_simplified() -> None:
+    """A 9,000-yen bag is de minimis: the simplified tariff is not used and the reason says so."""
+    r = compute(_decl("auto", _bag(9000)))
+    assert r.simplified["used"] is False
+    assert "14条18号" in r.simplified["reason"]
+    assert r.totals.total == 0
