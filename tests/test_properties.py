@@ -104,17 +104,18 @@ def test_matches_the_reference_pipeline(lines: list[dict[str, Any]]) -> None:
     assert (t.duty, t.national_ct, t.local_ct) == _oracle(lines)
 
 
+def _ordered_totals(a: Decimal, b: Decimal, line: dict[str, Any]) -> tuple[Any, Any]:
+    """Totals of the same one-line declaration at the lower and the higher of two values."""
+    lo, hi = sorted((a, b))
+    return tuple(compute({"date": DATE, "simplified": "never", "lines": [{**line, "value": str(v)}]}).totals
+                 for v in (lo, hi))
+
+
 @SETTINGS
 @given(percents, values, values)
 def test_duty_never_decreases_when_value_rises(percent: str, a: Decimal, b: Decimal) -> None:
     """Under one ad valorem rate, a higher customs value never gives less duty (nor less total)."""
-    lo, hi = sorted((a, b))
-
-    def totals(v: Decimal) -> Any:
-        return compute({"date": DATE, "simplified": "never",
-                        "lines": [{"rate": percent + "%", "value": str(v)}]}).totals
-
-    t_lo, t_hi = totals(lo), totals(hi)
+    t_lo, t_hi = _ordered_totals(a, b, {"rate": percent + "%"})
     assert t_lo.duty <= t_hi.duty
     assert t_lo.total <= t_hi.total
 
@@ -123,13 +124,8 @@ def test_duty_never_decreases_when_value_rises(percent: str, a: Decimal, b: Deci
 @given(percents, values, values)
 def test_real_ad_valorem_line_is_monotone(percent: str, a: Decimal, b: Decimal) -> None:
     """Same for a real line (6109.10-020 CN, WTO 7.4 %), general treatment."""
-    lo, hi = sorted((a, b))
-
-    def duty(v: Decimal) -> int:
-        return compute({"date": DATE, "simplified": "never",
-                        "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": str(v)}]}).totals.duty
-
-    assert duty(lo) <= duty(hi)
+    t_lo, t_hi = _ordered_totals(a, b, {"hs_code": "6109.10-020", "origin": "CN"})
+    assert t_lo.duty <= t_hi.duty
 
 
 @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -117,7 +117,7 @@ class Engine:
                 reason = f"total customs value {_yen(total_value)} exceeds {sv.threshold_jpy:,} yen"
             elif all(p.de_minimis_exempt for p in prepared):
                 reason = "all goods are exempt (定率法14条18号)"
-            if abs(total_value - (sv.threshold_jpy if sv else 0)) <= 1000 and sv:
+            if sv is not None and abs(total_value - sv.threshold_jpy) <= 1000:
                 warnings.append(f"total customs value {_yen(total_value)} is within 1,000 yen of the "
                                 f"{sv.threshold_jpy:,}-yen simplified-tariff threshold: "
                                 f"{self.rules.step('thresholds').rule} [unverified]")
@@ -132,7 +132,7 @@ class Engine:
             if decl.simplified == "always" and simplified is None:
                 raise InputError("simplified", f"the simplified tariff cannot be used: {reason}")
             if simplified is not None:
-                g_total, s_total = _totals(general[0]).total, _totals(simplified[0]).total
+                g_total, s_total = _totals(general).total, _totals(simplified).total
                 simplified_info.update(general_total=g_total, simplified_total=s_total)
                 if decl.simplified == "always" or s_total <= g_total:
                     chosen = simplified
@@ -141,9 +141,8 @@ class Engine:
                 simplified_info["verified"] = sv.verified if sv else None
         if reason:
             simplified_info["reason"] = reason
-        lines, decl_steps = chosen
+        lines = chosen
         totals = _totals(lines)
-        explanation += decl_steps
         explanation += self._total_steps(lines, totals)
         for ln in lines:
             if ln.unverified:
@@ -316,7 +315,7 @@ class Engine:
     # --- duty per treatment ------------------------------------------------------------------------
 
     def _treat(self, prepared: list[_Prepared], decl: Declaration,
-               treatment: str) -> tuple[list[LineResult], list[Step]]:
+               treatment: str) -> list[LineResult]:
         ct = self._ct_on(decl.date)
         num, den = ct.local_fraction
         lines: list[LineResult] = []
@@ -363,7 +362,7 @@ class Engine:
                 explain=partial(self._explain_line, p, tv, applied, base, full_duty, duty, extra, ct_exempt,
                                 ct_base, nat, loc, ct.local_ratio),
                 notes=notes, unverified=sorted(set(unverified))))
-        return lines, []
+        return lines
 
     def _explain_line(self, p: _Prepared, tv: int, applied: Applied, base: DutyBase, full_duty: int, duty: int,
                       extra: list[Step], ct_exempt: bool, ct_base: int, nat: int, loc: int, ratio: str) -> list[Step]:

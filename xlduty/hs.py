@@ -11,8 +11,9 @@ _RE_6 = re.compile(r"^(\d{4})\.?(\d{2})$")
 
 def normalize_hs(text: object) -> str:
     """Digits of an HS code: 9 for a statistical line, 6 for a subheading. ``ValueError`` otherwise."""
-    return _normalize(text if isinstance(text, str) else repr(text) if not isinstance(text, float | int) else
-                      str(int(text)) if float(text).is_integer() else str(text))
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)  # Excel delivers a code typed as a number as a float
+    return _normalize(str(text))
 
 
 @lru_cache(maxsize=65536)

@@ -301,12 +301,12 @@ def _unmarked(tok: str) -> Rate:
     return _alternative(tok.replace("※", ""))
 
 
-def _is_rate_token(tok: str) -> bool:
+def _try_rate_token(tok: str) -> Rate | None:
+    """The rate a token spells, or None if it is (part of) a condition's wording."""
     try:
-        _token_rate(tok)
+        return _token_rate(tok)
     except (RateParseError, ValueError):
-        return False
-    return True
+        return None
 
 
 def season_of(cond: str) -> tuple[int, int, int, int] | None:
@@ -362,8 +362,8 @@ def _branches(tokens: list[str]) -> Rate:
                 raise RateParseError(f"footnote {tok} without a rate")
             c, r = pairs[-1]
             pairs[-1] = (c, _with_mark(r, tok))
-        elif cond and _is_rate_token(tok):
-            pairs.append((" ".join(cond), _token_rate(tok)))
+        elif cond and (rate := _try_rate_token(tok)) is not None:
+            pairs.append((" ".join(cond), rate))
             cond = []
         else:
             cond.append(tok)

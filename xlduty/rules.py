@@ -105,11 +105,9 @@ class PartyPeriod(Period):
 class Party(PartyPeriod):
     exclusions: list[PartyPeriod] = []
 
-    def covers_on(self, d: date) -> PartyPeriod | None:
-        """The period that makes the party covered on ``d`` (self), or None."""
-        if not self.covers(d) or any(x.covers(d) for x in self.exclusions):
-            return None
-        return self
+    def active_on(self, d: date) -> bool:
+        """Covered on ``d``: inside the period and in none of its exclusions."""
+        return self.covers(d) and not any(x.covers(d) for x in self.exclusions)
 
 
 class Column(_Model):
@@ -123,7 +121,7 @@ class Column(_Model):
 
     def covers(self, origin: str, d: date) -> bool:
         party = self.parties.get(origin)
-        return party is not None and party.covers_on(d) is not None
+        return party is not None and party.active_on(d)
 
     def unverified(self, origin: str) -> bool:
         party = self.parties.get(origin)

@@ -18,8 +18,6 @@ from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotAppl
 from xlduty.rules import Rules
 from xlduty.schedule import COLUMN_NAMES_JA, TariffLine
 
-PREFERENCE_COLUMNS = ("rate_gsp", "rate_ldc")
-
 
 @dataclass
 class Applied:
