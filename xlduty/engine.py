@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -19,7 +19,7 @@ from typing import Any
 
 from xlduty.declaration import Declaration, Line, parse_declaration
 from xlduty.errors import DataError, InputError, RateParseError
-from xlduty.fx import FxRate, rate_for
+from xlduty.fx import YEN, FxRate, rate_for
 from xlduty.hs import format_hs, normalize_hs
 from xlduty.rate import (
     AdValorem,
@@ -37,7 +37,7 @@ from xlduty.result import LineResult, Result, Step, Totals
 from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
-from xlduty.selection import Applied, select_rate
+from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
 
 
@@ -47,7 +47,7 @@ def _yen(x: Decimal | int) -> str:
     return f"{x:,.6f}".rstrip("0").rstrip(".")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     """What a line is, independent of the treatment chosen."""
 
@@ -55,15 +55,29 @@ class _Prepared:
     line: Line
     tariff: TariffLine | None
     fx: FxRate
+    foreign: Decimal                   # the value in the line currency (after the personal-use factor)
     value: Decimal                     # customs value in yen, unrounded
     unit: Unit | None
     ct_rate: Decimal
     reduced: bool
     excise: int
+    personal: bool                     # the personal-use factor was applied
+    notes: list[str]
+    unverified: list[str]
+    excise_steps: list[Step] | None = None
     de_minimis_exempt: bool = False
-    steps: list[Step] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    unverified: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Context:
+    """Per-declaration facts looked up once, not per line."""
+
+    on: date
+    fx_supplied: dict[str, Decimal]
+    personal: bool                     # personal-use factor in force and asked for
+    ct: Any
+    personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
+    fx: dict[str, FxRate] = field(default_factory=dict)
 
 
 class Engine:
@@ -72,8 +86,9 @@ class Engine:
     def __init__(self, rules: Rules | None = None) -> None:
         self.rules = rules or load_rules()
         self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
-        self._food: dict[str, tuple[str, str | None]] = {}
-        self._plans: dict[tuple, Applied | None] = {}
+        self._food: dict[str, tuple[bool | None, str | None]] = {}
+        self._plans: dict[tuple, Applied] = {}          # bounded caches (_remember): one per process
+        self._coverage: dict[tuple, Coverage] = {}
         self._ct: dict[date, Any] = {}
 
     def _ct_on(self, on: date) -> Any:
@@ -98,10 +113,14 @@ class Engine:
             except LookupError_ as exc:
                 first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                 raise InputError(f"lines[{first}].hs_code", str(exc)) from None
-        prepared = [self._prepare(i, ln, decl, schedule) for i, ln in enumerate(decl.lines)]
+        pu = self.rules.personal_use
+        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), self._ct_on(on))
+        if decl.personal_use and not ctx.personal:
+            ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
+        prepared = [self._prepare(i, ln, ctx, schedule) for i, ln in enumerate(decl.lines)]
         total_value = sum((p.value for p in prepared), Decimal(0))
         warnings: list[str] = []
-        explanation: list[Step] = [self.step("thresholds", f"total customs value = {_yen(total_value)}",
+        explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
         exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)
 
@@ -167,66 +186,80 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
-    def _prepare(self, i: int, ln: Line, decl: Declaration, schedule: Schedule | None) -> _Prepared:
-        at = f"lines[{i}]"
-        on = decl.date
+    def _prepare(self, i: int, ln: Line, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+        on = ctx.on
         tariff = None
         if ln.hs_code:
             try:
-                code = normalize_hs(ln.hs_code)
                 assert schedule is not None
-                tariff = schedule.line(code, on)
+                tariff = schedule.line(normalize_hs(ln.hs_code), on)
             except (ValueError, LookupError_) as exc:
-                raise InputError(f"{at}.hs_code", str(exc)) from None
+                raise InputError(f"lines[{i}].hs_code", str(exc)) from None
         elif not ln.rate:
-            raise InputError(f"{at}.hs_code", "give hs_code or rate")
+            raise InputError(f"lines[{i}].hs_code", "give hs_code or rate")
         unit = None
         if ln.unit:
             try:
                 unit = unit_of(ln.unit)
             except ValueError as exc:
-                raise InputError(f"{at}.unit", str(exc)) from None
-        fx = rate_for(ln.currency, on, dict(decl.fx_rates), f"{at}.currency")
-        steps: list[Step] = []
+                raise InputError(f"lines[{i}].unit", str(exc)) from None
+        fx = ctx.fx.get(ln.currency)
+        if fx is None:
+            fx = ctx.fx[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
         notes: list[str] = []
         unverified: list[str] = []
-        pu = self.rules.personal_use
-        if decl.personal_use and pu.covers(on):
-            foreign = ln.value * pu.factor
-            formula = (f"{_yen(ln.value)} {ln.currency} × {pu.factor} "
-                       f"(personal use: overseas retail price × {pu.factor})")
+        if ctx.personal:
+            pu = self.rules.personal_use
+            foreign = ln.value * pu.factor + ln.additions
             if ln.freight or ln.insurance:
                 notes.append("personal use: separately stated freight and insurance are not added "
                              "(関税評価 取扱事例)")
-            foreign += ln.additions
-            steps.append(Step("valuation", formula, None, pu.basis, pu.verified))
             if pu.verified == "U":
                 unverified.append(f"personal-use factor ×{pu.factor} in force until {pu.end}")
         else:
-            if decl.personal_use:
-                notes.append(f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used")
+            if ctx.personal_off:
+                notes.append(ctx.personal_off)
             foreign = ln.value + ln.freight + ln.insurance + ln.additions
-            steps.append(Step("valuation", lambda ln=ln: "CIF = " + (" + ".join(
+        value = foreign if fx is YEN else foreign * fx.yen_per_unit
+        reduced = self._reduced(ln, tariff, ctx.ct.national_reduced is not None, i, notes, unverified)
+        ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
+        excise_steps = None
+        excise = 0
+        if ln.excise is not None or ln.liquor is not None:
+            excise_steps = []
+            excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
+        return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
+                         unverified, excise_steps)
+
+    def _valuation_steps(self, p: _Prepared) -> list[Step]:
+        """Valuation and FX steps of a line, rendered only when its explanation is asked for."""
+        ln = p.line
+        steps = []
+        if p.personal:
+            pu = self.rules.personal_use
+            steps.append(Step("valuation", f"{_yen(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas "
+                                           f"retail price × {pu.factor})" + (f" + {_yen(ln.additions)}" if ln.additions
+                                                                             else ""),
+                              None, pu.basis, pu.verified))
+        else:
+            steps.append(Step("valuation", "CIF = " + (" + ".join(
                 _yen(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x) or "0") + f" {ln.currency}",
                 None, "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
-        value = foreign * fx.yen_per_unit
-        if fx.source != "yen":
-            steps.append(self.step("fx_conversion", lambda f=foreign, c=ln.currency, x=fx, v=value: (
-                f"{_yen(f)} {c} × {x.yen_per_unit} ({x.describe()}) = {_yen(v)} yen"), _num(value)))
-        ct = self._ct_on(on)
-        reduced = self._reduced(ln, tariff, ct.national_reduced is not None, at, notes, unverified)
-        ct_rate = ct.national_reduced if reduced and ct.national_reduced is not None else ct.national_standard
-        excise = self._excise(ln, on, at, steps, unverified)
-        return _Prepared(i, ln, tariff, fx, value, unit, ct_rate, reduced, excise, False, steps, notes, unverified)
+        if p.fx.source != "yen":
+            steps.append(self.step("fx_conversion", f"{_yen(p.foreign)} {ln.currency} × {p.fx.yen_per_unit} "
+                                                    f"({p.fx.describe()}) = {_yen(p.value)} yen", _num(p.value)))
+        if p.excise_steps:
+            steps += p.excise_steps
+        return steps
 
-    def _reduced(self, ln: Line, tariff: TariffLine | None, available: bool, at: str,
+    def _reduced(self, ln: Line, tariff: TariffLine | None, available: bool, i: int,
                  notes: list[str], unverified: list[str]) -> bool:
         if ln.reduced_ct is not None:
             if ln.reduced_ct and ln.liquor:
-                raise InputError(f"{at}.reduced_ct", "liquor (酒類) is never taxed at the reduced rate")
+                raise InputError(f"lines[{i}].reduced_ct", "liquor (酒類) is never taxed at the reduced rate")
             if ln.reduced_ct and not available:
-                raise InputError(f"{at}.reduced_ct", "no reduced consumption-tax rate on this date "
-                                                     "(it starts 2019-10-01)")
+                raise InputError(f"lines[{i}].reduced_ct", "no reduced consumption-tax rate on this date "
+                                                           "(it starts 2019-10-01)")
             return ln.reduced_ct
         if ln.liquor or not available:
             return False
@@ -235,14 +268,22 @@ class Engine:
             return False
         cached = self._food.get(tariff.code)
         if cached is None:
-            cached = self._food[tariff.code] = self.rules.food.status(tariff.code)
-        status, why = cached
-        if status == "depends":
-            raise InputError(f"{at}.reduced_ct", f"whether {tariff.hs} is food (飲食料品, reduced rate) depends on "
-                                                 f"its use ({why}): set reduced_ct to true or false")
-        if self.rules.food.verified == "U" and (status == "reduced" or int(tariff.code[:2]) <= 24):
-            unverified.append(f"food classification of {tariff.hs} ({status} rate) from rules/reduced_rate_food.yaml")
-        return status == "reduced"
+            status, why = self.rules.food.status(tariff.code)
+            if status == "depends":
+                cached = (None, f"whether {tariff.hs} is food (飲食料品, reduced rate) depends on its use ({why}): "
+                                "set reduced_ct to true or false")
+            elif self.rules.food.verified == "U" and (status == "reduced" or int(tariff.code[:2]) <= 24):
+                cached = (status == "reduced", f"food classification of {tariff.hs} ({status} rate) from "
+                                               "rules/reduced_rate_food.yaml")
+            else:
+                cached = (status == "reduced", None)
+            _remember(self._food, tariff.code, cached)
+        reduced, message = cached
+        if reduced is None:
+            raise InputError(f"lines[{i}].reduced_ct", message)
+        if message:
+            unverified.append(message)
+        return reduced
 
     def _excise(self, ln: Line, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
         if ln.excise is not None and ln.liquor is not None:
@@ -316,31 +357,32 @@ class Engine:
 
     def _treat(self, prepared: list[_Prepared], decl: Declaration,
                treatment: str) -> list[LineResult]:
-        ct = self._ct_on(decl.date)
+        on = decl.date
+        ct = self._ct_on(on)
         num, den = ct.local_fraction
         lines: list[LineResult] = []
+        append = lines.append
         for p in prepared:
             ln = p.line
-            at = f"lines[{p.index}]"
             tv = truncate_tax_base(p.value)
-            extra: list[Step] = []          # relief and exemption steps, rare: built eagerly
-            notes = list(p.notes)
-            unverified = list(p.unverified)
             quantity, unit = ln.quantity, p.unit
             if quantity is None and ln.liquor is not None:
                 quantity, unit = ln.liquor.litres, unit_of("l")
-            base = DutyBase(tv, quantity, unit, decl.date, ln.origin, ln.in_quota, ln.condition,
-                            truncate_quantity=ln.liquor is None)
-            applied = self._duty_rate(p, base, decl, treatment, at, notes)
-            unverified += applied.unverified
-            notes += applied.notes
-            duty = floor_yen(applied.amount)
-            full_duty = duty
-            relief_text, duty, ct_exempt = self._relief(p, duty, at, extra, notes)
+            base = DutyBase(tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, ln.liquor is None)
+            applied, amount = self._duty_rate(p, base, decl, treatment)
+            notes = p.notes + applied.notes
+            unverified = p.unverified + applied.unverified
+            duty = full_duty = floor_yen(amount)
+            extra: list[Step] | None = None   # relief and exemption steps, rare: built eagerly
+            relief_text, ct_exempt = None, False
+            if ln.relief is not None:
+                extra = []
+                relief_text, duty, ct_exempt = self._relief(p, duty, f"lines[{p.index}]", extra, notes)
             exemption = None
             if p.de_minimis_exempt:
                 dm = self.rules.reliefs.reliefs["de_minimis"]
                 exemption = f"{dm.article} {dm.name_ja}"
+                extra = extra or []
                 extra.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0, dm.article, dm.verified))
                 duty, ct_exempt = 0, True
             if ct_exempt:
@@ -351,26 +393,27 @@ class Engine:
                     unverified.append("excise added to the consumption-tax base truncated to 100 yen")
                 nat = floor_yen(ct_base * p.ct_rate / 100)
                 loc = truncate_tax_amount(nat) * num // den
-            lines.append(LineResult(
-                index=p.index, hs_code=p.tariff.hs if p.tariff else None,
-                description=p.tariff.description if p.tariff else None, origin=ln.origin,
-                customs_value=p.value, taxable_value=tv, rate=applied.text, rate_kind=applied.rate.kind,
-                rate_column=applied.column, rate_name=applied.name, duty=duty, excise=p.excise,
-                ct_rate=f"{p.ct_rate}%", reduced_ct=p.reduced, ct_base=ct_base, national_ct=nat, local_ct=loc,
-                exemption=exemption, relief=relief_text,
-                treatment="simplified" if applied.column == "simplified" else "general",
-                explain=partial(self._explain_line, p, tv, applied, base, full_duty, duty, extra, ct_exempt,
-                                ct_base, nat, loc, ct.local_ratio),
-                notes=notes, unverified=sorted(set(unverified))))
+            tariff = p.tariff
+            append(LineResult(
+                p.index, tariff.hs if tariff else None, tariff.description if tariff else None, ln.origin,
+                p.value, tv, applied.text, applied.rate.kind, applied.column, applied.name, duty, p.excise,
+                f"{p.ct_rate}%", p.reduced, ct_base, nat, loc, exemption, relief_text,
+                "simplified" if applied.column == "simplified" else "general",
+                partial(self._explain_line, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt,
+                        ct_base, nat, loc, ct.local_ratio),
+                notes, sorted(set(unverified)) if unverified else unverified))
         return lines
 
-    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, base: DutyBase, full_duty: int, duty: int,
-                      extra: list[Step], ct_exempt: bool, ct_base: int, nat: int, loc: int, ratio: str) -> list[Step]:
+    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal, base: DutyBase,
+                      full_duty: int, duty: int,
+                      extra: list[Step] | None, ct_exempt: bool, ct_base: int, nat: int, loc: int,
+                      ratio: str) -> list[Step]:
         """Every step of one line, rendered on demand from the figures the line already holds."""
-        steps = list(p.steps)
+        steps = self._valuation_steps(p)
         steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
-        steps.append(self.step("duty_line", _duty_formula(applied, base, full_duty), full_duty))
-        steps += extra
+        steps.append(self.step("duty_line", _duty_formula(applied, amount, base, full_duty), full_duty))
+        if extra:
+            steps += extra
         if not ct_exempt:
             dt, et = truncate_tax_amount(duty), truncate_tax_amount(p.excise)
             steps.append(self.step("ct_base", f"floor_1000({_yen(p.value)} + {dt:,} + {et:,}) = {ct_base:,}", ct_base))
@@ -382,56 +425,66 @@ class Engine:
                                                     f"{ratio} → {loc:,}", loc))
         return steps
 
-    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str, at: str,
-                   notes: list[str]) -> Applied:
+    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str) -> tuple[Applied, Decimal]:
+        """The rate applied and the exact amount it gives for this line (a cached ``Applied`` may be shared:
+        its own ``amount`` is then another line's)."""
         ln = p.line
         if treatment == "simplified" and p.tariff is not None:
             sv = self.rules.simplified_on(decl.date)
             assert sv is not None
             if not sv.is_excluded(p.tariff.code):
                 try:  # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
-                    mfn = select_rate(p.tariff, base, False, self.rules, decl.date)
+                    mfn = select_rate(p.tariff, base, False, self.rules, decl.date)  # not cached: rare path
                 except InputError as exc:
-                    raise exc.within(at) from None
+                    raise exc.within(f"lines[{p.index}]") from None
                 if ln.rate is None and mfn.amount == 0:
                     return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn.amount,
                                    ["free under the general tariff: stays free under the simplified tariff"],
-                                   [])
+                                   []), mfn.amount
                 cat, text, _kind = sv.category(p.tariff.code)
                 rate = parse_rate(text)
                 try:
                     amount = rate.evaluate(base)
                 except NeedsInput as exc:
-                    raise InputError(f"{at}.{exc.field}", f"{exc.message} (simplified tariff {text})") from None
+                    raise InputError(f"lines[{p.index}].{exc.field}",
+                                     f"{exc.message} (simplified tariff {text})") from None
                 extra = []
                 if ln.claim_preference is not False:
                     extra.append("a preferential rate needs the whole consignment to opt out of the simplified "
                                  "tariff (simplified: never)")
                 return Applied("simplified", f"簡易税率 第{cat.no}号 {cat.name_ja}", text, rate, amount, extra,
-                               [f"simplified-tariff category of {p.tariff.hs}"] if sv.verified == "U" else [])
-            notes.append("excluded from the simplified tariff: general rate")
+                               [f"simplified-tariff category of {p.tariff.hs}"] if sv.verified == "U" else []), amount
+            general, amount = self._duty_rate(p, base, decl, "general")
+            return replace(general, amount=amount,
+                           notes=["excluded from the simplified tariff: general rate", *general.notes]), amount
         elif treatment == "simplified":
-            raise InputError(f"{at}.hs_code", "the simplified tariff needs the HS code of every line")
+            raise InputError(f"lines[{p.index}].hs_code", "the simplified tariff needs the HS code of every line")
         if ln.rate is not None:
             try:
                 rate = parse_rate(ln.rate)
             except (RateParseError, ValueError) as exc:
-                raise InputError(f"{at}.rate", str(exc)) from None
-            return Applied("override", "指定税率 (rate given)", ln.rate, rate, self._evaluate(rate, base, at, "rate"))
-        assert p.tariff is not None
-        key = (p.tariff.edition, p.tariff.code, id(p.tariff), ln.origin, ln.claim_preference, decl.date, ln.in_quota,
-               ln.condition, base.quantity is None)
+                raise InputError(f"lines[{p.index}].rate", str(exc)) from None
+            amount = self._evaluate(rate, base, f"lines[{p.index}]", "rate")
+            return Applied("override", "指定税率 (rate given)", ln.rate, rate, amount), amount
+        tariff = p.tariff
+        assert tariff is not None
+        key = (tariff.edition, tariff.code, tariff.description, ln.origin, ln.claim_preference, decl.date,
+               ln.in_quota, ln.condition, base.quantity is None)
         plan = self._plans.get(key)
-        if plan is not None:
-            return Applied(plan.column, plan.name, plan.text, plan.rate, plan.rate.evaluate(base), plan.notes,
-                           plan.unverified)
+        if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the value
+            return plan, plan.rate.evaluate(base)
+        cover_key = (ln.origin, ln.claim_preference, decl.date)
+        cover = self._coverage.get(cover_key)
         try:
-            applied = select_rate(p.tariff, base, ln.claim_preference, self.rules, decl.date)
+            if cover is None:
+                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, ln.claim_preference,
+                                                                      decl.date))
+            applied = select_rate(tariff, base, ln.claim_preference, self.rules, decl.date, cover)
         except InputError as exc:
-            raise exc.within(at) from None
-        if base.taxable_value > 0 and _linear(p.tariff):
-            self._plans[key] = applied
-        return applied
+            raise exc.within(f"lines[{p.index}]") from None
+        if base.taxable_value > 0 and _linear(tariff):
+            _remember(self._plans, key, applied)
+        return applied, applied.amount
 
     @staticmethod
     def _evaluate(rate: Rate, base: DutyBase, at: str, field_: str) -> Decimal:
@@ -476,16 +529,26 @@ class Engine:
         return label, duty - cut, False
 
     def _total_steps(self, lines: list[LineResult], t: Totals) -> list[Step]:
-        duties = " + ".join(f"{ln.duty:,}" for ln in lines)
-        nats = " + ".join(f"{ln.national_ct:,}" for ln in lines)
-        locs = " + ".join(f"{ln.local_ct:,}" for ln in lines)
-        steps = [self.step("duty_total", f"floor_100({duties}) = {t.duty:,}", t.duty),
-                 self.step("national_ct_total", f"floor_100({nats}) = {t.national_ct:,}", t.national_ct),
-                 self.step("local_ct_total", f"floor_100({locs}) = {t.local_ct:,}", t.local_ct)]
-        if any(ln.excise for ln in lines):
-            steps.append(self.step("excise_total", f"floor_100({' + '.join(f'{ln.excise:,}' for ln in lines)}) = "
-                                                   f"{t.excise:,}", t.excise))
+        def sum_of(name: str, total: int) -> Callable[[], str]:   # rendered only when output
+            return lambda: f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
+
+        steps = [self.step("duty_total", sum_of("duty", t.duty), t.duty),
+                 self.step("national_ct_total", sum_of("national_ct", t.national_ct), t.national_ct),
+                 self.step("local_ct_total", sum_of("local_ct", t.local_ct), t.local_ct)]
+        if t.excise or any(ln.excise for ln in lines):
+            steps.append(self.step("excise_total", sum_of("excise", t.excise), t.excise))
         return steps
+
+
+_CACHE_LIMIT = 8192
+
+
+def _remember(cache: dict, key: object, value: Any) -> Any:
+    """Store in a per-process cache that is emptied when full (Excel keeps one process for days)."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _linear(line: TariffLine) -> bool:
@@ -500,13 +563,13 @@ def _strip(rate: Rate) -> Rate:
     return rate.inner if isinstance(rate, Noted) else rate
 
 
-def _duty_formula(applied: Applied, base: DutyBase, duty: int) -> str:
+def _duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) -> str:
     trace: list[str] = []
     try:
         applied.rate.evaluate(base, trace)
     except (NotApplicable, NeedsInput, ManualRate):
         trace = []
-    return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(applied.amount)} → {duty:,}"
+    return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(amount)} → {duty:,}"
 
 
 def _totals(lines: list[LineResult]) -> Totals:

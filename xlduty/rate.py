@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from xlduty.rounding import truncate_quantity
 from xlduty.units import Unit, convert
@@ -23,9 +23,8 @@ ZERO = Decimal(0)
 _EXACT = Context(prec=60, rounding=ROUND_FLOOR)
 
 
-@dataclass(frozen=True, slots=True)
-class DutyBase:
-    """What a rate needs from one line to produce an amount."""
+class DutyBase(NamedTuple):
+    """What a rate needs from one line to produce an amount (a tuple: built once per line, cheaply)."""
 
     taxable_value: int                 # 課税価格 of the line, already truncated to 1,000 yen
     quantity: Decimal | None = None

@@ -40,6 +40,7 @@ class TariffLine:
     cells: tuple[str | None, ...]  # rate text per column, as printed (inherited), None if empty
     columns: tuple[str, ...]
     edition: str
+    hs: str                        # the code as printed: 6109.10-020
 
     def text(self, column: str) -> str | None:
         return self.cells[self.columns.index(column)]
@@ -47,10 +48,6 @@ class TariffLine:
     def rate(self, column: str) -> Rate | None:
         text = self.text(column)
         return parse_rate(text) if text else None
-
-    @property
-    def hs(self) -> str:
-        return format_hs(self.code)
 
     @property
     def full_description(self) -> str:
@@ -80,7 +77,8 @@ class Schedule:
         if line is None:
             code, desc, path_i, u1, u2, laws, idx = self._rows[i]
             cells = tuple(self._rates[j] if j >= 0 else None for j in idx)
-            line = TariffLine(code, desc, self._paths[path_i], u1, u2, laws, cells, self.columns, self.edition)
+            line = TariffLine(code, desc, self._paths[path_i], u1, u2, laws, cells, self.columns, self.edition,
+                               format_hs(code))
             self._built[i] = line
         return line
 
@@ -103,6 +101,8 @@ class Schedule:
         """The line for a 9- or 6-digit code on date ``on``; ``LookupError_`` says why not."""
         found = self._found.get((code, on))
         if found is None:
+            if len(self._found) >= 65536:  # bounded: one Excel process may see many dates
+                self._found.clear()
             found = self._found[(code, on)] = self._lookup(code, on)
         return found
 

@@ -19,7 +19,7 @@ from xlduty.rules import Rules
 from xlduty.schedule import COLUMN_NAMES_JA, TariffLine
 
 
-@dataclass
+@dataclass(slots=True)
 class Applied:
     column: str            # rate_general, rate_temporary, rate_wto, rate_gsp, epa_eu …, "override", "simplified"
     name: str              # name of the column or basis, for people
@@ -114,11 +114,22 @@ def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: 
     return None
 
 
-def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date) -> Applied:
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Which columns an origin may use on a date, and the notes that go with it: rule data only,
+    the same for every line with that origin, claim and date (so it is worked out once)."""
+
+    wto_ok: bool
+    columns: tuple[tuple[str, str, bool], ...]   # (column, name, coverage unverified) eligible preferences
+    notes: tuple[str, ...]
+    unverified: tuple[str, ...]
+    claimed: bool
+
+
+def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> Coverage:
+    """WTO coverage and the eligible preferential columns (通達3-1(2)-(3)); ``InputError`` for a bad claim."""
     notes: list[str] = []
     unverified: list[str] = []
-    chosen = national_rate(line, b, notes)
-    origin = b.origin
     wto = rules.parties.columns["rate_wto"]
     if origin is None:
         wto_ok = True
@@ -129,10 +140,7 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
             notes.append(f"{origin} is not covered by WTO/便益関税 rates on {on}: national rate only")
         elif wto.unverified(origin):
             unverified.append(f"WTO/便益関税 coverage of {origin}")
-    if wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen.amount, notes)):
-        chosen = lower
-    mfn = chosen
-
+    eligible: list[tuple[str, str, bool]] = []
     if claim is not False:
         if origin is None:
             raise InputError("origin", "a preference is claimed: give the country of origin")
@@ -145,16 +153,35 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
                 raise InputError("claim_preference", f"{origin} is not covered by {claim} "
                                                      f"({rules.parties.columns[claim].name_ja}) on {on}")
             columns = [claim]
-        eligible = [c for c in columns if rules.parties.columns[c].covers(origin, on)]
+        for c in columns:
+            col = rules.parties.columns[c]
+            if col.covers(origin, on):
+                eligible.append((c, column_name(rules, c), col.unverified(origin)))
         if not eligible:
             notes.append(f"no preferential rate covers origin {origin} on {on}")
+    return Coverage(wto_ok, tuple(eligible), tuple(notes), tuple(unverified), claim is not False)
+
+
+def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date,
+                cover: Coverage | None = None) -> Applied:
+    """The rate that applies to the line and the amount it produces; ``cover`` is ``coverage(...)``
+    for the line's origin, claim and date when the caller has it already."""
+    if cover is None:
+        cover = coverage(rules, b.origin, claim, on)
+    notes = list(cover.notes)
+    unverified = list(cover.unverified)
+    chosen = national_rate(line, b, notes)
+    if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen.amount,
+                                             notes)):
+        chosen = lower
+    mfn = chosen
+    if cover.claimed:
         offers: dict[str, Applied] = {}
         epa_amounts: dict[str, Decimal] = {}
-        for column in eligible:
-            name = column_name(rules, column)
+        for column, name, coverage_unverified in cover.columns:
             offer = _try_lower(line, column, name, b, mfn.amount, notes)
-            if rules.parties.columns[column].unverified(origin):
-                unverified.append(f"{name} coverage of {origin}")
+            if coverage_unverified:
+                unverified.append(f"{name} coverage of {b.origin}")
             if offer is not None:
                 offers[column] = offer
                 if column.startswith("epa_"):
@@ -165,9 +192,8 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
             notes.append(f"GSP not available: the {column_name(rules, blocking)} rate is not higher "
                          "(暫定法施行令25条4項)")
         if offers:
-            best = min(offers.values(), key=lambda a: a.amount)
-            chosen = best
-        elif claim is not False:
+            chosen = min(offers.values(), key=lambda a: a.amount)
+        else:
             notes.append("no claimed preferential rate is lower than the MFN rate")
     chosen.notes = notes
     chosen.unverified = unverified
