@@ -1,0 +1,164 @@
+"""The worksheet functions on Excel-shaped inputs (floats, None, datetimes, serial dates, ranges).
+
+Figures are hand-worked on real 2026_07_09 lines: 6109.10-020 (T-shirts, cotton) WTO 7.4 %;
+8471.30-000 (laptops) free; 0406.90-090 (cheese) 29.8 %; CT 7.8 % + 22/78, as in CA 1111.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from xlduty.excel import functions as f
+from xlduty.excel import udfs
+from xlduty.excel.macros import explain_formula, new_quote_path
+from xlduty.excel.options import parse_options
+
+D = "2026-11-01"
+
+
+def test_duty_and_ct_one_line() -> None:
+    """300,000 × 7.4 % = 22,200. CT base floor_1000(322,200) = 322,000 → 25,116 → payable 25,100;
+    local floor_100(25,116) × 22/78 = 7,079 → 7,000. CT = 32,100."""
+    assert f.DUTY("6109.10-020", 300000.0, "CN", None, D) == 22200
+    assert f.CONSUMPTION_TAX("6109.10-020", 300000.0, "CN", None, D) == 32100
+
+
+def test_excel_shaped_dates_and_codes() -> None:
+    """A datetime from a date cell, an Excel serial (46,327 = 2026-11-01) and text give one answer;
+    an HS code typed as a number 610910020.0 is the 9-digit line."""
+    serial = (date(2026, 11, 1) - date(1899, 12, 30)).days
+    assert serial == 46327
+    for d in (datetime(2026, 11, 1), float(serial), "2026/11/01", date(2026, 11, 1)):
+        assert f.DUTY(610910020.0, 300000.0, "CN", None, d) == 22200
+
+
+def test_number_typed_hs_loses_trailing_zero() -> None:
+    """6109.10 typed as a number arrives as 6109.1: read as 6109.10, which has two lines with
+    different rates — the error lists them instead of guessing."""
+    text = f.DUTY(6109.1, 300000.0, "CN", None, D)
+    assert text.startswith("#エラー 品目番号(hs_code):")
+    assert "6109.10-010" in text and "6109.10-020" in text
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("6109.10-020", "abc", "CN", None, D), "#エラー 課税価格(value): 数値を入力してください"),
+    (("6109.10-020", None, "CN", None, D), "#エラー 課税価格(value): 必須です"),
+    (("6109.10-020", 1000.0, "CHN", None, D),
+     "#エラー 原産国(origin): 原産国は ISO 3166 の2文字で指定してください（例 CN）"),
+    (("6109.10-020", 1000.0, "CN", None, D, "colour=red"), "#エラー colour: 不明なオプションです"),
+    (("6109.10-020", 30000.0, "CN", None, D, "claim=epa_eu"),
+     "#エラー 特恵・EPA(claim_preference): CN は epa_eu の対象国ではありません"),
+    (("6109.10-999", 1000.0, "CN", None, D),
+     "#エラー 品目番号(hs_code): 6109.10-999 は 2026_07_09 版の実行関税率表にありません"),
+])
+def test_errors_are_short_japanese_and_name_the_field(args: tuple, expected: str) -> None:
+    assert f.DUTY(*args) == expected
+
+
+def test_unknown_fx_week_is_an_error_not_zero() -> None:
+    """The bundled FX ends in 2020: a 2026 USD value cannot be converted, and the cell says how to fix it."""
+    text = f.DUTY("6109.10-020", 1000.0, "CN", None, D, "currency=USD")
+    assert text.startswith("#エラー 通貨(currency): 2026-11-01–2026-11-07 の週の USD")
+    assert "fx=USD:" in text
+
+
+def test_currency_with_given_rate() -> None:
+    """US origin, USD 1,000 at 155.39 = 155,390 → base 155,000 × 7.4 % = 11,470 → payable 11,400."""
+    assert f.DUTY("6109.10-020", 1000, "US", None, D, "currency=USD; fx=155.39; simplified=never") == 11400
+
+
+def test_exemption_texts() -> None:
+    """¥8,000 of laptops: de minimis (定率法14条18号). ¥8,000 of knitted T-shirts: excluded goods, no exemption."""
+    assert f.EXEMPTION("8471.30-000", 8000.0, "CN", None, D) == "定率法14条18号 少額免税"
+    assert f.DUTY("8471.30-000", 8000.0, "CN", None, D) == 0
+    assert f.EXEMPTION("6109.10-020", 8000.0, "CN", None, D) == ""
+
+
+def test_duty_rate() -> None:
+    assert f.DUTY_RATE("6109.10-020", None, "CN", None, D) == "7.4% (WTO協定税率)"
+    assert f.DUTY_RATE("8471.30-000", None, "CN", None, D) == "無税 (基本税率)"
+
+
+def test_personal_use_option() -> None:
+    """Retail ¥30,000 × 0.6 = 18,000 × 7.4 % = 1,332 → payable 1,300."""
+    assert f.DUTY("6109.10-020", 30000.0, "CN", None, D, "personal; simplified=never") == 1300
+
+
+def test_explain_lists_the_steps() -> None:
+    text = f.DUTY_EXPLAIN("6109.10-020", 300000.0, "CN", None, D)
+    assert "duty_line: WTO協定税率 7.4%: 300,000 × 7.4% = 22,200 → 22,200" in text
+    assert "local_ct_line: floor_100(25,116) × 22/78 = 25,100 × 22/78 → 7,079" in text
+
+
+def test_customs_fx_and_names() -> None:
+    """USD for the week of 2019-05-01 (Sunday 2019-04-28 – Saturday 2019-05-04): 111.97 yen."""
+    assert f.CUSTOMS_FX("USD", "2019-05-01") == 111.97
+    assert f.HS_NAME("6109.10-020").endswith("綿製のもの > 2 その他のもの")
+    assert f.HS_NAME("6109.10-020", None, "en") == "Of cotton"
+
+
+def test_lines_and_totals_are_one_declaration() -> None:
+    """Two lines (CIF 312,000 T-shirts, 208,000 laptops): duty 23,088 and 0; CT per line 33,491 and
+    20,793; payable duty floor_100(23,088) = 23,000, CT 42,300 + 11,900 = 54,200, total 77,200.
+    A SUM of one-line DUTY() cells would give 23,000 too here, but CT would be 33,400 + 20,700."""
+    hs = [["6109.10-020"], ["8471.30-000"], [None]]
+    cif = [[312000.0], [208000.0], [None]]
+    lines = f.DUTY_LINES(hs, cif, "CN", None, "2026-11-20", None, "duty,consumption_tax")
+    assert lines == [[23088, 33491], [0, 20793], ["", ""]]
+    assert f.DUTY_TOTALS(hs, cif, "CN", None, "2026-11-20") == [[23000, 42300, 11900, 54200, 0, 77200]]
+    assert f.DUTY_TOTALS(hs, cif, "CN", None, "2026-11-20", None, "total") == 77200
+
+
+def test_de_minimis_follows_the_whole_declaration() -> None:
+    """¥6,000 + ¥6,000 of laptops: each alone is under ¥10,000, together 12,000 is not: no exemption."""
+    assert f.DUTY_LINES([["8471.30-000"], ["8471.30-000"]], [[6000.0], [6000.0]], "CN", None, D, None,
+                        "exemption") == [[""], [""]]
+    assert f.EXEMPTION("8471.30-000", 6000.0, "CN", None, D) == "定率法14条18号 少額免税"
+
+
+def test_array_error_names_the_row() -> None:
+    out = f.DUTY_LINES([["6109.10-020"], ["9999.99-999"]], [[1000.0], [2000.0]], "CN", None, D)
+    assert len(out) == 1 and out[0][0].startswith("#エラー 品目番号(hs_code):")
+    assert out[0][0].endswith("（2行目）")
+
+
+def test_results_are_cached() -> None:
+    f.clear_caches()
+    f.DUTY("6109.10-020", 300000.0, "CN", None, D)
+    f.CONSUMPTION_TAX("6109.10-020", 300000.0, "CN", None, D)
+    info = f._one.cache_info()
+    assert (info.hits, info.misses) == (1, 1)
+
+
+def test_udfs_wrap_the_same_functions() -> None:
+    """On Linux xlwings' decorators are identities: the UDF module is directly callable."""
+    assert udfs.DUTY("6109.10-020", 300000.0, "CN", None, D) == 22200
+    assert udfs.DUTY_TOTALS([["6109.10-020"]], [[300000.0]], "CN", None, D, None, "total") == 54300
+
+
+def test_options_syntax() -> None:
+    o = parse_options("personal; simplified=NEVER; claim=epa_eu; rate=14%; reduced=yes; currency=usd; "
+                      "liquor=beer; litres=12; abv=5; relief=reimport; quota")
+    assert o.declaration == {"personal_use": True, "simplified": "never"}
+    assert o.line == {"claim_preference": "epa_eu", "rate": "14%", "reduced_ct": True, "currency": "usd",
+                      "liquor": {"category": "beer", "litres": "12", "abv": "5"}, "relief": {"type": "reimport"},
+                      "in_quota": True}
+    assert parse_options("個人使用；特恵＝yes").declaration == {"personal_use": True}   # full-width from an IME
+
+
+def test_explain_formula_for_the_ribbon() -> None:
+    cells = {"A2": "6109.10-020", "B2": 300000.0}
+    text = explain_formula('=DUTY(A2,$B$2,"CN",,"2026-11-01")', cells.__getitem__)
+    assert "300,000 × 7.4% = 22,200" in text
+    assert explain_formula("=SUM(A1:A3)", cells.__getitem__).startswith("選択したセルは")
+
+
+def test_new_quote_never_overwrites(tmp_path: Path) -> None:
+    stamp = datetime(2026, 11, 21, 9, 30)
+    first = new_quote_path(tmp_path, stamp)
+    second = new_quote_path(tmp_path, stamp)
+    assert first.name == "見積_20261121_093000.xlsm" and second.name == "見積_20261121_093000_1.xlsm"
+    assert first.read_bytes() == second.read_bytes()

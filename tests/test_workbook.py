@@ -1,0 +1,143 @@
+"""The shipped workbooks: built from text sources, reproducible, with the VBA, ribbon and formulas
+Excel needs — read back by independent readers (zipfile, openpyxl, oletools' olevba)."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import types
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlduty.excel import build
+
+olevba = pytest.importorskip("oletools.olevba")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def xlam() -> bytes:
+    return build.build("xlam")
+
+
+@pytest.fixture(scope="module")
+def xlsm() -> bytes:
+    return build.build("xlsm")
+
+
+def _modules(data: bytes, name: str) -> dict[str, str]:
+    parser = olevba.VBA_Parser(name, data=data)
+    return {vba_filename.rsplit(".", 1)[0]: code for _f, _s, vba_filename, code in parser.extract_macros()}
+
+
+def test_builds_are_reproducible(xlam: bytes, xlsm: bytes) -> None:
+    assert build.build("xlam") == xlam
+    assert build.build("xlsm") == xlsm
+
+
+def test_committed_workbooks_match_a_fresh_build(xlam: bytes, xlsm: bytes) -> None:
+    """workbook/xlduty.* are what `python workbook/build.py` makes from workbook/src today."""
+    assert (ROOT / "workbook" / "xlduty.xlam").read_bytes() == xlam
+    assert (ROOT / "workbook" / "xlduty.xlsm").read_bytes() == xlsm
+
+
+def test_addin_package(xlam: bytes) -> None:
+    z = zipfile.ZipFile(io.BytesIO(xlam))
+    types_xml = z.read("[Content_Types].xml").decode()
+    assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in types_xml
+    rels = z.read("_rels/.rels").decode()
+    assert 'Type="http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"' in rels
+    assert 'Target="customUI/customUI14.xml"' in rels
+    assert "xl/vbaProject.bin" in z.namelist()
+    workbook_xml = z.read("xl/workbook.xml").decode()
+    assert 'name="xlduty.conf"' in workbook_xml and 'codeName="ThisWorkbook"' in workbook_xml
+
+
+def test_every_ribbon_action_has_its_sub(xlam: bytes) -> None:
+    """Each onAction="Module.Sub" names a Sub Module.Sub(control As IRibbonControl) in the add-in's VBA."""
+    ui = zipfile.ZipFile(io.BytesIO(xlam)).read("customUI/customUI14.xml").decode()
+    actions = re.findall(r'onAction="([^"]+)"', ui)
+    assert len(actions) == 4
+    modules = _modules(xlam, "xlduty.xlam")
+    for action in actions:
+        module, sub = action.split(".")
+        assert re.search(rf"^Public Sub {sub}\(control As IRibbonControl\)", modules[module], re.M), action
+
+
+def test_vba_holds_xlwings_at_the_pinned_version(xlam: bytes, xlsm: bytes) -> None:
+    import xlwings
+
+    assert xlwings.__version__ == build.XLWINGS_VERSION
+    for data, name, project in ((xlam, "xlduty.xlam", '"xlduty"'), (xlsm, "xlduty.xlsm", '"xlwings"')):
+        code = _modules(data, name)["xlwings"]
+        assert f"'Version: {build.XLWINGS_VERSION}" in code
+        assert f"Public Const PROJECT_NAME As String = {project}" in code
+
+
+def test_olevba_lists_every_module_with_its_source(xlam: bytes) -> None:
+    """The wrapper module read back by olevba is exactly the text the build generated."""
+    modules = _modules(xlam, "xlduty.xlam")
+    assert {"ThisWorkbook", "Sheet1", "xlwings", "Dictionary", "xlwings_udfs", "XlDutyRibbon"} <= set(modules)
+    expected = build.udf_wrappers("xlam").replace("\r\n", "\n").strip()
+    assert modules["xlwings_udfs"].replace("\r\n", "\n").strip() == expected
+
+
+def test_udf_wrappers_match_what_xlwings_generates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our wrapper text equals xlwings' own generator (the Windows "Import Functions" path), run here
+    with the Windows-only modules stubbed and xlwings' real decorators applied to our UDF module."""
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    sys.modules["pythoncom"].CoInitialize = lambda: None  # type: ignore[attr-defined]
+    sys.modules["win32com.client"].Dispatch = lambda *a, **k: None  # type: ignore[attr-defined]
+    sys.modules["win32com"].client = sys.modules["win32com.client"]  # type: ignore[attr-defined]
+    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
+    import xlwings
+    from xlwings.udfs import generate_vba_wrapper, xlarg, xlfunc, xlret
+
+    monkeypatch.setattr(xlwings, "func", xlfunc)
+    monkeypatch.setattr(xlwings, "arg", xlarg)
+    monkeypatch.setattr(xlwings, "ret", xlret)
+    monkeypatch.delitem(sys.modules, "xlduty.excel.udfs", raising=False)
+    import importlib
+
+    udfs = importlib.import_module("xlduty.excel.udfs")
+    for suffix, kind in ((".xlam", "xlam"), (".xlsm", "xlsm")):
+        book = types.SimpleNamespace(Name="xlduty" + suffix)
+        out = io.StringIO()
+        generate_vba_wrapper(build.UDF_MODULE, udfs, out, book)
+        theirs = _functions(out.getvalue())
+        ours = _functions(build.udf_wrappers(kind))
+        assert set(theirs) == set(ours) == set(build.udf_functions_names())
+        for name in ours:
+            assert _norm(ours[name]) == _norm(theirs[name]), name
+    monkeypatch.delitem(sys.modules, "xlduty.excel.udfs", raising=False)
+
+
+def _functions(text: str) -> dict[str, str]:
+    return {m.group(1): m.group(0) for m in re.finditer(r"Function (\w+)\(.*?End Function", text, re.S)}
+
+
+def _norm(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def test_template_sheets_and_settings(xlsm: bytes) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(xlsm), keep_vba=True)
+    assert wb.sheetnames == ["Quote", "Lines", "Rates", "SelfTest", "xlwings.conf"]
+    assert [ws.sheet_properties.codeName for ws in wb] == ["Sheet1", "Sheet2", "Sheet3", "Sheet4", "Sheet5"]
+    conf = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(min_row=1, max_row=4, values_only=True)}
+    assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
+    assert conf["UDF Modules"] == "xlduty.excel.udfs"
+    assert conf["Use UDF Server"] is True
+    assert wb["Quote"]["B15"].value.startswith("=DUTY_TOTALS(Lines!C5:C54,Lines!I5:I54")
+    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5)'
+    z = zipfile.ZipFile(io.BytesIO(xlsm))
+    assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
+    sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
+    assert re.search(r'<c r="J5"[^>]*cm="1"[^>]*><f t="array" ref="J5:K54"', sheet2)   # spills in Excel 365

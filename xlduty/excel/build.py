@@ -1,0 +1,333 @@
+"""Build ``workbook/xlduty.xlsm`` (quote template) and ``workbook/xlduty.xlam`` (add-in) from text sources.
+
+Sources (``workbook/src``): the sheet definitions (``quote.yaml``), the ribbon (``customUI14.xml``),
+our VBA modules (``*.bas``), and the UDF wrapper text, generated here from the signatures in
+``xlduty.excel.udfs`` in the form xlwings' own "Import Functions" writes. xlwings' runtime VBA
+module is taken from the installed, exactly pinned xlwings (its version is checked), so the
+workbooks call the xlwings DLL of the user's environment. ``vbaProject.bin`` is written by
+``xlduty.excel.vba_project`` (MS-OVBA / MS-CFB). Same inputs → same bytes: fixed document dates,
+fixed zip timestamps, stable part order.
+
+    python workbook/build.py            # write both workbooks
+    python workbook/build.py --check    # exit 1 if the committed workbooks differ from a fresh build
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import io
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "workbook" / "src"
+OUT = ROOT / "workbook"
+XLWINGS_VERSION = "0.37.8"                      # = the pin in pyproject.toml
+UDF_MODULE = "xlduty.excel.udfs"
+FIXED_TIME = datetime(2026, 1, 1)               # document dates: reproducible bytes
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+_SHEET_MACRO = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+_ADDIN_MACRO = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
+
+# Settings in the <PROJECT_NAME>.conf sheet (xlwings docs/addin.md; keys from A1 down). A key in the
+# sheet wins over every config file, even when blank — so the interpreter keys are left out: the
+# user's own file (%USERPROFILE%\.xlduty\xlduty.conf, written by `xlduty addin config`) sets them.
+CONF = [("UDF Modules", UDF_MODULE), ("Use UDF Server", True), ("Debug UDFs", False), ("Show Console", False)]
+CONF_HELP = [
+    "xlduty settings for xlwings (keys start in A1; a key here overrides the config files).",
+    "UDF Modules must stay xlduty.excel.udfs; Use UDF Server must stay TRUE: the ribbon and the "
+    "functions share one Python process and its caches.",
+    "The Python interpreter comes from the user config file: run `xlduty addin config` once.",
+]
+
+
+# --- VBA sources ---------------------------------------------------------------------------------
+
+def _xlwings_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or spec.origin is None:
+        raise SystemExit("xlwings is not installed: pip install xlwings==" + XLWINGS_VERSION)
+    return Path(spec.origin).parent
+
+
+def xlwings_module(kind: str) -> str:
+    """xlwings' runtime VBA at the pinned version: standalone for the template, custom add-in for the .xlam."""
+    d = _xlwings_dir()
+    text = (d / ("xlwings_custom_addin.bas" if kind == "xlam" else "xlwings.bas")).read_text(encoding="ascii")
+    found = re.search(r"'Version: (\S+)", text)
+    if not found or found.group(1) != XLWINGS_VERSION:
+        raise SystemExit(f"xlwings VBA is {found.group(1) if found else 'unversioned'}, the pin is "
+                         f"{XLWINGS_VERSION}: pip install xlwings=={XLWINGS_VERSION}")
+    if kind == "xlam":  # what `xlwings quickstart --addin` does: the project name drives <name>.conf
+        text = text.replace('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "xlduty"')
+    return text
+
+
+def udf_functions() -> list[tuple[str, list[tuple[str, bool]]]]:
+    """(name, [(argument, optional)]) for each worksheet function, in the order users see them."""
+    from xlduty.excel import functions, udfs
+
+    out = []
+    for name in functions.EXCEL_FUNCTIONS:
+        sig = inspect.signature(getattr(udfs, name))
+        out.append((name, [(p.name, p.default is not inspect.Parameter.empty) for p in sig.parameters.values()]))
+    return out
+
+
+def udf_functions_names() -> list[str]:
+    return [name for name, _args in udf_functions()]
+
+
+def udf_wrappers(kind: str) -> str:
+    """The ``xlwings_udfs`` module: one VBA wrapper per function calling ``XLPy.CallUDF`` (xlwings'
+    wrapper form; an add-in passes ``ActiveWorkbook``, a workbook ``ThisWorkbook``)."""
+    book = "ActiveWorkbook" if kind == "xlam" else "ThisWorkbook"
+    out = ['Attribute VB_Name = "xlwings_udfs"']
+    for name, args in udf_functions():
+        sig = ", ".join(("Optional " if optional else "") + arg for arg, optional in args)
+        call_args = ", ".join(arg for arg, _ in args)
+        out += [
+            f"Function {name}({sig})",
+            '        #If App = "Microsoft Excel" Then',
+            "            If TypeOf Application.Caller Is Range Then On Error GoTo failed",
+            f'            {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", Array({call_args}), {book}, '
+            "Application.Caller)",
+            "            Exit Function",
+            "        #Else",
+            f'            {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", Array({call_args}))',
+            "            Exit Function",
+            "        #End If",
+            "failed:",
+            f"        {name} = Err.Description",
+            "End Function",
+            "",
+        ]
+    return "\r\n".join(out)
+
+
+def vba_modules(kind: str, sheet_code_names: list[str]) -> list[Any]:
+    from xlduty.excel.vba_project import VbaModule
+
+    dictionary = (_xlwings_dir() / "addin" / "Dictionary.cls").read_text(encoding="ascii")
+    modules = [VbaModule("ThisWorkbook", "document", "")]
+    modules += [VbaModule(code, "document", "") for code in sheet_code_names]
+    modules += [
+        VbaModule("xlwings", "standard", xlwings_module(kind)),
+        VbaModule("Dictionary", "class", dictionary),
+        VbaModule("xlwings_udfs", "standard", udf_wrappers(kind)),
+    ]
+    if kind == "xlam":
+        modules.append(VbaModule("XlDutyRibbon", "standard", (SRC / "XlDutyRibbon.bas").read_text(encoding="ascii")))
+    return modules
+
+
+# --- sheets --------------------------------------------------------------------------------------
+
+_STYLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "note": {"italic": True, "font_color": "#595959"},
+    "label": {},
+    "header": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"},
+    "input_text": {"bg_color": "#FFF2CC", "num_format": "@"},
+    "input_date": {"bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"},
+    "input_yen": {"bg_color": "#FFF2CC", "num_format": "#,##0"},
+    "input_number": {"bg_color": "#FFF2CC", "num_format": "#,##0.###"},
+    "input_percent": {"bg_color": "#FFF2CC", "num_format": "0.0%"},
+    "yen": {"num_format": "#,##0"},
+    "yen2": {"num_format": "#,##0.00"},
+    "yen_bold": {"num_format": "#,##0", "bold": True},
+    "number": {"num_format": "0"},
+    "number4": {"num_format": "#,##0.00##"},
+}
+
+
+def _build_value(key: str) -> Any:
+    from xlduty import __version__
+    from xlduty.fx import customs_rates
+    from xlduty.schedule import editions
+
+    if key == "tariff_edition":
+        name, start = editions()[-1]
+        return f"{name} (in force from {start})"
+    if key == "fx_weeks":
+        fx = customs_rates()
+        return f"{fx.first_week} – {fx.last_week}"
+    if key == "version":
+        return __version__
+    raise ValueError(f"unknown build value {key!r}")
+
+
+def _write_cell(ws: Any, ref: str, spec: dict[str, Any], formats: dict[str, Any]) -> None:
+    fmt = formats.get(spec.get("style", "label"))
+    if "build" in spec:
+        ws.write_string(ref, str(_build_value(spec["build"])), fmt)
+    elif "formula" in spec:
+        ws.write_formula(ref, spec["formula"], fmt)
+    else:
+        value = spec.get("value")
+        if isinstance(value, date):
+            ws.write_datetime(ref, datetime(value.year, value.month, value.day), fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(ref, value, fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(ref, value, fmt)
+        elif value in (None, ""):
+            ws.write_blank(ref, None, fmt)
+        else:
+            ws.write_string(ref, str(value), fmt)
+
+
+def _write_sheets(wb: Any, sheets: list[dict[str, Any]]) -> None:
+    formats = {name: wb.add_format(props) for name, props in _STYLES.items()}
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet["name"])
+        ws.set_vba_name(sheet["code_name"])
+        for col, width in sheet.get("columns", {}).items():
+            ws.set_column(f"{col}:{col}", width)
+        if "freeze" in sheet:
+            ws.freeze_panes(sheet["freeze"])
+        rep = sheet.get("repeat")
+        if rep:
+            first, last = rep["rows"]
+            for r in range(first, last + 1):
+                for col, spec in rep["cells"].items():
+                    _write_cell(ws, f"{col}{r}", {**spec, "formula": spec["formula"].replace("{r}", str(r))},
+                                formats)
+        for ref, spec in sheet.get("cells", {}).items():
+            _write_cell(ws, ref, spec or {}, formats)
+        for ref, spec in sheet.get("arrays", {}).items():
+            ws.write_dynamic_array_formula(ref, spec["formula"], formats.get(spec.get("style", "label")))
+
+
+def _conf_sheet(wb: Any, name: str, code_name: str) -> None:
+    ws = wb.add_worksheet(name)
+    ws.set_vba_name(code_name)
+    ws.set_column("A:A", 18)
+    ws.set_column("B:B", 40)
+    for i, (key, value) in enumerate(CONF):
+        ws.write_string(i, 0, key)
+        if isinstance(value, bool):
+            ws.write_boolean(i, 1, value)
+        elif value:
+            ws.write_string(i, 1, value)
+    for j, text in enumerate(CONF_HELP):
+        ws.write_string(len(CONF) + 3 + j, 0, text)
+
+
+def template_sheets() -> list[dict[str, Any]]:
+    return yaml.safe_load((SRC / "quote.yaml").read_text(encoding="utf-8"))["sheets"]
+
+
+def _workbook_bytes(kind: str) -> bytes:
+    import xlsxwriter
+
+    from xlduty.excel.vba_project import build_vba_project
+
+    spec = yaml.safe_load((SRC / "quote.yaml").read_text(encoding="utf-8"))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({**spec["properties"], "created": FIXED_TIME})
+    wb.set_vba_name("ThisWorkbook")
+    if kind == "xlsm":
+        sheets = spec["sheets"]
+        _write_sheets(wb, sheets)
+        code_names = [s["code_name"] for s in sheets] + [f"Sheet{len(sheets) + 1}"]
+        _conf_sheet(wb, "xlwings.conf", code_names[-1])
+        project = "xlduty_quote"
+    else:
+        code_names = ["Sheet1"]
+        _conf_sheet(wb, "xlduty.conf", "Sheet1")
+        project = "xlduty"
+    wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(kind, code_names), project)), is_stream=True)
+    wb.close()
+    return _package(buf.getvalue(), kind)
+
+
+def _package(data: bytes, kind: str) -> bytes:
+    """Add the ribbon (add-in only), mark an add-in as such, and fix every zip timestamp."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if kind == "xlam" and item.filename == "[Content_Types].xml":
+                body = body.replace(_SHEET_MACRO.encode(), _ADDIN_MACRO.encode())
+            if kind == "xlam" and item.filename == "_rels/.rels":
+                body = _add_ribbon_rel(body)
+            _write(zout, item.filename, body)
+        if kind == "xlam":
+            _write(zout, "customUI/customUI14.xml", (SRC / "customUI14.xml").read_bytes())
+    return out.getvalue()
+
+
+def _write(zout: zipfile.ZipFile, name: str, body: bytes) -> None:
+    info = zipfile.ZipInfo(name, ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    zout.writestr(info, body)
+
+
+def _add_ribbon_rel(body: bytes) -> bytes:
+    ET.register_namespace("", _PKG_RELS)
+    root = ET.fromstring(body)
+    for rel in list(root):
+        if rel.get("Type") == _UI14:
+            root.remove(rel)
+    ids = {rel.get("Id") for rel in root}
+    n = next(i for i in range(1, 999) if f"rId{i}" not in ids)
+    ET.SubElement(root, f"{{{_PKG_RELS}}}Relationship", Id=f"rId{n}", Type=_UI14,
+                  Target="customUI/customUI14.xml")
+    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def build(kind: str) -> bytes:
+    """The bytes of ``xlduty.<kind>`` (``xlsm`` or ``xlam``)."""
+    if kind not in ("xlsm", "xlam"):
+        raise ValueError(kind)
+    return _workbook_bytes(kind)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true", help="compare with the committed workbooks; write nothing")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    stale = []
+    for kind in ("xlsm", "xlam"):
+        data = build(kind)
+        path = args.out / f"xlduty.{kind}"
+        if args.check:
+            if not path.exists() or path.read_bytes() != data:
+                stale.append(path.name)
+        else:
+            _atomic_write(path, data)
+            print(f"wrote {path} ({len(data):,} bytes)", file=sys.stderr)
+    if stale:
+        print(f"out of date: {', '.join(stale)}: run python workbook/build.py", file=sys.stderr)
+        return 1
+    return 0

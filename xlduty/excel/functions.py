@@ -1,0 +1,380 @@
+"""The worksheet functions, on Excel-shaped values: what ``=DUTY()`` and friends compute.
+
+Pure Python (no xlwings): ``xlduty.excel.udfs`` wraps these for Excel, and ``xlduty recalc``
+registers the same callables in its formula engine, so a workbook computes the same figures in
+Excel and headless. Inputs arrive as Excel delivers them — numbers as float, empty cells as None,
+dates as datetime or as serial numbers, ranges as lists of rows — and every function returns a
+number, a text, or a list of rows. An error is a short Japanese text starting with ``#エラー`` that
+names the field at fault; unknown is never 0.
+
+Results are cached per argument set: the functions are non-volatile, and a sheet with thousands
+of identical lookups computes each once. ``clear_caches()`` forgets them after a rate refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from xlduty.errors import InputError, XlDutyError
+from xlduty.excel.messages import PREFIX, cell_error
+from xlduty.excel.options import Options, apply_fx, parse_options
+
+Scalar = float | int | str | bool | None
+Rows = list[list[Any]]
+
+_EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
+LINE_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "taxable_value", "ct_base", "rate",
+               "rate_name", "exemption", "treatment")
+TOTAL_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "total")
+
+
+# --- Excel values → contract values ---------------------------------------------------------------
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _hs(v: object) -> str | None:
+    """An HS code typed as a number arrives as a float: 6109.1 was ``6109.10``; 610910020.0 is whole."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise InputError("hs_code", "is not an HS code")
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else f"{v:.2f}"
+    return str(v).strip()
+
+
+def _number(v: object, field: str) -> str | int | None:
+    """Exact: a float goes through its shortest repr, text through Decimal (commas allowed in a cell)."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise InputError(field, "a number is required")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return repr(v)
+    text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        raise InputError(field, "a number is required") from None
+    return text
+
+
+def _date(v: object) -> date:
+    """Blank → today; a datetime, a date, an Excel serial number, or text ``2026-11-20`` / ``2026/11/20``."""
+    if _blank(v):
+        return date.today()
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if not 1 <= v < 2958466:
+            raise InputError("date", "is not a date")
+        return _EXCEL_EPOCH + timedelta(days=int(v))
+    try:
+        return date.fromisoformat(str(v).strip().replace("/", "-"))
+    except ValueError:
+        raise InputError("date", "is not a date: use YYYY-MM-DD") from None
+
+
+def _text(v: object) -> str | None:
+    if _blank(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _options(v: object) -> tuple[str, ...]:
+    """The options text, normalised into a hashable key for the cache."""
+    return () if _blank(v) else (str(v).strip(),)
+
+
+def _declaration(lines: list[dict[str, Any]], on: date, opts: Options) -> dict[str, Any]:
+    decl: dict[str, Any] = {"date": on.isoformat(), **opts.declaration, "lines": lines}
+    if "fx_rates" in decl:
+        decl["fx_rates"] = dict(decl["fx_rates"])
+    return decl
+
+
+def _line(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None,
+          opts: Options) -> dict[str, Any]:
+    if value is None:
+        raise InputError("value", "required")
+    line: dict[str, Any] = {"value": value, **{k: (dict(v) if isinstance(v, dict) else v)
+                                               for k, v in opts.line.items()}}
+    if hs is not None:
+        line["hs_code"] = hs
+    if origin is not None:
+        line["origin"] = origin
+    if quantity is not None:
+        line["quantity"] = quantity
+    return line
+
+
+def _parse_opts(text: tuple[str, ...]) -> Options:
+    opts = parse_options(text[0] if text else None)
+    apply_fx(opts)
+    return opts
+
+
+# --- one-line declarations (scalar functions) -----------------------------------------------------
+
+@lru_cache(maxsize=8192)
+def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None, on: date,
+         options: tuple[str, ...]) -> Any:
+    """The result of a one-line declaration, or the error text for its cell (errors are cached too)."""
+    from xlduty.engine import compute
+
+    try:
+        opts = _parse_opts(options)
+        result = compute(_declaration([_line(hs, value, origin, quantity, opts)], on, opts))
+    except InputError as exc:
+        return cell_error(exc, exc.field.removeprefix("lines[0]."))
+    except XlDutyError as exc:
+        return cell_error(exc)
+    return result
+
+
+def _result(hs_code: object, value: object, origin: object, quantity: object, on: object, options: object) -> Any:
+    try:
+        key = (_hs(hs_code), _number(value, "value"), _text(origin), _number(quantity, "quantity"), _date(on),
+               _options(options))
+    except InputError as exc:
+        return cell_error(exc)
+    return _one(*key)
+
+
+def _scalar(pick: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
+            date: object = None, options: object = None) -> Any:
+        result = _result(hs_code, value, origin, quantity, date, options)
+        return result if isinstance(result, str) else pick(result)
+
+    return run
+
+
+def _exemption(result: Any) -> str:
+    line = result.lines[0]
+    if line.exemption:
+        return line.exemption
+    if line.relief:
+        return line.relief
+    return ""
+
+
+DUTY = _scalar(lambda r: r.totals.duty)
+DUTY.__doc__ = "関税額（円）: duty payable for a one-line declaration, every legal rounding applied."
+CONSUMPTION_TAX = _scalar(lambda r: r.totals.consumption_tax)
+CONSUMPTION_TAX.__doc__ = "輸入消費税額（国税＋地方消費税, 円）for a one-line declaration."
+EXEMPTION = _scalar(_exemption)
+EXEMPTION.__doc__ = "適用される減免税（条文から）, e.g. 定率法14条18号 少額免税, or empty text."
+
+
+def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
+              date: object = None, options: object = None) -> Any:
+    """適用税率とその根拠: e.g. ``5.3% (WTO協定税率)``. Without a value the rate is found for a nominal
+    ¥1,000,000 line, which decides nothing for ad valorem and free lines; for specific or compound
+    rates the value matters, so it is then required."""
+    nominal = _blank(value)
+    result = _result(hs_code, 1_000_000 if nominal else value, origin, quantity, date, options)
+    if isinstance(result, str):
+        return result
+    line = result.lines[0]
+    if nominal and line.rate_kind not in ("ad_valorem", "free"):
+        return f"{PREFIX} 課税価格(value): {line.rate} は価格・数量で適用税率が変わります。value を指定してください"
+    return f"{line.rate} ({line.rate_name})"
+
+
+def DUTY_EXPLAIN(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
+                 date: object = None, options: object = None) -> Any:
+    """計算過程: every step with its formula and legal basis, one per line of text."""
+    result = _result(hs_code, value, origin, quantity, date, options)
+    if isinstance(result, str):
+        return result
+    return explain_text(result)
+
+
+def explain_text(result: Any) -> str:
+    out = []
+    for step in [*result.lines[0].explanation, *result.explanation]:
+        d = step.to_dict()
+        basis = f" [{d['basis']}]" if d.get("basis") else ""
+        flag = " (unverified)" if d.get("verified") == "U" else ""
+        out.append(f"{d['step']}: {d['formula']}{basis}{flag}")
+    out += [f"note: {n}" for n in result.lines[0].notes] + [f"warning: {w}" for w in result.warnings]
+    return "\n".join(out)[:32767]   # Excel's limit for one cell
+
+
+def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
+    """税関長公示レート: yen per one unit of ``currency`` for the week of ``date`` (default today)."""
+    from xlduty.fx import rate_for
+
+    try:
+        ccy = _text(currency)
+        if ccy is None:
+            raise InputError("currency", "required")
+        return float(rate_for(ccy.upper(), _date(date), {}, "currency").yen_per_unit)
+    except XlDutyError as exc:
+        return cell_error(exc)
+
+
+def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) -> Any:
+    """品名: the tariff description of a line (``lang="en"``: the HS heading text in English)."""
+    from xlduty.hs import normalize_hs
+    from xlduty.schedule import LookupError_, edition_on, english_descriptions
+
+    try:
+        hs = _hs(hs_code)
+        if hs is None:
+            raise InputError("hs_code", "required")
+        on = _date(date)
+        try:
+            code = normalize_hs(hs)
+            schedule = edition_on(on)
+            if len(code) == 6:   # a subheading: its heading path, shared by its lines
+                lines = schedule.by_hs6.get(code)
+                if not lines:
+                    raise LookupError_(f"{hs} is not a subheading of the {schedule.edition} tariff")
+                name = lines[0].path or lines[0].description
+            else:
+                name = schedule.line(code, on).full_description
+        except (ValueError, LookupError_) as exc:
+            raise InputError("hs_code", str(exc)) from None
+        if _text(lang) and str(_text(lang)).lower().startswith("en"):
+            names = english_descriptions()
+            for n in (6, 4):
+                if code[:n] in names:
+                    return names[code[:n]]
+        return name
+    except XlDutyError as exc:
+        return cell_error(exc)
+
+
+# --- whole columns: one multi-line declaration (array functions) ----------------------------------
+
+def _column(v: object, n: int | None = None) -> list[Any]:
+    """A range (list of rows, or a flat list) as one value per row; a single cell repeats ``n`` times."""
+    if isinstance(v, list | tuple):
+        flat = [row[0] if isinstance(row, list | tuple) and row else (None if isinstance(row, list | tuple) else row)
+                for row in v]
+        if n is not None and len(flat) != n:
+            if len(flat) == 1:
+                return flat * n
+            raise InputError("lines", f"ranges differ in length ({len(flat)} rows vs {n})")
+        return flat
+    return [v] * (n if n is not None else 1)
+
+
+def _fields(v: object, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
+    if _blank(v):
+        return list(default)
+    names = [f.strip().lower() for f in str(v).split(",") if f.strip()]
+    bad = [f for f in names if f not in allowed]
+    if bad:
+        raise InputError("field", f"unknown {bad[0]!r} (use {', '.join(allowed)})")
+    return names
+
+
+@lru_cache(maxsize=256)
+def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...]) -> Any:
+    from xlduty.engine import compute
+
+    opts = _parse_opts(options)
+    lines = [_line(hs, value, origin, qty, opts) for hs, value, origin, qty in rows]
+    return compute(_declaration(lines, on, opts))
+
+
+def _declaration_of(hs_codes: object, values: object, origins: object, quantities: object, on: object,
+                    options: object) -> tuple[Any, list[int | None], int]:
+    """(result, result line index per input row or None for a blank row, rows)."""
+    hs_col = _column(hs_codes)
+    n = len(hs_col)
+    value_col, origin_col, qty_col = _column(values, n), _column(origins, n), _column(quantities, n)
+    rows, where = [], []
+    for i in range(n):
+        if _blank(hs_col[i]) and _blank(value_col[i]):
+            where.append(None)
+            continue
+        try:
+            rows.append((_hs(hs_col[i]), _number(value_col[i], "value"), _text(origin_col[i]),
+                         _number(qty_col[i], "quantity")))
+        except InputError as exc:
+            raise _at_row(exc, i) from None
+        where.append(len(rows) - 1)
+    if not rows:
+        raise InputError("lines", "no lines: give HS codes and values")
+    try:
+        return _many(tuple(rows), _date(on), _options(options)), where, n
+    except InputError as exc:
+        if exc.field.startswith("lines["):
+            index = int(exc.field[6:exc.field.index("]")])
+            raise _at_row(InputError(exc.field.split(".", 1)[-1], exc.message), where.index(index)) from None
+        raise
+
+
+def _at_row(exc: InputError, row: int) -> InputError:
+    """The error of the ``row``-th input row (0-based): the cell names the row as users count it."""
+    return InputError(f"rows[{row}].{exc.field}", exc.message)
+
+
+def _line_value(line: Any, name: str) -> Any:
+    if name == "consumption_tax":
+        return line.national_ct + line.local_ct
+    if name in ("exemption",):
+        return line.exemption or line.relief or ""
+    return getattr(line, name)
+
+
+def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object = None, quantities: object = None,
+               date: object = None, options: object = None, fields: object = None) -> Any:
+    """明細ごとの税額 (spills one row per input row): the columns form ONE declaration, so de minimis,
+    the simplified tariff and the per-line rounding follow the whole consignment. ``fields``:
+    comma-separated from LINE_FIELDS (default ``duty``). A blank row gives blank cells."""
+    try:
+        names = _fields(fields, LINE_FIELDS, ("duty",))
+        result, where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
+    except XlDutyError as exc:
+        return [[_row_error(exc)]]
+    return [[""] * len(names) if i is None else [_line_value(result.lines[i], f) for f in names] for i in where]
+
+
+def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object = None, quantities: object = None,
+                date: object = None, options: object = None, fields: object = None) -> Any:
+    """申告全体の納付税額: per-line figures summed, then each tax truncated to 100 yen (CA 1111) — not a
+    SUM of per-cell DUTY(), which would round every line to 100 yen. ``fields`` from TOTAL_FIELDS;
+    one field gives one number, several (default: all) spill as one row."""
+    try:
+        names = _fields(fields, TOTAL_FIELDS, TOTAL_FIELDS)
+        result, _where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
+    except XlDutyError as exc:
+        return _row_error(exc)
+    totals = result.totals.to_dict()
+    row = [totals[f] for f in names]
+    return row[0] if len(row) == 1 else [row]
+
+
+def _row_error(exc: XlDutyError) -> str:
+    return cell_error(exc)
+
+
+def clear_caches() -> None:
+    """Forget cached results (after rates are refreshed)."""
+    _one.cache_clear()
+    _many.cache_clear()
+
+
+EXCEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "DUTY": DUTY, "CONSUMPTION_TAX": CONSUMPTION_TAX, "EXEMPTION": EXEMPTION, "DUTY_RATE": DUTY_RATE,
+    "DUTY_EXPLAIN": DUTY_EXPLAIN, "CUSTOMS_FX": CUSTOMS_FX, "HS_NAME": HS_NAME, "DUTY_LINES": DUTY_LINES,
+    "DUTY_TOTALS": DUTY_TOTALS,
+}
+ARRAY_FUNCTIONS = frozenset({"DUTY_LINES", "DUTY_TOTALS"})   # take ranges (lists of rows) as arguments

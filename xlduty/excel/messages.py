@@ -1,0 +1,86 @@
+"""Short Japanese cell messages for errors, naming the field at fault (never a traceback).
+
+A cell shows ``#エラー 品目番号(hs_code): 税番の形式が違います（例 6109.10-020）``. The core raises
+English ``InputError``s with the field path; this module puts the field in Japanese and translates
+the reasons users meet most. Anything else keeps the core's English reason after the Japanese field,
+so the message is never lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xlduty.errors import DataError, InputError
+
+PREFIX = "#エラー"
+
+FIELDS_JA = {
+    "hs_code": "品目番号", "value": "課税価格", "origin": "原産国", "quantity": "数量", "date": "申告日",
+    "options": "オプション", "currency": "通貨", "rate": "税率", "claim_preference": "特恵・EPA",
+    "reduced_ct": "軽減税率", "liquor": "酒類", "category": "酒類の区分", "litres": "数量(L)", "abv": "アルコール分",
+    "unit": "単位", "fx_rates": "為替レート", "freight": "運賃", "insurance": "保険料", "additions": "加算額",
+    "excise": "内国消費税", "relief": "減免税", "export_value": "輸出時の価格", "japanese_value": "本邦製原材料の価格",
+    "simplified": "簡易税率", "personal_use": "個人使用", "condition": "条件", "in_quota": "関税割当",
+    "currency_code": "通貨", "field": "出力項目", "lines": "明細",
+}
+
+_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
+    (r"is not an HS code", "税番の形式が違います（例 6109.10-020, 610910020, 6109.10）"),
+    (r"^(\S+) is not a line of the (\S+) tariff", r"\1 は \2 版の実行関税率表にありません"),
+    (r"^(\S+) is not a subheading of the (\S+) tariff", r"\1 は \2 版の実行関税率表にありません"),
+    (r"^(\S+) has (\d+) lines with different rates: give the 9-digit code: (.*)",
+     r"\1 には税率の異なる細分が \2 あります。9桁で指定してください: \3"),
+    (r"no bundled tariff edition is in force on (\S+)",
+     r"\1 に有効な実行関税率表が同梱されていません。rate= で税率を指定してください"),
+    (r"no customs exchange rate for (\w+) in the week ([^:]+):",
+     r"\2 の週の \1 の税関公示レートがありません。options に fx=\1:<円> を指定するかレートを更新してください"),
+    (r"^required$", "必須です"),
+    (r"^a number is required", "数値を入力してください"),
+    (r"greater than or equal to 0", "0 以上の数値を入力してください"),
+    (r"greater than 0", "0 より大きい数値を入力してください"),
+    (r"finite", "数値を入力してください"),
+    (r"3-letter ISO 4217", "通貨は ISO 4217 の3文字で指定してください（例 USD）"),
+    (r"2-letter ISO 3166", "原産国は ISO 3166 の2文字で指定してください（例 CN）"),
+    (r"cannot be applied automatically", "この税率は自動計算できません。options の rate= で適用税率を指定してください"),
+    (r"quantity", "従量税のため数量が必要です（quantity、単位は options の unit=）"),
+    (r"^unknown preference column '?([\w]+)'?", r"特恵・EPA の区分 \1 がありません（claim=epa_eu など）"),
+    (r"^(\w\w) is not covered by (\w+)", r"\1 は \2 の対象国ではありません"),
+    (r"a preference is claimed: give the country of origin", "特恵・EPA を適用するには原産国が必要です"),
+    (r"^unknown option", "不明なオプションです"),
+    (r"^use yes or no", "yes か no で指定してください"),
+    (r"give hs_code or rate", "品目番号か税率（options の rate=）が必要です"),
+    (r"depends on its use",
+     "飲食料品（軽減税率）かどうかは用途によります。options に reduced=yes か no を指定してください"),
+    (r"is not a date|use YYYY-MM-DD|date", "日付を入力してください（例 2026-11-20）"),
+]]
+
+
+def field_ja(path: str) -> str:
+    """``lines[0].liquor.abv`` → ``アルコール分(abv)``; the last named part is the one at fault."""
+    parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit()]
+    if not parts:
+        return ""
+    last = parts[-1]
+    return f"{FIELDS_JA.get(last, last)}({last})" if last in FIELDS_JA else last
+
+
+def reason_ja(message: str) -> str:
+    for pattern, ja in _REASONS:
+        m = pattern.search(message)
+        if m:
+            return m.expand(ja) if "\\" in ja else ja
+    return message
+
+
+def cell_error(exc: Exception, field: str | None = None) -> str:
+    """The text a cell shows for ``exc``."""
+    if isinstance(exc, InputError):
+        path = field or exc.field
+        row = re.match(r"rows\[(\d+)\]\.?", path)
+        suffix = f"（{int(row.group(1)) + 1}行目）" if row else ""
+        where = field_ja(path[row.end():] if row else path)
+        text = f"{where}: {reason_ja(exc.message)}" if where else reason_ja(exc.message)
+        return f"{PREFIX} {text}{suffix}"
+    if isinstance(exc, DataError):
+        return f"{PREFIX} 税率データを読めません: {exc}"
+    return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}"

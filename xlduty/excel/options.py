@@ -1,0 +1,159 @@
+"""The ``options`` text argument of the worksheet functions: everything a ``xlduty compute`` line offers.
+
+One documented, forgiving syntax so a cell formula stays short::
+
+    "personal; simplified=never; claim=epa_eu; rate=14%; reduced=yes; currency=USD; fx=155.39"
+
+Items are separated by ``;`` (or a newline); each is ``key=value`` or a bare flag (``personal``,
+``quota``, ``reduced``). Keys and yes/no values are case-insensitive; Japanese aliases are accepted
+for the common keys. An unknown key or a bad value is an ``InputError`` naming ``options.<key>``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlduty.errors import InputError
+
+_YES = {"yes", "y", "true", "1", "on", "はい"}
+_NO = {"no", "n", "false", "0", "off", "いいえ"}
+
+# key → (declaration or line, JSON field, kind)
+_KEYS: dict[str, tuple[str, str, str]] = {
+    "personal": ("declaration", "personal_use", "bool"),
+    "simplified": ("declaration", "simplified", "choice:auto,always,never"),
+    "fx": ("declaration", "fx_rates", "fx"),
+    "claim": ("line", "claim_preference", "claim"),
+    "rate": ("line", "rate", "text"),
+    "reduced": ("line", "reduced_ct", "bool_or_auto"),
+    "currency": ("line", "currency", "text"),
+    "freight": ("line", "freight", "number"),
+    "insurance": ("line", "insurance", "number"),
+    "additions": ("line", "additions", "number"),
+    "unit": ("line", "unit", "text"),
+    "excise": ("line", "excise", "number"),
+    "liquor": ("liquor", "category", "text"),
+    "litres": ("liquor", "litres", "number"),
+    "abv": ("liquor", "abv", "number"),
+    "relief": ("relief", "type", "text"),
+    "export_value": ("relief", "export_value", "number"),
+    "japanese_value": ("relief", "japanese_value", "number"),
+    "export_ct_free": ("relief", "export_ct_free", "bool"),
+    "quota": ("line", "in_quota", "bool"),
+    "condition": ("line", "condition", "text"),
+}
+_ALIASES = {
+    "personal_use": "personal", "個人使用": "personal", "簡易税率": "simplified", "simplified_tariff": "simplified",
+    "claim_preference": "claim", "特恵": "claim", "epa": "claim", "税率": "rate", "reduced_ct": "reduced",
+    "軽減税率": "reduced", "通貨": "currency", "運賃": "freight", "保険料": "insurance", "単位": "unit",
+    "fx_rates": "fx", "為替": "fx", "酒類": "liquor", "liters": "litres", "in_quota": "quota", "枠内": "quota",
+    "減免税": "relief",
+}
+KEYS = tuple(_KEYS)
+
+
+@dataclass
+class Options:
+    """Parsed options: fields for the declaration and for its (single) line, in JSON-contract shape."""
+
+    declaration: dict[str, Any] = field(default_factory=dict)
+    line: dict[str, Any] = field(default_factory=dict)
+
+
+def _bool(key: str, value: str | None) -> bool:
+    if value is None:
+        return True
+    v = value.lower()
+    if v in _YES:
+        return True
+    if v in _NO:
+        return False
+    raise InputError(f"options.{key}", f"use yes or no, not {value!r}")
+
+
+def _number(key: str, value: str | None) -> str:
+    if not value:
+        raise InputError(f"options.{key}", "give a number, e.g. " + key + "=1200")
+    text = value.replace(",", "")
+    try:
+        float(text)
+    except ValueError:
+        raise InputError(f"options.{key}", f"{value!r} is not a number") from None
+    return text   # kept as text: the declaration parses it into an exact Decimal
+
+
+def parse_options(text: object) -> Options:
+    """Parse the options cell. Empty or blank → no options."""
+    out = Options()
+    if text is None:
+        return out
+    if not isinstance(text, str):
+        raise InputError("options", "options must be text such as \"personal; claim=epa_eu\"")
+    text = unicodedata.normalize("NFKC", text)   # full-width ＝ ； from a Japanese IME
+    for raw in text.replace("\n", ";").split(";"):
+        item = raw.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip().lower().replace("-", "_").replace(" ", "_")
+        key = _ALIASES.get(key, key)
+        val: str | None = value.strip() if sep else None
+        if key not in _KEYS:
+            raise InputError(f"options.{key}", f"unknown option (use {', '.join(KEYS)})")
+        target, name, kind = _KEYS[key]
+        if kind == "bool":
+            parsed: Any = _bool(key, val)
+        elif kind == "bool_or_auto":
+            parsed = None if val is not None and val.lower() == "auto" else _bool(key, val)
+        elif kind == "number":
+            parsed = _number(key, val)
+        elif kind.startswith("choice:"):
+            choices = kind.removeprefix("choice:").split(",")
+            if val is None or val.lower() not in choices:
+                raise InputError(f"options.{key}", f"use one of {', '.join(choices)}")
+            parsed = val.lower()
+        elif kind == "claim":
+            if val is None or val.lower() in _YES:
+                parsed = True
+            elif val.lower() in _NO:
+                parsed = False
+            else:
+                parsed = val.lower()
+        elif kind == "fx":
+            parsed = _fx(val)
+        else:
+            if not val:
+                raise InputError(f"options.{key}", "give a value, e.g. " + key + "=...")
+            parsed = val
+        if target == "declaration":
+            out.declaration[name] = parsed
+        elif target == "line":
+            out.line[name] = parsed
+        else:
+            out.line.setdefault(target, {})[name] = parsed
+    return out
+
+
+def _fx(value: str | None) -> dict[str, str]:
+    """``fx=155.39`` (for the line currency) or ``fx=USD:155.39,EUR:162.1``."""
+    if not value:
+        raise InputError("options.fx", "give yen per unit, e.g. fx=155.39 or fx=USD:155.39")
+    rates: dict[str, str] = {}
+    for part in value.split(","):
+        ccy, sep, rate = part.partition(":")
+        if not sep:
+            ccy, rate = "", ccy
+        rates[ccy.strip().upper()] = _number("fx", rate.strip())
+    return rates
+
+
+def apply_fx(options: Options) -> None:
+    """Give a bare ``fx=…`` the line's currency (it needs ``currency=``)."""
+    rates = options.declaration.get("fx_rates")
+    if rates and "" in rates:
+        ccy = str(options.line.get("currency", "")).upper()
+        if not ccy or ccy == "JPY":
+            raise InputError("options.fx", "fx=<rate> needs currency=<ISO code> (or write fx=USD:155.39)")
+        rates[ccy] = rates.pop("")

@@ -1,0 +1,156 @@
+"""Excel user-defined functions and ribbon macros: the only module that imports xlwings.
+
+Each UDF is a thin wrapper over ``xlduty.excel.functions`` (the same callables ``xlduty recalc``
+uses), so Excel and headless recalculation give the same figures. The VBA wrappers that Excel calls
+(``workbook/src/xlwings_udfs.bas``) are generated from these signatures by ``workbook/build.py``;
+change a name or an argument here and rebuild. UDFs are non-volatile; results are cached in
+``functions`` and the tariff tables load once per UDF-server process.
+
+Ribbon buttons call the ``ribbon_*`` functions through ``RunPython`` with ``Use UDF Server = True``,
+so they run in the process whose caches the UDFs use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xlwings as xw
+
+from xlduty.excel import functions as f
+
+_CATEGORY = "xlduty"
+_HS = "品目番号 HS code: 6109.10-020, 610910020 or 6109.10"
+_VALUE = "課税価格 CIF in yen (or in options currency=)"
+_ORIGIN = "原産国 ISO 2 letters, e.g. CN (blank: no preference)"
+_QTY = "数量 for specific duties (unit in options unit=kg)"
+_DATE = "申告日 declaration date (blank: today)"
+_OPTIONS = "options text, e.g. \"personal; claim=epa_eu; simplified=never\""
+
+
+def _scalar_docs(func: Any) -> Any:
+    for name, doc in (("hs_code", _HS), ("value", _VALUE), ("origin", _ORIGIN), ("quantity", _QTY),
+                      ("date", _DATE), ("options", _OPTIONS)):
+        func = xw.arg(name, doc=doc)(func)
+    return xw.func(category=_CATEGORY)(func)
+
+
+def _array_docs(func: Any) -> Any:
+    for name, doc in (("hs_codes", "品目番号の列 HS codes (one declaration)"), ("values", "課税価格の列 CIF yen"),
+                      ("origins", "原産国の列 or one country"), ("quantities", "数量の列"), ("date", _DATE),
+                      ("options", _OPTIONS), ("fields", "出力項目 comma-separated, e.g. duty,consumption_tax")):
+        func = xw.arg(name, ndim=2 if name in ("hs_codes", "values", "origins", "quantities") else None,
+                      doc=doc)(func)
+    return xw.func(category=_CATEGORY)(func)
+
+
+@_scalar_docs
+def DUTY(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+         options: Any = None) -> Any:
+    """関税額（円）: duty payable for one line, every legal rounding applied."""
+    return f.DUTY(hs_code, value, origin, quantity, date, options)
+
+
+@_scalar_docs
+def CONSUMPTION_TAX(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+                    options: Any = None) -> Any:
+    """輸入消費税（国税＋地方, 円）for one line."""
+    return f.CONSUMPTION_TAX(hs_code, value, origin, quantity, date, options)
+
+
+@_scalar_docs
+def EXEMPTION(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+              options: Any = None) -> Any:
+    """適用される減免税（条文から）or empty."""
+    return f.EXEMPTION(hs_code, value, origin, quantity, date, options)
+
+
+@_scalar_docs
+def DUTY_RATE(hs_code: Any, value: Any = None, origin: Any = None, quantity: Any = None, date: Any = None,
+              options: Any = None) -> Any:
+    """適用税率と根拠, e.g. 5.3% (WTO協定税率)."""
+    return f.DUTY_RATE(hs_code, value, origin, quantity, date, options)
+
+
+@_scalar_docs
+def DUTY_EXPLAIN(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+                 options: Any = None) -> Any:
+    """計算過程: each step with its formula and legal basis."""
+    return f.DUTY_EXPLAIN(hs_code, value, origin, quantity, date, options)
+
+
+@xw.func(category=_CATEGORY)
+@xw.arg("currency", doc="通貨 ISO code, e.g. USD")
+@xw.arg("date", doc=_DATE)
+def CUSTOMS_FX(currency: Any, date: Any = None) -> Any:
+    """税関長公示レート: yen per unit for the week of the date."""
+    return f.CUSTOMS_FX(currency, date)
+
+
+@xw.func(category=_CATEGORY)
+@xw.arg("hs_code", doc=_HS)
+@xw.arg("date", doc=_DATE)
+@xw.arg("lang", doc="ja (default) or en")
+def HS_NAME(hs_code: Any, date: Any = None, lang: Any = None) -> Any:
+    """品名: the tariff description of the line."""
+    return f.HS_NAME(hs_code, date, lang)
+
+
+@_array_docs
+def DUTY_LINES(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, date: Any = None,
+               options: Any = None, fields: Any = None) -> Any:
+    """明細ごとの税額 (spills): the columns form one declaration."""
+    return f.DUTY_LINES(hs_codes, values, origins, quantities, date, options, fields)
+
+
+@_array_docs
+def DUTY_TOTALS(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, date: Any = None,
+                options: Any = None, fields: Any = None) -> Any:
+    """申告全体の納付税額: per-line figures summed, then truncated to 100 yen."""
+    return f.DUTY_TOTALS(hs_codes, values, origins, quantities, date, options, fields)
+
+
+# --- ribbon macros (RunPython in the UDF server) ----------------------------------------------------
+
+def ribbon_refresh() -> None:
+    """Refresh rates: runs the refresh, forgets cached results; the VBA then recalculates fully."""
+    from xlduty.excel import macros
+
+    _message(macros.refresh_rates())
+    f.clear_caches()
+
+
+def ribbon_explain() -> None:
+    """Explain the selected cell: the calculation steps of its xlduty formula, on a new sheet."""
+    from xlduty.excel import macros
+
+    book = xw.Book.caller()
+    cell = book.app.selection
+    text = macros.explain_formula(cell.formula, lambda ref: book.sheets.active.range(ref).value
+                                  if "!" not in ref else book.sheets[ref.split("!")[0].strip("'")]
+                                  .range(ref.split("!")[1]).value)
+    sheet = book.sheets.add("xlduty explain", after=book.sheets.active) if "xlduty explain" not in [
+        s.name for s in book.sheets] else book.sheets["xlduty explain"]
+    sheet.clear_contents()
+    sheet.range("A1").value = f"{cell.sheet.name}!{cell.address}: {cell.formula}"
+    sheet.range("A2").options(transpose=True).value = text.split("\n")
+    sheet.activate()
+
+
+def ribbon_new_quote() -> None:
+    """New quote: opens a fresh copy of the quote template shipped beside the add-in."""
+    from xlduty.excel import macros
+
+    path = macros.new_quote_path()
+    xw.Book(str(path))
+
+
+def ribbon_about() -> None:
+    """About: package version, tariff editions and FX coverage in use."""
+    from xlduty.excel import macros
+
+    _message(macros.about_text())
+
+
+def _message(text: str) -> None:
+    book = xw.Book.caller()
+    book.app.alert(text, title="xlduty")
