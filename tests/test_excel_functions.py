@@ -162,3 +162,18 @@ def test_new_quote_never_overwrites(tmp_path: Path) -> None:
     second = new_quote_path(tmp_path, stamp)
     assert first.name == "見積_20261121_093000.xlsm" and second.name == "見積_20261121_093000_1.xlsm"
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_addin_config_keeps_the_users_other_settings(tmp_path: Path) -> None:
+    """The interpreter keys are (re)written; a setting the user made with the xlwings ribbon stays."""
+    from xlduty.excel.install import addin_path, configure
+
+    conf = tmp_path / ".xlwings" / "xlwings.conf"
+    conf.parent.mkdir()
+    conf.write_text('"INTERPRETER_WIN","C:\\old\\python.exe"\r\n"CONDA PATH","C:\\conda"\r\n', encoding="utf-8")
+    written = configure(tmp_path, Path("C:/env/Scripts/pythonw.exe"))
+    assert written == [tmp_path / ".xlduty" / "xlduty.conf", conf]
+    assert conf.read_bytes().decode().split("\r\n") == [
+        '"CONDA PATH","C:\\conda"', '"INTERPRETER_WIN","C:/env/Scripts/pythonw.exe"',
+        '"INTERPRETER_MAC","C:/env/Scripts/pythonw.exe"', ""]
+    assert addin_path().name == "xlduty.xlam"

@@ -22,7 +22,7 @@ Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Liquor(_Input):

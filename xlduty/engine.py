@@ -553,8 +553,9 @@ def _remember(cache: dict, key: object, value: Any) -> Any:
 
 def _linear(line: TariffLine) -> bool:
     """True if every rate of the line is free or ad valorem: which one wins then does not depend on the value."""
-    for text in line.cells:
-        if text is not None and not isinstance(_strip(parse_rate(text)), AdValorem | Free | NotApplied):
+    for column in line.columns:
+        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
+        if rate is not None and not isinstance(_strip(rate), AdValorem | Free | NotApplied):
             return False
     return True
 

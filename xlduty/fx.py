@@ -82,11 +82,13 @@ class CustomsRates:
 
 @lru_cache(maxsize=1)
 def customs_rates() -> CustomsRates:
-    path = rules_dir() / "fx" / "customs_weekly.json.gz"
+    from xlduty.rates.store import active_dir  # the refreshed table in use (xlduty rates), else the bundled one
+
+    path = (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
     try:
         book = json.loads(gzip.decompress(path.read_bytes()))
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read the bundled exchange rates {path}: {exc}") from exc
+        raise DataError(f"cannot read the exchange rates {path}: {exc}") from exc
     return CustomsRates(date.fromisoformat(book["first_week"]), book["weeks"], book["rates"], book["aliases"])
 
 

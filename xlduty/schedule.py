@@ -14,9 +14,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from xlduty.bundle import rules_dir
-from xlduty.errors import DataError
+from xlduty.errors import DataError, RateParseError
 from xlduty.hs import format_hs
-from xlduty.rate import Rate
+from xlduty.rate import Manual, Rate
 from xlduty.rate_parser import _in_season_text, parse_rate, season_of
 
 COLUMN_NAMES_JA = {
@@ -47,7 +47,12 @@ class TariffLine:
 
     def rate(self, column: str) -> Rate | None:
         text = self.text(column)
-        return parse_rate(text) if text else None
+        if not text:
+            return None
+        try:
+            return parse_rate(text)
+        except RateParseError:  # a refreshed table may print a notation never seen before: the user gives the rate
+            return Manual(text, "the schedule prints a rate notation xlduty cannot read yet")
 
     @property
     def full_description(self) -> str:
@@ -134,6 +139,13 @@ class Schedule:
         return self.line(lines[0].code, on)
 
 
+def tables_dir() -> Path:
+    """Where ``tariff/`` is read from: the refreshed version in use (``xlduty rates``), else the bundled rules/."""
+    from xlduty.rates.store import active_dir  # lazy and light: a JSON read once per process
+
+    return active_dir("tariff") or rules_dir()
+
+
 @lru_cache(maxsize=1)
 def _index(directory: str) -> list[dict]:
     path = Path(directory) / "tariff" / "editions.json"
@@ -145,7 +157,7 @@ def _index(directory: str) -> list[dict]:
 
 @lru_cache(maxsize=8)
 def load_edition(edition: str, directory: str | None = None) -> Schedule:
-    d = Path(directory) if directory else rules_dir()
+    d = Path(directory) if directory else tables_dir()
     path = d / "tariff" / f"{edition}.json.gz"
     try:
         book = json.loads(gzip.decompress(path.read_bytes()))
@@ -156,7 +168,7 @@ def load_edition(edition: str, directory: str | None = None) -> Schedule:
 
 def editions(directory: str | None = None) -> list[tuple[str, date]]:
     """(edition, effective from), oldest first."""
-    d = directory or str(rules_dir())
+    d = directory or str(tables_dir())
     return [(e["edition"], date.fromisoformat(e["effective_from"])) for e in _index(d)]
 
 

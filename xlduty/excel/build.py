@@ -313,6 +313,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The workbooks describe the bundled tables, whatever this machine has refreshed: reproducible bytes.
+    os.environ["XLDUTY_DATA_DIR"] = tempfile.mkdtemp(prefix="xlduty-build-")
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with the committed workbooks; write nothing")
     ap.add_argument("--out", type=Path, default=OUT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -96,7 +97,7 @@ def about_text() -> str:
 
     today = date.today()
     fx = customs_rates()
-    lines = [f"xlduty {__version__}",
+    lines = [f"xlduty {__version__} (Python {sys.version.split()[0]})",
              f"実行関税率表 in force today: {edition_on(today).edition}",
              "editions: " + ", ".join(f"{name} (from {start})" for name, start in editions()),
              f"税関長公示レート: weeks {fx.first_week} – {fx.last_week}",
@@ -104,11 +105,17 @@ def about_text() -> str:
     return "\n".join(lines)
 
 
-def refresh_rates() -> str:
-    """Refresh the tariff and FX tables from Japan Customs (issue: rate refresh)."""
-    try:
-        from xlduty.rates import refresh  # type: ignore[attr-defined]
-    except ImportError:
-        return ("Rate refresh is not available in this version of xlduty: the bundled tables are in use.\n"
-                + about_text())
-    return str(refresh())
+def refresh_rates(progress: Callable[[int, int, str], None] | None = None) -> str:
+    """Refresh the tariff and FX tables from Japan Customs; the summary (or why nothing changed).
+
+    ``xlduty.rates.refresh`` never leaves half-written tables and clears the function caches itself."""
+    from xlduty.rates import refresh
+
+    return str(refresh(progress=progress))
+
+
+def rates_report() -> str:
+    """The change report of the tables in use (shown by the About button)."""
+    from xlduty.rates import report_text
+
+    return report_text()

@@ -112,11 +112,18 @@ def DUTY_TOTALS(hs_codes: Any, values: Any, origins: Any = None, quantities: Any
 # --- ribbon macros (RunPython in the UDF server) ----------------------------------------------------
 
 def ribbon_refresh() -> None:
-    """Refresh rates: runs the refresh, forgets cached results; the VBA then recalculates fully."""
+    """Refresh rates with progress in the status bar; the VBA then recalculates fully (the functions
+    are non-volatile, and the refresh has already forgotten every cached result)."""
     from xlduty.excel import macros
 
-    _message(macros.refresh_rates())
+    app = xw.Book.caller().app
+    try:
+        text = macros.refresh_rates(lambda done, total, what: setattr(
+            app, "status_bar", f"xlduty: {what} {done}/{total}"))
+    finally:
+        app.status_bar = False
     f.clear_caches()
+    _message(text)
 
 
 def ribbon_explain() -> None:
@@ -145,10 +152,10 @@ def ribbon_new_quote() -> None:
 
 
 def ribbon_about() -> None:
-    """About: package version, tariff editions and FX coverage in use."""
+    """About: package version, tariff editions and FX weeks in use, and the last refresh's change report."""
     from xlduty.excel import macros
 
-    _message(macros.about_text())
+    _message(macros.about_text() + "\n\n" + macros.rates_report())
 
 
 def _message(text: str) -> None:

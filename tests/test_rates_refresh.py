@@ -1,0 +1,550 @@
+"""Refreshing the tariff and FX tables from a real HTTP server on loopback serving pages in the official format.
+
+The pages are rendered (``rates_fixtures``) from the upstream rows of edition 2026_07_09, i.e. what the
+official chapter pages held, so a refresh of unchanged pages must reproduce the bundled edition exactly.
+Every fault must leave the tables in use, byte for byte, and a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rates_fixtures import CHAPTERS, TARBALL, LoopbackServer, fx_rows, render_chapter, serve_site
+
+from xlduty.errors import InputError
+from xlduty.rates import (
+    FetchSettings,
+    active_fx_path,
+    active_tariff_dir,
+    invalidate_caches,
+    refresh,
+    report_text,
+)
+from xlduty.rates import store as store_mod
+from xlduty.rates.cli import main as rates_main
+from xlduty.rates.errors import SourceError
+from xlduty.rates.models import TariffBook
+from xlduty.rates.pipeline import book_lines, build_book, gz_json
+from xlduty.rates.report import ManualText
+from xlduty.rates.sources import DEFAULT_SOURCE, check_source
+from xlduty.rates.tariff_page import parse_chapter
+
+pytestmark = pytest.mark.skipif(not TARBALL.exists(), reason="shared/data/raw is not beside the repo")
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = store_mod.ENV_DATA_DIR
+CH = ("04", "09", "61", "84")
+J61 = "/tariff/2026_07_09/data/j_61.htm"
+FAST = FetchSettings(connect_timeout=1, read_timeout=2, deadline=10, attempts=2, backoff=0.01, max_backoff=0.02, pace=0)
+WTO_84 = {("610910020", "rate_wto"): "8.4%"}      # the change the "previous" refresh brought
+WTO_94 = {("610910020", "rate_wto"): "9.4%"}      # the change a faulty refresh tries to bring
+DECL = {"date": "2026-11-01", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 300000}]}
+# Hand-worked (CA 1111): duty 300,000 × rate, to the 100 yen; CT base = 300,000 + duty to 1,000 yen;
+# national 7.8 % to the 100 yen; local = national × 22/78, to the 100 yen.
+#   bundled 7.4 %: duty 22,200; base 322,000; national 25,116 → 25,100; local 7,079 → 7,000; total 54,300
+#   refreshed 8.4 %: duty 25,200; base 325,000; national 25,350 → 25,300; local 7,135 → 7,100; total 57,600
+BUNDLED = {"duty": 22200, "national_ct": 25100, "local_ct": 7000, "total": 54300}
+REFRESHED = {"duty": 25200, "national_ct": 25300, "local_ct": 7100, "total": 57600}
+
+
+# --- helpers and fixtures ----------------------------------------------------------------------------
+
+_SITES: dict[str, dict] = {}
+
+
+def site(key: str = "wto84", **kw: object) -> dict[str, tuple[bytes, str]]:
+    """Pages of an official-format site, rendered once per key."""
+    if key not in _SITES:
+        holder = SimpleNamespace(pages={})
+        serve_site(holder, chapters=kw.pop("chapters", CH), **kw)  # type: ignore[arg-type]
+        _SITES[key] = holder.pages
+    return dict(_SITES[key])
+
+
+@pytest.fixture
+def server():
+    srv = LoopbackServer()
+    yield srv
+    srv.close()
+
+
+def _refresh(srv: LoopbackServer, **kw: object):
+    kw.setdefault("chapters", CH)
+    kw.setdefault("settings", FAST)
+    return refresh(srv.base, insecure_host=True, **kw)  # type: ignore[arg-type]
+
+
+def totals() -> dict[str, int]:
+    from xlduty import compute
+
+    t = compute(DECL).totals
+    return {"duty": t.duty, "national_ct": t.national_ct, "local_ct": t.local_ct, "total": t.total}
+
+
+def snapshot(data: Path) -> dict[str, bytes]:
+    """Every file of the store that matters (the lock and crashed staging leftovers aside)."""
+    root = data / "rates"
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "refresh.lock" and ".staging" not in p.parts}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv(ENV, str(d))
+    invalidate_caches()
+    yield d
+    invalidate_caches()
+
+
+@pytest.fixture(scope="module")
+def refreshed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory where a refresh is in use: 6109.10-020 WTO 8.4 %, FX week 2026-09-27."""
+    d = tmp_path_factory.mktemp("refreshed")
+    srv = LoopbackServer()
+    srv.pages.update(site("wto84", changes=WTO_84))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV, str(d))
+        invalidate_caches()
+        report = _refresh(srv)
+        assert report.ok, report.error
+    srv.close()
+    invalidate_caches()
+    return d
+
+
+@pytest.fixture
+def previous(refreshed_store: Path, data_dir: Path) -> dict[str, bytes]:
+    """The refreshed store copied into this test's data dir; returns its snapshot."""
+    shutil.copytree(refreshed_store, data_dir)
+    invalidate_caches()
+    assert totals() == REFRESHED
+    return snapshot(data_dir)
+
+
+def assert_unchanged(data: Path, before: dict[str, bytes], report: object, reason: str) -> None:
+    """The refresh failed with ``reason``, and the previous tables are in use, intact, and used."""
+    assert not report.ok  # type: ignore[attr-defined]
+    assert reason in report.error, report.error  # type: ignore[attr-defined]
+    assert "FAILED, nothing changed" in str(report)
+    assert snapshot(data) == before
+    invalidate_caches()
+    assert totals() == REFRESHED
+
+
+# --- a full refresh ----------------------------------------------------------------------------------
+
+def test_refresh_equals_the_offline_build_and_compute_uses_it(server: LoopbackServer, data_dir: Path) -> None:
+    from xlduty.excel import functions as f
+
+    assert totals() == BUNDLED
+    assert f.DUTY("6109.10-020", 300000, "CN", None, "2026-11-01") == 22200   # cached in this process
+    assert active_tariff_dir() == ROOT / "rules" / "tariff"
+    assert active_fx_path() == ROOT / "rules" / "fx" / "customs_weekly.json.gz"
+    server.pages.update(site("wto84", changes=WTO_84))
+    calls: list[tuple[int, int, str]] = []
+    report = _refresh(server, progress=lambda done, total, what: calls.append((done, total, what)))
+    assert report.ok, report.error
+    assert report.in_use == {"tariff": "2026_07_09", "fx": "2026-09-27"}
+    assert report.previous == {"tariff": "bundled", "fx": "bundled"}
+    assert calls[-1][0] == calls[-1][1] == 1 + len(CH) + 2 + 1 and "j_84.htm" in [c[2] for c in calls]
+    versions = data_dir / "rates" / "versions"
+    assert active_tariff_dir() == versions / "tariff" / "2026_07_09" / "tariff"
+    assert active_fx_path() == versions / "fx" / "2026-09-27" / "fx" / "customs_weekly.json.gz"
+
+    # the stored edition is what the same pages give offline (no HTTP), merged with the chapters not fetched
+    stored_dir = data_dir / "rates" / "versions" / "tariff" / "2026_07_09" / "tariff"
+    import gzip
+
+    stored = json.loads(gzip.decompress((stored_dir / "2026_07_09.json.gz").read_bytes()))
+    bundled = json.loads(gzip.decompress((ROOT / "rules" / "tariff" / "2026_07_09.json.gz").read_bytes()))
+    offline = {ch: parse_chapter(server.pages[f"/tariff/2026_07_09/data/j_{ch}.htm"][0]).lines() for ch in CH}
+    merged = [ln for ln in book_lines(bundled) if ln.code[:2] not in CH]
+    merged = sorted([*merged, *(ln for ch in CH for ln in offline[ch])], key=lambda ln: ln.code[:2])
+    offline_book, unknown = build_book(merged, "2026_07_09", server.base)
+    assert not unknown
+    assert gz_json(offline_book) == (stored_dir / "2026_07_09.json.gz").read_bytes()
+    TariffBook.model_validate(stored)
+
+    # ... and equals the bundled edition (built by update/tariff.py from the CSV) but for the one changed cell
+    expected = book_lines(bundled)
+    got = book_lines(stored)
+    diff = [(a.code, [(x, y) for x, y in zip(a.cells, b.cells, strict=True) if x != y])
+            for a, b in zip(expected, got, strict=True) if a != b]
+    assert diff == [("610910020", [("7.4%", "8.4%")])]
+    assert len(got) == 9654
+    # the other editions were carried over byte for byte
+    for e in ("2025_04_01", "2026_04_01"):
+        assert (stored_dir / f"{e}.json.gz").read_bytes() == (ROOT / "rules" / "tariff" / f"{e}.json.gz").read_bytes()
+
+    # compute (in-process) uses the refreshed tariff and FX; cached Excel results were invalidated
+    assert totals() == REFRESHED
+    assert f.DUTY("6109.10-020", 300000, "CN", None, "2026-11-01") == 25200
+    from xlduty import compute
+
+    usd = compute({"date": "2026-09-30", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 1000,
+                                                   "currency": "USD"}]})
+    assert usd.lines[0].taxable_value == 155000   # 1,000 × 155.39 = 155,390 → to the 1,000 yen
+
+    # the CLI, in its own process, reads the same data directory
+    decl = json.dumps(DECL)
+    run = subprocess.run([sys.executable, "-m", "xlduty.cli", "compute", "-", "--compact"], input=decl,
+                         capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ, ENV: str(data_dir)})
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert {k: out["totals"][k] for k in REFRESHED} == REFRESHED
+    assert out["lines"][0]["rate"] == "8.4%"
+
+
+def test_all_96_chapters_reproduce_the_bundled_edition(server: LoopbackServer, data_dir: Path) -> None:
+    """Every chapter page, unchanged: the parsed edition is the bundled one, so there is nothing to switch."""
+    server.pages.update(site("all", chapters=CHAPTERS, fx_week=None))
+    report = _refresh(server, chapters=None, what=("tariff",))
+    assert report.ok, report.error
+    assert report.up_to_date == ["tariff"]
+    assert report.tariff is not None and report.tariff.unchanged and report.tariff.lines_after == 9654
+    assert report.in_use == {"tariff": "bundled", "fx": "bundled"}
+    assert not (data_dir / "rates" / "versions" / "tariff").exists()
+    assert "already up to date" in str(report)
+
+
+# --- faults ------------------------------------------------------------------------------------------
+
+def _utf8(srv: LoopbackServer) -> None:
+    body, ctype = srv.pages[J61]
+    srv.pages[J61] = (body.decode("shift_jisx0213").encode("utf-8"), ctype)
+
+
+def _cut(srv: LoopbackServer) -> None:  # a page cut short by a proxy, with no Content-Length to tell
+    body, ctype = srv.pages[J61]
+    srv.pages[J61] = (body[: len(body) // 2], ctype)
+
+
+FAULTS = {
+    "timeout": (lambda srv: srv.delay.__setitem__(J61, 1.5), "no answer within 0.3 s (gave up after 2 attempts)"),
+    "truncated": (lambda srv: srv.truncate.add(J61), "the page arrived truncated"),
+    "truncated-page": (_cut, "j_61.htm: truncated: the data table is not closed"),
+    "wrong-encoding": (_utf8, "j_61.htm: wrong encoding: the bytes are UTF-8 but the page declares Shift_JIS"),
+    "404": (lambda srv: srv.pages.pop(J61), "j_61.htm: HTTP 404"),
+    "server-dies": (lambda srv: setattr(srv, "die_after", 3), "cannot connect"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_fault_leaves_the_previous_tables(fault: str, server: LoopbackServer, data_dir: Path,
+                                            previous: dict[str, bytes]) -> None:
+    server.pages.update(site("wto94", changes=WTO_94))
+    inject, reason = FAULTS[fault]
+    inject(server)
+    settings = FetchSettings(connect_timeout=0.5, read_timeout=0.3, deadline=5, attempts=2, backoff=0.01, pace=0)
+    report = _refresh(server, settings=settings)
+    assert_unchanged(data_dir, previous, report, reason)
+    assert report.in_use == {"tariff": "2026_07_09", "fx": "2026-09-27"}
+
+
+@pytest.mark.parametrize("step", ["staged", "committed", "pointer-written"])
+def test_a_failure_at_each_commit_step_leaves_the_previous_tables(step: str, server: LoopbackServer, data_dir: Path,
+                                                                 previous: dict[str, bytes],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(at: str) -> None:
+        if at == step:
+            raise OSError(28, f"No space left on device (injected at {step})")
+
+    server.pages.update(site("wto94", changes=WTO_94))
+    monkeypatch.setattr(store_mod, "checkpoint", fail)
+    report = _refresh(server)
+    assert_unchanged(data_dir, previous, report, f"injected at {step}")
+    assert report.error.startswith("cannot write the new tables")
+
+
+KILL = textwrap.dedent("""
+    import os, signal, sys
+    from xlduty.rates import FetchSettings, refresh, store
+
+    def kill(step):
+        if step == sys.argv[1]:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    store.checkpoint = kill
+    refresh(sys.argv[2], insecure_host=True, what=("fx",), settings=FetchSettings(pace=0))
+    sys.exit("not killed")
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+@pytest.mark.parametrize("step", ["staged", "committed", "pointer-written"])
+def test_a_process_killed_during_the_switch_leaves_the_previous_tables(step: str, server: LoopbackServer,
+                                                                       data_dir: Path,
+                                                                       previous: dict[str, bytes]) -> None:
+    """A refresh process killed outright (SIGKILL: no cleanup runs) at each step of writing and switching."""
+    from xlduty import compute
+
+    server.pages.update(site("fx1004", fx_week="2026-10-04"))
+    run = subprocess.run([sys.executable, "-c", KILL, step, server.base], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60, env={**os.environ, ENV: str(data_dir)})
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    after = snapshot(data_dir)
+    assert {k: after[k] for k in previous} == previous      # the pointer and the versions in use: untouched
+    store = store_mod.Store(data_dir / "rates")
+    assert store.versions("fx") == (["2026-09-27"] if step == "staged" else ["2026-09-27", "2026-10-04"])
+    for version in store.versions("fx"):                    # a version renamed into place before the kill is whole
+        store.verify("fx", version)
+    invalidate_caches()
+    assert totals() == REFRESHED
+    october = {"date": "2026-10-05", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 1000,
+                                               "currency": "USD"}]}
+    with pytest.raises(InputError, match="no customs exchange rate for USD in the week 2026-10-04"):
+        compute(october)
+    # the next refresh clears the leftovers and goes through
+    report = _refresh(server, what=("fx",))
+    assert report.ok, report.error
+    assert report.in_use["fx"] == ("2026-10-04" if step == "staged" else "2026-10-04.2")
+    assert not list((data_dir / "rates" / ".staging").iterdir())
+    assert not list((data_dir / "rates").glob(".active.json.*"))
+    assert compute(october).lines[0].taxable_value == 155000
+
+
+def test_two_refreshes_never_interleave(server: LoopbackServer, data_dir: Path, previous: dict[str, bytes]) -> None:
+    server.pages.update(site("wto94", changes=WTO_94))
+    with store_mod.Store().lock():
+        report = _refresh(server)
+    assert_unchanged(data_dir, previous, report, "another refresh")
+    assert server.log == []     # refused before any request
+
+
+# --- source policy and limits ------------------------------------------------------------------------
+
+def test_only_https_to_customs_unless_told(server: LoopbackServer, data_dir: Path) -> None:
+    assert check_source(None) == DEFAULT_SOURCE == "https://www.customs.go.jp"
+    assert check_source("https://www.customs.go.jp/") == DEFAULT_SOURCE
+    for url in ("http://www.customs.go.jp", "https://customs.example.com", server.base):
+        with pytest.raises(SourceError, match=r"only HTTPS to www\.customs\.go\.jp"):
+            check_source(url)
+    report = refresh(server.base, settings=FAST)
+    assert not report.ok and "--insecure-host" in report.error and server.log == []
+    server.pages.update(site("wto84", changes=WTO_84))
+    server.redirect["/tariff/index.htm"] = "http://elsewhere.invalid/tariff/index.htm"
+    report = _refresh(server)
+    assert not report.ok and "redirect away" in report.error
+    del server.redirect["/tariff/index.htm"]
+    report = _refresh(server, settings=FetchSettings(pace=0, attempts=1, max_bytes=100_000))
+    assert not report.ok and "over the 100,000-byte limit" in report.error and "j_04.htm" in report.error
+    assert not (data_dir / "rates" / "versions").exists()
+
+
+# --- bad content -------------------------------------------------------------------------------------
+
+def test_a_table_that_lost_columns_is_refused(server: LoopbackServer, data_dir: Path,
+                                              previous: dict[str, bytes]) -> None:
+    server.pages.update(site("wto94", changes=WTO_94))
+    server.pages[J61] = (render_chapter("61", changes=WTO_94, drop_columns=("epa_eu", "epa_uk")), "text/html")
+    report = _refresh(server)
+    assert_unchanged(data_dir, previous, report, "j_61.htm: the table lost columns 欧州連合 (epa_eu), 英国 (epa_uk)")
+
+
+def _renumbered(n: int) -> dict[str, str]:
+    """n lines of chapter 84 printed with another statistical suffix (9xx): n codes vanish, n appear."""
+    codes = [c.code for c in book_lines(_bundled()) if c.code.startswith("84") and c.code.endswith("000")][:n]
+    return {code: f"9{i:02d}" for i, code in enumerate(codes)}
+
+
+def _bundled() -> dict:
+    import gzip
+
+    return json.loads(gzip.decompress((ROOT / "rules" / "tariff" / "2026_07_09.json.gz").read_bytes()))
+
+
+IMPLAUSIBLE = {   # case: (pages to serve, reason)
+    "rows-missing": (lambda: dict(chapters=("84",), drop_lines=tuple(c.code for c in book_lines(_bundled())
+                                                                     if "8401" <= c.code[:4] < "8430")),
+                     "edition 2026_07_09: 382 lines against 612 in use (62%): refused as implausible"),
+    "codes-vanished": (lambda: dict(chapters=("84",), renumber=_renumbered(40)),
+                       "40 codes vanished (6.5% of those in use"),
+    "rates-shifted": (lambda: dict(chapters=("61",), swap_heads=("rate_general", "rate_wto")),
+                      "rates changed on 100% of the lines (limit 60%)"),
+}
+
+
+@pytest.mark.parametrize("case", list(IMPLAUSIBLE))
+def test_implausible_tables_are_refused(case: str, server: LoopbackServer, data_dir: Path,
+                                        previous: dict[str, bytes]) -> None:
+    """Sanity checks against the tables in use: row counts, codes vanished, share of rates changed."""
+    make, reason = IMPLAUSIBLE[case]
+    kw = make()
+    chapters = kw["chapters"]
+    server.pages.update(site(case, **kw))
+    report = _refresh(server, chapters=chapters)
+    assert_unchanged(data_dir, previous, report, reason)
+
+
+def test_a_rate_text_never_seen_is_stored_as_manual_and_reported(server: LoopbackServer, data_dir: Path) -> None:
+    from xlduty import compute
+
+    server.pages.update(site("unknown", changes={("610910020", "rate_general"): "税率未定"}))
+    report = _refresh(server)
+    assert report.ok, report.error
+    assert report.tariff is not None
+    assert report.tariff.manual == [ManualText(text="税率未定", column="rate_general", codes=["610910020"])]
+    assert "「税率未定」 in 基本 of 6109.10-020" in str(report)
+    assert "never seen before" in report_text()
+    with pytest.raises(InputError, match=r"税率未定.*give the applicable rate in `rate`"):
+        compute(DECL)
+    given = {**DECL, "lines": [{**DECL["lines"][0], "rate": "11.2%"}]}
+    assert compute(given).totals.duty == 33600    # 300,000 × 11.2 %
+
+
+def test_a_rate_text_never_seen_in_an_unused_column_does_not_break_the_line(server: LoopbackServer,
+                                                                            data_dir: Path) -> None:
+    from xlduty import compute
+
+    server.pages.update(site("unknown-mn", chapters=("61",), fx_week=None,
+                             changes={("610910010", "epa_mongolia"): "税率未定"}))
+    assert _refresh(server, chapters=("61",), what=("tariff",)).ok
+    line = {"hs_code": "6109.10-010", "origin": "CN", "value": 300000}
+    assert compute({"date": "2026-11-01", "lines": [line]}).totals.duty == 32700   # 300,000 × 10.9 %
+
+
+def test_an_older_edition_is_refused_unless_asked(server: LoopbackServer, data_dir: Path,
+                                                  previous: dict[str, bytes]) -> None:
+    from xlduty import compute
+
+    server.pages.update(site("older", edition="2026_04_01", changes=WTO_94, fx_week="2026-09-20"))
+    report = _refresh(server)
+    assert_unchanged(data_dir, previous, report, "the site's newest edition 2026_04_01 is older than the newest in "
+                                                 "use (2026_07_09, version 2026_07_09): refused; pass --allow-older")
+    report = _refresh(server, what=("fx",))
+    assert_unchanged(data_dir, previous, report, "week of 2026-09-20, older than the newest week in use (2026-09-27")
+
+    report = _refresh(server, allow_older=True)
+    assert report.ok, report.error
+    assert report.in_use == {"tariff": "2026_04_01", "fx": "2026-09-20"}
+    index = json.loads(version_file(data_dir, "tariff", "2026_04_01", "tariff/editions.json"))["editions"]
+    assert [e["edition"] for e in index] == ["2025_04_01", "2026_04_01", "2026_07_09"]
+    spring = {**DECL, "date": "2026-05-01"}
+    assert compute(spring).tariff_edition == "2026_04_01" and compute(spring).totals.duty == 28200
+    assert totals() == REFRESHED     # 2026_07_09 is carried over from the version that was in use
+    # the week of 2026-09-27 keeps its figures; 2026-09-20 is filled in
+    from xlduty.fx import customs_rates
+
+    rates = customs_rates()
+    assert rates.lookup("USD", date(2026, 9, 22)).published == "155.39"
+    assert rates.lookup("KRW", date(2026, 9, 29)).yen_per_unit == Decimal("0.1141")
+
+
+def version_file(data: Path, kind: str, version: str, rel: str) -> str:
+    return (data / "rates" / "versions" / kind / version / rel).read_text(encoding="utf-8")
+
+
+# --- the change report -------------------------------------------------------------------------------
+
+def test_the_change_report_counts_a_hand_made_change(server: LoopbackServer, data_dir: Path,
+                                                     previous: dict[str, bytes]) -> None:
+    changes = {("610910020", "rate_wto"): "8.4%",             # unchanged against the version in use
+               ("610910010", "epa_eu"): "1.0%", ("610910020", "epa_eu"): "1.0%",
+               ("610910020", "epa_rcep_china"): "3.1%", ("610910010", "rate_general"): "9.9%"}
+    rows = tuple((*r[:4], "156.00", "") if r[3] == "USD" else (*r[:4], "", "11.50") if r[3] == "KRW" else r
+                 for r in fx_rows())
+    server.pages.update(site("handmade", changes=changes, drop_lines=("090520000",),
+                             renumber={"090230090": "080"}, fx_week="2026-10-04", fx_rows=rows))
+    report = _refresh(server)
+    assert report.ok, report.error
+    t = report.tariff
+    assert t is not None and t.version == "2026_07_09.2" and t.baseline == "2026_07_09 (version 2026_07_09)"
+    assert (t.lines_before, t.lines_after) == (9654, 9653)
+    assert t.added == ["090230080"] and t.removed == ["090230090", "090520000"]
+    assert t.lines_rate_changed == 2
+    assert [(c.column, c.lines) for c in t.columns] == [("rate_general", 1), ("epa_eu", 2), ("epa_rcep_china", 1)]
+    assert [(e.code, e.old, e.new) for e in t.columns[1].examples] == [("610910010", "無税", "1.0%"),
+                                                                      ("610910020", "無税", "1.0%")]
+    fx = report.fx
+    assert fx is not None and fx.version == "2026-10-04" and fx.compared_with.isoformat() == "2026-09-27"
+    assert fx.changed == 2 and fx.added == [] and fx.dropped == []
+    assert [(m.currency, m.old, m.new, m.percent) for m in fx.moves] == [
+        ("KRW", "11.41/100", "11.50/100", 0.79),    # (11.50 − 11.41) / 11.41 = +0.789 %
+        ("USD", "155.39", "156.00", 0.39)]          # (156.00 − 155.39) / 155.39 = +0.393 %
+    text = str(report)
+    for line in ("lines 9,654 → 9,653; codes added 1, removed 2; lines with a changed rate 2",
+                 "欧州連合 (epa_eu): 2 lines, e.g. 6109.10-010 無税 → 1.0%; 6109.10-020 無税 → 1.0%",
+                 "RCEP（中国） (epa_rcep_china): 1 line, e.g. 6109.10-020 4.6% → 3.1%",
+                 "added: 0902.30-080", "removed: 0902.30-090, 0905.20-000",
+                 "KRW 11.41/100 → 11.50/100 (+0.79%)"):
+        assert line in text, text
+    # stored beside each version, and rendered again from there
+    assert json.loads(version_file(data_dir, "tariff", "2026_07_09.2", "report.json")) == t.model_dump(mode="json")
+    stored = report_text()
+    assert "欧州連合 (epa_eu): 2 lines" in stored and "KRW 11.41/100 → 11.50/100 (+0.79%)" in stored
+
+
+# --- list, use, rollback (CLI) -----------------------------------------------------------------------
+
+def test_rates_list_use_rollback_report(data_dir: Path, previous: dict[str, bytes],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert rates_main(["rates", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "* 2026_07_09 " in out and "* 2026-09-27 " in out and "  bundled        editions 2025_04_01" in out
+    assert "rollback would restore: tariff bundled, fx bundled" in out
+
+    assert rates_main(["rates", "use", "bundled"]) == 0
+    assert capsys.readouterr().out == "in use: tariff bundled, fx bundled\n"
+    assert totals() == BUNDLED
+    assert rates_main(["rates", "use", "2026_07_09"]) == 0
+    assert totals() == REFRESHED
+    assert rates_main(["rates", "rollback"]) == 0                 # back to bundled (before the `use`)
+    assert totals() == BUNDLED
+    assert rates_main(["rates", "rollback"]) == 0                 # and back to the refresh (before `use bundled`)
+    assert totals() == REFRESHED
+    capsys.readouterr()
+
+    assert rates_main(["rates", "report"]) == 0
+    out = capsys.readouterr().out
+    assert "WTO協定 (rate_wto): 1 line, e.g. 6109.10-020 7.4% → 8.4%" in out and "week 2026-09-27–2026-10-03" in out
+
+    assert rates_main(["rates", "use", "2099_01_01"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("xlduty: no stored version '2099_01_01'")
+    # a damaged version is refused before anything switches
+    gz = data_dir / "rates" / "versions" / "tariff" / "2026_07_09" / "tariff" / "2026_07_09.json.gz"
+    gz.write_bytes(gz.read_bytes()[:100])
+    assert rates_main(["rates", "use", "2026_07_09"]) == 2
+    assert "2026_07_09.json.gz is damaged" in capsys.readouterr().err
+
+
+def test_rates_refresh_cli(server: LoopbackServer, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server.pages.update(site("wto84", changes=WTO_84))
+    cmd = [sys.executable, "-c", "import sys; from xlduty.rates.cli import main; sys.exit(main(sys.argv[1:]))",
+           "rates", "refresh", "--source", server.base, "--chapters", ",".join(CH), "--pace", "0"]
+    assert rates_main(cmd[3:]) == 2                     # in-process: the same code without the extra start-up
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "refused: only HTTPS to www.customs.go.jp" in err
+    assert server.log == []
+    env = {**os.environ, ENV: str(data_dir)}
+    run = subprocess.run([*cmd, "--insecure-host"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "WTO協定 (rate_wto): 1 line, e.g. 6109.10-020 7.4% → 8.4%" in run.stdout
+    assert "in use: tariff 2026_07_09, fx 2026-09-27" in run.stdout
+    invalidate_caches()
+    assert totals() == REFRESHED
+
+
+# --- the reading side --------------------------------------------------------------------------------
+
+def test_a_pointer_to_a_missing_version_falls_back_to_the_bundled_tables(data_dir: Path) -> None:
+    (data_dir / "rates").mkdir(parents=True)
+    (data_dir / "rates" / "active.json").write_text('{"format": 1, "tariff": "2026_07_09", "fx": null}')
+    with pytest.warns(RuntimeWarning, match="tariff version 2026_07_09 .* is missing: the bundled table is used"):
+        assert totals() == BUNDLED
+    invalidate_caches()
+    (data_dir / "rates" / "active.json").write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        assert totals() == BUNDLED

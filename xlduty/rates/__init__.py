@@ -1,0 +1,113 @@
+"""Refresh the tariff schedule and the customs weekly exchange rates from the official site, safely.
+
+    >>> from xlduty.rates import refresh
+    >>> report = refresh()            # doctest: +SKIP
+    >>> print(report)                 # the human summary; report.ok is False (with the reason) if nothing changed
+
+New tables are stored, versioned, in the user data directory (``$XLDUTY_DATA_DIR`` overrides it) and
+switched into use atomically; the bundled tables remain the fallback. ``xlduty rates list|use|rollback``
+moves between versions. This module stays light: ``xlduty.schedule`` and ``xlduty.fx`` consult
+``xlduty.rates.store`` on start-up, and the heavy parts (HTTP, HTML, pydantic) load only for a refresh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xlduty.rates.models import ActiveState
+    from xlduty.rates.pipeline import Progress, invalidate_caches, refresh
+    from xlduty.rates.report import RefreshReport
+
+
+def active_tariff_dir() -> Path:
+    """The ``tariff/`` folder in use (``editions.json`` and one ``<edition>.json.gz`` per edition)."""
+    from xlduty.bundle import rules_dir
+    from xlduty.rates.store import active_dir
+
+    return (active_dir("tariff") or rules_dir()) / "tariff"
+
+
+def active_fx_path() -> Path:
+    """The customs weekly FX table in use (``customs_weekly.json.gz``)."""
+    from xlduty.bundle import rules_dir
+    from xlduty.rates.store import active_dir
+
+    return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
+
+
+def use(version: str) -> ActiveState:
+    """Put a stored version into use (``bundled``: both bundled tables); verifies its files first."""
+    from xlduty.rates.pipeline import invalidate_caches
+    from xlduty.rates.store import Store
+
+    store = Store()
+    with store.lock():
+        state = store.use(version)
+    invalidate_caches()
+    return state
+
+
+def rollback() -> ActiveState:
+    """Back to the versions in use before the last switch."""
+    from xlduty.rates.pipeline import invalidate_caches
+    from xlduty.rates.store import Store
+
+    store = Store()
+    with store.lock():
+        state = store.rollback()
+    invalidate_caches()
+    return state
+
+
+def report_text(version: str | None = None) -> str:
+    """The stored change report of ``version``, or of the versions in use (for the CLI and the ribbon)."""
+    from xlduty.rates.report import FxChanges, TariffChanges, render_fx, render_tariff
+    from xlduty.rates.store import KINDS, Store
+
+    store = Store()
+    if version is None:
+        state = store.state()
+        pairs = [(k, getattr(state, k)) for k in KINDS]
+    else:
+        pairs = [(store.kind_of(version), version)]
+    lines = []
+    for kind, v in pairs:
+        if v is None:
+            lines.append(f"{kind}: the bundled table is in use (no refresh report)")
+            continue
+        path = store.version_dir(kind, v) / "report.json"
+        if not path.is_file():
+            lines.append(f"{kind} {v}: no report stored")
+            continue
+        data = path.read_bytes()
+        if kind == "tariff":
+            lines.extend(render_tariff(TariffChanges.model_validate_json(data)))
+        else:
+            lines.extend(render_fx(FxChanges.model_validate_json(data)))
+    return "\n".join(lines)
+
+
+def __getattr__(name: str) -> Any:  # lazy: importing xlduty.rates must stay cheap
+    if name in ("refresh", "invalidate_caches", "Progress", "CHAPTERS"):
+        from xlduty.rates import pipeline as module
+
+        return getattr(module, name)
+    if name in ("RefreshReport", "TariffChanges", "FxChanges"):
+        from xlduty.rates import report
+
+        return getattr(report, name)
+    if name in ("Limits",):
+        from xlduty.rates import models
+
+        return models.Limits
+    if name in ("FetchSettings", "DEFAULT_SOURCE"):
+        from xlduty.rates import sources
+
+        return getattr(sources, name)
+    raise AttributeError(name)
+
+
+__all__ = ["FetchSettings", "Limits", "Progress", "RefreshReport", "active_fx_path", "active_tariff_dir",
+           "invalidate_caches", "refresh", "report_text", "rollback", "use"]

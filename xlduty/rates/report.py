@@ -1,0 +1,239 @@
+"""The change report of a refresh: what moved between the tables in use and the new ones.
+
+Tariff: codes added and removed, lines whose rates changed, counted per rate column (each EPA
+column on its own, since staging moves them separately), with examples; rate texts never seen
+before (kept as printed and applied as ``manual``: the user gives the rate). FX: the week, currencies
+added or dropped, and the move of each against the previous week. Stored as ``report.json`` beside
+the version; ``str()`` renders it for the CLI and the Excel ribbon.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from xlduty.rates.tariff_page import LABELS_JA, RATE_COLUMNS, PageLine
+
+SAMPLES = 5
+
+
+def _hs(code: str) -> str:
+    return f"{code[:4]}.{code[4:6]}-{code[6:]}" if len(code) == 9 else code
+
+
+class CellChange(BaseModel):
+    code: str
+    old: str | None
+    new: str | None
+
+
+class ColumnChanges(BaseModel):
+    column: str
+    label: str
+    lines: int
+    examples: list[CellChange] = Field(default_factory=list)
+
+
+class ManualText(BaseModel):
+    """A rate text the parser does not know: stored as printed; computing with it asks the user for the rate."""
+
+    text: str
+    column: str
+    codes: list[str]
+
+
+class TariffChanges(BaseModel):
+    edition: str
+    version: str | None = None
+    baseline: str                      # what it was compared with: "2026_07_09 (bundled)"
+    chapters: list[str]
+    lines_before: int
+    lines_after: int
+    codes_before: int = 0
+    lines_compared: int = 0            # lines present in both (by code and occurrence)
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    lines_rate_changed: int = 0
+    descriptions_changed: int = 0
+    columns: list[ColumnChanges] = Field(default_factory=list)
+    manual: list[ManualText] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.removed or self.lines_rate_changed or self.descriptions_changed
+                    or self.lines_before != self.lines_after)
+
+
+class FxMove(BaseModel):
+    currency: str
+    old: str
+    new: str
+    percent: float
+
+
+class FxChanges(BaseModel):
+    week_start: date
+    week_end: date
+    version: str | None = None
+    baseline: str
+    currencies: int
+    aliases: dict[str, str] = Field(default_factory=dict)
+    compared_with: date | None = None   # the previous week, when the table has it
+    added: list[str] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list)
+    changed: int = 0
+    moves: list[FxMove] = Field(default_factory=list)   # largest first
+    notes: dict[str, str] = Field(default_factory=dict)
+    unchanged: bool = False
+
+
+class RefreshReport(BaseModel):
+    """What a refresh did. ``ok`` False: nothing was switched, and ``error`` says why."""
+
+    ok: bool
+    error: str | None = None
+    source: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    tariff: TariffChanges | None = None
+    fx: FxChanges | None = None
+    in_use: dict[str, str] = Field(default_factory=dict)    # kind → version, or "bundled"
+    previous: dict[str, str] = Field(default_factory=dict)
+    up_to_date: list[str] = Field(default_factory=list)
+
+    def __str__(self) -> str:
+        return render(self)
+
+
+def _key_lines(lines: list[PageLine]) -> dict[tuple[str, int], PageLine]:
+    """Lines keyed by (code, n-th occurrence): a few codes appear twice, as seasonal rows."""
+    seen: Counter[str] = Counter()
+    out = {}
+    for line in lines:
+        out[(line.code, seen[line.code])] = line
+        seen[line.code] += 1
+    return out
+
+
+def compare_tariff(old: list[PageLine], new: list[PageLine], *, edition: str, baseline: str,
+                   chapters: list[str]) -> TariffChanges:
+    """Differences between two sets of lines (the same chapters), per rate column."""
+    a, b = _key_lines(old), _key_lines(new)
+    old_codes, new_codes = {k[0] for k in a}, {k[0] for k in b}
+    per_column: dict[str, ColumnChanges] = {}
+    rate_changed = desc_changed = 0
+    for key in a.keys() & b.keys():
+        la, lb = a[key], b[key]
+        if la.description != lb.description:
+            desc_changed += 1
+        if la.cells == lb.cells:
+            continue
+        rate_changed += 1
+        for col, x, y in zip(RATE_COLUMNS, la.cells, lb.cells, strict=True):
+            if x != y:
+                cc = per_column.setdefault(col, ColumnChanges(column=col, label=LABELS_JA[col], lines=0))
+                cc.lines += 1
+                if len(cc.examples) < SAMPLES:
+                    cc.examples.append(CellChange(code=key[0], old=x or None, new=y or None))
+    for cc in per_column.values():
+        cc.examples.sort(key=lambda c: c.code)
+    return TariffChanges(
+        edition=edition, baseline=baseline, chapters=chapters, lines_before=len(old), lines_after=len(new),
+        codes_before=len(old_codes), lines_compared=len(a.keys() & b.keys()),
+        added=sorted(new_codes - old_codes), removed=sorted(old_codes - new_codes),
+        lines_rate_changed=rate_changed, descriptions_changed=desc_changed,
+        columns=[per_column[c] for c in RATE_COLUMNS if c in per_column])
+
+
+def compare_fx(prev: dict[str, str], new: dict[str, str], *, week_start: date, week_end: date, baseline: str,
+               compared_with: date | None, aliases: dict[str, str], notes: dict[str, str],
+               unchanged: bool) -> FxChanges:
+    """The week's figures against the previous week's (per 1 unit, as a percentage)."""
+    moves = []
+    for iso in sorted(prev.keys() & new.keys()):
+        old_v, new_v = _per_unit(prev[iso]), _per_unit(new[iso])
+        if old_v != new_v:
+            moves.append(FxMove(currency=iso, old=prev[iso], new=new[iso],
+                                percent=float(round((new_v - old_v) / old_v * 100, 2))))
+    moves.sort(key=lambda m: -abs(m.percent))
+    return FxChanges(week_start=week_start, week_end=week_end, baseline=baseline, currencies=len(new),
+                     aliases=aliases, compared_with=compared_with,
+                     added=sorted(new.keys() - prev.keys()) if prev else [],
+                     dropped=sorted(prev.keys() - new.keys()), changed=len(moves), moves=moves, notes=notes,
+                     unchanged=unchanged)
+
+
+def _per_unit(text: str) -> Decimal:
+    figure, _, per = text.partition("/")
+    return Decimal(figure) / (int(per) if per else 1)
+
+
+def _list(codes: list[str], limit: int = 12) -> str:
+    shown = ", ".join(_hs(c) for c in codes[:limit])
+    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
+
+
+def render_tariff(t: TariffChanges) -> list[str]:
+    head = f"実行関税率表 {t.edition}" + (f" → version {t.version}" if t.version else "")
+    out = [f"{head} (compared with {t.baseline}; chapters {_chapters(t.chapters)})",
+           f"  lines {t.lines_before:,} → {t.lines_after:,}; codes added {len(t.added)}, removed {len(t.removed)}; "
+           f"lines with a changed rate {t.lines_rate_changed:,}; descriptions changed {t.descriptions_changed:,}"]
+    if t.added:
+        out.append(f"  added: {_list(t.added)}")
+    if t.removed:
+        out.append(f"  removed: {_list(t.removed)}")
+    for c in t.columns:
+        ex = "; ".join(f"{_hs(e.code)} {e.old or '(empty)'} → {e.new or '(empty)'}" for e in c.examples[:3])
+        out.append(f"  {c.label} ({c.column}): {c.lines:,} line{'s' if c.lines != 1 else ''}, e.g. {ex}")
+    if t.manual:
+        out.append(f"  rate texts never seen before, stored as printed and applied as manual "
+                   f"(give the rate in `rate`): {len(t.manual)}")
+        for m in t.manual[:10]:
+            out.append(f"    「{m.text}」 in {LABELS_JA.get(m.column, m.column)} of {_list(m.codes, 5)}")
+    out.extend(f"  warning: {w}" for w in t.warnings)
+    return out
+
+
+def _chapters(chapters: list[str]) -> str:
+    return f"all {len(chapters)}" if len(chapters) >= 96 else ", ".join(chapters)
+
+
+def render_fx(f: FxChanges) -> list[str]:
+    head = f"税関長公示レート week {f.week_start}–{f.week_end}" + (f" → version {f.version}" if f.version else "")
+    out = [f"{head} (merged into {f.baseline}): {f.currencies} currencies"
+           + (f", aliases {', '.join(f'{k}={v}' for k, v in f.aliases.items())}" if f.aliases else "")]
+    if f.compared_with:
+        out.append(f"  against the week of {f.compared_with}: {f.changed} changed, added {len(f.added)}, "
+                   f"dropped {len(f.dropped)}"
+                   + ("; largest moves " + ", ".join(f"{m.currency} {m.old} → {m.new} ({m.percent:+.2f}%)"
+                                                     for m in f.moves[:5]) if f.moves else ""))
+    else:
+        out.append("  (the table has no figures for the week before: no comparison)")
+    if f.notes:
+        out.append("  rows without a figure: " + ", ".join(f"{k} {v}" for k, v in f.notes.items()))
+    return out
+
+
+def render(r: RefreshReport) -> str:
+    lines: list[str] = []
+    if r.ok:
+        lines.append(f"xlduty rates refresh: done (source {r.source})")
+    else:
+        lines.append("xlduty rates refresh: FAILED, nothing changed: the previous tables remain in use")
+        lines.append(f"  reason: {r.error}")
+    if r.tariff is not None:
+        lines.extend(render_tariff(r.tariff))
+    if r.fx is not None:
+        lines.extend(render_fx(r.fx))
+    for kind in r.up_to_date:
+        lines.append(f"{'tariff' if kind == 'tariff' else 'FX'}: already up to date (no new version)")
+    if r.in_use:
+        lines.append("in use: " + ", ".join(f"{k} {v}" for k, v in r.in_use.items()))
+    if r.ok and r.previous and r.previous != r.in_use:
+        lines.append("previous: " + ", ".join(f"{k} {v}" for k, v in r.previous.items())
+                     + " (xlduty rates rollback)")
+    return "\n".join(lines)

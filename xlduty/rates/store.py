@@ -1,0 +1,367 @@
+"""Refreshed tables, versioned in the user data directory, and the pointer that says which are in use.
+
+Layout (root: ``$XLDUTY_DATA_DIR``, else platformdirs' user data directory for xlduty)::
+
+    rates/active.json                      versions in use + history (for rollback); switched by os.replace
+    rates/versions/tariff/<edition>[.n]/   tariff/editions.json, tariff/<edition>.json.gz, manifest.json, report.json
+    rates/versions/fx/<week>[.n]/          fx/customs_weekly.json.gz, manifest.json, report.json
+    rates/.staging/                        versions being written (never read; cleared by the next refresh)
+    rates/refresh.lock                     held by refresh, use and rollback
+
+A version is written whole into ``.staging``, fsynced, renamed into ``versions/`` and only then named
+in ``active.json``; a crash at any point leaves the previous pointer, and what it names, intact.
+The reading side (``active_dir``) is kept to a JSON read and a stat, and this module imports only what
+it needs at the top: ``xlduty compute`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xlduty.rates.models import ActiveState, Manifest
+
+ENV_DATA_DIR = "XLDUTY_DATA_DIR"
+KINDS = ("tariff", "fx")
+INDEX_FILE = {"tariff": "tariff/editions.json", "fx": "fx/customs_weekly.json.gz"}
+HISTORY = 10          # pointers kept for rollback
+KEEP_UNUSED = 2       # newest versions per kind kept even when no pointer names them
+
+def _no_fault(step: str) -> None:
+    pass
+
+
+checkpoint: Callable[[str], None] = _no_fault
+"""Called at each step of a commit ("staged", "committed", "pointer-written", "switched"): tests inject faults."""
+
+
+def data_root() -> Path:
+    """``$XLDUTY_DATA_DIR`` if set, else the per-user data directory (``%LOCALAPPDATA%\\xlduty`` on Windows)."""
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env)
+    import platformdirs  # lazy: only when no override is set
+
+    return Path(platformdirs.user_data_dir("xlduty", appauthor=False))
+
+
+def rates_root() -> Path:
+    return data_root() / "rates"
+
+
+# --- reading side (start-up path) ------------------------------------------------------------------
+
+def _read_pointer(root: Path) -> dict:
+    path = root / "active.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"xlduty: {path} is unreadable ({exc}): the bundled tables are used", RuntimeWarning,
+                      stacklevel=3)
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+@lru_cache(maxsize=len(KINDS))
+def active_dir(kind: str) -> Path | None:
+    """The active refreshed version of ``kind`` ("tariff" or "fx"): a folder holding ``tariff/`` or ``fx/``
+    laid out like the bundled ``rules/``; None when the bundled table is in use.
+
+    Read once per process (a switch made here, or ``xlduty.rates.invalidate_caches()``, reads it again).
+    """
+    root = rates_root()
+    version = _read_pointer(root).get(kind)
+    if not (isinstance(version, str) and version):
+        return None
+    d = root / "versions" / kind / version
+    if (d / INDEX_FILE[kind]).is_file():
+        return d
+    warnings.warn(f"xlduty: the {kind} version {version} named in {root / 'active.json'} is missing: "
+                  "the bundled table is used", RuntimeWarning, stacklevel=2)
+    return None
+
+
+def clear_cache() -> None:
+    """Forget the pointer read (after a switch, or when ``XLDUTY_DATA_DIR`` changes)."""
+    active_dir.cache_clear()
+
+
+# --- writing side ----------------------------------------------------------------------------------
+
+def now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory; NTFS journals the rename itself
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write and fsync one file (inside a staging folder nobody reads)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Atomically replace ``path``: temp file in the same folder, fsync, os.replace, fsync the folder."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        checkpoint("pointer-written")
+        _replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _replace(src: str, dst: Path) -> None:
+    """os.replace, retried briefly: on Windows it fails while another process (Excel) is reading ``dst``."""
+    import tenacity
+
+    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.05),
+                                 retry=tenacity.retry_if_exception_type(PermissionError), reraise=True)
+    retrying(os.replace, src, dst)
+
+
+def sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+class Store:
+    """The version store under ``root`` (default: ``rates_root()``)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or rates_root()
+
+    # paths
+    @property
+    def pointer_path(self) -> Path:
+        return self.root / "active.json"
+
+    def version_dir(self, kind: str, version: str) -> Path:
+        return self.root / "versions" / kind / version
+
+    # lock
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive for refresh/use/rollback, so two of them never interleave (not taken by readers)."""
+        import filelock
+
+        from xlduty.rates.errors import BusyError
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.root / "refresh.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise BusyError("another refresh (or rates use/rollback) is running: try again when it ends") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # state
+    def state(self) -> ActiveState:
+        """``active.json``; a damaged one counts as "bundled in use", as the reading side treats it."""
+        from pydantic import ValidationError
+
+        from xlduty.rates.models import ActiveState
+
+        try:
+            return ActiveState.model_validate_json(self.pointer_path.read_bytes())
+        except FileNotFoundError:
+            return ActiveState()
+        except (OSError, ValidationError) as exc:
+            warnings.warn(f"xlduty: {self.pointer_path} is damaged ({str(exc).splitlines()[0]}): the bundled "
+                          "tables are in use until the next refresh or `xlduty rates use`", RuntimeWarning,
+                          stacklevel=2)
+            return ActiveState()
+
+    def versions(self, kind: str) -> list[str]:
+        """Complete versions of ``kind``, oldest first."""
+        d = self.root / "versions" / kind
+        if not d.is_dir():
+            return []
+        found = [p for p in d.iterdir() if p.is_dir() and (p / "manifest.json").is_file()]
+        return [p.name for p in sorted(found, key=lambda p: ((p / "manifest.json").stat().st_mtime, p.name))]
+
+    def kind_of(self, version: str) -> str:
+        from xlduty.rates.errors import StoreError
+
+        kinds = [k for k in KINDS if (self.version_dir(k, version) / "manifest.json").is_file()]
+        if not kinds:
+            known = ", ".join(v for k in KINDS for v in self.versions(k)) or "none"
+            raise StoreError(f"no stored version {version!r} (stored: {known}; or `bundled`)")
+        return kinds[0]
+
+    def manifest(self, kind: str, version: str) -> Manifest:
+        from xlduty.rates.models import Manifest
+
+        return Manifest.model_validate_json((self.version_dir(kind, version) / "manifest.json").read_bytes())
+
+    def new_version_id(self, kind: str, base: str) -> str:
+        d = self.root / "versions" / kind
+        vid, n = base, 1
+        while (d / vid).exists():
+            n += 1
+            vid = f"{base}.{n}"
+        return vid
+
+    # commit
+    def clean_staging(self) -> None:
+        """Remove what a crashed refresh left: ``.staging`` and temp pointers (call with the lock held)."""
+        import shutil
+
+        shutil.rmtree(self.root / ".staging", ignore_errors=True)
+        for tmp in self.root.glob(".active.json.*"):
+            tmp.unlink(missing_ok=True)
+
+    def write_version(self, kind: str, vid: str, files: dict[str, bytes], *, source: str, summary: str,
+                      report: bytes | None = None) -> str:
+        """Write version ``vid`` complete (files, report, manifest last), then rename it into place.
+
+        Nothing is in use until ``switch``: a crash here leaves at most an unnamed folder in ``.staging``.
+        """
+        import tempfile
+
+        from xlduty.rates.errors import StoreError
+        from xlduty.rates.models import FileEntry, Manifest
+
+        if self.version_dir(kind, vid).exists():
+            raise StoreError(f"version {vid} exists already")
+        staging = self.root / ".staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=staging, prefix=f"{kind}-"))
+        entries = {}
+        for rel, data in files.items():
+            write_file(tmp / rel, data)
+            entries[rel] = FileEntry(sha256=sha256(data), bytes=len(data))
+        if report is not None:
+            write_file(tmp / "report.json", report)
+        manifest = Manifest(kind=kind, version=vid, created_at=now(), source=source, summary=summary, files=entries)
+        write_file(tmp / "manifest.json", manifest.model_dump_json(indent=1).encode())
+        for d in {(tmp / rel).parent for rel in files} | {tmp}:
+            _fsync_dir(d)
+        checkpoint("staged")
+        target = self.version_dir(kind, vid)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp, target)
+        _fsync_dir(target.parent)
+        checkpoint("committed")
+        return vid
+
+    def verify(self, kind: str, version: str) -> None:
+        """Every file the manifest lists is there with its digest; ``StoreError`` if not."""
+        from xlduty.rates.errors import StoreError
+
+        d = self.version_dir(kind, version)
+        try:
+            manifest = self.manifest(kind, version)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"version {version}: manifest unreadable ({exc})") from None
+        for rel, entry in manifest.files.items():
+            try:
+                data = (d / rel).read_bytes()
+            except OSError:
+                raise StoreError(f"version {version}: {rel} is missing") from None
+            if sha256(data) != entry.sha256:
+                raise StoreError(f"version {version}: {rel} is damaged (digest differs)")
+
+    def switch(self, changes: dict[str, str | None], reason: str) -> ActiveState:
+        """Point ``active.json`` at new versions (None: bundled), pushing the current pointer onto the history."""
+        state = self.state()
+        new = state.model_copy(deep=True)
+        new.history = [*state.history, state.pointer()][-HISTORY:]
+        for kind, version in changes.items():
+            setattr(new, kind, version)
+        new.at, new.reason = now(), reason
+        self._write_state(new)
+        return new
+
+    def _write_state(self, state: ActiveState) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        replace_file(self.pointer_path, (state.model_dump_json(indent=1) + "\n").encode())
+        checkpoint("switched")
+        clear_cache()
+
+    def use(self, version: str) -> ActiveState:
+        """Put a stored version (or ``bundled``: both bundled tables) into use, after verifying its files."""
+        if version == "bundled":
+            return self.switch({k: None for k in KINDS}, "use bundled")
+        kind = self.kind_of(version)
+        self.verify(kind, version)
+        return self.switch({kind: version}, f"use {version}")
+
+    def rollback(self) -> ActiveState:
+        """Back to the pointer before the last switch (each rollback steps one further back)."""
+        from xlduty.rates.errors import StoreError
+
+        state = self.state()
+        if not state.history:
+            raise StoreError("nothing to roll back to: no earlier refresh or `use` is recorded")
+        prev = state.history[-1]
+        for kind in KINDS:
+            version = getattr(prev, kind)
+            if version is not None:
+                self.verify(kind, version)
+        new = state.model_copy(deep=True)
+        new.tariff, new.fx = prev.tariff, prev.fx
+        new.history = state.history[:-1]
+        new.at, new.reason = now(), "rollback"
+        self._write_state(new)
+        return new
+
+    def prune(self) -> list[str]:
+        """Delete versions no pointer (current or history) names, keeping the newest few of each kind."""
+        import shutil
+
+        state = self.state()
+        named = {(k, getattr(p, k)) for p in [state.pointer(), *state.history] for k in KINDS}
+        removed = []
+        for kind in KINDS:
+            versions = self.versions(kind)
+            for version in versions[:-KEEP_UNUSED] if KEEP_UNUSED else versions:
+                if (kind, version) not in named:
+                    shutil.rmtree(self.version_dir(kind, version), ignore_errors=True)
+                    removed.append(version)
+        return removed
+
+    def remove_unused(self, kind: str, version: str) -> None:
+        """Drop a version this run wrote but did not switch to (the switch failed)."""
+        import shutil
+
+        state = self.state()
+        named = {getattr(p, kind) for p in [state.pointer(), *state.history]}
+        if version not in named:
+            shutil.rmtree(self.version_dir(kind, version), ignore_errors=True)

@@ -1,0 +1,172 @@
+"""Recalculate a workbook without Excel: ``recalc(IN, OUT)`` (the ``xlduty recalc`` command).
+
+Every formula is computed — the custom functions (DUTY, CONSUMPTION_TAX, …) from a registry, the standard
+Excel functions from the ``formulas`` engine — and its value written into the cell as the cached value
+Excel and readers such as openpyxl (``data_only=True``) show. Formulas, formats, styles, defined names,
+VBA (``xl/vbaProject.bin``), the ribbon (``customUI/…``) and every other part are kept; ``workbook.xml``
+gets ``fullCalcOnLoad="1"`` so Excel recalculates on opening. It is how Linux/Mac users, servers and
+tests use the workbooks.
+
+The registry maps an Excel name to a Python callable. Arguments are Excel-shaped: ``float``/``int``,
+``str``, ``bool``, ``None`` for an empty cell or a missing argument, and a list of rows for a range of
+more than one cell. The result is a scalar, or a list of rows that spills from the formula's cell right
+and down (or fills its array-formula range). An exception is ``#VALUE!`` in the cell; a string is written
+as it is (the functions return readable error texts).
+
+Module map: ``reader`` (cells from the XML), ``refs`` (references in formula text), ``compiler`` (one
+compiled function per formula shape), ``graph`` (evaluation order, cycles), ``evaluate`` (running it),
+``writer`` (cached values back into the XML), ``parallel`` (a second process for slow custom functions).
+
+Limits: Excel functions the engine lacks (OFFSET, INDIRECT of a computed text, CELL, …) give ``#NAME?``
+and are reported; whole-column references (``A:A``) are clipped to the used rows; structured (table)
+references, other workbooks and the 1904 date system are not supported; what-if data tables keep their
+cached values. A plain formula's spilled values are written as values, so a later recalc finds them in
+its way (``#SPILL!``); dynamic-array formulas (``t="array"``, as Excel 365 and XlsxWriter's
+``write_dynamic_array_formula`` store them) are refilled in place on every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlduty.errors import InputError
+
+__all__ = ["RecalcError", "RecalcReport", "recalc"]
+
+
+class RecalcError(InputError):
+    """The input cannot be recalculated (missing, not a workbook, OUT == IN, a circular reference)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("", message)
+
+
+@dataclass(frozen=True)
+class RecalcReport:
+    """What ``recalc`` did.
+
+    ``cells``: formula cells computed. ``errors``: of them, cells whose value is an Excel error (#N/A,
+    #VALUE!, …). ``unsupported``: cells calling a function neither the engine nor the registry has
+    (``#NAME?`` where it is called, as in Excel), and ``unknown_functions`` their names. ``exceptions``:
+    the first exception each custom function raised (its cells show #VALUE!).
+    """
+
+    cells: int
+    errors: int
+    unsupported: list[str] = field(default_factory=list)
+    unknown_functions: list[str] = field(default_factory=list)
+    exceptions: dict[str, str] = field(default_factory=dict)
+    vectorised: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for stderr."""
+        text = f"{self.cells} formula cells recalculated in {self.seconds:.2f} s, {self.errors} errors"
+        if self.unsupported:
+            shown = ", ".join(self.unsupported[:5]) + (" …" if len(self.unsupported) > 5 else "")
+            text += f"; {len(self.unsupported)} unsupported ({', '.join(self.unknown_functions)}: {shown})"
+        if self.exceptions:
+            text += "; " + "; ".join(f"{k} raised {v}" for k, v in sorted(self.exceptions.items()))
+        return " ".join(text.split())  # one line, whatever the exception texts hold
+
+
+def _default_functions() -> Mapping[str, Callable[..., Any]]:
+    """``xlduty.excel.functions.EXCEL_FUNCTIONS``, imported on first need."""
+    try:
+        from xlduty.excel.functions import EXCEL_FUNCTIONS
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("xlduty.excel", "xlduty.excel.functions"):
+            raise
+        return {}
+    return EXCEL_FUNCTIONS
+
+
+def _check_paths(src: Path, dst: Path) -> None:
+    if not src.is_file():
+        raise RecalcError(f"{src}: no such file")
+    if dst.resolve() == src.resolve() or (dst.exists() and os.path.samefile(src, dst)):
+        raise RecalcError(f"{dst} is the input file: write the result to another file")
+    if not dst.parent.is_dir():
+        raise RecalcError(f"{dst.parent}: no such directory")
+    if dst.is_dir():
+        raise RecalcError(f"{dst} is a directory")
+
+
+def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes]) -> None:
+    """Write beside ``dst`` and rename over it: ``dst`` is never a partial file, also on failure."""
+    from xlduty.recalc.writer import copy_zip
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            copy_zip(str(src), fh, parts)
+            fh.flush()
+            os.fsync(fh.fileno())
+        shutil.copymode(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
+           functions: Mapping[str, Callable[..., Any]] | None = None, *, parallel: bool = True) -> RecalcReport:
+    """Recalculate workbook ``src`` into ``dst`` (never ``src`` itself) and report what was computed.
+
+    ``functions``: the custom functions by Excel name; default ``xlduty.excel.functions.EXCEL_FUNCTIONS``.
+    ``parallel``: let slow custom functions on large sheets use a second (forked) process; see
+    ``xlduty.recalc.parallel``. Raises RecalcError for input that cannot be recalculated.
+    """
+
+    started = time.perf_counter()
+    # A run makes hundreds of thousands of objects that live until it ends (cells, values, keys); the
+    # cyclic garbage collector would walk them again and again (a quarter of the run on a 10,000-row
+    # sheet) and find almost nothing to free. So it is off during the run and back on after.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _recalc(Path(src), Path(dst), functions, parallel, started)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | None, parallel: bool,
+            started: float) -> RecalcReport:
+    from xlduty.recalc.compiler import Registry
+    from xlduty.recalc.evaluate import evaluate
+    from xlduty.recalc.graph import CycleError
+    from xlduty.recalc.reader import BookError, read
+    from xlduty.recalc.writer import patch_sheet, patch_workbook
+
+    _check_paths(src, dst)
+    try:
+        book = read(str(src))
+    except BookError as exc:
+        raise RecalcError(str(exc)) from None
+    registry = Registry(functions if functions is not None else _default_functions)
+    try:
+        outcome = evaluate(book, registry, parallel)
+    except CycleError as exc:
+        raise RecalcError(f"{src}: {exc}") from None
+    parts: dict[str, bytes] = {}
+    with zipfile.ZipFile(src) as zf:
+        for index, writes in outcome.writes.items():
+            part = book.sheets[index].part
+            assert part is not None
+            parts[part] = patch_sheet(zf.read(part), writes)
+        parts[book.workbook_part] = patch_workbook(zf.read(book.workbook_part))
+    _write_atomic(src, dst, parts)
+    return RecalcReport(outcome.cells, outcome.errors, outcome.unsupported, outcome.unknown_functions,
+                        outcome.exceptions, outcome.vectorised, time.perf_counter() - started)
