@@ -15,6 +15,7 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     folder = tmp_path_factory.mktemp("xlduty-data")
     old = os.environ.get("XLDUTY_DATA_DIR")
     os.environ["XLDUTY_DATA_DIR"] = str(folder)
+    os.environ.setdefault("XLDUTY_CACHE_DIR", str(tmp_path_factory.mktemp("xlduty-cache")))
     from xlduty.rates import store
 
     store.clear_cache()

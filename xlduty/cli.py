@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from decimal import Decimal
 from typing import Any
@@ -101,6 +102,8 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # xlduty uses no pydantic plugins: skip their discovery through importlib.metadata (start-up time).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
     from xlduty.errors import DataError, InputError
 

@@ -14,7 +14,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xlduty.bundle import rules_dir
@@ -367,6 +366,8 @@ class Rules(_Model):
 
 
 def _load_yaml(path: Path) -> object:
+    import yaml  # lazy: with the rules cached, start-up never parses YAML
+
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -374,21 +375,33 @@ def _load_yaml(path: Path) -> object:
         raise DataError(f"cannot read {path}: {exc}") from exc
 
 
+_FILES = {
+    "consumption_tax": "consumption_tax.yaml", "personal_use": "personal_use.yaml",
+    "parties": "preference_parties.yaml", "de_minimis": "de_minimis.yaml", "simplified": "simplified_tariff.yaml",
+    "food": "reduced_rate_food.yaml", "liquor": "liquor_tax.yaml", "rounding": "rounding.yaml",
+    "reliefs": "reliefs.yaml",
+}
+
+
 @lru_cache(maxsize=4)
 def load_rules(directory: str | None = None) -> Rules:
-    """Load and validate every rule file once; ``directory`` defaults to the bundled ``rules/``."""
+    """Load and validate every rule file once; ``directory`` defaults to the bundled ``rules/``.
+
+    The validated object is kept in the user cache (``xlduty.cache``), keyed by the files' stamps."""
+    from xlduty.cache import cached
+
     d = Path(directory) if directory else rules_dir()
-    raw = {
-        "consumption_tax": _load_yaml(d / "consumption_tax.yaml"),
-        "personal_use": _load_yaml(d / "personal_use.yaml"),
-        "parties": _load_yaml(d / "preference_parties.yaml"),
-        "de_minimis": _load_yaml(d / "de_minimis.yaml")["versions"],  # type: ignore[index]
-        "simplified": _load_yaml(d / "simplified_tariff.yaml")["versions"],  # type: ignore[index]
-        "food": _load_yaml(d / "reduced_rate_food.yaml"),
-        "liquor": _load_yaml(d / "liquor_tax.yaml"),
-        "rounding": _load_yaml(d / "rounding.yaml"),
-        "reliefs": _load_yaml(d / "reliefs.yaml"),
-    }
+    paths = [d / name for name in _FILES.values()]
+    try:
+        return cached("rules", paths, lambda: _validate_rules(d))
+    except OSError as exc:
+        raise DataError(f"cannot read the rule files in {d}: {exc}") from exc
+
+
+def _validate_rules(d: Path) -> Rules:
+    raw = {key: _load_yaml(d / name) for key, name in _FILES.items()}
+    for key in ("de_minimis", "simplified"):
+        raw[key] = raw[key]["versions"]  # type: ignore[index]
     try:
         return Rules.model_validate(raw)
     except ValueError as exc:

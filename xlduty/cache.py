@@ -1,0 +1,86 @@
+"""A per-user cache of loaded data (validated rules, decoded tariff editions), like ``.pyc`` for data.
+
+Why: ``xlduty compute`` must start in ≤ 0.3 s. Parsing the rule YAML, validating it with pydantic
+and decoding a 9,654-line edition from JSON cost about 0.1 s on every start; reading the same objects
+back from this cache costs about a fifth of that. An entry is keyed by the source files' paths, sizes
+and modification times plus the xlduty, Python and pydantic versions, so a changed source or upgrade
+simply misses. A cache that cannot be read or written is ignored: the sources are always the truth.
+
+Location: ``$XLDUTY_CACHE_DIR``, else the platform's user cache directory. ``XLDUTY_CACHE_DIR=off``
+disables it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+ENV = "XLDUTY_CACHE_DIR"
+
+
+def cache_dir() -> Path | None:
+    env = os.environ.get(ENV)
+    if env:
+        return None if env.lower() == "off" else Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("xlduty", appauthor=False))
+
+
+def _key(name: str, sources: Sequence[Path]) -> str:
+    from xlduty import __version__
+
+    h = hashlib.sha256(f"{name}|{__version__}|{sys.version}".encode())
+    pyd = sys.modules.get("pydantic")
+    if pyd is not None:
+        h.update(str(getattr(pyd, "VERSION", "")).encode())
+    for p in sources:
+        st = p.stat()
+        h.update(f"|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:24]
+
+
+def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec: str = "pickle") -> T:
+    """``build()``, or its result stored by an earlier call with the same sources.
+
+    ``codec``: ``pickle`` for objects (pydantic models), ``marshal`` for plain dicts/lists/str (faster).
+    """
+    folder = cache_dir()
+    if folder is None:
+        return build()
+    try:
+        where = hashlib.sha256("|".join(str(p.resolve()) for p in sources).encode()).hexdigest()[:8]
+        stem = f"{name}-{where}"          # one entry per name and source location
+        path = folder / f"{stem}-{_key(name, sources)}.{codec}"
+    except OSError:
+        return build()
+    loads: Callable[[bytes], Any] = marshal.loads if codec == "marshal" else pickle.loads
+    dumps: Callable[[Any], bytes] = marshal.dumps if codec == "marshal" else (lambda o: pickle.dumps(o, 5))
+    try:
+        return loads(path.read_bytes())
+    except FileNotFoundError:
+        pass
+    except Exception:  # a damaged entry: rebuild it below
+        path.unlink(missing_ok=True)
+    value = build()
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{stem}-*.{codec}"):   # drop the stale entry of these sources
+            old.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(dumps(value))
+        os.replace(tmp, path)
+    except (OSError, ValueError, pickle.PicklingError):
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+    return value
