@@ -13,7 +13,9 @@ of identical lookups computes each once. ``clear_caches()`` forgets them after a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -128,29 +130,64 @@ def _parse_opts(text: tuple[str, ...]) -> Options:
 
 # --- one-line declarations (scalar functions) -----------------------------------------------------
 
-@lru_cache(maxsize=8192)
-def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None, on: date,
-         options: tuple[str, ...]) -> Any:
-    """The result of a one-line declaration, or the error text for its cell (errors are cached too)."""
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What the one-line functions show: kept small, as thousands of these stay cached in Excel."""
+
+    duty: int
+    consumption_tax: int
+    exemption: str
+    rate: str | None
+    rate_name: str | None
+    rate_kind: str | None
+
+
+def _compute_one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None,
+                 on: date, options: tuple[str, ...]) -> Any:
+    """The full result of a one-line declaration, or the error text for its cell."""
     from xlduty.engine import compute
 
     try:
         opts = _parse_opts(options)
-        result = compute(_declaration([_line(hs, value, origin, quantity, opts)], on, opts))
+        return compute(_declaration([_line(hs, value, origin, quantity, opts)], on, opts))
     except InputError as exc:
         return cell_error(exc, exc.field.removeprefix("lines[0]."))
     except XlDutyError as exc:
         return cell_error(exc)
-    return result
+
+
+_tables_frozen = False
+
+
+@lru_cache(maxsize=16384)
+def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None, on: date,
+         options: tuple[str, ...]) -> _Summary | str:
+    """The summary of a one-line declaration, or its error text (errors are cached too)."""
+    global _tables_frozen
+    result = _compute_one(hs, value, origin, quantity, on, options)
+    if isinstance(result, str):
+        return result
+    if not _tables_frozen:
+        # The tariff and rule tables are loaded now and live as long as the process: move them out of
+        # the collector's sight, or every collection rescans them between worksheet calls.
+        gc.freeze()
+        _tables_frozen = True
+    line = result.lines[0]
+    return _Summary(result.totals.duty, result.totals.consumption_tax, line.exemption or line.relief or "",
+                    line.rate, line.rate_name, line.rate_kind)
+
+
+def _key(hs_code: object, value: object, origin: object, quantity: object, on: object,
+         options: object) -> tuple[Any, ...]:
+    return (_hs(hs_code), _number(value, "value"), _text(origin), _number(quantity, "quantity"), _date(on),
+            _options(options))
 
 
 def _result(hs_code: object, value: object, origin: object, quantity: object, on: object, options: object) -> Any:
     try:
-        key = (_hs(hs_code), _number(value, "value"), _text(origin), _number(quantity, "quantity"), _date(on),
-               _options(options))
+        return _one(*_key(hs_code, value, origin, quantity, on, options))
     except InputError as exc:
         return cell_error(exc)
-    return _one(*key)
 
 
 def _scalar(pick: Callable[[Any], Any]) -> Callable[..., Any]:
@@ -162,20 +199,11 @@ def _scalar(pick: Callable[[Any], Any]) -> Callable[..., Any]:
     return run
 
 
-def _exemption(result: Any) -> str:
-    line = result.lines[0]
-    if line.exemption:
-        return line.exemption
-    if line.relief:
-        return line.relief
-    return ""
-
-
-DUTY = _scalar(lambda r: r.totals.duty)
+DUTY = _scalar(lambda r: r.duty)
 DUTY.__doc__ = "関税額（円）: duty payable for a one-line declaration, every legal rounding applied."
-CONSUMPTION_TAX = _scalar(lambda r: r.totals.consumption_tax)
+CONSUMPTION_TAX = _scalar(lambda r: r.consumption_tax)
 CONSUMPTION_TAX.__doc__ = "輸入消費税額（国税＋地方消費税, 円）for a one-line declaration."
-EXEMPTION = _scalar(_exemption)
+EXEMPTION = _scalar(lambda r: r.exemption)
 EXEMPTION.__doc__ = "適用される減免税（条文から）, e.g. 定率法14条18号 少額免税, or empty text."
 
 
@@ -188,16 +216,19 @@ def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = Non
     result = _result(hs_code, 1_000_000 if nominal else value, origin, quantity, date, options)
     if isinstance(result, str):
         return result
-    line = result.lines[0]
-    if nominal and line.rate_kind not in ("ad_valorem", "free"):
-        return f"{PREFIX} 課税価格(value): {line.rate} は価格・数量で適用税率が変わります。value を指定してください"
-    return f"{line.rate} ({line.rate_name})"
+    if nominal and result.rate_kind not in ("ad_valorem", "free"):
+        return f"{PREFIX} 課税価格(value): {result.rate} は価格・数量で適用税率が変わります。value を指定してください"
+    return f"{result.rate} ({result.rate_name})"
 
 
 def DUTY_EXPLAIN(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
                  date: object = None, options: object = None) -> Any:
-    """計算過程: every step with its formula and legal basis, one per line of text."""
-    result = _result(hs_code, value, origin, quantity, date, options)
+    """計算過程: every step with its formula and legal basis, one per line of text (computed afresh: the
+    full result is not cached)."""
+    try:
+        result = _compute_one(*_key(hs_code, value, origin, quantity, date, options))
+    except InputError as exc:
+        return cell_error(exc)
     if isinstance(result, str):
         return result
     return explain_text(result)
