@@ -35,6 +35,12 @@ def test_excel_shaped_dates_and_codes() -> None:
         assert f.DUTY(610910020.0, 300000.0, "CN", None, d) == 22200
 
 
+def test_number_typed_hs_of_chapters_01_to_09() -> None:
+    """0201.30 typed as a number arrives as 201.3: read as 0201.30 (beef, boneless)."""
+    assert f.DUTY(201.3, 300000.0, "AU", None, D) == f.DUTY("0201.30", 300000.0, "AU", None, D)
+    assert isinstance(f.DUTY(201.3, 300000.0, "AU", None, D), int)
+
+
 def test_number_typed_hs_loses_trailing_zero() -> None:
     """6109.10 typed as a number arrives as 6109.1: read as 6109.10, which has two lines with
     different rates — the error lists them instead of guessing."""
@@ -52,7 +58,17 @@ def test_number_typed_hs_loses_trailing_zero() -> None:
     (("6109.10-020", 30000.0, "CN", None, D, "claim=epa_eu"),
      "#エラー 特恵・EPA(claim_preference): CN は epa_eu の対象国ではありません"),
     (("6109.10-999", 1000.0, "CN", None, D),
-     "#エラー 品目番号(hs_code): 6109.10-999 は 2026_07_09 版の実行関税率表にありません"),
+     "#エラー 品目番号(hs_code): 6109.10-999 は 2026_07_09 版の実行関税率表にありません; lines of 6109.10: "
+     "6109.10-010, 6109.10-020"),
+    ((None, 100000.0, None, None, "2019-09-01", "rate=10%; reduced=yes"),
+     "#エラー 軽減税率(reduced_ct): この日付には軽減税率がありません（2019-10-01 から）"),
+    (("2204.21-020", 100000.0, None, 10.0, D, "unit=kg"),
+     "#エラー 単位(unit): 数量の単位 kg は税率の単位 l に換算できません"),
+    (("6109.10-020", "1e5000", "CN", None, D), "#エラー 課税価格(value): 数値が大きすぎます"),
+    (("6109.10-020", 300000.0, "CN", None, "#N/A"), "#エラー 申告日(date): 参照しているセルがエラーです（#N/A）"),
+    (("6109.10-020", 300000.0, "#N/A", None, D), "#エラー 原産国(origin): 参照しているセルがエラーです（#N/A）"),
+    (("6109.10-020", 300000.0, "CN", None, D, "#VALUE!"),
+     "#エラー オプション(options): 参照しているセルがエラーです（#VALUE!）"),
 ])
 def test_errors_are_short_japanese_and_name_the_field(args: tuple, expected: str) -> None:
     assert f.DUTY(*args) == expected
@@ -78,7 +94,10 @@ def test_exemption_texts() -> None:
 
 
 def test_duty_rate() -> None:
+    """Without a value, the general tariff's rate; with ¥50,000 of spectacles the simplified tariff wins."""
     assert f.DUTY_RATE("6109.10-020", None, "CN", None, D) == "7.4% (WTO協定税率)"
+    assert f.DUTY_RATE("9004.10-000", None, None, None, D).endswith("(WTO協定税率)")
+    assert f.DUTY_RATE("9004.10-000", 50000.0, None, None, D) == "5% (簡易税率 第7号 その他のもの)"
     assert f.DUTY_RATE("8471.30-000", None, "CN", None, D) == "無税 (基本税率)"
 
 
@@ -88,7 +107,10 @@ def test_personal_use_option() -> None:
 
 
 def test_explain_lists_the_steps() -> None:
-    text = f.DUTY_EXPLAIN("6109.10-020", 300000.0, "CN", None, D)
+    """One step per row (it spills), each within the 255 characters xlwings can return in an array."""
+    rows = f.DUTY_EXPLAIN("6109.10-020", 300000.0, "CN", None, D)
+    assert all(len(r) == 1 and len(r[0]) <= 255 for r in rows)
+    text = "\n".join(r[0] for r in rows)
     assert "duty_line: WTO協定税率 7.4%: 300,000 × 7.4% = 22,200 → 22,200" in text
     assert "local_ct_line: floor_100(25,116) × 22/78 = 25,100 × 22/78 → 7,079" in text
 
@@ -117,6 +139,21 @@ def test_de_minimis_follows_the_whole_declaration() -> None:
     assert f.DUTY_LINES([["8471.30-000"], ["8471.30-000"]], [[6000.0], [6000.0]], "CN", None, D, None,
                         "exemption") == [[""], [""]]
     assert f.EXEMPTION("8471.30-000", 6000.0, "CN", None, D) == "定率法14条18号 少額免税"
+
+
+def test_ranges_are_one_column_and_never_cut() -> None:
+    """A row range is read as one value per line; a two-column range, or values shorter than the HS
+    codes, is an error (never the first column only, never one value repeated for every line)."""
+    hs_row = [["6109.10-020", "8471.30-000"]]
+    assert f.DUTY_TOTALS(hs_row, [[300000.0, 400000.0]], "CN", None, D, None, "total") == 94300
+    wide = f.DUTY_TOTALS([["6109.10-020", "x"], ["8471.30-000", "y"]], [[1.0], [2.0]], "CN", None, D)
+    assert wide == "#エラー 品目番号(hs_code): 範囲は1列で指定してください（2 列あります）"
+    short = f.DUTY_TOTALS([["6109.10-020"], ["8471.30-000"]], [[300000.0]], "CN", None, D)
+    assert short == "#エラー 課税価格(value): 範囲の行数（1）が品目番号の範囲（2）と違います"
+    missing = f.DUTY_LINES([["6109.10-020"], ["8471.30-000"]], [[300000.0], [None]], "CN", None, D)
+    assert missing == [["#エラー 課税価格(value): 必須です（2行目）"]]
+    errored = f.DUTY_TOTALS([["6109.10-020"], ["#N/A"]], [[300000.0], ["#N/A"]], "CN", None, D)
+    assert errored == "#エラー 品目番号(hs_code): 参照しているセルがエラーです（#N/A）（2行目）"
 
 
 def test_array_error_names_the_row() -> None:
@@ -165,15 +202,22 @@ def test_new_quote_never_overwrites(tmp_path: Path) -> None:
 
 
 def test_addin_config_keeps_the_users_other_settings(tmp_path: Path) -> None:
-    """The interpreter keys are (re)written; a setting the user made with the xlwings ribbon stays."""
+    """The interpreter keys are (re)written in the code page VBA reads (cp932 on Japanese Windows); a
+    line the user made with the xlwings ribbon stays byte for byte; xlwings.conf only with template."""
     from xlduty.excel.install import addin_path, configure
 
     conf = tmp_path / ".xlwings" / "xlwings.conf"
     conf.parent.mkdir()
-    conf.write_text('"INTERPRETER_WIN","C:\\old\\python.exe"\r\n"CONDA PATH","C:\\conda"\r\n', encoding="utf-8")
-    written = configure(tmp_path, Path("C:/env/Scripts/pythonw.exe"))
-    assert written == [tmp_path / ".xlduty" / "xlduty.conf", conf]
-    assert conf.read_bytes().decode().split("\r\n") == [
-        '"CONDA PATH","C:\\conda"', '"INTERPRETER_WIN","C:/env/Scripts/pythonw.exe"',
-        '"INTERPRETER_MAC","C:/env/Scripts/pythonw.exe"', ""]
+    user_line = '"PYTHONPATH","C:\\Users\\田中\\lib"'.encode("cp932")
+    conf.write_bytes(b'"INTERPRETER_WIN","C:\\old\\python.exe"\r\n' + user_line + b"\r\n")
+    python = Path("C:/Users/田中/env/Scripts/pythonw.exe")
+    assert configure(tmp_path, python, encoding="cp932") == [tmp_path / ".xlduty" / "xlduty.conf"]
+    assert conf.read_bytes().startswith(b'"INTERPRETER_WIN","C:\\old')   # untouched without template
+    written = configure(tmp_path, python, template=True, encoding="cp932")
+    assert written[1] == conf
+    assert conf.read_bytes().split(b"\r\n") == [
+        user_line, '"INTERPRETER_WIN","C:/Users/田中/env/Scripts/pythonw.exe"'.encode("cp932"),
+        '"INTERPRETER_MAC","C:/Users/田中/env/Scripts/pythonw.exe"'.encode("cp932"), b""]
+    with pytest.raises(ValueError, match="code page cp1252"):
+        configure(tmp_path, python, encoding="cp1252")
     assert addin_path().name == "xlduty.xlam"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -477,6 +478,140 @@ def test_array_formulas_and_spills(tmp_path: Path) -> None:
     assert f["J1"].value == "=FAKE_LINES(A1:A3,0.5)" and f["J2"].value == 1
 
 
+def _cell_xml(path: Path, ref: str) -> str:
+    """The ``<c r="ref">`` element of the first sheet as stored ("" when there is none)."""
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    m = re.search(rf'<c r="{ref}"(?:[^>]*/>|[^>]*>.*?</c>)', xml, re.S)
+    return m.group(0) if m else ""
+
+
+def _resizing(tmp_path: Path, anchor: str) -> tuple[dict[str, Any], Callable[[str, str], Path]]:
+    """A dynamic array ``=LINES(A2:A4)`` stored over ``anchor`` (F2 to F4 styled), SUM(F2:H10) in J2; A2:A4 =
+    1, 2, 3. LINES returns the first ``size["rows"]`` inputs as rows of ``size["cols"]`` columns: [v, 10v, …]
+    (one cell is a scalar). ``run(src, name)`` recalculates ``src`` into ``name``."""
+    size: dict[str, Any] = {"rows": 3, "cols": 1}
+
+    def lines(values: Any) -> Any:
+        out = [[v[0] * 10 ** j for j in range(size["cols"])] for v in values[: size["rows"]]]
+        return out[0][0] if len(out) == 1 and len(out[0]) == 1 else out
+
+    def fill(wb: Any) -> None:
+        ws = wb.add_worksheet()
+        fmt = wb.add_format({"num_format": "#,##0"})
+        for i in range(3):
+            ws.write_number(i + 1, 0, i + 1)
+            ws.write_blank(i + 1, 5, None, fmt)
+        ws.write_dynamic_array_formula(anchor, "=LINES(A2:A4)", fmt)
+        ws.write_formula("J2", "=SUM(F2:H10)")
+
+    def run(src: str, name: str) -> Path:
+        recalc(tmp_path / src, tmp_path / name, {"LINES": lines})
+        return tmp_path / name
+
+    _build(tmp_path / "in.xlsx", fill)
+    return size, run
+
+
+def _grid(path: Path) -> list[list[Any]]:
+    ws = _values(path)
+    return [[ws[f"{c}{r}"].value for c in "FGH"] for r in range(2, 6)] + [[ws["J2"].value]]
+
+
+def test_dynamic_array_grows_and_its_ref_follows(tmp_path: Path) -> None:
+    """F2 (ref F2) spills 3 rows: 1, 2, 3 in F2:F4, SUM 6; the stored ref becomes F2:F4, so a second run
+    finds F3:F4 owned by the formula (not a #SPILL!) and writes the same file."""
+    _, run = _resizing(tmp_path, "F2:F2")
+    first = run("in.xlsx", "one.xlsx")
+    assert _grid(first) == [[1, None, None], [2, None, None], [3, None, None], [None] * 3, [6]]
+    assert re.search(r'<f t="array" ref="F2:F4">LINES\(A2:A4\)</f>', _cell_xml(first, "F2"))
+    assert 'cm="1"' in _cell_xml(first, "F2")
+    second = run("one.xlsx", "two.xlsx")
+    assert _grid(second) == _grid(first)
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        assert a.read("xl/worksheets/sheet1.xml") == b.read("xl/worksheets/sheet1.xml")
+
+
+def test_dynamic_array_shrinks_clearing_what_it_left(tmp_path: Path) -> None:
+    """F2 (ref F2:F4) now gives one value: F2 = 1 with ref F2, F3:F4 without a value but with their style,
+    SUM 1; run again, the same. Then back to 2 rows: ref F2:F3, F4 stays empty, SUM 3."""
+    size, run = _resizing(tmp_path, "F2:F4")
+    size["rows"] = 1
+    first = run("in.xlsx", "one.xlsx")
+    assert _grid(first) == [[1, None, None], [None] * 3, [None] * 3, [None] * 3, [1]]
+    assert re.search(r'<f t="array" ref="F2">', _cell_xml(first, "F2"))
+    for ref in ("F3", "F4"):
+        assert re.fullmatch(rf'<c r="{ref}" s="[0-9]+"/>', _cell_xml(first, ref))
+    second = run("one.xlsx", "two.xlsx")
+    assert _grid(second) == _grid(first)
+    size["rows"] = 2
+    third = run("two.xlsx", "three.xlsx")
+    assert _grid(third) == [[1, None, None], [2, None, None], [None] * 3, [None] * 3, [3]]
+    assert re.search(r'<f t="array" ref="F2:F3">', _cell_xml(third, "F2"))
+
+
+def test_dynamic_array_two_dimensional_spill(tmp_path: Path) -> None:
+    """F2 spills 3 rows × 2 columns ([v, 10v]): ref F2:G4, SUM 66; again identical; then 3 × 3 (ref F2:H4,
+    SUM 666) and back to 2 × 1 (ref F2:F3, G2:H4 and F4 cleared, SUM 3)."""
+    size, run = _resizing(tmp_path, "F2:F2")
+    size["cols"] = 2
+    first = run("in.xlsx", "one.xlsx")
+    assert _grid(first) == [[1, 10, None], [2, 20, None], [3, 30, None], [None] * 3, [66]]
+    assert re.search(r'<f t="array" ref="F2:G4">', _cell_xml(first, "F2"))
+    second = run("one.xlsx", "two.xlsx")
+    assert _grid(second) == _grid(first)
+    size["cols"] = 3
+    third = run("two.xlsx", "three.xlsx")
+    assert _grid(third) == [[1, 10, 100], [2, 20, 200], [3, 30, 300], [None] * 3, [666]]
+    assert re.search(r'<f t="array" ref="F2:H4">', _cell_xml(third, "F2"))
+    size["rows"], size["cols"] = 2, 1
+    fourth = run("three.xlsx", "four.xlsx")
+    assert _grid(fourth) == [[1, None, None], [2, None, None], [None] * 3, [None] * 3, [3]]
+    assert re.search(r'<f t="array" ref="F2:F3">', _cell_xml(fourth, "F2"))
+    assert all("<v>" not in _cell_xml(fourth, ref) for ref in ("G2", "H2", "G3", "F4", "G4", "H4"))
+    assert _grid(run("four.xlsx", "five.xlsx")) == _grid(fourth)
+
+
+def test_dynamic_array_spill_blocked_keeps_only_its_anchor(tmp_path: Path) -> None:
+    """F2 (ref F2:F4) would now spill 3 × 2 over G3 = 99: #SPILL!, its old cells F3:F4 emptied, ref F2."""
+    size, run = _resizing(tmp_path, "F2:F4")
+    src = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(src) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    xml = entries["xl/worksheets/sheet1.xml"].decode()
+    f3 = _cell_xml(src, "F3")
+    assert f3 and '<c r="G3"' not in xml
+    blocked = xml.replace(f3, f3 + '<c r="G3"><v>99</v></c>')
+    entries["xl/worksheets/sheet1.xml"] = blocked.encode()
+    with zipfile.ZipFile(tmp_path / "blocked.xlsx", "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    size["cols"] = 2
+    first = run("blocked.xlsx", "one.xlsx")
+    assert _grid(first) == [["#SPILL!", None, None], [None, 99, None], [None] * 3, [None] * 3, ["#SPILL!"]]
+    assert re.search(r'<f t="array" ref="F2">', _cell_xml(first, "F2"))
+    assert _grid(run("one.xlsx", "two.xlsx")) == _grid(first)
+
+
+def test_legacy_array_and_plain_spill_keep_their_size(tmp_path: Path) -> None:
+    """A CSE array C1:C3 of a 2-row result keeps its range (the third cell #N/A, ref C1:C3); a plain formula
+    E1 spills as values and gets no ``ref``."""
+    def fill(wb: Any) -> None:
+        ws = wb.add_worksheet()
+        ws.write_number("A1", 1)
+        ws.write_number("A2", 2)
+        ws.write_array_formula("C1:C3", "{=TWO(A1:A2)}")
+        ws.write_formula("E1", "=TWO(A1:A2)")
+
+    src = _build(tmp_path / "in.xlsx", fill)
+    recalc(src, tmp_path / "out.xlsx", {"TWO": lambda v: v})
+    ws = _values(tmp_path / "out.xlsx")
+    assert [ws[f"C{r}"].value for r in (1, 2, 3)] == [1, 2, "#N/A"]
+    assert [ws[f"E{r}"].value for r in (1, 2, 3)] == [1, 2, None]
+    assert '<f t="array" ref="C1:C3">' in _cell_xml(tmp_path / "out.xlsx", "C1")
+    assert re.fullmatch(r'<c r="E1"><f>TWO\(A1:A2\)</f><v>1</v></c>', _cell_xml(tmp_path / "out.xlsx", "E1"))
+
+
 def test_cross_sheet_references_whole_columns_row_and_column(tmp_path: Path) -> None:
     """'My Rates'!$B$1 = 0.1; SUM(A:A) = 1 + 2 + 3 = 6; ROW()/COLUMN() of B2 = 2/2."""
     def fill(wb: Any) -> None:
@@ -546,7 +681,9 @@ def test_xlsm_keeps_its_vba_project_byte_for_byte(tmp_path: Path) -> None:
         assert a.namelist() == b.namelist()
         assert b.read("[Content_Types].xml") == a.read("[Content_Types].xml")
     assert _values(tmp_path / "out.xlsm")["B1"].value == 74
-    assert openpyxl.load_workbook(tmp_path / "out.xlsm", keep_vba=True).vba_archive is not None
+    archive = openpyxl.load_workbook(tmp_path / "out.xlsm", keep_vba=True).vba_archive
+    assert archive is not None
+    archive.close()  # openpyxl leaves it open; collected later it warns in whichever test is running
 
 
 def test_out_equal_to_in_is_refused_and_in_is_untouched(tmp_path: Path) -> None:

@@ -141,3 +141,26 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
     sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
     assert re.search(r'<c r="J5"[^>]*cm="1"[^>]*><f t="array" ref="J5:K54"', sheet2)   # spills in Excel 365
+
+
+# VBA keywords and type names (MS-VBAL 3.3.5): not usable as parameter names of a wrapper.
+_VBA_RESERVED = {
+    "and", "as", "attribute", "boolean", "byref", "byte", "byval", "call", "case", "cbool", "cbyte", "ccur",
+    "cdate", "cdbl", "cdec", "cint", "clng", "clnglng", "clngptr", "close", "const", "csng", "cstr", "currency",
+    "cvar", "cverr", "date", "debug", "declare", "defbool", "dim", "do", "double", "each", "else", "elseif",
+    "empty", "end", "enum", "eqv", "erase", "error", "event", "exit", "false", "for", "friend", "function", "get",
+    "global", "gosub", "goto", "if", "imp", "implements", "in", "input", "integer", "is", "let", "like", "lock",
+    "long", "longlong", "longptr", "loop", "lset", "me", "mid", "mod", "new", "next", "not", "nothing", "null",
+    "object", "on", "open", "option", "optional", "or", "paramarray", "preserve", "print", "private", "public",
+    "put", "raiseevent", "redim", "rem", "resume", "return", "rset", "seek", "select", "set", "single", "static",
+    "step", "stop", "string", "sub", "then", "to", "true", "type", "typeof", "unlock", "until", "variant", "wend",
+    "while", "with", "withevents", "write", "xor", "decimal", "len", "lenb", "name", "width", "line", "array",
+}
+
+
+def test_wrapper_parameters_are_not_vba_reserved_words() -> None:
+    """`date` or `currency` as a parameter would stop the whole module from compiling in Excel."""
+    for name, args in build.udf_functions():
+        for arg, _optional in args:
+            assert arg.lower() not in _VBA_RESERVED, f"{name}({arg})"
+            assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", arg), f"{name}({arg})"

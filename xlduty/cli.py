@@ -78,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_rates_parser(sub)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
-                   help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf (and the "
-                        "template's ~/.xlwings/xlwings.conf) so Excel starts this interpreter")
+                   help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "
+                        "starts this interpreter")
+    a.add_argument("--template", action="store_true",
+                   help="with config: also set the interpreter in ~/.xlwings/xlwings.conf, which the quote "
+                        "template and every other standalone xlwings workbook read")
     a.set_defaults(func=cmd_addin)
     return p
 
@@ -95,7 +98,13 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
         raise DataError(str(exc)) from None
     if args.action == "config":
-        for written in install.configure():
+        try:
+            files = install.configure(template=args.template)
+        except ValueError as exc:
+            from xlduty.errors import InputError
+
+            raise InputError("interpreter", str(exc)) from None
+        for written in files:
             sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
     sys.stdout.write(f"{path}\n")
     return 0

@@ -14,6 +14,7 @@ of identical lookups computes each once. ``clear_caches()`` forgets them after a
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,41 +37,64 @@ TOTAL_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", 
 
 # --- Excel values → contract values ---------------------------------------------------------------
 
+_EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
+                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+_LIMIT = Decimal(10) ** 15   # 1,000 trillion yen: anything larger is a typing slip, not a customs value
+
+
 def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def _no_error(v: object, field: str) -> None:
+    """An argument cell holding an Excel error (xlwings passes it as text with err_to_str) or another
+    xlduty error text is an error here too: never read as blank."""
+    if isinstance(v, str):
+        t = v.strip()
+        if t in _EXCEL_ERRORS or t.startswith(PREFIX):
+            raise InputError(field, f"the argument cell holds an error ({t[:40]})")
+
+
 def _hs(v: object) -> str | None:
-    """An HS code typed as a number arrives as a float: 6109.1 was ``6109.10``; 610910020.0 is whole."""
+    """An HS code typed as a number arrives as a float: 6109.1 was ``6109.10``, 201.3 was ``0201.30``
+    (a leading zero is lost too); 610910020.0 is whole."""
+    _no_error(v, "hs_code")
     if _blank(v):
         return None
     if isinstance(v, bool):
         raise InputError("hs_code", "is not an HS code")
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else f"{v:.2f}"
+        if v.is_integer():
+            return str(int(v))
+        return f"{v:07.2f}" if v < 1000 else f"{v:.2f}"
     return str(v).strip()
 
 
 def _number(v: object, field: str) -> str | int | None:
     """Exact: a float goes through its shortest repr, text through Decimal (commas allowed in a cell)."""
+    _no_error(v, field)
     if _blank(v):
         return None
     if isinstance(v, bool):
         raise InputError(field, "a number is required")
-    if isinstance(v, int):
-        return v
     if isinstance(v, float):
-        return repr(v)
-    text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
+        text = repr(v)
+    elif isinstance(v, int):
+        text = str(v)
+    else:
+        text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
     try:
-        Decimal(text)
+        d = Decimal(text)
     except InvalidOperation:
         raise InputError(field, "a number is required") from None
-    return text
+    if not d.is_finite() or abs(d) >= _LIMIT:
+        raise InputError(field, "the number is out of range")
+    return v if isinstance(v, int) else text
 
 
 def _date(v: object) -> date:
     """Blank → today; a datetime, a date, an Excel serial number, or text ``2026-11-20`` / ``2026/11/20``."""
+    _no_error(v, "date")
     if _blank(v):
         return date.today()
     if isinstance(v, datetime):
@@ -87,7 +111,8 @@ def _date(v: object) -> date:
         raise InputError("date", "is not a date: use YYYY-MM-DD") from None
 
 
-def _text(v: object) -> str | None:
+def _text(v: object, field: str = "origin") -> str | None:
+    _no_error(v, field)
     if _blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
@@ -97,6 +122,7 @@ def _text(v: object) -> str | None:
 
 def _options(v: object) -> tuple[str, ...]:
     """The options text, normalised into a hashable key for the cache."""
+    _no_error(v, "options")
     return () if _blank(v) else (str(v).strip(),)
 
 
@@ -152,7 +178,7 @@ def _compute_one(hs: str | None, value: str | int | None, origin: str | None, qu
         return compute(_declaration([_line(hs, value, origin, quantity, opts)], on, opts))
     except InputError as exc:
         return cell_error(exc, exc.field.removeprefix("lines[0]."))
-    except XlDutyError as exc:
+    except Exception as exc:  # never a traceback in a cell: DataError and anything unforeseen, named
         return cell_error(exc)
 
 
@@ -183,7 +209,33 @@ def _key(hs_code: object, value: object, origin: object, quantity: object, on: o
             _options(options))
 
 
+_watch: dict[str, Any] = {"next": 0.0, "stamp": "unread"}
+
+
+def _follow_tables() -> None:
+    """Another process (``xlduty rates refresh|use|rollback``) may switch the tables in use: look at the
+    pointer's stamp at most once a second and forget every cached table and result when it changed."""
+    now = time.monotonic()
+    if now < _watch["next"]:
+        return
+    _watch["next"] = now + 1.0
+    from xlduty.rates.store import rates_root
+
+    try:
+        st = (rates_root() / "active.json").stat()
+        stamp: Any = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    if stamp != _watch["stamp"]:
+        if _watch["stamp"] != "unread":
+            from xlduty.rates.pipeline import invalidate_caches
+
+            invalidate_caches()
+        _watch["stamp"] = stamp
+
+
 def _result(hs_code: object, value: object, origin: object, quantity: object, on: object, options: object) -> Any:
+    _follow_tables()
     try:
         return _one(*_key(hs_code, value, origin, quantity, on, options))
     except InputError as exc:
@@ -209,10 +261,16 @@ EXEMPTION.__doc__ = "適用される減免税（条文から）, e.g. 定率法1
 
 def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
               date: object = None, options: object = None) -> Any:
-    """適用税率とその根拠: e.g. ``5.3% (WTO協定税率)``. Without a value the rate is found for a nominal
-    ¥1,000,000 line, which decides nothing for ad valorem and free lines; for specific or compound
-    rates the value matters, so it is then required."""
+    """適用税率とその根拠: e.g. ``5.3% (WTO協定税率)``. Without a value: the general tariff's rate (the
+    simplified tariff depends on the consignment's value), found for a nominal ¥1,000,000 line, which
+    decides nothing for ad valorem and free lines; for specific or compound rates the value matters,
+    so it is then required."""
     nominal = _blank(value)
+    if nominal:
+        if isinstance(options, str) and options.strip().startswith(PREFIX):
+            return options.strip()
+        options = f"{options}; simplified=never" if isinstance(options, str) and options.strip() else \
+            "simplified=never"
     result = _result(hs_code, 1_000_000 if nominal else value, origin, quantity, date, options)
     if isinstance(result, str):
         return result
@@ -223,15 +281,17 @@ def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = Non
 
 def DUTY_EXPLAIN(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
                  date: object = None, options: object = None) -> Any:
-    """計算過程: every step with its formula and legal basis, one per line of text (computed afresh: the
-    full result is not cached)."""
+    """計算過程: every step with its formula and legal basis, spilled one step per row (a text of more than
+    255 characters inside xlwings' result array would show #VALUE! in Excel). Computed afresh: the full
+    result is not cached."""
+    _follow_tables()
     try:
         result = _compute_one(*_key(hs_code, value, origin, quantity, date, options))
     except InputError as exc:
         return cell_error(exc)
     if isinstance(result, str):
         return result
-    return explain_text(result)
+    return [[line[:255]] for line in explain_text(result).split("\n")]
 
 
 def explain_text(result: Any) -> str:
@@ -292,17 +352,26 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
 
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------
 
-def _column(v: object, n: int | None = None) -> list[Any]:
-    """A range (list of rows, or a flat list) as one value per row; a single cell repeats ``n`` times."""
+def _column(v: object, field: str, n: int | None = None, repeat: bool = False) -> list[Any]:
+    """A one-column (or one-row) range as one value per line. A single cell stands for every line only
+    where ``repeat`` allows it (one origin or one quantity for all lines); a wider range is refused —
+    never cut silently to its first column."""
     if isinstance(v, list | tuple):
-        flat = [row[0] if isinstance(row, list | tuple) and row else (None if isinstance(row, list | tuple) else row)
-                for row in v]
-        if n is not None and len(flat) != n:
-            if len(flat) == 1:
-                return flat * n
-            raise InputError("lines", f"ranges differ in length ({len(flat)} rows vs {n})")
-        return flat
-    return [v] * (n if n is not None else 1)
+        rows = [list(r) if isinstance(r, list | tuple) else [r] for r in v]
+        width = max((len(r) for r in rows), default=0)
+        if len(rows) == 1 and width > 1:
+            flat = rows[0]                                   # a row range: one value per line too
+        elif width > 1:
+            raise InputError(field, f"give one column, not {width}")
+        else:
+            flat = [r[0] if r else None for r in rows]
+    else:
+        flat = [v]
+    if n is not None and len(flat) != n:
+        if len(flat) == 1 and repeat:
+            return flat * n
+        raise InputError(field, f"the range has {len(flat)} rows; the HS codes have {n}")
+    return flat
 
 
 def _fields(v: object, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
@@ -327,17 +396,23 @@ def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...])
 def _declaration_of(hs_codes: object, values: object, origins: object, quantities: object, on: object,
                     options: object) -> tuple[Any, list[int | None], int]:
     """(result, result line index per input row or None for a blank row, rows)."""
-    hs_col = _column(hs_codes)
+    _follow_tables()
+    hs_col = _column(hs_codes, "hs_code")
     n = len(hs_col)
-    value_col, origin_col, qty_col = _column(values, n), _column(origins, n), _column(quantities, n)
+    value_col = _column(values, "value", n)
+    origin_col = _column(origins, "origin", n, repeat=True)
+    qty_col = _column(quantities, "quantity", n, repeat=True)
     rows, where = [], []
     for i in range(n):
         if _blank(hs_col[i]) and _blank(value_col[i]):
             where.append(None)
             continue
         try:
-            rows.append((_hs(hs_col[i]), _number(value_col[i], "value"), _text(origin_col[i]),
-                         _number(qty_col[i], "quantity")))
+            row = (_hs(hs_col[i]), _number(value_col[i], "value"), _text(origin_col[i]),
+                   _number(qty_col[i], "quantity"))
+            if row[1] is None:
+                raise InputError("value", "required")
+            rows.append(row)
         except InputError as exc:
             raise _at_row(exc, i) from None
         where.append(len(rows) - 1)
@@ -373,7 +448,7 @@ def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object =
     try:
         names = _fields(fields, LINE_FIELDS, ("duty",))
         result, where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
-    except XlDutyError as exc:
+    except Exception as exc:  # never a traceback in a cell
         return [[_row_error(exc)]]
     return [[""] * len(names) if i is None else [_line_value(result.lines[i], f) for f in names] for i in where]
 
@@ -386,14 +461,14 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     try:
         names = _fields(fields, TOTAL_FIELDS, TOTAL_FIELDS)
         result, _where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
-    except XlDutyError as exc:
+    except Exception as exc:  # never a traceback in a cell
         return _row_error(exc)
     totals = result.totals.to_dict()
     row = [totals[f] for f in names]
     return row[0] if len(row) == 1 else [row]
 
 
-def _row_error(exc: XlDutyError) -> str:
+def _row_error(exc: Exception) -> str:
     return cell_error(exc)
 
 

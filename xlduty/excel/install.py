@@ -3,12 +3,15 @@
 The add-in's VBA (xlwings' custom add-in module, PROJECT_NAME ``xlduty``) reads its settings from the
 ``xlduty.conf`` sheet, then ``xlduty.conf`` beside the active workbook, then
 ``%USERPROFILE%\\.xlduty\\xlduty.conf``; the quote template (standalone, PROJECT_NAME ``xlwings``)
-reads ``%USERPROFILE%\\.xlwings\\xlwings.conf``. Both files are VBA ``Input #`` lists of
-``"KEY","value"`` lines. We set the interpreter keys and keep every other line the user has.
+reads ``%USERPROFILE%\\.xlwings\\xlwings.conf`` — shared with every other standalone xlwings
+workbook on the machine, so it is written only when asked (``--template``). Both files are VBA
+``Input #`` lists of ``"KEY","value"`` lines, read by VBA in the system code page (cp932 on Japanese
+Windows): we write in that encoding, set the interpreter keys and keep every other line byte for byte.
 """
 
 from __future__ import annotations
 
+import locale
 import os
 import sys
 import tempfile
@@ -36,35 +39,52 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', "'") + '"'
 
 
-def update_conf(path: Path, values: dict[str, str]) -> None:
-    """Set ``values`` in a ``"KEY","value"`` file, keeping its other lines; written atomically."""
+def conf_encoding() -> str:
+    """The code page VBA's ``Input #`` reads with: the system's ANSI code page."""
+    return locale.getpreferredencoding(False) or "utf-8"
+
+
+def update_conf(path: Path, values: dict[str, str], encoding: str | None = None) -> None:
+    """Set ``values`` in a ``"KEY","value"`` file, keeping its other lines as they are; written atomically.
+
+    A value the code page cannot hold (a user name outside it) is refused: VBA would read a different path."""
+    encoding = encoding or conf_encoding()
+    new = []
+    for k, v in values.items():
+        try:
+            new.append(f"{_quote(k)},{_quote(v)}".encode(encoding))
+        except UnicodeEncodeError:
+            raise ValueError(f"{v} cannot be written in the code page {encoding} that Excel reads "
+                             "this file with: install Python in a folder whose path it can hold") from None
     keep = []
     if path.exists():
-        wanted = {k.lower() for k in values}
-        for line in path.read_text(encoding="utf-8-sig", errors="replace").splitlines():
-            key = line.split(",", 1)[0].strip().strip('"').lower()
+        wanted = {k.lower().encode("ascii") for k in values}
+        for line in path.read_bytes().splitlines():
+            key = line.split(b",", 1)[0].strip().strip(b'"').lower()
             if key and key not in wanted:
                 keep.append(line)
-    lines = keep + [f"{_quote(k)},{_quote(v)}" for k, v in values.items()]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\r\n") as fh:
-            fh.write("\n".join(lines) + "\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"\r\n".join(keep + new) + b"\r\n")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def configure(home: Path | None = None, python: Path | None = None) -> list[Path]:
-    """Write the interpreter into the add-in's and the template's user config files; return them."""
+def configure(home: Path | None = None, python: Path | None = None, *, template: bool = False,
+              encoding: str | None = None) -> list[Path]:
+    """Write the interpreter into the add-in's user config (and, with ``template``, into xlwings' own,
+    which the quote template reads); return the files written."""
     home = home or Path(os.environ.get("USERPROFILE") or Path.home())
     python = python or interpreter()
     values = {"INTERPRETER_WIN": str(python), "INTERPRETER_MAC": str(python)}
     written = []
-    for folder, name in ((".xlduty", "xlduty.conf"), (".xlwings", "xlwings.conf")):
+    targets = [(".xlduty", "xlduty.conf")] + ([(".xlwings", "xlwings.conf")] if template else [])
+    for folder, name in targets:
         path = home / folder / name
-        update_conf(path, values)
+        update_conf(path, values, encoding)
         written.append(path)
     return written

@@ -26,7 +26,7 @@ FIELDS_JA = {
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
     (r"is not an HS code", "税番の形式が違います（例 6109.10-020, 610910020, 6109.10）"),
-    (r"^(\S+) is not a line of the (\S+) tariff", r"\1 は \2 版の実行関税率表にありません"),
+    (r"^(\S+) is not a line of the (\S+) tariff(.*)", r"\1 は \2 版の実行関税率表にありません\3"),
     (r"^(\S+) is not a subheading of the (\S+) tariff", r"\1 は \2 版の実行関税率表にありません"),
     (r"^(\S+) has (\d+) lines with different rates: give the 9-digit code: (.*)",
      r"\1 には税率の異なる細分が \2 あります。9桁で指定してください: \3"),
@@ -42,7 +42,16 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"3-letter ISO 4217", "通貨は ISO 4217 の3文字で指定してください（例 USD）"),
     (r"2-letter ISO 3166", "原産国は ISO 3166 の2文字で指定してください（例 CN）"),
     (r"cannot be applied automatically", "この税率は自動計算できません。options の rate= で適用税率を指定してください"),
-    (r"quantity", "従量税のため数量が必要です（quantity、単位は options の unit=）"),
+    (r"is per (\S+): give the quantity in (\S+)", r"従量税（\1あたり）のため数量が必要です（quantity、単位 \2）"),
+    (r"needs a positive quantity", "従量税のため 0 より大きい数量が必要です"),
+    (r"a quantity in (\S+) cannot be converted to (\S+)", r"数量の単位 \1 は税率の単位 \2 に換算できません"),
+    (r"^unknown unit", "単位が不明です（kg, g, t, l, ml, kl, m2, pcs, pair, head）"),
+    (r"this rate differs by country of origin", "原産国により税率が異なります。原産国を指定してください"),
+    (r"no reduced consumption-tax rate on this date", "この日付には軽減税率がありません（2019-10-01 から）"),
+    (r"the argument cell holds an error \((.*)\)", r"参照しているセルがエラーです（\1）"),
+    (r"the number is out of range", "数値が大きすぎます"),
+    (r"^give one column, not (\d+)", r"範囲は1列で指定してください（\1 列あります）"),
+    (r"^the range has (\d+) rows; the HS codes have (\d+)", r"範囲の行数（\1）が品目番号の範囲（\2）と違います"),
     (r"^unknown preference column '?([\w]+)'?", r"特恵・EPA の区分 \1 がありません（claim=epa_eu など）"),
     (r"^(\w\w) is not covered by (\w+)", r"\1 は \2 の対象国ではありません"),
     (r"a preference is claimed: give the country of origin", "特恵・EPA を適用するには原産国が必要です"),
@@ -51,7 +60,7 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"give hs_code or rate", "品目番号か税率（options の rate=）が必要です"),
     (r"depends on its use",
      "飲食料品（軽減税率）かどうかは用途によります。options に reduced=yes か no を指定してください"),
-    (r"is not a date|use YYYY-MM-DD|date", "日付を入力してください（例 2026-11-20）"),
+    (r"^is not a date|^use YYYY-MM-DD", "日付を入力してください（例 2026-11-20）"),
 ]]
 
 
@@ -74,6 +83,10 @@ def reason_ja(message: str) -> str:
 
 def cell_error(exc: Exception, field: str | None = None) -> str:
     """The text a cell shows for ``exc``."""
+    return _cell_error(exc, field)[:255]   # a longer text in xlwings' result array shows #VALUE! in Excel
+
+
+def _cell_error(exc: Exception, field: str | None) -> str:
     if isinstance(exc, InputError):
         path = field or exc.field
         row = re.match(r"rows\[(\d+)\]\.?", path)
@@ -82,5 +95,5 @@ def cell_error(exc: Exception, field: str | None = None) -> str:
         text = f"{where}: {reason_ja(exc.message)}" if where else reason_ja(exc.message)
         return f"{PREFIX} {text}{suffix}"
     if isinstance(exc, DataError):
-        return f"{PREFIX} 税率データを読めません: {exc}"
+        return f"{PREFIX} データ: {exc}"
     return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}"

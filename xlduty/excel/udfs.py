@@ -24,89 +24,90 @@ _VALUE = "課税価格 CIF in yen (or in options currency=)"
 _ORIGIN = "原産国 ISO 2 letters, e.g. CN (blank: no preference)"
 _QTY = "数量 for specific duties (unit in options unit=kg)"
 _DATE = "申告日 declaration date (blank: today)"
+# Parameter names become the VBA wrapper's: never a VBA reserved word (Date, Currency… would not compile).
 _OPTIONS = "options text, e.g. \"personal; claim=epa_eu; simplified=never\""
 
 
 def _scalar_docs(func: Any) -> Any:
     for name, doc in (("hs_code", _HS), ("value", _VALUE), ("origin", _ORIGIN), ("quantity", _QTY),
-                      ("date", _DATE), ("options", _OPTIONS)):
-        func = xw.arg(name, doc=doc)(func)
+                      ("on_date", _DATE), ("options", _OPTIONS)):
+        func = xw.arg(name, doc=doc, err_to_str=True)(func)   # an error cell arrives as "#N/A", not as blank
     return xw.func(category=_CATEGORY)(func)
 
 
 def _array_docs(func: Any) -> Any:
     for name, doc in (("hs_codes", "品目番号の列 HS codes (one declaration)"), ("values", "課税価格の列 CIF yen"),
-                      ("origins", "原産国の列 or one country"), ("quantities", "数量の列"), ("date", _DATE),
+                      ("origins", "原産国の列 or one country"), ("quantities", "数量の列"), ("on_date", _DATE),
                       ("options", _OPTIONS), ("fields", "出力項目 comma-separated, e.g. duty,consumption_tax")):
         func = xw.arg(name, ndim=2 if name in ("hs_codes", "values", "origins", "quantities") else None,
-                      doc=doc)(func)
+                      doc=doc, err_to_str=True)(func)
     return xw.func(category=_CATEGORY)(func)
 
 
 @_scalar_docs
-def DUTY(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+def DUTY(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, on_date: Any = None,
          options: Any = None) -> Any:
     """関税額（円）: duty payable for one line, every legal rounding applied."""
-    return f.DUTY(hs_code, value, origin, quantity, date, options)
+    return f.DUTY(hs_code, value, origin, quantity, on_date, options)
 
 
 @_scalar_docs
-def CONSUMPTION_TAX(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+def CONSUMPTION_TAX(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, on_date: Any = None,
                     options: Any = None) -> Any:
     """輸入消費税（国税＋地方, 円）for one line."""
-    return f.CONSUMPTION_TAX(hs_code, value, origin, quantity, date, options)
+    return f.CONSUMPTION_TAX(hs_code, value, origin, quantity, on_date, options)
 
 
 @_scalar_docs
-def EXEMPTION(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+def EXEMPTION(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, on_date: Any = None,
               options: Any = None) -> Any:
     """適用される減免税（条文から）or empty."""
-    return f.EXEMPTION(hs_code, value, origin, quantity, date, options)
+    return f.EXEMPTION(hs_code, value, origin, quantity, on_date, options)
 
 
 @_scalar_docs
-def DUTY_RATE(hs_code: Any, value: Any = None, origin: Any = None, quantity: Any = None, date: Any = None,
+def DUTY_RATE(hs_code: Any, value: Any = None, origin: Any = None, quantity: Any = None, on_date: Any = None,
               options: Any = None) -> Any:
     """適用税率と根拠, e.g. 5.3% (WTO協定税率)."""
-    return f.DUTY_RATE(hs_code, value, origin, quantity, date, options)
+    return f.DUTY_RATE(hs_code, value, origin, quantity, on_date, options)
 
 
 @_scalar_docs
-def DUTY_EXPLAIN(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, date: Any = None,
+def DUTY_EXPLAIN(hs_code: Any, value: Any, origin: Any = None, quantity: Any = None, on_date: Any = None,
                  options: Any = None) -> Any:
     """計算過程: each step with its formula and legal basis."""
-    return f.DUTY_EXPLAIN(hs_code, value, origin, quantity, date, options)
+    return f.DUTY_EXPLAIN(hs_code, value, origin, quantity, on_date, options)
 
 
 @xw.func(category=_CATEGORY)
-@xw.arg("currency", doc="通貨 ISO code, e.g. USD")
-@xw.arg("date", doc=_DATE)
-def CUSTOMS_FX(currency: Any, date: Any = None) -> Any:
+@xw.arg("currency_code", doc="通貨 ISO code, e.g. USD", err_to_str=True)
+@xw.arg("on_date", doc=_DATE, err_to_str=True)
+def CUSTOMS_FX(currency_code: Any, on_date: Any = None) -> Any:
     """税関長公示レート: yen per unit for the week of the date."""
-    return f.CUSTOMS_FX(currency, date)
+    return f.CUSTOMS_FX(currency_code, on_date)
 
 
 @xw.func(category=_CATEGORY)
-@xw.arg("hs_code", doc=_HS)
-@xw.arg("date", doc=_DATE)
-@xw.arg("lang", doc="ja (default) or en")
-def HS_NAME(hs_code: Any, date: Any = None, lang: Any = None) -> Any:
+@xw.arg("hs_code", doc=_HS, err_to_str=True)
+@xw.arg("on_date", doc=_DATE, err_to_str=True)
+@xw.arg("lang", doc="ja (default) or en", err_to_str=True)
+def HS_NAME(hs_code: Any, on_date: Any = None, lang: Any = None) -> Any:
     """品名: the tariff description of the line."""
-    return f.HS_NAME(hs_code, date, lang)
+    return f.HS_NAME(hs_code, on_date, lang)
 
 
 @_array_docs
-def DUTY_LINES(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, date: Any = None,
+def DUTY_LINES(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, on_date: Any = None,
                options: Any = None, fields: Any = None) -> Any:
     """明細ごとの税額 (spills): the columns form one declaration."""
-    return f.DUTY_LINES(hs_codes, values, origins, quantities, date, options, fields)
+    return f.DUTY_LINES(hs_codes, values, origins, quantities, on_date, options, fields)
 
 
 @_array_docs
-def DUTY_TOTALS(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, date: Any = None,
+def DUTY_TOTALS(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, on_date: Any = None,
                 options: Any = None, fields: Any = None) -> Any:
     """申告全体の納付税額: per-line figures summed, then truncated to 100 yen."""
-    return f.DUTY_TOTALS(hs_codes, values, origins, quantities, date, options, fields)
+    return f.DUTY_TOTALS(hs_codes, values, origins, quantities, on_date, options, fields)
 
 
 # --- ribbon macros (RunPython in the UDF server) ----------------------------------------------------

@@ -21,8 +21,10 @@ Limits: Excel functions the engine lacks (OFFSET, INDIRECT of a computed text, C
 and are reported; whole-column references (``A:A``) are clipped to the used rows; structured (table)
 references, other workbooks and the 1904 date system are not supported; what-if data tables keep their
 cached values. A plain formula's spilled values are written as values, so a later recalc finds them in
-its way (``#SPILL!``); dynamic-array formulas (``t="array"``, as Excel 365 and XlsxWriter's
-``write_dynamic_array_formula`` store them) are refilled in place on every run.
+its way (``#SPILL!``); dynamic-array formulas (``t="array"`` with ``cm``, as Excel 365 and XlsxWriter's
+``write_dynamic_array_formula`` store them) are refilled in place on every run, their ``ref`` set to the
+area the result now spills over (cells it no longer reaches emptied), so a second run gives the same
+values; a legacy (CSE) array formula keeps its range's size.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | 
         for index, writes in outcome.writes.items():
             part = book.sheets[index].part
             assert part is not None
-            parts[part] = patch_sheet(zf.read(part), writes)
+            parts[part] = patch_sheet(zf.read(part), writes, outcome.refs.get(index))
         parts[book.workbook_part] = patch_workbook(zf.read(book.workbook_part))
     _write_atomic(src, dst, parts)
     return RecalcReport(outcome.cells, outcome.errors, outcome.unsupported, outcome.unknown_functions,

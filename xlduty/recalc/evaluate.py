@@ -4,7 +4,9 @@ each group in one vectorised call where its shape allows, and cell by cell where
 Values are the engine's: float, str, bool, an error, or EMPTY for a blank cell. A formula whose result is
 an array fills its array-formula range, or spills into the blank cells right and below (``#SPILL!`` if
 one is not blank), like Excel's dynamic arrays. A spill can feed formulas that were ordered before it
-was known; then the run is repeated with the spilled cells owned by their formula.
+was known; then the run is repeated with the spilled cells owned by their formula. A dynamic-array
+formula whose spill area is not its stored ``ref`` gets the new area in ``Outcome.refs`` (the writer
+sets it), and the cells only the old area covered are cleared.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ BLOCK = 1024
 
 @dataclass
 class Outcome:
-    """What to write (per sheet index: (row, col) → value or CLEAR) and what to report."""
+    """What to write (per sheet index: (row, col) → value or CLEAR; ``refs``: (row, col) of a dynamic-array
+    anchor → the A1 area its ``<f ref>`` now spans) and what to report."""
 
     writes: dict[int, dict[tuple[int, int], Any]]
     cells: int
@@ -42,6 +45,7 @@ class Outcome:
     unknown_functions: list[str]
     exceptions: dict[str, str]
     vectorised: int = 0
+    refs: dict[int, dict[tuple[int, int], str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -96,6 +100,7 @@ class _Run:
         self.store = [dict(s.values) for s in book.sheets]
         self.writes: dict[int, dict[tuple[int, int], Any]] = {}
         self.spilled: dict[int, list[tuple[int, int, int, int]]] = {}
+        self.refs: dict[int, dict[tuple[int, int], str]] = {}
         self.empty = _formulas.empty()
         self.max_row = max([s.max_row for s in book.sheets] + [a[2] for v in owned.values() for a in v] + [1])
         self.max_col = max([s.max_col for s in book.sheets] + [a[3] for v in owned.values() for a in v] + [1])
@@ -169,19 +174,35 @@ class _Run:
             return False
         return (row, col) in self.book.sheets[sheet].values or (row, col) in self.writes.get(sheet, {})
 
+    def _resize(self, fc: FormulaCell, area: tuple[int, int, int, int]) -> None:
+        """A dynamic array now spans ``area``: clear the cells only its stored area covered, and record the
+        new ``ref`` when it differs, so that the next read (this engine's or Excel's) finds the spilled cells
+        owned by the formula rather than in its way, and no stale value is left behind."""
+        old = fc.array or (fc.row, fc.col, fc.row, fc.col)
+        for r in range(old[0], old[2] + 1):
+            for c in range(old[1], old[3] + 1):
+                if not (area[0] <= r <= area[2] and area[1] <= c <= area[3]):
+                    self._put(fc.sheet, r, c, CLEAR)
+        if area != old:
+            r1, c1, r2, c2 = area
+            ref = address(r1, c1) if (r1, c1) == (r2, c2) else f"{address(r1, c1)}:{address(r2, c2)}"
+            self.refs.setdefault(fc.sheet, {})[(fc.row, fc.col)] = ref
+
     def _place(self, cid: int, res: Any) -> Any:
         """Write a formula's result; returns the anchor cell's value."""
         fc = self.cells[cid]
+        anchor = (fc.row, fc.col, fc.row, fc.col)
         if not (isinstance(res, np.ndarray) and res.size > 1):
             value = _plain(res)
             self._put(fc.sheet, fc.row, fc.col, value)
-            if fc.array is not None:
+            if fc.array is not None and fc.dynamic:
+                self._resize(fc, anchor)
+            elif fc.array is not None:
                 r1, c1, r2, c2 = fc.array
-                fill = CLEAR if fc.dynamic else value
                 for r in range(r1, r2 + 1):
                     for c in range(c1, c2 + 1):
                         if (r, c) != (fc.row, fc.col):
-                            self._put(fc.sheet, r, c, fill)
+                            self._put(fc.sheet, r, c, value)
             return value
         arr = np.asarray(res, dtype=object)
         if arr.ndim == 1:
@@ -196,21 +217,20 @@ class _Run:
                     self._put(fc.sheet, r, c, v)
             return _plain(arr[0, 0])
         area = (fc.row, fc.col, fc.row + h - 1, fc.col + w - 1)
-        old = fc.array or (fc.row, fc.col, fc.row, fc.col)
         if area[2] > MAX_ROW or area[3] > MAX_COL or any(
                 self._blocked(cid, fc.sheet, r, c)
                 for r in range(area[0], area[2] + 1) for c in range(area[1], area[3] + 1)
                 if (r, c) != (fc.row, fc.col)):
             value = _formulas.error("#SPILL!")
             self._put(fc.sheet, fc.row, fc.col, value)
+            if fc.dynamic:  # as Excel stores it: the anchor alone, its old spill cells empty
+                self._resize(fc, anchor)
             return value
         for i in range(h):
             for j in range(w):
                 self._put(fc.sheet, fc.row + i, fc.col + j, _plain(arr[i, j]))
-        for r in range(old[0], old[2] + 1):
-            for c in range(old[1], old[3] + 1):
-                if not (area[0] <= r <= area[2] and area[1] <= c <= area[3]):
-                    self._put(fc.sheet, r, c, CLEAR)
+        if fc.dynamic:
+            self._resize(fc, area)
         self.spilled.setdefault(cid, []).append(area)
         return self.store[fc.sheet][(fc.row, fc.col)]
 
@@ -455,4 +475,5 @@ def _evaluate(book: Book, registry: Registry, helper: Helper) -> Outcome:
         if shape.broken is not None or shape.unknown:
             unsupported.append(_label(book, fc))
             unknown.update(shape.unknown or {f"(formula the engine cannot parse: {shape.broken})"})
-    return Outcome(run.writes, len(cells), errors, unsupported, sorted(unknown), exceptions, run.vectorised)
+    return Outcome(run.writes, len(cells), errors, unsupported, sorted(unknown), exceptions, run.vectorised,
+                   run.refs)

@@ -1,9 +1,11 @@
 """Computed values into the workbook as cached values, touching nothing else.
 
 The sheet XML is edited as text: only the ``<c>`` elements of computed cells are rebuilt (their ``<f>``,
-attributes other than ``t``, and ``<extLst>`` kept as they are; ``<v>``/``<is>`` and ``t`` replaced).
-Re-serialising a parsed tree instead would rename namespace prefixes and drop declarations that
-``mc:Ignorable`` still names, which Excel rejects. Every other zip entry is copied unchanged, in order.
+attributes other than ``t``, and ``<extLst>`` kept as they are; ``<v>``/``<is>`` and ``t`` replaced). A
+dynamic-array formula whose spill area changed gets its new area as ``<f ref>``: the next read, here or in
+Excel, then finds the spilled cells owned by it (not values in its way). Re-serialising a parsed tree
+instead would rename namespace prefixes and drop declarations that ``mc:Ignorable`` still names, which
+Excel rejects. Every other zip entry is copied unchanged, in order.
 
 ``xl/calcChain.xml`` is kept: it lists formula cells, and recalculation adds or removes none (spilled
 values are plain values), so it stays valid.
@@ -21,6 +23,7 @@ from xlduty.recalc.evaluate import CLEAR
 from xlduty.recalc.refs import address, col_index
 
 _T_ATTR = re.compile(r"""\st\s*=\s*(?:"[^"]*"|'[^']*')""")
+_REF_ATTR = re.compile(r"""\sref\s*=\s*(?:"[^"]*"|'[^']*')""")
 _R_ATTR = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
 _ROW_R = re.compile(r"""\sr\s*=\s*["']([0-9]+)["']""")
 _SHEET_DATA = re.compile(r"<(?P<p>[\w.-]+:)?sheetData\b[^>]*?(?P<close>/?)>")
@@ -64,10 +67,11 @@ class _Sheet:
         self.p = prefix
         self.row = re.compile(rf"<{p}row(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</{p}row\s*>)", re.S)
         self.cell = re.compile(rf"<{p}c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</{p}c\s*>)", re.S)
-        self.f = re.compile(rf"<{p}f(?=[\s/>])[^>]*?(?:/>|>.*?</{p}f\s*>)", re.S)
+        self.f = re.compile(rf"<{p}f(?=[\s/>])(?P<attrs>[^>]*?)(?P<rest>/>|>.*?</{p}f\s*>)", re.S)
         self.ext = re.compile(rf"<{p}extLst(?=[\s/>]).*?</{p}extLst\s*>", re.S)
 
-    def cell_xml(self, attrs: str, body: str, value: Any) -> str:
+    def cell_xml(self, attrs: str, body: str, value: Any, ref: str | None = None) -> str:
+        """The cell rebuilt with ``value``; ``ref``: a new area for its (array) formula's ``ref``."""
         p = self.p
         attrs = _T_ATTR.sub("", attrs).rstrip()
         if attrs and not attrs[0].isspace():
@@ -75,7 +79,11 @@ class _Sheet:
         f = self.f.search(body)
         ext = self.ext.search(body)
         t, v = encode(value)
-        inner = "".join((f.group(0) if f else "", f"<{p}v>{v}</{p}v>" if v is not None else "",
+        formula = f.group(0) if f else ""
+        if f and ref is not None:
+            f_attrs = _REF_ATTR.sub("", f.group("attrs")).rstrip()
+            formula = f'<{p}f{f_attrs} ref="{ref}"{f.group("rest")}'
+        inner = "".join((formula, f"<{p}v>{v}</{p}v>" if v is not None else "",
                          ext.group(0) if ext else ""))
         t_attr = f' t="{t}"' if t else ""
         return f"<{p}c{attrs}{t_attr}>{inner}</{p}c>" if inner else f"<{p}c{attrs}{t_attr}/>"
@@ -83,7 +91,7 @@ class _Sheet:
     def new_cell(self, row: int, col: int, value: Any) -> str:
         return self.cell_xml(f' r="{address(row, col)}"', "", value)
 
-    def row_body(self, row: int, body: str, writes: Mapping[int, Any]) -> str:
+    def row_body(self, row: int, body: str, writes: Mapping[int, Any], refs: Mapping[int, str]) -> str:
         """The row's content with its written cells rebuilt and cells it lacks inserted in column order,
         walking every cell (also those without an ``r`` attribute)."""
         pending = sorted(writes)
@@ -103,7 +111,7 @@ class _Sheet:
             pos = m.end()
             if pending and pending[0] == col:
                 pending.pop(0)
-                out.append(self.cell_xml(attrs, m.group("body") or "", writes[col]))
+                out.append(self.cell_xml(attrs, m.group("body") or "", writes[col], refs.get(col)))
             else:
                 out.append(m.group(0))
         tail = body[pos:]
@@ -119,7 +127,8 @@ class _Sheet:
         return f'<{self.p}row r="{row}">{cells}</{self.p}row>' if cells else ""
 
 
-def _by_address(sheet: _Sheet, body: str, writes: Mapping[tuple[int, int], Any]) -> str | None:
+def _by_address(sheet: _Sheet, body: str, writes: Mapping[tuple[int, int], Any],
+                refs: Mapping[tuple[int, int], str]) -> str | None:
     """The common case: every written cell exists and has its ``r`` attribute. Cells follow in row and
     column order, so each is found by ``r="E2"`` searching on from the previous one — linear in the sheet.
     None when a cell is missing (it has to be inserted: the row walk does that)."""
@@ -137,14 +146,18 @@ def _by_address(sheet: _Sheet, body: str, writes: Mapping[tuple[int, int], Any])
         if m is None or at >= m.start("attrs") + len(m.group("attrs")):  # r="…" must be this tag's own
             return None
         out.append(body[pos:start])
-        out.append(sheet.cell_xml(m.group("attrs"), m.group("body") or "", writes[(row, col)]))
+        out.append(sheet.cell_xml(m.group("attrs"), m.group("body") or "", writes[(row, col)],
+                                  refs.get((row, col))))
         pos = m.end()
     out.append(body[pos:])
     return "".join(out)
 
 
-def patch_sheet(xml: bytes, writes: Mapping[tuple[int, int], Any]) -> bytes:
-    """``xml`` (a worksheet part) with ``writes`` ((row, col) → value or CLEAR) as cached values."""
+def patch_sheet(xml: bytes, writes: Mapping[tuple[int, int], Any],
+                refs: Mapping[tuple[int, int], str] | None = None) -> bytes:
+    """``xml`` (a worksheet part) with ``writes`` ((row, col) → value or CLEAR) as cached values, and
+    ``refs`` ((row, col) of a written formula cell → A1 area) as the new ``ref`` of those cells' ``<f>``."""
+    refs = refs or {}
     if not writes:
         return xml
     text = xml.decode("utf-8")
@@ -166,7 +179,7 @@ def patch_sheet(xml: bytes, writes: Mapping[tuple[int, int], Any]) -> bytes:
             raise ValueError("worksheet with an unclosed <sheetData>")
         start, end = m.end(), close.start()
         head, tail, body = text[:start], text[end:], text[start:end]
-    fast = _by_address(sheet, body, writes)
+    fast = _by_address(sheet, body, writes, refs)
     if fast is not None:
         return (head + fast + tail).encode("utf-8")
     new_rows = sorted(by_row)
@@ -185,7 +198,8 @@ def patch_sheet(xml: bytes, writes: Mapping[tuple[int, int], Any]) -> bytes:
         pos = rm.end()
         if new_rows and new_rows[0] == row:
             new_rows.pop(0)
-            inner = sheet.row_body(row, rm.group("body") or "", by_row[row])
+            row_refs = {c: a for (r, c), a in refs.items() if r == row}
+            inner = sheet.row_body(row, rm.group("body") or "", by_row[row], row_refs)
             out.append(f"<{prefix}row{attrs.rstrip().removesuffix('/')}>{inner}</{prefix}row>")
         else:
             out.append(rm.group(0))
