@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import sys
 import types
 import zipfile
@@ -164,3 +165,52 @@ def test_wrapper_parameters_are_not_vba_reserved_words() -> None:
         for arg, _optional in args:
             assert arg.lower() not in _VBA_RESERVED, f"{name}({arg})"
             assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", arg), f"{name}({arg})"
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
+                    reason="LibreOffice (soffice) is not installed: .ci/run installs libreoffice-calc-nogui")
+@pytest.mark.parametrize("name", ["xlduty.xlsm", "xlduty.xlam"])
+def test_libreoffice_sees_the_shipped_modules(name: str, tmp_path: Path) -> None:
+    """The shipped files themselves, opened by LibreOffice (converted to .ods on a copy): its Basic library
+    lists every VBA module, and the wrapper of DUTY and the ribbon callbacks are there as text.
+    LibreOffice has no import for the add-in format, so the .xlam is given to it with the workbook
+    content type (the only byte that differs from an .xlsm): its vbaProject.bin is read unchanged."""
+    import subprocess
+    from xml.etree import ElementTree as ET
+
+    data = (ROOT / "workbook" / name).read_bytes()
+    if name.endswith("xlam"):
+        out_zip = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                body = zin.read(item.filename)
+                if item.filename == "[Content_Types].xml":
+                    body = body.replace(b"ms-excel.addin.macroEnabled", b"ms-excel.sheet.macroEnabled")
+                zout.writestr(item, body)
+        data = out_zip.getvalue()
+    source = tmp_path / name.replace(".xlam", "_addin.xlsm")
+    source.write_bytes(data)
+    out = tmp_path / "out"
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    ods = out / (source.stem + ".ods")
+    for attempt in range(2):   # a first start that builds the profile can fail to load: once more
+        result = subprocess.run([str(soffice), f"-env:UserInstallation={(tmp_path / f'profile{attempt}').as_uri()}",
+                                 "--headless", "--norestore", "--convert-to", "ods", "--outdir", str(out), str(source)],
+                                capture_output=True, text=True, timeout=300, check=False)
+        if ods.exists():
+            break
+    assert ods.exists(), result.stdout + result.stderr
+    ns = {"library": "http://openoffice.org/2000/library"}
+    project = "xlduty" if name.endswith("xlam") else "xlduty_quote"   # LibreOffice names the library after it
+    with zipfile.ZipFile(ods) as z:
+        library = ET.fromstring(z.read(f"Basic/{project}/script-lb.xml"))
+        listed = {e.get(f"{{{ns['library']}}}name") for e in library.findall("library:element", ns)}
+        expected = {"ThisWorkbook", "xlwings", "Dictionary", "xlwings_udfs"}
+        expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 6)}
+        assert listed == expected
+        udfs = ET.fromstring(z.read(f"Basic/{project}/xlwings_udfs.xml")).text or ""
+        assert 'DUTY = XLPy.CallUDF("xlduty.excel.udfs", "DUTY", Array(hs_code, value, origin, quantity, ' \
+               "on_date, options)" in udfs
+        if name.endswith("xlam"):
+            assert "Public Sub OnAbout(control As IRibbonControl)" in (ET.fromstring(
+                z.read(f"Basic/{project}/XlDutyRibbon.xml")).text or "")
