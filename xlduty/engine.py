@@ -90,12 +90,22 @@ class Engine:
         self._plans: dict[tuple, Applied] = {}          # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
         self._ct: dict[date, Any] = {}
+        self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
+        self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
 
     def _ct_on(self, on: date) -> Any:
         ct = self._ct.get(on)
         if ct is None:
             ct = self._ct[on] = self.rules.consumption_tax.on(on)
         return ct
+
+    def _dated(self, what: str, on: date) -> Any:
+        """The de minimis or simplified-tariff version in force on ``on`` (looked up once per date)."""
+        key = (what, on)
+        if key not in self._on:
+            found = self.rules.de_minimis_on(on) if what == "de_minimis" else self.rules.simplified_on(on)
+            _remember(self._on, key, found)
+        return self._on[key]
 
     def step(self, key: str, formula: str | Callable[[], str], amount: int | str | None = None) -> Step:
         basis, verified = self._steps[key]
@@ -127,7 +137,7 @@ class Engine:
         general = self._treat(prepared, decl, "general")
         simplified_info: dict[str, Any] = {"mode": decl.simplified, "used": False}
         chosen = general
-        sv = self.rules.simplified_on(on)
+        sv = self._dated("simplified", on)
         reason = None
         if decl.simplified != "never":
             if sv is None:
@@ -322,7 +332,7 @@ class Engine:
 
     def _de_minimis(self, prepared: list[_Prepared], total: Decimal, on: date, warnings: list[str],
                     explanation: list[Step]) -> dict[str, Any] | None:
-        dm = self.rules.de_minimis_on(on)
+        dm = self._dated("de_minimis", on)
         if dm is None:
             return None
         relief = self.rules.reliefs.reliefs["de_minimis"]
@@ -333,7 +343,12 @@ class Engine:
             return None
         exempt, excluded = [], []
         for p in prepared:
-            item = dm.excluded_item(p.tariff.code) if p.tariff else None
+            item = None
+            if p.tariff is not None:
+                code = p.tariff.code
+                if code not in self._excluded:
+                    _remember(self._excluded, code, dm.excluded_item(code))
+                item = self._excluded[code]
             if item is not None:
                 excluded.append(p.index)
                 p.notes.append(f"not exempt under {relief.article}: {item.name_ja} (関税定率法施行令16条の3) — a gift "
@@ -430,17 +445,15 @@ class Engine:
         its own ``amount`` is then another line's)."""
         ln = p.line
         if treatment == "simplified" and p.tariff is not None:
-            sv = self.rules.simplified_on(decl.date)
+            sv = self._dated("simplified", decl.date)
             assert sv is not None
             if not sv.is_excluded(p.tariff.code):
-                try:  # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
-                    mfn = select_rate(p.tariff, base, False, self.rules, decl.date)  # not cached: rare path
-                except InputError as exc:
-                    raise exc.within(f"lines[{p.index}]") from None
-                if ln.rate is None and mfn.amount == 0:
-                    return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn.amount,
+                # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
+                mfn, mfn_amount = self._selected(p, base, decl, False)
+                if ln.rate is None and mfn_amount == 0:
+                    return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn_amount,
                                    ["free under the general tariff: stays free under the simplified tariff"],
-                                   []), mfn.amount
+                                   []), mfn_amount
                 cat, text, _kind = sv.category(p.tariff.code)
                 rate = parse_rate(text)
                 try:
@@ -466,20 +479,25 @@ class Engine:
                 raise InputError(f"lines[{p.index}].rate", str(exc)) from None
             amount = self._evaluate(rate, base, f"lines[{p.index}]", "rate")
             return Applied("override", "指定税率 (rate given)", ln.rate, rate, amount), amount
+        return self._selected(p, base, decl, ln.claim_preference)
+
+    def _selected(self, p: _Prepared, base: DutyBase, decl: Declaration, claim: bool | str) -> tuple[Applied, Decimal]:
+        """通達3-1 selection for the line with ``claim``; the winner is remembered where it cannot depend
+        on the value (every rate of the line free or ad valorem)."""
+        ln = p.line
         tariff = p.tariff
         assert tariff is not None
-        key = (tariff.edition, tariff.code, tariff.description, ln.origin, ln.claim_preference, decl.date,
+        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, decl.date,
                ln.in_quota, ln.condition, base.quantity is None)
         plan = self._plans.get(key)
         if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the value
             return plan, plan.rate.evaluate(base)
-        cover_key = (ln.origin, ln.claim_preference, decl.date)
+        cover_key = (ln.origin, claim, decl.date)
         cover = self._coverage.get(cover_key)
         try:
             if cover is None:
-                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, ln.claim_preference,
-                                                                      decl.date))
-            applied = select_rate(tariff, base, ln.claim_preference, self.rules, decl.date, cover)
+                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, claim, decl.date))
+            applied = select_rate(tariff, base, claim, self.rules, decl.date, cover)
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
         if base.taxable_value > 0 and _linear(tariff):

@@ -176,7 +176,13 @@ def editions(directory: str | None = None) -> list[tuple[str, date]]:
 
 
 def edition_on(on: date, directory: str | None = None) -> Schedule:
-    """The newest bundled edition in force on ``on``."""
+    """The newest edition in force on ``on`` (among the bundled or refreshed tables in use)."""
+    return load_edition(_edition_name(on, directory or str(tables_dir())), directory)
+
+
+@lru_cache(maxsize=4096)
+def _edition_name(on: date, directory: str) -> str:
+    """Keyed by the folder: a rates switch points at another folder, so a stale answer cannot be reused."""
     chosen = None
     for name, start in editions(directory):
         if start <= on:
@@ -185,7 +191,7 @@ def edition_on(on: date, directory: str | None = None) -> Schedule:
         first = editions(directory)[0]
         raise LookupError_(f"no bundled tariff edition is in force on {on} (the oldest starts {first[1]}): "
                            "give the rate in `rate`")
-    return load_edition(chosen, directory)
+    return chosen
 
 
 @lru_cache(maxsize=1)
