@@ -1,4 +1,5 @@
-"""Command line: ``xlduty compute FILE|-``, ``xlduty recalc IN -o OUT``, ``xlduty rates …``, ``xlduty addin …``.
+"""Command line: ``xlduty compute FILE|-``, ``xlduty recalc IN -o OUT``, ``xlduty rates …``, ``xlduty quote …``,
+``xlduty addin …``.
 
 Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout);
 3 bundled data missing or broken.
@@ -76,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     from xlduty.rates.cli import add_parser as add_rates_parser
 
     add_rates_parser(sub)
+    from xlduty.quote.cli import add_parser as add_quote_parser
+
+    add_quote_parser(sub)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
                    help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "

@@ -1,0 +1,195 @@
+"""The input of a quote (見積): a supplier's invoice, the charges to Japan, the costs in Japan and the margin.
+
+Validation errors become an ``InputError`` naming the field (``lines[2].unit_price``), as for a declaration.
+Money is ``Decimal``; amounts of the invoice and of each charge are in their own currency, domestic costs in
+yen. The JSON shape is documented in ``xlduty/quote/cli.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xlduty.declaration import _MESSAGES, _PATTERN_MESSAGES, Amount, Country, Currency, Liquor, Positive, _path
+from xlduty.errors import InputError
+from xlduty.quote.domestic import CtClass, domestic_rules
+from xlduty.quote.incoterms import incoterm_rules
+
+Basis = Literal["value", "weight", "quantity"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class QuoteLine(_Input):
+    """One line of the supplier's invoice: the goods, their tariff line and their price."""
+
+    description: str = ""
+    hs_code: str | None = None
+    origin: Country | None = None
+    quantity: Positive                        # units sold: the per-unit figures divide by it
+    unit: str = "pcs"                         # label of the unit for the quote sheet (not the tariff's unit)
+    unit_price: Amount                        # in the invoice currency, at the incoterm
+    weight_kg: Amount | None = None           # total weight of the line (all units), for allocation by weight
+    claim_preference: bool | str = False      # as in a declaration: true = best eligible EPA/GSP/LDC, or a column
+    rate: str | None = None                   # overrides the tariff rate (any tariff notation)
+    reduced_ct: bool | None = None            # food at the reduced consumption-tax rate; None = from the tariff line
+    customs_quantity: Amount | None = None    # quantity in the tariff's unit, for specific and compound duties
+    customs_unit: str | None = None           # unit of customs_quantity (kg, l, pcs, pair …)
+    condition: str | None = None
+    in_quota: bool = False
+    liquor: Liquor | None = None
+    excise: Amount | None = None              # other excise on the line, in yen
+
+
+class Charge(_Input):
+    """A cost between the supplier and the Japanese port (or a stated part of the invoice price).
+
+    ``paid_by: buyer`` (default): the importer pays it on top of the invoice. ``paid_by: seller``: it is inside
+    the invoice price and stated separately, e.g. the domestic leg of a DAP price, so that a part that is not
+    customs value can be taken out. ``in_customs_value`` overrides the kind's default (rules/incoterms.yaml).
+    """
+
+    kind: str
+    label: str | None = None
+    amount: Amount
+    currency: Currency | None = None          # default: the invoice currency
+    allocate_by: Basis = "value"
+    paid_by: Literal["buyer", "seller"] = "buyer"
+    in_customs_value: bool | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        known = incoterm_rules().elements
+        if v not in known:
+            raise ValueError(f"unknown charge kind {v!r} (use one of {', '.join(known)})")
+        return v
+
+
+class DomesticCost(_Input):
+    """A cost in Japan in yen (通関料, 郵便通関料, 立替手数料, delivery, inspection …) and its consumption tax.
+
+    ``ct``: ``standard`` (10 %), ``reduced`` (8 %) or ``exempt``; default by kind (rules/domestic_costs.yaml).
+    ``amount`` is before tax unless ``tax_included``. ``at_import``: paid at clearance (cash needed at import).
+    """
+
+    kind: str
+    label: str | None = None
+    amount: Amount
+    ct: CtClass | None = None
+    tax_included: bool = False
+    at_import: bool | None = None
+    allocate_by: Basis = "value"
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        known = domestic_rules().kinds
+        if v not in known:
+            raise ValueError(f"unknown domestic cost kind {v!r} (use one of {', '.join(known)})")
+        return v
+
+
+class Margin(_Input):
+    """The margin the quote price carries, on the cost view (consumption tax recovered).
+
+    ``on: price`` — gross margin on the selling price (粗利率): price = cost ÷ (1 − percent/100).
+    ``on: cost`` — markup on cost (値入率 on cost): price = cost × (1 + percent/100).
+    """
+
+    percent: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    on: Literal["price", "cost"] = "price"
+
+    @model_validator(mode="after")
+    def _below_100(self) -> Margin:
+        if self.on == "price" and self.percent >= 100:
+            raise ValueError("a margin on the price must be below 100 %")
+        return self
+
+
+class Options(_Input):
+    personal_use: bool = False                # 定率法4条の6②: overseas retail price × 0.6 while in force
+    simplified: Literal["auto", "always", "never"] = "auto"
+    ct_recoverable: bool | None = None        # 仕入税額控除 available; None = yes unless personal_use
+    price_rounding: Annotated[int, Field(ge=1)] = 1   # the quote price per unit is rounded UP to this many yen
+
+    @property
+    def recoverable(self) -> bool:
+        return (not self.personal_use) if self.ct_recoverable is None else self.ct_recoverable
+
+
+class QuoteInput(_Input):
+    date: Date                                # expected declaration date: tariff edition, FX week, rules
+    currency: Currency = "JPY"                # currency of the supplier invoice
+    fx: Positive | None = None                # yen per 1 unit of `currency`; else the customs weekly rate
+    fx_rates: dict[str, Positive] = {}        # yen per 1 unit of other currencies (charges)
+    incoterm: str = "CIF"
+    named_place: str | None = None
+    reference: str | None = None
+    customer: str | None = None
+    supplier: str | None = None
+    lines: list[QuoteLine] = Field(min_length=1)
+    charges: list[Charge] = []
+    domestic_costs: list[DomesticCost] = []
+    margin: Margin | None = None
+    options: Options = Options()
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: object) -> object:
+        if isinstance(v, str) and len(v) != 10:
+            raise ValueError("use YYYY-MM-DD")
+        return v
+
+    @field_validator("incoterm", mode="before")
+    @classmethod
+    def _incoterm(cls, v: object) -> object:
+        if isinstance(v, str):
+            code = v.strip().upper()
+            known = incoterm_rules().terms
+            if code not in known:
+                raise ValueError(f"unknown incoterm {v!r} (use one of {', '.join(known)})")
+            return code
+        return v
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _fx_keys(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        out = {}
+        for k, rate in v.items():
+            if len(k) != 3 or not k.isalpha():
+                raise ValueError(f"{k!r} is not a 3-letter currency code")
+            out[k.upper()] = rate
+        return out
+
+    def rates_given(self) -> dict[str, Decimal]:
+        """Every rate the input gives, ``fx`` included (``fx`` wins for the invoice currency)."""
+        out = dict(self.fx_rates)
+        if self.fx is not None:
+            out[self.currency] = self.fx
+        return out
+
+
+def parse_quote(data: object) -> QuoteInput:
+    """Validate a quote input; the first problem becomes an ``InputError`` naming its field."""
+    if isinstance(data, QuoteInput):
+        return data
+    if not isinstance(data, dict):
+        raise InputError("", "a quote must be a JSON object with date, lines and (optionally) charges")
+    try:
+        q = QuoteInput.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        msg = _MESSAGES.get(err["type"], msg)
+        if err["type"] == "string_pattern_mismatch":
+            msg = _PATTERN_MESSAGES.get(str(err["loc"][-1]), msg)
+        raise InputError(_path(err["loc"]), msg) from None
+    if q.currency == "JPY" and q.fx is not None and q.fx != 1:
+        raise InputError("fx", "fx is the yen rate of the invoice currency, and the invoice is in JPY: give currency")
+    return q
