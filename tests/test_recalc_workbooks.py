@@ -105,20 +105,22 @@ def template(template_path: Path) -> openpyxl.Workbook:
 
 def test_template_quote_figures(template: openpyxl.Workbook) -> None:
     """The worked example in workbook/src/quote.yaml: duty 23,000, CT 54,200 (42,300 + 11,900), paid at
-    import 77,200; landed cost 500,000 + 20,000 + 23,000 + 11,800 = 554,800; quote 445,000 + 276,536
-    = 721,536; margin 166,736."""
+    import 77,200; landed cost 500,000 + 20,000 + 23,000 + 11,800 = 554,800; quote 444,800 + 276,536
+    = 721,336 (the figure `xlduty quote` gives for the same goods); margin 166,536."""
     q = template["Quote"]
     assert [q[f"B{r}"].value for r in range(12, 21)] == [500000, 20000, 520000, 23000, 54200, 77200, 554800,
-                                                          721536, 166736]
+                                                          721336, 166536]
 
 
 def test_template_lines(template: openpyxl.Workbook) -> None:
-    """Per line: freight 12,000 / 8,000 by value; duty 23,088 / 0 and CT 33,491 / 20,793 (DUTY_LINES spill);
-    landed per unit (312,000 + 23,088 + 7,080) / 200 = 1,710.84 and (208,000 + 4,720) / 2 = 106,360;
-    quote ROUNDUP(× 1.3): 2,225 and 138,268."""
+    """Per line: freight 12,000 / 8,000 by value; the line's share of the duty payable 23,000 / 0 (its own
+    duty 23,088 / 0, total truncated to ¥100) and of the CT payable: national 42,300 split 26,130 : 16,224 →
+    26,100 / 16,200, local 11,900 split 7,361 : 4,569 → 7,339 / 4,561, so 33,439 / 20,761 (DUTY_LINES spill);
+    landed per unit (312,000 + 23,000 + 7,080) / 200 = 1,710.40 and (208,000 + 4,720) / 2 = 106,360;
+    quote ROUNDUP(× 1.3): 2,224 and 138,268."""
     ws = template["Lines"]
-    assert [ws[f"{c}5"].value for c in "GHIJKLMN"] == [300000, 12000, 312000, 23088, 33491, 1710.84, 2225, 445000]
-    assert [ws[f"{c}6"].value for c in "GHIJKLMN"] == [200000, 8000, 208000, 0, 20793, 106360, 138268, 276536]
+    assert [ws[f"{c}5"].value for c in "GHIJKLMN"] == [300000, 12000, 312000, 23000, 33439, 1710.4, 2224, 444800]
+    assert [ws[f"{c}6"].value for c in "GHIJKLMN"] == [200000, 8000, 208000, 0, 20761, 106360, 138268, 276536]
     assert ws["J7"].value in ("", None) and ws["G7"].value in ("", None)
 
 
@@ -127,3 +129,24 @@ def test_template_self_test_passes_headless(template: openpyxl.Workbook) -> None
     ws = template["SelfTest"]
     assert [ws[f"D{r}"].value for r in range(5, 15)] == ["OK"] * 10
     assert ws["B2"].value == "ALL OK"
+
+
+def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None:
+    """The same goods through `xlduty.quote` (FOB, buyer pays ¥20,000 freight allocated by value, ¥11,800 of
+    other costs outside the consumption tax, markup 30 % on cost): the same prices and totals as the sheet."""
+    from xlduty.quote import quote
+
+    q = quote({"date": "2026-11-20", "incoterm": "FOB",
+               "lines": [{"description": "T-shirts", "hs_code": "6109.10-020", "origin": "CN", "quantity": 200,
+                          "unit_price": 1500},
+                         {"description": "Laptops", "hs_code": "8471.30-000", "origin": "CN", "quantity": 2,
+                          "unit_price": 100000}],
+               "charges": [{"kind": "freight", "amount": 20000, "currency": "JPY", "allocate_by": "value",
+                            "paid_by": "buyer"}],
+               "domestic_costs": [{"kind": "other", "amount": 11800, "ct": "exempt", "allocate_by": "value"}],
+               "margin": {"percent": 30, "on": "cost"}}).to_dict()
+    lines = template["Lines"]
+    assert [ln["price"] for ln in q["lines"]] == [lines["M5"].value, lines["M6"].value] == [2224, 138268]
+    sheet = template["Quote"]
+    assert (q["totals"]["duty"], q["totals"]["consumption_tax"]) == (sheet["B15"].value, sheet["B16"].value)
+    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B18"].value, sheet["B19"].value)

@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     from xlduty.quote.cli import add_parser as add_quote_parser
 
     add_quote_parser(sub)
+    e = sub.add_parser("export-pdf", help="render a quote workbook to PDF without Excel (recalculated; LibreOffice)")
+    e.add_argument("file", help="the workbook (left unchanged)")
+    e.add_argument("-o", "--output", required=True, help="the PDF to write")
+    e.add_argument("--sheets", default="Quote,Lines", help="sheets to print, comma-separated (default Quote,Lines)")
+    e.set_defaults(func=cmd_export_pdf)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
                    help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "
@@ -89,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "template and every other standalone xlwings workbook read")
     a.set_defaults(func=cmd_addin)
     return p
+
+
+def cmd_export_pdf(args: argparse.Namespace) -> int:
+    """Recalculate, keep values only, render the chosen sheets with their print setup."""
+    from xlduty.export import export_pdf
+
+    path = export_pdf(args.file, args.output, [s.strip() for s in args.sheets.split(",") if s.strip()])
+    sys.stderr.write(f"xlduty: wrote {path}\n")
+    return 0
 
 
 def cmd_addin(args: argparse.Namespace) -> int:

@@ -201,6 +201,10 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]]) -> None:
             ws.set_column(f"{col}:{col}", width)
         if "freeze" in sheet:
             ws.freeze_panes(sheet["freeze"])
+        for row, height in sheet.get("rows", {}).items():
+            ws.set_row(int(row) - 1, height)
+        if "print" in sheet:
+            _print_setup(ws, sheet["print"])
         rep = sheet.get("repeat")
         if rep:
             first, last = rep["rows"]
@@ -212,6 +216,31 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]]) -> None:
             _write_cell(ws, ref, spec or {}, formats)
         for ref, spec in sheet.get("arrays", {}).items():
             ws.write_dynamic_array_formula(ref, spec["formula"], formats.get(spec.get("style", "label")))
+
+
+_PAPER = {"A4": 9, "A3": 8, "Letter": 1}
+
+
+def _print_setup(ws: Any, spec: dict[str, Any]) -> None:
+    """The printable layout (見積書 on A4): paper, orientation, print area, fit to the page width,
+    titles repeated on every page, header and footer. Excel's PDF export and the headless export use it."""
+    ws.set_paper(_PAPER[spec.get("paper", "A4")])
+    if spec.get("landscape"):
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    if "area" in spec:
+        ws.print_area(spec["area"])
+    if "fit_width" in spec:
+        ws.fit_to_pages(spec["fit_width"], 0)
+    if "repeat_rows" in spec:
+        first, last = (int(x) - 1 for x in spec["repeat_rows"].split(":"))
+        ws.repeat_rows(first, last)
+    if "header" in spec:
+        ws.set_header(spec["header"])
+    if "footer" in spec:
+        ws.set_footer(spec["footer"])
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
 
 
 def _conf_sheet(wb: Any, name: str, code_name: str) -> None:

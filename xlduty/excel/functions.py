@@ -31,7 +31,11 @@ Rows = list[list[Any]]
 
 _EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
 LINE_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "taxable_value", "ct_base", "rate",
-               "rate_name", "exemption", "treatment")
+               "rate_name", "exemption", "treatment", "duty_paid", "national_ct_paid", "local_ct_paid",
+               "consumption_tax_paid", "excise_paid")
+# *_paid: the line's share of the amount actually payable (totals are truncated to ¥100), split by each
+# line's own figure with the largest remainder, so the column sums exactly to DUTY_TOTALS — what a landed
+# cost per unit should carry (the same split as `xlduty quote`).
 TOTAL_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "total")
 
 
@@ -432,7 +436,24 @@ def _at_row(exc: InputError, row: int) -> InputError:
     return InputError(f"rows[{row}].{exc.field}", exc.message)
 
 
-def _line_value(line: Any, name: str) -> Any:
+def _paid(result: Any, name: str) -> list[int]:
+    """Each line's share of the payable total ``name`` (duty, national_ct, local_ct, excise)."""
+    from xlduty.quote.allocation import allocate_yen
+
+    own = [getattr(ln, name) for ln in result.lines]
+    total = getattr(result.totals, name)
+    return [0] * len(own) if total == 0 else allocate_yen(total, own, field=name)
+
+
+def _line_value(result: Any, i: int, name: str, paid: dict[str, list[int]]) -> Any:
+    line = result.lines[i]
+    if name.endswith("_paid"):
+        base = name.removesuffix("_paid")
+        parts = ("national_ct", "local_ct") if base == "consumption_tax" else (base,)
+        for part in parts:
+            if part not in paid:
+                paid[part] = _paid(result, part)
+        return sum(paid[part][i] for part in parts)
     if name == "consumption_tax":
         return line.national_ct + line.local_ct
     if name in ("exemption",):
@@ -450,7 +471,8 @@ def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object =
         result, where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
         return [[_row_error(exc)]]
-    return [[""] * len(names) if i is None else [_line_value(result.lines[i], f) for f in names] for i in where]
+    paid: dict[str, list[int]] = {}
+    return [[""] * len(names) if i is None else [_line_value(result, i, f, paid) for f in names] for i in where]
 
 
 def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object = None, quantities: object = None,

@@ -1,0 +1,61 @@
+"""The printable quote rendered without Excel: `xlduty export-pdf` on the shipped template, read back with
+pdfplumber (an independent PDF reader)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlduty.export import print_copy
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_office = pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
+                                  reason="LibreOffice is not installed: .ci/run installs libreoffice-calc-nogui")
+
+
+@needs_office
+def test_quote_pdf_shows_the_worked_example(tmp_path: Path) -> None:
+    """Page 1 is the 見積書 (Quote sheet, A4 portrait) with the worked example's totals (paid at import
+    77,200; quote total 721,336 — see workbook/src/quote.yaml); page 2 the lines (2,224 × 200 = 444,800).
+    The Japanese text comes back as text: a Japanese font was embedded, not empty boxes."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    src = ROOT / "workbook" / "xlduty.xlsm"
+    before = src.read_bytes()
+    out = tmp_path / "見積.pdf"
+    p = subprocess.run([sys.executable, "-m", "xlduty.cli", "export-pdf", str(src), "-o", str(out)],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    assert src.read_bytes() == before
+    with pdfplumber.open(out) as pdf:
+        assert len(pdf.pages) == 2
+        first, second = (page.extract_text() for page in pdf.pages)
+        assert pdf.pages[0].width < pdf.pages[0].height < 850   # A4 portrait (595 × 842 pt)
+    assert "見積書 Quote" in first
+    assert "輸入時納付額 Paid at import 77,200" in first
+    assert "見積合計 Quote total 721,336" in first
+    assert "6109.10-020" in second and "444,800" in second and "276,536" in second
+
+
+def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> None:
+    """No formula survives in the print copy (LibreOffice cannot recompute DUTY_LINES: it would print
+    #VALUE!), and the sheets not asked for are hidden."""
+    from xlduty.recalc import recalc
+
+    calculated = tmp_path / "q.xlsm"
+    recalc(ROOT / "workbook" / "xlduty.xlsm", calculated)
+    printable = tmp_path / "p.xlsx"
+    print_copy(calculated, printable, ["Quote", "Lines"])
+    with zipfile.ZipFile(printable) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and not any(b"<f" in z.read(n) for n in sheets)
+        assert b"<v>721336</v>" in z.read("xl/worksheets/sheet1.xml")
+        wb = z.read("xl/workbook.xml").decode()
+    assert 'state="hidden" name="Rates"' in wb and 'state="hidden" name="SelfTest"' in wb
+    assert 'state="hidden" name="Quote"' not in wb and "fullCalcOnLoad" not in wb
+    with pytest.raises(Exception, match="no sheet named 'Nope'"):
+        print_copy(calculated, tmp_path / "x.xlsx", ["Nope"])

@@ -1,0 +1,127 @@
+"""``xlduty export-pdf IN -o OUT.pdf``: the printable quote without Excel.
+
+Why not convert the workbook directly: LibreOffice cannot compute the xlduty functions (its own
+recalculation of an array formula it does not know gives ``#VALUE!``). So the workbook is first
+recalculated by ``xlduty recalc``, then a print copy is made in which every formula is replaced by its
+value and only the chosen sheets stay visible, and LibreOffice renders that copy with the sheets' own
+print setup (A4, print area, titles, header and footer, as ``workbook/src/quote.yaml`` sets them). In
+Excel, the ribbon's *Export PDF* does the same through Excel itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from xlduty.errors import DataError, InputError
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_FORMULA = re.compile(rb"<f(?:\s[^>]*)?/>|<f(?:\s[^>]*)?>.*?</f>", re.S)
+
+
+def soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        raise DataError("LibreOffice is needed to render a PDF without Excel (Debian/Ubuntu: apt-get install "
+                        "libreoffice-calc-nogui); in Excel use the xlduty ribbon's Export PDF")
+    return found
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part name inside the package."""
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for sh in wb.iter(f"{{{_MAIN}}}sheet"):
+        t = target[sh.get(f"{{{_REL}}}id")]
+        out[sh.get("name", "")] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    return out
+
+
+def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
+    """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active)."""
+    with zipfile.ZipFile(src) as z:
+        parts = _sheet_parts(z)
+        missing = [s for s in sheets if s not in parts]
+        if missing:
+            raise InputError("sheets", f"no sheet named {missing[0]!r} (sheets: {', '.join(parts)})")
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in z.infolist():
+                body = z.read(item.filename)
+                if item.filename in parts.values():
+                    body = _FORMULA.sub(b"", body)
+                elif item.filename == "xl/workbook.xml":
+                    body = _visible_only(body, sheets)
+                elif item.filename == "xl/calcChain.xml":
+                    continue   # no formulas left to chain; Excel and LibreOffice rebuild it anyway
+                out.writestr(item, body)
+
+
+def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
+    text = body.decode("utf-8")
+    text = re.sub(r'\s(?:fullCalcOnLoad)="[^"]*"', "", text)
+
+    def one(m: re.Match[str]) -> str:
+        tag = re.sub(r'\sstate="[^"]*"', "", m.group(0))
+        name = re.search(r'\sname="([^"]*)"', tag)
+        hidden = name is None or _unescape(name.group(1)) not in sheets
+        return tag.replace("<sheet ", '<sheet state="hidden" ', 1) if hidden else tag
+
+    text = re.sub(r"<sheet\s[^>]*/>", one, text)
+    first = _index_of(text, sheets[0])
+    text = re.sub(r'\sactiveTab="\d+"', "", text)
+    text = re.sub(r"<workbookView\b", f'<workbookView activeTab="{first}"', text, count=1)
+    return text.encode("utf-8")
+
+
+def _unescape(s: str) -> str:
+    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+
+
+def _index_of(text: str, sheet: str) -> int:
+    names = [_unescape(n) for n in re.findall(r'<sheet\s[^>]*?name="([^"]*)"', text)]
+    return names.index(sheet)
+
+
+def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
+               sheets: Sequence[str] = ("Quote", "Lines"), *, timeout: float = 180) -> Path:
+    """Recalculate ``src`` headlessly and render ``sheets`` to the PDF ``dst`` (written atomically)."""
+    from xlduty.recalc import recalc
+
+    source, target = Path(src), Path(dst)
+    if target.suffix.lower() != ".pdf":
+        raise InputError("output", "the output must be a .pdf file")
+    if not target.parent.is_dir():
+        raise InputError("output", f"no such folder: {target.parent}")
+    binary = soffice()
+    with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
+        work = Path(tmp)
+        calculated = work / f"calculated{source.suffix}"
+        recalc(source, calculated)
+        printable = work / "print.xlsx"
+        print_copy(calculated, printable, sheets)
+        profile = (work / "profile").as_uri()
+        result = subprocess.run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                                 "--convert-to", "pdf", "--outdir", str(work), str(printable)],
+                                capture_output=True, text=True, timeout=timeout, check=False)
+        rendered = work / "print.pdf"
+        if not rendered.exists():
+            raise DataError(f"LibreOffice did not render the PDF: {(result.stderr or result.stdout).strip()[:300]}")
+        fd, part = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(rendered, part)
+            os.replace(part, target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return target
