@@ -433,19 +433,22 @@ def test_save_reproduce_gives_identical_figures(tmp_path: Path) -> None:
     assert not rep.identical and rep.differences == [{"field": "totals.duty", "saved": 24000, "now": 23900}]
 
 
-def test_reproduce_refuses_another_edition(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine cannot pin an edition: if the tables in use give another edition for the date, reproduce refuses."""
-    import xlduty.quote.record as record
+def test_reproduce_pins_the_saved_edition() -> None:
+    """A saved quote is recomputed on its own edition, whatever the tables in use give for the date. The
+    record says 2025_04_01 (RCEP China 5.1 % for 6109.10-020, 4.6 % in 2026_07_09): ¥300,000 of T-shirts
+    from CN claiming epa_rcep_china pays 300,000 × 5.1 % = 15,300 under it; an edition that is not
+    available is refused, naming tariff_edition."""
+    from xlduty import compute
 
+    line = {"hs_code": "6109.10-020", "origin": "CN", "value": 300000, "claim_preference": "epa_rcep_china"}
+    pinned = compute({"date": "2026-11-20", "simplified": "never", "tariff_edition": "2025_04_01", "lines": [line]})
+    assert (pinned.tariff_edition, pinned.totals.duty) == ("2025_04_01", 15300)
+    assert compute({"date": "2026-11-20", "simplified": "never", "lines": [line]}).totals.duty == 13800
     saved = save(quote(tshirts()))
-
-    class Other:
-        edition = "2027_04_01"
-
-    monkeypatch.setattr(record, "edition_on", lambda on: Other())
+    assert reproduce(saved).identical
     with pytest.raises(InputError) as e:
-        reproduce(saved)
-    assert e.value.field == "tariff_edition" and "2027_04_01" in e.value.message
+        reproduce({**saved, "tariff_edition": "2031_04_01"})
+    assert e.value.field == "tariff_edition" and "2031_04_01" in e.value.message
 
 
 def test_customs_weekly_rate_is_recorded_with_its_week() -> None:

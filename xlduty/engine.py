@@ -117,7 +117,9 @@ class Engine:
         decl = parse_declaration(data)
         on = decl.date
         schedule = None
-        if any(ln.hs_code for ln in decl.lines):
+        if decl.tariff_edition is not None:
+            schedule = _pinned_edition(decl.tariff_edition)
+        elif any(ln.hs_code for ln in decl.lines):
             try:
                 schedule = edition_on(on)
             except LookupError_ as exc:
@@ -556,6 +558,18 @@ class Engine:
         if t.excise or any(ln.excise for ln in lines):
             steps.append(self.step("excise_total", sum_of("excise", t.excise), t.excise))
         return steps
+
+
+def _pinned_edition(name: str) -> Schedule:
+    """The edition a declaration names (``tariff_edition``): from the tables in use, else the bundled ones."""
+    from xlduty.bundle import rules_dir
+    from xlduty.schedule import editions, load_edition
+
+    for directory in (None, str(rules_dir())):
+        if name in [e for e, _start in editions(directory)]:
+            return load_edition(name, directory)
+    known = sorted({e for d in (None, str(rules_dir())) for e, _ in editions(d)})
+    raise InputError("tariff_edition", f"edition {name!r} is not available (available: {', '.join(known)})")
 
 
 _CACHE_LIMIT = 8192

@@ -113,6 +113,8 @@ def build(q: QuoteInput) -> Quote:
         "fx_rates": {cur: rate for cur, rate in yen.items() if cur != "JPY"},   # pinned: converted once, by the engine
         "lines": [_engine_line(q, i, ln, charges, roles, yen) for i, ln in enumerate(q.lines)],
     }
+    if q.tariff_edition:
+        declaration["tariff_edition"] = q.tariff_edition
     result = _compute(declaration)
     taxes_borne = not seller_pays_taxes(q.incoterm)
     lines = _lines(q, result, charges, yen, taxes_borne)

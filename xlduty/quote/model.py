@@ -138,6 +138,7 @@ class QuoteInput(_Input):
     domestic_costs: list[DomesticCost] = []
     margin: Margin | None = None
     options: Options = Options()
+    tariff_edition: str | None = None         # pin the edition (a saved quote reproduced); default: in force on date
 
     @field_validator("date", mode="before")
     @classmethod

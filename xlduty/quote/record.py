@@ -107,21 +107,19 @@ def pinned_input(record: dict[str, Any], date: Date | None = None) -> QuoteInput
     """The saved input with the saved FX rates pinned (and, optionally, another declaration date)."""
     q = parse_quote(record["input"])
     rates = {f["currency"]: Decimal(str(f["yen_per_unit"])) for f in record["fx"]}
-    return q.model_copy(update={"fx": None, "fx_rates": {**q.fx_rates, **rates}, **({"date": date} if date else {})})
+    pin = {"tariff_edition": record["tariff_edition"]} if record.get("tariff_edition") and date is None else {}
+    return q.model_copy(update={"fx": None, "fx_rates": {**q.fx_rates, **rates}, **pin,
+                                **({"date": date} if date else {})})
 
 
 def _check_edition(record: dict[str, Any], on: Date) -> None:
+    """The saved edition is pinned on reproduce; it must still be available (tables in use or bundled)."""
     saved = record.get("tariff_edition")
     if saved is None:
         return
-    try:
-        now = edition_on(on).edition
-    except LookupError_ as exc:
-        raise InputError("tariff_edition", str(exc)) from None
-    if now != saved:
-        raise InputError("tariff_edition", f"the quote was computed on the {saved} tariff, but the tables in use give "
-                                           f"{now} for {on}: xlduty cannot pin an edition yet (use `xlduty rates use` "
-                                           "to switch back to the tables of the quote)")
+    from xlduty.engine import _pinned_edition
+
+    _pinned_edition(saved)
 
 
 @dataclass(slots=True)
