@@ -5,13 +5,18 @@
   row it applies to, depth as ``padding-left:Nem`` plus leading ``−``. The rows are the upstream JSON
   of edition 2026_07_09 (``../shared/data/raw/jp_tariff``), i.e. what the official pages held.
 - The tariff index (``/tariff/index.htm``) listing editions, the FX index
-  (``/tetsuzuki/kawase/index.htm``) linking the latest week's CSV, and that CSV (cp932, 6-line preamble).
+  (``/tetsuzuki/kawase/index.htm``) linking the latest week's CSV, and that CSV (cp932, 6-line preamble);
+  the FX archive index (``list.htm``) and per-year pages linking weekly PDFs.
+- Weekly PDFs: real official ones, recorded (``fixtures/rates/``, see its README).
 - ``LoopbackServer``: a real HTTP server on 127.0.0.1 in a thread, with faults to order: delay, truncate,
-  re-encode as UTF-8, 404, and dying after N requests.
+  re-encode as UTF-8, 404, dying after N requests, and queued answers (429/503 with Retry-After). Like
+  the official site (Apache) it sends Last-Modified and an ETag, and answers a conditional GET with 304.
 """
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import html
 import json
 import socket
@@ -24,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 RAW = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "raw"
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "rates"
+PDF_WEEKS = ("2004-01-04", "2013-01-06", "2020-09-20")
+"""The weeks of the recorded official PDFs (``RECORDED / pdf_name(week)``)."""
 TARBALL = RAW / "jp_tariff" / "qlitre_japan-tariff-mcp_src_tariffdata_2026_07_09.tar.gz"
 
 # upstream JSON rate keys, in the page's column order (= xlduty.rates.tariff_page.RATE_COLUMNS)
@@ -147,20 +155,22 @@ FX_SAMPLE = RAW / "jp_customs_fx" / "customs_fx_weekly_sample_2020-09-20.csv"
 FX_OVERRIDES = {"USD": "155.39", "KRW": "11.41", "EUR": "162.10"}  # the week of 2026-09-27 (README example)
 
 
-@lru_cache(maxsize=1)
-def fx_rows() -> tuple[tuple[str, ...], ...]:
+@lru_cache(maxsize=2)
+def fx_rows(overrides: tuple[tuple[str, str], ...] = tuple(FX_OVERRIDES.items())) -> tuple[tuple[str, ...], ...]:
     """(国名符号, 国名, 通貨, ISO, per 1 unit, per 100 units) for each currency of the sample week (92 rows),
-    with the 2026-09-27 figures of USD, KRW and EUR; rows without a figure keep their printed note."""
+    with the 2026-09-27 figures of USD, KRW and EUR (``overrides=()``: the sample week as published); rows
+    without a figure keep their printed note."""
     import csv
 
     rows = []
     seen = set()
+    given = dict(overrides)
     with FX_SAMPLE.open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["iso"] in seen:
                 continue
             seen.add(r["iso"])
-            figure = FX_OVERRIDES.get(r["iso"], r["rate_published"])
+            figure = given.get(r["iso"], r["rate_published"])
             if not figure:
                 rows.append((r["country_code"], r["country_ja"], r["currency_ja"], r["iso"], r["note"], ""))
             elif r["per_units"] == "100":
@@ -180,7 +190,39 @@ def render_fx_csv(week: str, rows: tuple[tuple[str, ...], ...] | None = None) ->
     return text.encode("cp932")
 
 
+def pdf_name(week: str) -> str:
+    """kouji-rateYYYYMMDD-YYYYMMDD.pdf for the Sunday ``week`` (YYYY-MM-DD), as the site names them."""
+    from datetime import date, timedelta
+
+    start = date.fromisoformat(week)
+    return f"kouji-rate{start:%Y%m%d}-{start + timedelta(days=6):%Y%m%d}.pdf"
+
+
+def pdf_path(week: str) -> str:
+    """Where the site keeps the weekly PDF: /tetsuzuki/kawase/kawaseYYYY/kouji-rate….pdf (year of the Sunday)."""
+    return f"/tetsuzuki/kawase/kawase{week[:4]}/{pdf_name(week)}"
+
+
+@lru_cache(maxsize=len(PDF_WEEKS))
+def recorded_pdf(week: str) -> bytes:
+    """A recorded official weekly PDF (one of ``PDF_WEEKS``)."""
+    return (RECORDED / pdf_name(week)).read_bytes()
+
+
+def render_fx_list(weeks: list[str], year_pages: dict[int, str] | None = None) -> bytes:
+    """/tetsuzuki/kawase/list.htm: the archive, one link per weekly PDF (absolute paths, as the site writes
+    them) and, where the archive is split by year, one link per year page."""
+    links = "".join(f'<td><a href="{pdf_path(w)}">{int(w[5:7])}月{int(w[8:10])}日〜</a></td>' for w in weeks)
+    years = "".join(f'<li><a href="{href}">{y}年</a></li>' for y, href in sorted((year_pages or {}).items()))
+    return ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">'
+            "<title>外国為替相場（税関長公示レート）過去の公示レート</title></head><body>"
+            f"<ul>{years}</ul><table><tr>{links}</tr></table>"
+            '<p><a href="kouji-rate-english20200920-20200926.pdf">English</a></p></body></html>'
+            ).encode("shift_jisx0213")
+
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
+LAST_MODIFIED_BASE = 1_700_000_000   # Last-Modified is derived from the body, so it changes when the page does
 
 
 class LoopbackServer:
@@ -188,7 +230,10 @@ class LoopbackServer:
 
     Faults, set per path before or during a run: ``delay`` seconds before answering, ``truncate`` (send
     half the body with the full Content-Length, then close), ``status`` (e.g. 404), ``die_after`` n
-    requests (the listening socket closes: later connections are refused).
+    requests (the listening socket closes: later connections are refused), ``queued`` answers
+    (status, headers) given, one per request, before the page is served again.
+    ``validators``: which of "etag" and "last-modified" it sends and honours (a matching If-None-Match or
+    If-Modified-Since gets 304 with no body). ``answers`` records (path, status, time, request headers).
     """
 
     def __init__(self) -> None:
@@ -197,8 +242,12 @@ class LoopbackServer:
         self.truncate: set[str] = set()
         self.status: dict[str, int] = {}
         self.redirect: dict[str, str] = {}
+        self.queued: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self.validators: set[str] = {"etag", "last-modified"}
         self.die_after: int | None = None
         self.log: list[str] = []
+        self.answers: list[tuple[str, int, float, dict[str, str]]] = []
+        self.arrivals: list[float] = []
         self._lock = threading.Lock()
         self._dead = False
         server = self
@@ -226,11 +275,18 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
+    def _answer(self, path: str, status: int, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.answers.append((path, status, time.monotonic(), dict(h.headers.items())))
+
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path.split("?")[0]
         with self._lock:
             self.log.append(path)
+            self.arrivals.append(time.monotonic())
             n = len(self.log)
+            queued = self.queued.get(path)
+            script = queued.pop(0) if queued else None
         if self.die_after is not None and n > self.die_after:
             self.kill()
             h.close_connection = True
@@ -244,19 +300,43 @@ class LoopbackServer:
             h.send_header("Content-Length", "0")
             h.end_headers()
             return
-        if path in self.status or path not in self.pages:
-            code = self.status.get(path, 404)
+        if script is not None or path in self.status or path not in self.pages:
+            code, headers = script if script is not None else (self.status.get(path, 404), {})
+            self._answer(path, code, h)
             body = f"<html><body>{code}</body></html>".encode()
             h.send_response(code)
             h.send_header("Content-Type", "text/html")
             h.send_header("Content-Length", str(len(body)))
+            for k, v in headers.items():
+                h.send_header(k, v)
             h.end_headers()
             h.wfile.write(body)
             return
         body, ctype = self.pages[path]
+        digest = hashlib.sha256(body).hexdigest()
+        etag = f'"{digest[:16]}"' if "etag" in self.validators else None
+        modified = (email.utils.formatdate(LAST_MODIFIED_BASE + int(digest[:6], 16), usegmt=True)
+                    if "last-modified" in self.validators else None)
+        none_match, since = h.headers.get("If-None-Match"), h.headers.get("If-Modified-Since")
+        if none_match is not None and etag:      # RFC 9110 13.2.2: If-None-Match first, else If-Modified-Since
+            fresh = none_match == etag
+        else:
+            fresh = since is not None and modified is not None and since == modified
+        if fresh:
+            self._answer(path, 304, h)
+            h.send_response(304)
+            for k, v in (("ETag", etag), ("Last-Modified", modified)):
+                if v:
+                    h.send_header(k, v)
+            h.end_headers()
+            return
+        self._answer(path, 200, h)
         h.send_response(200)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
+        for k, v in (("ETag", etag), ("Last-Modified", modified)):
+            if v:
+                h.send_header(k, v)
         h.end_headers()
         if path in self.truncate:
             h.wfile.write(body[: len(body) // 2])
@@ -290,6 +370,7 @@ def serve_site(server: LoopbackServer, *, edition: str = "2026_07_09", chapters:
         name = fx_csv_name(fx_week)
         server.pages["/tetsuzuki/kawase/index.htm"] = (render_fx_index(name), "text/html")
         server.pages[f"/tetsuzuki/kawase/csv/{name}"] = (render_fx_csv(fx_week, fx_rows), "text/csv")
+        server.pages["/tetsuzuki/kawase/list.htm"] = (render_fx_list([]), "text/html")
 
 
 def fx_csv_name(week: str) -> str:

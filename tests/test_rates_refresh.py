@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,21 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from rates_fixtures import CHAPTERS, TARBALL, LoopbackServer, fx_rows, render_chapter, serve_site
+from rates_fixtures import (
+    CHAPTERS,
+    PDF_WEEKS,
+    TARBALL,
+    LoopbackServer,
+    fx_csv_name,
+    fx_rows,
+    pdf_name,
+    pdf_path,
+    recorded_pdf,
+    render_chapter,
+    render_fx_list,
+    render_tariff_index,
+    serve_site,
+)
 
 from xlduty.errors import InputError
 from xlduty.rates import (
@@ -28,16 +43,20 @@ from xlduty.rates import (
     active_fx_path,
     active_tariff_dir,
     invalidate_caches,
+    pipeline,
     refresh,
     report_text,
+    sources,
 )
 from xlduty.rates import store as store_mod
 from xlduty.rates.cli import main as rates_main
-from xlduty.rates.errors import SourceError
+from xlduty.rates.errors import PageError, SourceError
+from xlduty.rates.fx_csv import week_figures
+from xlduty.rates.fx_pdf import parse_fx_pdf
 from xlduty.rates.models import TariffBook
 from xlduty.rates.pipeline import book_lines, build_book, gz_json
 from xlduty.rates.report import ManualText
-from xlduty.rates.sources import DEFAULT_SOURCE, check_source
+from xlduty.rates.sources import DEFAULT_SOURCE, check_source, retry_after
 from xlduty.rates.tariff_page import parse_chapter
 
 pytestmark = pytest.mark.skipif(not TARBALL.exists(), reason="shared/data/raw is not beside the repo")
@@ -158,7 +177,8 @@ def test_refresh_equals_the_offline_build_and_compute_uses_it(server: LoopbackSe
     assert report.ok, report.error
     assert report.in_use == {"tariff": "2026_07_09", "fx": "2026-09-27"}
     assert report.previous == {"tariff": "bundled", "fx": "bundled"}
-    assert calls[-1][0] == calls[-1][1] == 1 + len(CH) + 2 + 1 and "j_84.htm" in [c[2] for c in calls]
+    # tariff index + chapters, FX index + CSV + the archive index (list.htm), the switch
+    assert calls[-1][0] == calls[-1][1] == 1 + len(CH) + 3 + 1 and "j_84.htm" in [c[2] for c in calls]
     versions = data_dir / "rates" / "versions"
     assert active_tariff_dir() == versions / "tariff" / "2026_07_09" / "tariff"
     assert active_fx_path() == versions / "fx" / "2026-09-27" / "fx" / "customs_weekly.json.gz"
@@ -548,3 +568,260 @@ def test_a_pointer_to_a_missing_version_falls_back_to_the_bundled_tables(data_di
     (data_dir / "rates" / "active.json").write_text("{not json")
     with pytest.warns(RuntimeWarning, match="unreadable"):
         assert totals() == BUNDLED
+
+
+# --- FX: the weekly PDFs (archive) -------------------------------------------------------------------
+
+def _bundled_fx() -> dict:
+    import gzip
+
+    return json.loads(gzip.decompress((ROOT / "rules" / "fx" / "customs_weekly.json.gz").read_bytes()))
+
+
+def test_a_recorded_weekly_pdf_gives_the_bundled_figures() -> None:
+    """The real official PDF of the last bundled week: every currency equals the bundled table (built from the
+    same PDFs by another extraction), the 1-unit and 100-unit columns told apart by position. (The weeks of
+    2004 and 2013 are checked the same way through a refresh, in the next test.)"""
+    parsed = parse_fx_pdf(recorded_pdf("2020-09-20"), pdf_name("2020-09-20"))
+    assert (parsed.start, parsed.end) == (date(2020, 9, 20), date(2020, 9, 26))
+    assert parsed.rates == week_figures(_bundled_fx(), date(2020, 9, 20))
+    assert parsed.aliases == {"BND": "SGD"} and parsed.notes == {}
+    last = parsed.rates
+    assert (len(last), last["USD"], last["KRW"], last["IDR"], last["XPF"]) == (91, "106.17", "8.94/100", "0.72/100",
+                                                                                "105.42/100")
+    raw = recorded_pdf("2020-09-20")
+    bad = {"kouji-rate20200913-20200919.pdf": (raw, "is for 2020-09-20–2020-09-26, not the week its name says"),
+           pdf_name("2020-09-20"): (raw[: len(raw) // 2], "the PDF cannot be read (PdfminerException"),
+           "kouji-rate20200906-20200912.pdf": (b"<html>404</html>", "not a PDF"),
+           "kouji-rate20200907-20200913.pdf": (raw, "is not a Sunday–Saturday week")}
+    for name, (data, reason) in bad.items():
+        with pytest.raises(PageError, match=re.escape(reason)):
+            parse_fx_pdf(data, name)
+
+
+ARCHIVE_GAPS = ("2004-01-04", "2013-01-06", "2020-08-30", "2020-09-06", "2020-09-13", "2020-09-20")
+
+
+def _seed_fx(blank: tuple[str, ...]) -> None:
+    """An FX version in use: the bundled table with the weeks ``blank`` emptied (the site still has their PDFs)."""
+    book = _bundled_fx()
+    first = date.fromisoformat(book["first_week"])
+    for week in blank:
+        i = (date.fromisoformat(week) - first).days // 7
+        for series in book["rates"].values():
+            series[i] = None
+    store = store_mod.Store()
+    store.write_version("fx", "seed", {"fx/customs_weekly.json.gz": gz_json(book)}, source="test", summary="seed")
+    store.switch({"fx": "seed"}, "test")
+    invalidate_caches()
+
+
+def _archive_site(srv: LoopbackServer) -> None:
+    """The FX pages of the week 2020-09-27, and an archive: list.htm links three 2020 weeks and the year pages;
+    2020-09-13 is the PDF of 2020-09-20 under the wrong name, 2020-08-30 a broken PDF, 2020-09-06 is not listed."""
+    srv.pages.update(site("fx200927", chapters=(), fx_week="2020-09-27", fx_rows=fx_rows(())))
+    years = {2004: "list2004.htm", 2010: "/tetsuzuki/kawase/list2010.htm", 2013: "list2013.htm"}
+    srv.pages["/tetsuzuki/kawase/list.htm"] = (render_fx_list(["2020-09-20", "2020-09-13", "2020-08-30"], years),
+                                               "text/html")
+    for year in (2004, 2010, 2013):
+        linked = [w for w in PDF_WEEKS if w.startswith(str(year))]
+        srv.pages[f"/tetsuzuki/kawase/list{year}.htm"] = (render_fx_list(linked), "text/html")
+    pdf = recorded_pdf("2020-09-20")
+    for week in PDF_WEEKS:
+        srv.pages[pdf_path(week)] = (recorded_pdf(week), "application/pdf")
+    srv.pages[pdf_path("2020-09-13")] = (pdf, "application/pdf")
+    srv.pages[pdf_path("2020-08-30")] = (pdf[: len(pdf) // 2], "application/pdf")
+
+
+def test_a_refresh_fills_missing_weeks_from_the_weekly_pdfs(server: LoopbackServer, data_dir: Path) -> None:
+    from xlduty.fx import customs_rates
+
+    _seed_fx(ARCHIVE_GAPS)
+    _archive_site(server)
+    bundled = _bundled_fx()
+    paced = FetchSettings(connect_timeout=1, read_timeout=2, deadline=10, attempts=1, pace=0.02)
+    report = refresh(server.base, insecure_host=True, what=("fx",), settings=paced, fx_archive_weeks=3)
+    assert report.ok, report.error
+    fx = report.fx
+    assert fx is not None and fx.archive_added == [date(2020, 9, 20)]
+    reasons = {s.week.isoformat(): s.reason for s in fx.archive_skipped}
+    assert "the PDF is for 2020-09-20–2020-09-26, not the week its name says" in reasons.pop("2020-09-13")
+    assert "the PDF cannot be read (PdfminerException: Unexpected EOF)" in reasons.pop("2020-08-30")
+    assert reasons == {}
+    assert (fx.archive_missing, fx.archive_unlisted) == (5, 1)      # 2004, 2013, 08-30, 09-06 (not listed), 09-13
+    text = str(report)
+    for line in ("archive (weekly PDFs): 1 week added, 2020-09-20",
+                 "archive: week 2020-09-13 skipped: kouji-rate20200913-20200919.pdf: the PDF is for 2020-09-20",
+                 "archive: 5 earlier weeks still without rates (1 not listed on the site)"):
+        assert line in text, text
+    # the year pages were read for the years still needed (2004, 2013), not for 2010; requests were paced
+    assert "/tetsuzuki/kawase/list2004.htm" in server.log and "/tetsuzuki/kawase/list2010.htm" not in server.log
+    times = server.arrivals       # each request starts 0.02 s after the one before, at least (scheduling aside)
+    assert len(times) == 8 and times[-1] - times[0] >= 0.02 * (len(times) - 1) - 0.005
+    rates = customs_rates()
+    assert rates.lookup("USD", date(2020, 9, 22)).published == "106.17"
+    assert rates.lookup("USD", date(2013, 1, 8)) is None
+
+    report = _refresh(server, what=("fx",))     # the default bound: the rest of what is listed
+    assert report.ok, report.error
+    fx = report.fx
+    assert fx is not None and fx.archive_added == [date(2004, 1, 4), date(2013, 1, 6)]
+    assert sorted(s.week.isoformat() for s in fx.archive_skipped) == ["2020-08-30", "2020-09-13"]
+    assert (fx.archive_missing, fx.archive_unlisted) == (3, 1)
+    import gzip
+
+    book = json.loads(gzip.decompress(active_fx_path().read_bytes()))
+    for week in PDF_WEEKS:       # each week merged whole: every currency equal to the bundled figures
+        assert week_figures(book, date.fromisoformat(week)) == week_figures(bundled, date.fromisoformat(week))
+    assert len(week_figures(book, date(2004, 1, 4))) == 98 and book["aliases"] == bundled["aliases"]
+    for week in ("2020-08-30", "2020-09-06", "2020-09-13"):      # never half-merged
+        assert week_figures(book, date.fromisoformat(week)) == {}
+    assert week_figures(book, date(2020, 9, 27))["USD"] == "106.17"
+    krw = customs_rates().lookup("KRW", date(2004, 1, 7))        # read by compute: per 100 won, as published
+    assert f"{krw.published}/{krw.per_units}" == week_figures(bundled, date(2004, 1, 4))["KRW"]
+
+
+# --- HTTP: Retry-After and conditional GET -----------------------------------------------------------
+
+def test_retry_after_is_honoured_within_a_bound(server: LoopbackServer, data_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert retry_after("7") == 7 and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert retry_after("soon") is None and retry_after(None) is None
+    waits: list[float] = []
+    monkeypatch.setattr(sources, "_sleep", waits.append)     # the waits between tries, recorded, not slept
+    server.pages.update(site("fx0927", chapters=()))
+    index, csv_path = "/tetsuzuki/kawase/index.htm", f"/tetsuzuki/kawase/csv/{fx_csv_name('2026-09-27')}"
+    server.queued[index] = [(503, {"Retry-After": "30"})]
+    server.queued[csv_path] = [(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), (503, {})]
+    report = _refresh(server, what=("fx",), settings=FetchSettings(attempts=3, backoff=0.01, max_backoff=0.02, pace=0))
+    assert report.ok, report.error
+    assert [(p, s) for p, s, _, _ in server.answers if p in (index, csv_path)] == [
+        (index, 503), (index, 200), (csv_path, 429), (csv_path, 503), (csv_path, 200)]
+    assert waits == [30, 0.01, 0.02]     # as asked (within the 60 s bound); a past date or none: the backoff
+
+    server.queued[index] = [(503, {"Retry-After": "120"})]
+    before = len(server.log)
+    report = _refresh(server, what=("fx",))
+    assert not report.ok
+    assert "HTTP 503 Service Unavailable: the site asks to wait 120 s (Retry-After), more than the 60 s limit" \
+        in report.error
+    assert len(server.log) == before + 1 and waits == [30, 0.01, 0.02]     # no retry against the site's wish
+
+
+def _answers(srv: LoopbackServer, since: int, part: str) -> list[tuple[int, dict[str, str]]]:
+    return [(status, headers) for path, status, _, headers in srv.answers[since:] if part in path]
+
+
+def test_an_unchanged_site_is_not_downloaded_again(server: LoopbackServer, data_dir: Path) -> None:
+    """ETag/Last-Modified kept with the version; the next refresh asks conditionally and reuses the kept pages."""
+    server.pages.update(site("wto84", changes=WTO_84))
+    assert _refresh(server).ok
+    kept = json.loads(version_file(data_dir, "tariff", "2026_07_09", "http/pages.json"))["pages"]
+    j61 = kept[server.base + J61]
+    assert j61["etag"] and j61["last_modified"] and len(kept) == 1 + len(CH)
+    blob = data_dir / "rates" / "versions" / "tariff" / "2026_07_09" / "http" / f"{j61['sha256']}.gz"
+    j04 = data_dir / "rates" / "versions" / "tariff" / "2026_07_09" / "http" / \
+        f"{kept[server.base + '/tariff/2026_07_09/data/j_04.htm']['sha256']}.gz"
+    j04.write_bytes(b"damaged")                        # a damaged kept page is simply downloaded again
+
+    since = len(server.answers)
+    report = _refresh(server)
+    assert report.ok, report.error
+    assert report.up_to_date == ["tariff", "fx"] and report.tariff is not None and report.tariff.unchanged
+    chapters = _answers(server, since, "/data/j_")
+    assert sorted(s for s, _ in chapters) == [200] + [304] * (len(CH) - 1)
+    assert all(h.get("If-None-Match") and h.get("If-Modified-Since") for s, h in chapters if s == 304)
+    assert _answers(server, since, "/csv/")[0][0] == 304 and _answers(server, since, "list.htm")[0][0] == 304
+    assert gzip_ok(j04)                                # and kept again, intact
+
+    # a site that sends Last-Modified only (as the official Apache does for static pages); chapter 61 changed
+    server.validators = {"last-modified"}
+    server.pages[J61] = (render_chapter("61", changes=WTO_94), "text/html")
+    since = len(server.answers)
+    report = _refresh(server, chapters=("61",), what=("tariff",))
+    assert report.ok, report.error
+    answers = [(p.rsplit("/", 1)[-1], s, h) for p, s, _, h in server.answers[since:] if "/data/j_" in p]
+    assert [(n, s) for n, s, _ in answers] == [("j_61.htm", 200)] and "If-Modified-Since" in answers[0][2]
+    assert report.tariff is not None and report.tariff.lines_rate_changed == 1
+    assert report.in_use["tariff"] == "2026_07_09.2" and blob.exists()
+    kept = json.loads(version_file(data_dir, "tariff", "2026_07_09.2", "http/pages.json"))["pages"]
+    assert len(kept) == 1 + len(CH) and kept[server.base + J61]["etag"] is None   # the others carried over
+    assert compute_duty() == 28200                     # 300,000 × 9.4 %
+
+
+def gzip_ok(path: Path) -> bool:
+    import gzip
+
+    try:
+        gzip.decompress(path.read_bytes())
+    except (OSError, EOFError):
+        return False
+    return True
+
+
+def compute_duty() -> int:
+    from xlduty import compute
+
+    return compute(DECL).totals.duty
+
+
+# --- FX sanity per currency --------------------------------------------------------------------------
+
+def test_a_currency_that_jumps_or_changes_its_unit_is_refused_unless_let_through(
+        server: LoopbackServer, data_dir: Path, previous: dict[str, bytes],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    rows = tuple((*r[:4], "233.00", "") if r[3] == "USD" else (*r[:4], "0.1150", "") if r[3] == "KRW" else r
+                 for r in fx_rows())
+    server.pages.update(site("jumps", chapters=(), fx_week="2026-10-04", fx_rows=rows))
+    report = _refresh(server, what=("fx",))
+    assert_unchanged(data_dir, previous, report, "KRW changed its quotation unit, 11.41/100 → 0.1150 (week of "
+                                                 "2026-10-04 against 2026-09-27); USD 155.39 → 233.00 (+49.9%")
+    assert "refused as implausible; pass --allow-fx-jump KRW,USD" in report.error
+    report = _refresh(server, what=("fx",), allow_fx_jumps=("usd",))
+    assert_unchanged(data_dir, previous, report, "KRW changed its quotation unit")
+    assert "USD" not in report.error
+    args = ["rates", "refresh", "--source", server.base, "--insecure-host", "--only", "fx", "--pace", "0",
+            "--no-progress", "--allow-fx-jump", "usd,krw"]
+    assert rates_main(args) == 0
+    out = capsys.readouterr().out
+    assert "jump let through as asked: KRW changed its quotation unit, 11.41/100 → 0.1150" in out
+    assert "jump let through as asked: USD 155.39 → 233.00 (+49.9%, week of 2026-10-04 against 2026-09-27)" in out
+    stored = json.loads(version_file(data_dir, "fx", "2026-10-04", "report.json"))
+    assert [j["currency"] for j in stored["jumps_allowed"]] == ["KRW", "USD"]
+
+
+# --- tariff: editions between --------------------------------------------------------------------------
+
+def test_an_edition_between_is_fetched_or_reported(server: LoopbackServer, data_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The site lists 2026_08_01 between the newest held (2026_07_09) and its newest (2026_10_01): without it,
+    declarations of August and September would be computed on 2026_07_09 without a word."""
+    from xlduty import compute
+
+    monkeypatch.setattr(pipeline, "CHAPTERS", ("61",))     # a one-chapter schedule keeps whole editions quick
+    server.pages.update(site("aug", edition="2026_08_01", changes=WTO_84, fx_week=None, chapters=("61",)))
+    server.pages.update(site("oct", edition="2026_10_01", changes=WTO_94, fx_week=None, chapters=("61",)))
+    server.pages["/tariff/index.htm"] = (render_tariff_index(["2026_10_01", "2026_08_01", "2026_07_09"]), "text/html")
+    september = {**DECL, "date": "2026-09-01"}
+
+    args = ["rates", "refresh", "--source", server.base, "--insecure-host", "--only", "tariff", "--pace", "0",
+            "--no-progress", "--gap-editions", "0"]
+    assert rates_main(args) == 0
+    out, err = capsys.readouterr()
+    assert ("EDITION GAP: the site lists edition 2026_08_01, which is not stored: dates from 2026-08-01 to "
+            "2026-09-30 are computed on edition 2026_07_09") in out
+    assert "warning: edition 2026_08_01 is listed on the site but not stored" in err
+    assert compute(september).tariff_edition == "2026_07_09" and compute(september).totals.duty == 22200
+    assert "/tariff/2026_08_01/data/j_61.htm" not in server.log
+
+    report = _refresh(server, chapters=None, what=("tariff",))
+    assert report.ok, report.error
+    t = report.tariff
+    assert t is not None and t.gaps == [] and [e.edition for e in t.also_fetched] == ["2026_08_01"]
+    assert (t.also_fetched[0].baseline, t.also_fetched[0].lines_rate_changed) == ("2026_07_09", 1)
+    assert "also fetched edition 2026_08_01 (listed on the site, not held)" in str(report)
+    index = json.loads(version_file(data_dir, "tariff", "2026_10_01.2", "tariff/editions.json"))["editions"]
+    assert [e["edition"] for e in index] == ["2025_04_01", "2026_04_01", "2026_07_09", "2026_08_01", "2026_10_01"]
+    assert compute(september).tariff_edition == "2026_08_01" and compute(september).totals.duty == 25200
+    assert compute_duty() == 28200                     # November: 2026_10_01, 9.4 %

@@ -30,6 +30,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--pace", type=float, metavar="S", help="seconds between requests (default 0.5)")
     r.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for a page to answer (default 30)")
     r.add_argument("--attempts", type=int, metavar="N", help="tries per page (default 4)")
+    r.add_argument("--fx-archive-weeks", type=int, metavar="N",
+                   help="fill at most N weeks the FX table lacks from the weekly PDFs, newest first "
+                        "(default 52; 0: none)")
+    r.add_argument("--allow-fx-jump", metavar="ISO,ISO", help="let these currencies (or `all`) through a week-to-week "
+                                                             "move over 30%% or a change of quotation unit (1 ↔ 100)")
+    r.add_argument("--gap-editions", type=int, metavar="N",
+                   help="also fetch at most N editions the site lists between those stored and its newest "
+                        "(default 2; 0: only report them)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     sub.add_parser("list", help="stored versions; * marks those in use")
     u = sub.add_parser("use", help="put a stored version in use (`bundled`: the bundled tables)")
@@ -72,6 +80,12 @@ def _refresh(args: argparse.Namespace) -> int:
     if any(v < 0 for v in overrides.values()):
         return _fail("--pace, --timeout and --attempts must not be negative")
     settings = dataclasses.replace(settings, **overrides)
+    extra = {k: v for k, v in (("fx_archive_weeks", args.fx_archive_weeks), ("gap_editions", args.gap_editions))
+             if v is not None}
+    if any(v < 0 for v in extra.values()):
+        return _fail("--fx-archive-weeks and --gap-editions must not be negative")
+    if args.allow_fx_jump:
+        extra["allow_fx_jumps"] = [c.strip().upper() for c in args.allow_fx_jump.split(",") if c.strip()]
     chapters = None
     if args.chapters:
         chapters = [c.strip().zfill(2) for c in args.chapters.split(",") if c.strip()]
@@ -88,12 +102,16 @@ def _refresh(args: argparse.Namespace) -> int:
 
     try:
         report = refresh(args.source, progress=progress, allow_older=args.allow_older, insecure_host=args.insecure_host,
-                         what=(args.only,) if args.only else ("tariff", "fx"), chapters=chapters, settings=settings)
+                         what=(args.only,) if args.only else ("tariff", "fx"), chapters=chapters, settings=settings,
+                         **extra)
     finally:
         bar.close()
     if not report.ok:
         return _fail(f"rates refresh failed: {report.error} (nothing changed: the previous tables remain in use)")
     sys.stdout.write(str(report) + "\n")
+    for gap in report.tariff.gaps if report.tariff is not None else []:   # said on stderr too: easy to miss
+        sys.stderr.write(f"xlduty: warning: edition {gap.edition} is listed on the site but not stored; its dates "
+                         f"are computed on edition {gap.computed_on}\n")
     return 0
 
 

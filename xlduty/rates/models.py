@@ -129,6 +129,8 @@ class Limits(BaseModel):
     """How far new tables may differ from the current ones before a refresh is refused as implausible.
 
     A yearly edition changes many EPA cells (2025→2026: 38 % of lines) but removes few codes (<1 %).
+    A currency moves more than 30 % in a week about once a year (2002–2020: 20 times, devaluations
+    and redenominations such as VEF → VES); such a week is refused until the currency is let through.
     """
 
     min_line_ratio: float = 0.9        # new lines / current lines, over the chapters fetched
@@ -138,3 +140,4 @@ class Limits(BaseModel):
     max_manual_texts: int = 50         # distinct never-seen rate texts
     min_currencies: int = 20
     min_currency_ratio: float = 0.8    # currencies / the previous week's
+    max_currency_move: float = 0.3     # |change per unit| / the previous week's, per currency

@@ -2,14 +2,16 @@
 
 Tariff: codes added and removed, lines whose rates changed, counted per rate column (each EPA
 column on its own, since staging moves them separately), with examples; rate texts never seen
-before (kept as printed and applied as ``manual``: the user gives the rate). FX: the week, currencies
-added or dropped, and the move of each against the previous week. Stored as ``report.json`` beside
-the version; ``str()`` renders it for the CLI and the Excel ribbon.
+before (kept as printed and applied as ``manual``: the user gives the rate); editions the site lists
+that were fetched besides the newest, or left out (dates they cover are then computed on an older
+edition: said in so many words). FX: the week, currencies added or dropped, the move of each against
+the previous week, jumps let through, and the archive weeks filled in from the weekly PDFs (or
+skipped, and why). Stored as ``report.json`` beside the version; ``str()`` renders it for the CLI and
+the Excel ribbon.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -45,6 +47,26 @@ class ManualText(BaseModel):
     codes: list[str]
 
 
+class EditionFetched(BaseModel):
+    """An edition the site lists between the ones held and its newest, fetched in the same refresh."""
+
+    edition: str
+    baseline: str
+    lines: int
+    lines_rate_changed: int
+    added: int
+    removed: int
+    manual: int = 0
+
+
+class EditionGap(BaseModel):
+    """An edition the site lists that is not stored: its dates are computed on an older edition."""
+
+    edition: str
+    until: date | None          # the day before the next edition held (None: open-ended)
+    computed_on: str            # the edition those dates fall back to
+
+
 class TariffChanges(BaseModel):
     edition: str
     version: str | None = None
@@ -61,6 +83,8 @@ class TariffChanges(BaseModel):
     columns: list[ColumnChanges] = Field(default_factory=list)
     manual: list[ManualText] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    also_fetched: list[EditionFetched] = Field(default_factory=list)
+    gaps: list[EditionGap] = Field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
@@ -73,6 +97,29 @@ class FxMove(BaseModel):
     old: str
     new: str
     percent: float
+
+
+class FxJump(BaseModel):
+    """A currency that moved more than the limit from one week to the next, or changed its quotation unit."""
+
+    currency: str
+    week: date
+    against: date
+    old: str
+    new: str
+    percent: float | None = None        # None when the unit changed (per 1 ↔ per 100)
+
+    def describe(self) -> str:
+        if self.percent is None:
+            return (f"{self.currency} changed its quotation unit, {self.old} → {self.new} "
+                    f"(week of {self.week} against {self.against})")
+        return (f"{self.currency} {self.old} → {self.new} ({self.percent:+.1f}%, week of {self.week} "
+                f"against {self.against})")
+
+
+class ArchiveSkip(BaseModel):
+    week: date
+    reason: str
 
 
 class FxChanges(BaseModel):
@@ -89,6 +136,12 @@ class FxChanges(BaseModel):
     moves: list[FxMove] = Field(default_factory=list)   # largest first
     notes: dict[str, str] = Field(default_factory=dict)
     unchanged: bool = False
+    jumps_allowed: list[FxJump] = Field(default_factory=list)
+    archive_added: list[date] = Field(default_factory=list)       # weeks filled in from the weekly PDFs
+    archive_skipped: list[ArchiveSkip] = Field(default_factory=list)
+    archive_missing: int = 0            # weeks before this one still without rates after the refresh
+    archive_unlisted: int = 0           # of those, weeks the site's archive does not list
+    archive_notes: list[str] = Field(default_factory=list)
 
 
 class RefreshReport(BaseModel):
@@ -111,11 +164,12 @@ class RefreshReport(BaseModel):
 
 def _key_lines(lines: list[PageLine]) -> dict[tuple[str, int], PageLine]:
     """Lines keyed by (code, n-th occurrence): a few codes appear twice, as seasonal rows."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}      # a plain dict: Counter's missing-key path is slow over 9,654 lines
     out = {}
     for line in lines:
-        out[(line.code, seen[line.code])] = line
-        seen[line.code] += 1
+        n = seen.get(line.code, 0)
+        out[(line.code, n)] = line
+        seen[line.code] = n + 1
     return out
 
 
@@ -155,7 +209,7 @@ def compare_fx(prev: dict[str, str], new: dict[str, str], *, week_start: date, w
     """The week's figures against the previous week's (per 1 unit, as a percentage)."""
     moves = []
     for iso in sorted(prev.keys() & new.keys()):
-        old_v, new_v = _per_unit(prev[iso]), _per_unit(new[iso])
+        old_v, new_v = per_unit(prev[iso]), per_unit(new[iso])
         if old_v != new_v:
             moves.append(FxMove(currency=iso, old=prev[iso], new=new[iso],
                                 percent=float(round((new_v - old_v) / old_v * 100, 2))))
@@ -167,9 +221,32 @@ def compare_fx(prev: dict[str, str], new: dict[str, str], *, week_start: date, w
                      unchanged=unchanged)
 
 
-def _per_unit(text: str) -> Decimal:
+def per_unit(text: str) -> Decimal:
+    """Yen per 1 unit of a figure as stored ("11.41/100" → 0.1141)."""
     figure, _, per = text.partition("/")
     return Decimal(figure) / (int(per) if per else 1)
+
+
+def quotation_unit(text: str) -> int:
+    """1 or 100: the column the figure was published in."""
+    return int(text.partition("/")[2] or 1)
+
+
+def fx_jumps(before: dict[str, str], after: dict[str, str], *, week: date, against: date,
+             limit: float) -> list[FxJump]:
+    """Currencies that moved by more than ``limit`` (a share) per unit, or changed their quotation unit."""
+    out = []
+    for iso in sorted(before.keys() & after.keys()):
+        old, new = before[iso], after[iso]
+        if quotation_unit(old) != quotation_unit(new):
+            out.append(FxJump(currency=iso, week=week, against=against, old=old, new=new))
+            continue
+        a, b = per_unit(old), per_unit(new)
+        share = (b - a) / a
+        if abs(share) > Decimal(str(limit)):
+            out.append(FxJump(currency=iso, week=week, against=against, old=old, new=new,
+                              percent=float(round(share * 100, 1))))
+    return out
 
 
 def _list(codes: list[str], limit: int = 12) -> str:
@@ -194,6 +271,14 @@ def render_tariff(t: TariffChanges) -> list[str]:
                    f"(give the rate in `rate`): {len(t.manual)}")
         for m in t.manual[:10]:
             out.append(f"    「{m.text}」 in {LABELS_JA.get(m.column, m.column)} of {_list(m.codes, 5)}")
+    for e in t.also_fetched:
+        out.append(f"  also fetched edition {e.edition} (listed on the site, not held): {e.lines:,} lines; "
+                   f"{e.lines_rate_changed:,} with a changed rate, {e.added} added, {e.removed} removed vs "
+                   f"{e.baseline}" + (f"; {e.manual} rate texts never seen before" if e.manual else ""))
+    for g in t.gaps:
+        span = f"from {g.edition[:4]}-{g.edition[5:7]}-{g.edition[8:]}" + (f" to {g.until}" if g.until else " on")
+        out.append(f"  EDITION GAP: the site lists edition {g.edition}, which is not stored: dates {span} are "
+                   f"computed on edition {g.computed_on}; refresh again (or pass --gap-editions N) to fetch it")
     out.extend(f"  warning: {w}" for w in t.warnings)
     return out
 
@@ -215,6 +300,23 @@ def render_fx(f: FxChanges) -> list[str]:
         out.append("  (the table has no figures for the week before: no comparison)")
     if f.notes:
         out.append("  rows without a figure: " + ", ".join(f"{k} {v}" for k, v in f.notes.items()))
+    for j in f.jumps_allowed:
+        out.append(f"  jump let through as asked: {j.describe()}")
+    if f.archive_added:
+        weeks = sorted(f.archive_added)
+        out.append(f"  archive (weekly PDFs): {len(weeks)} week{'s' if len(weeks) != 1 else ''} added, "
+                   + (", ".join(str(w) for w in weeks) if len(weeks) <= 6 else f"{weeks[0]} … {weeks[-1]}"))
+    for skip in f.archive_skipped:
+        out.append(f"  archive: week {skip.week} skipped: {skip.reason}")
+    out.extend(f"  archive: {n}" for n in f.archive_notes)
+    if f.archive_missing:
+        weeks = f"{f.archive_missing} earlier week{'s' if f.archive_missing != 1 else ''}"
+        if f.archive_unlisted >= f.archive_missing:
+            out.append(f"  archive: {weeks} still without rates, and the site lists no PDF for them: declarations "
+                       "in those weeks need fx_rates")
+        else:
+            unlisted = f" ({f.archive_unlisted} not listed on the site)" if f.archive_unlisted else ""
+            out.append(f"  archive: {weeks} still without rates{unlisted}: the next refresh fetches more")
     return out
 
 

@@ -6,6 +6,10 @@ Why each guard exists:
 - timeouts, a per-page deadline and a size limit: a stalled or runaway server must not hang Excel;
 - retries with exponential backoff (tenacity) on timeouts, dropped connections, truncated bodies and
   5xx/429: the site is occasionally slow, and one hiccup should not fail a 97-page refresh;
+- Retry-After on 429/503 is honoured (waited at least, up to ``max_retry_after``; a longer one ends the
+  refresh at once): a site that says "later" is not hammered with retries;
+- conditional GET: given the validators (ETag, Last-Modified) of a page stored with the version in use,
+  a 304 answer reuses the stored page, so an unchanged site costs headers, not 97 page bodies;
 - pacing: at least ``pace`` seconds between requests, so a refresh never hammers the site;
 - redirects are followed by hand, each hop checked against the same host policy.
 """
@@ -18,6 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import tenacity
+from urllib3.exceptions import InvalidHeader
+from urllib3.util import Retry
 
 from xlduty import __version__
 from xlduty.rates.errors import SourceError
@@ -26,6 +32,7 @@ DEFAULT_SOURCE = "https://www.customs.go.jp"
 ALLOWED_HOSTS = frozenset({"www.customs.go.jp"})
 USER_AGENT = f"xlduty/{__version__} (tariff and exchange-rate refresh; +https://www.customs.go.jp/tariff/)"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_RETRY_AFTER_STATUS = frozenset({429, 503})   # where RFC 9110 gives Retry-After a meaning for us
 _MAX_REDIRECTS = 3
 
 
@@ -41,17 +48,64 @@ class FetchSettings:
     max_backoff: float = 30.0
     pace: float = 0.5               # minimum seconds between two requests
     max_bytes: int = 5 * 1024 * 1024
+    max_retry_after: float = 60.0   # longest Retry-After waited for; a longer one gives up at once
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A page stored with the version in use, and the validators it came with."""
+
+    content: bytes
+    content_type: str
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
 class Fetched:
-    url: str
+    url: str                         # after redirects
     content: bytes
     content_type: str
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False       # the server answered 304: ``content`` is the stored page
+    requested: str = ""              # the URL asked for (the key validators are stored under)
 
 
 class _Transient(Exception):
     """A failure worth another try (timeout, dropped connection, truncated body, 5xx)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _WaitRetryAfter(tenacity.wait.wait_base):
+    """Exponential backoff, but never shorter than the Retry-After the server gave."""
+
+    def __init__(self, backoff: tenacity.wait.wait_base) -> None:
+        self.backoff = backoff
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        delay = self.backoff(retry_state)
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        after = getattr(exc, "retry_after", None)
+        return max(delay, after) if after is not None else delay
+
+
+def _sleep(seconds: float) -> None:
+    """The wait between two tries (looked up at each refresh: tests record the waits instead of sleeping)."""
+    time.sleep(seconds)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (delay-seconds or an HTTP date, via urllib3), None if absent or bad."""
+    if not value:
+        return None
+    try:
+        return Retry(0).parse_retry_after(value)
+    except (InvalidHeader, ValueError, OverflowError):
+        return None
 
 
 def check_source(base: str | None, insecure_host: bool = False) -> str:
@@ -85,18 +139,23 @@ class Source:
     def close(self) -> None:
         self._session.close()
 
-    def get(self, path: str) -> Fetched:
-        """The page at ``path`` (relative to the base), retried on transient failures; ``SourceError`` if not."""
+    def get(self, path: str, cached: Cached | None = None) -> Fetched:
+        """The page at ``path`` (relative to the base), retried on transient failures; ``SourceError`` if not.
+
+        With ``cached``, the request is conditional (If-None-Match / If-Modified-Since) and a 304 returns
+        the cached page, marked ``not_modified``.
+        """
         url = self.url(path)
         s = self.settings
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, s.attempts)),
-            wait=tenacity.wait_exponential(multiplier=s.backoff, max=s.max_backoff),
+            wait=_WaitRetryAfter(tenacity.wait_exponential(multiplier=s.backoff, max=s.max_backoff)),
             retry=tenacity.retry_if_exception_type(_Transient),
             reraise=True,
+            sleep=_sleep,
         )
         try:
-            return retrying(self._get_once, url)
+            return retrying(self._get_once, url, cached)
         except _Transient as exc:
             raise SourceError(f"{url}: {exc} (gave up after {max(1, s.attempts)} attempts)") from None
 
@@ -114,8 +173,14 @@ class Source:
         if not (same or allowed):
             raise SourceError(f"{url}: redirect away from {self.base} refused")
 
-    def _get_once(self, url: str) -> Fetched:
+    def _get_once(self, url: str, cached: Cached | None = None) -> Fetched:
         s = self.settings
+        requested = url
+        headers = {}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
         for _hop in range(_MAX_REDIRECTS + 1):
             self._check_hop(url)
             self._pace()
@@ -123,7 +188,7 @@ class Source:
             started = time.monotonic()
             try:
                 r = self._session.get(url, timeout=(s.connect_timeout, s.read_timeout), stream=True,
-                                      allow_redirects=False)
+                                      allow_redirects=False, headers=headers)
             except requests.ConnectTimeout:
                 raise _Transient(f"cannot connect within {s.connect_timeout:g} s") from None
             except requests.Timeout:
@@ -135,13 +200,23 @@ class Source:
                     url = urljoin(url, r.headers["Location"])
                     continue
                 if r.status_code in _RETRY_STATUS:
-                    raise _Transient(f"HTTP {r.status_code} {r.reason}")
+                    after = retry_after(r.headers.get("Retry-After")) if r.status_code in _RETRY_AFTER_STATUS else None
+                    if after is not None and after > s.max_retry_after:
+                        raise SourceError(f"{url}: HTTP {r.status_code} {r.reason}: the site asks to wait {after:g} s "
+                                          f"(Retry-After), more than the {s.max_retry_after:g} s limit: try later")
+                    wait = f"; waiting {after:g} s as Retry-After asks" if after else ""
+                    raise _Transient(f"HTTP {r.status_code} {r.reason}{wait}", after)
+                etag, modified = r.headers.get("ETag"), r.headers.get("Last-Modified")
+                if r.status_code == 304 and cached is not None:
+                    return Fetched(url, cached.content, cached.content_type, etag or cached.etag,
+                                   modified or cached.last_modified, not_modified=True, requested=requested)
                 if r.status_code != 200:
                     raise SourceError(f"{url}: HTTP {r.status_code} {r.reason}")
                 declared = r.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > s.max_bytes:
                     raise SourceError(f"{url}: {int(declared):,} bytes is over the {s.max_bytes:,}-byte limit")
-                return Fetched(url, self._body(r, url, started), r.headers.get("Content-Type", ""))
+                return Fetched(url, self._body(r, url, started), r.headers.get("Content-Type", ""), etag, modified,
+                               requested=requested)
         raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
     def _body(self, r: requests.Response, url: str, started: float) -> bytes:

@@ -5,6 +5,8 @@ Layout (root: ``$XLDUTY_DATA_DIR``, else platformdirs' user data directory for x
     rates/active.json                      versions in use + history (for rollback); switched by os.replace
     rates/versions/tariff/<edition>[.n]/   tariff/editions.json, tariff/<edition>.json.gz, manifest.json, report.json
     rates/versions/fx/<week>[.n]/          fx/customs_weekly.json.gz, manifest.json, report.json
+    rates/versions/<kind>/<version>/http/  the pages it was built from, with their ETag/Last-Modified
+                                           (``pagecache``: for conditional GET; outside the manifest)
     rates/.staging/                        versions being written (never read; cleared by the next refresh)
     rates/refresh.lock                     held by refresh, use and rollback
 
@@ -125,7 +127,7 @@ def write_file(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def replace_file(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes, step: str | None = "pointer-written") -> None:
     """Atomically replace ``path``: temp file in the same folder, fsync, os.replace, fsync the folder."""
     import tempfile
 
@@ -135,7 +137,8 @@ def replace_file(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        checkpoint("pointer-written")
+        if step:
+            checkpoint(step)
         _replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -248,10 +251,12 @@ class Store:
             tmp.unlink(missing_ok=True)
 
     def write_version(self, kind: str, vid: str, files: dict[str, bytes], *, source: str, summary: str,
-                      report: bytes | None = None) -> str:
-        """Write version ``vid`` complete (files, report, manifest last), then rename it into place.
+                      report: bytes | None = None, extras: dict[str, bytes] | None = None) -> str:
+        """Write version ``vid`` complete (files, extras, report, manifest last), then rename it into place.
 
-        Nothing is in use until ``switch``: a crash here leaves at most an unnamed folder in ``.staging``.
+        ``extras`` (the kept pages) are written beside the files but not listed in the manifest: ``use``
+        does not depend on them. Nothing is in use until ``switch``: a crash here leaves at most an
+        unnamed folder in ``.staging``.
         """
         import tempfile
 
@@ -267,11 +272,13 @@ class Store:
         for rel, data in files.items():
             write_file(tmp / rel, data)
             entries[rel] = FileEntry(sha256=sha256(data), bytes=len(data))
+        for rel, data in (extras or {}).items():
+            write_file(tmp / rel, data)
         if report is not None:
             write_file(tmp / "report.json", report)
         manifest = Manifest(kind=kind, version=vid, created_at=now(), source=source, summary=summary, files=entries)
         write_file(tmp / "manifest.json", manifest.model_dump_json(indent=1).encode())
-        for d in {(tmp / rel).parent for rel in files} | {tmp}:
+        for d in {(tmp / rel).parent for rel in [*files, *(extras or {})]} | {tmp}:
             _fsync_dir(d)
         checkpoint("staged")
         target = self.version_dir(kind, vid)
@@ -280,6 +287,21 @@ class Store:
         _fsync_dir(target.parent)
         checkpoint("committed")
         return vid
+
+    def replace_pages(self, kind: str, version: str, files: dict[str, bytes], index: str) -> None:
+        """Replace the kept pages (``http/``) of a stored version: new bodies first, then the index (atomically),
+        then the bodies no longer named. The tables are untouched; a crash leaves old or new pages, both valid."""
+        d = self.version_dir(kind, version)
+        if not (d / "manifest.json").is_file():
+            return
+        for rel, data in files.items():
+            if rel != index:
+                write_file(d / rel, data)
+        (d / index).parent.mkdir(parents=True, exist_ok=True)
+        replace_file(d / index, files[index], step=None)
+        for old in (d / index).parent.iterdir():
+            if old.name != Path(index).name and f"{Path(index).parent.as_posix()}/{old.name}" not in files:
+                old.unlink(missing_ok=True)
 
     def verify(self, kind: str, version: str) -> None:
         """Every file the manifest lists is there with its digest; ``StoreError`` if not."""

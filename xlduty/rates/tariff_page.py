@@ -174,7 +174,8 @@ def _text(cell: Any) -> str:
         for br in cell.iter("br"):
             br.tail = " " + (br.tail or "")
         return " ".join("".join(cell.itertext()).split())
-    return " ".join((cell.text or "").split())
+    text = cell.text
+    return " ".join(text.split()) if text else ""    # most cells are empty: no split/join for them
 
 
 def _span(cell: Any, attr: str) -> int:
