@@ -9,18 +9,32 @@ quote price at the user's margin, with the Japanese duty and import consumption 
     (23500, 2440)
 
 Modules: ``model`` (input), ``incoterms`` and ``domestic`` (rules data), ``allocation`` (remainder-safe
-按分), ``landed`` (the quote), ``reverse`` (逆算, FX sensitivity), ``compare`` (treatments side by side),
-``record`` (save, reproduce, compare with the 輸入許可通知書), ``cli`` (``xlduty quote``).
+按分), ``landed`` (the quote), ``solve`` (逆算 reverse calculation, FX sensitivity), ``compare``
+(treatments side by side), ``record`` (save, reproduce, compare with the 輸入許可通知書), ``cli`` (``xlduty quote``).
 """
 
 from __future__ import annotations
 
-from xlduty.quote.compare import Comparison, compare_treatments
-from xlduty.quote.landed import quote
-from xlduty.quote.model import QuoteInput, parse_quote
-from xlduty.quote.record import PermitComparison, Reproduction, compare_with_permit, load, reproduce, save
-from xlduty.quote.result import LABELS, Quote
-from xlduty.quote.reverse import Reverse, fx_sensitivity, reverse
+from importlib import import_module
+from typing import Any
+
+# Lazy: ``xlduty`` builds every sub-command's parser at start-up, and `xlduty compute` must start fast.
+_WHERE = {
+    "Comparison": "compare", "compare_treatments": "compare", "quote": "landed", "QuoteInput": "model",
+    "parse_quote": "model", "PermitComparison": "record", "Reproduction": "record", "compare_with_permit": "record",
+    "load": "record", "reproduce": "record", "save": "record", "LABELS": "result", "Quote": "result",
+    "Reverse": "solve", "fx_sensitivity": "solve", "reverse": "solve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(name)
+    value = getattr(import_module(f"xlduty.quote.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["LABELS", "Comparison", "PermitComparison", "Quote", "QuoteInput", "Reproduction", "Reverse",
            "compare_treatments", "compare_with_permit", "fx_sensitivity", "load", "parse_quote", "quote",
