@@ -57,5 +57,32 @@ def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> N
         wb = z.read("xl/workbook.xml").decode()
     assert 'state="hidden" name="Rates"' in wb and 'state="hidden" name="SelfTest"' in wb
     assert 'state="hidden" name="Quote"' not in wb and "fullCalcOnLoad" not in wb
+    assert 'activeTab="0"' in wb
     with pytest.raises(Exception, match="no sheet named 'Nope'"):
         print_copy(calculated, tmp_path / "x.xlsx", ["Nope"])
+
+
+def test_sheet_names_with_escaped_characters(tmp_path: Path) -> None:
+    """A name stored with &apos; or a character reference (some XML writers do) is matched by its value."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Quote"
+    wb.create_sheet("Bob's & <co>")
+    wb.create_sheet("Other")
+    src = tmp_path / "in.xlsx"
+    wb.save(src)
+    raw = tmp_path / "raw.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(raw, "w") as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                body = body.replace(b"Bob's", b"Bob&apos;s").replace(b"&amp;", b"&#38;")
+            zout.writestr(item, body)
+    out = tmp_path / "p.xlsx"
+    print_copy(raw, out, ["Bob's & <co>", "Quote"])
+    wb_xml = zipfile.ZipFile(out).read("xl/workbook.xml").decode()
+    import re
+
+    assert wb_xml.count('state="hidden"') == 1 and re.search(r'<sheet state="hidden"[^>]*name="Other"', wb_xml)
+    assert 'activeTab="1"' in wb_xml

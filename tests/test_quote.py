@@ -556,3 +556,12 @@ def test_cli_hook_for_the_xlduty_command() -> None:
     cli.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["quote", "examples/quote.json", "--compare"])
     assert args.func is cli.run and args.compare
+
+
+def test_personal_use_cannot_recover_consumption_tax() -> None:
+    """仕入税額控除 is for a business's taxable purchases (消費税法30条): asking for it with personal use is refused."""
+    with pytest.raises(InputError) as e:
+        quote({"date": "2026-11-20", "lines": [{"hs_code": "6109.10-020", "origin": "CN", "quantity": 1,
+                                                 "unit_price": 1000}],
+               "options": {"personal_use": True, "ct_recoverable": True}})
+    assert e.value.field == "options" and "personal_use" in e.value.message

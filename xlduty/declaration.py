@@ -86,19 +86,29 @@ class Declaration(_Input):
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v: object) -> object:
-        if isinstance(v, str) and len(v) != 10:
-            raise ValueError("use YYYY-MM-DD")
-        return v
+        return date_text(v)
 
     @field_validator("fx_rates")
     @classmethod
     def _fx_keys(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
-        out = {}
-        for k, rate in v.items():
-            if len(k) != 3 or not k.isalpha():
-                raise ValueError(f"{k!r} is not a 3-letter currency code")
-            out[k.upper()] = rate
-        return out
+        return currency_keys(v)
+
+
+def date_text(v: object) -> object:
+    """A date given as text must be YYYY-MM-DD (pydantic alone would also take other forms)."""
+    if isinstance(v, str) and len(v) != 10:
+        raise ValueError("use YYYY-MM-DD")
+    return v
+
+
+def currency_keys(v: dict[str, Decimal]) -> dict[str, Decimal]:
+    """``{ISO: yen per unit}`` with 3-letter keys, upper-cased."""
+    out = {}
+    for k, rate in v.items():
+        if len(k) != 3 or not k.isalpha():
+            raise ValueError(f"{k!r} is not a 3-letter currency code")
+        out[k.upper()] = rate
+    return out
 
 
 _SKIP = ("str", "bool", "Relief", "constrained-str")

@@ -67,29 +67,32 @@ def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
 
 
 def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
+    """Hide the sheets not asked for and make the first one asked for active. Names are read with an XML
+    parser (any escaping), the tags rewritten in place by position (everything else stays as written)."""
+    names = [sh.get("name", "") for sh in ET.fromstring(body).iter(f"{{{_MAIN}}}sheet")]
     text = body.decode("utf-8")
-    text = re.sub(r'\s(?:fullCalcOnLoad)="[^"]*"', "", text)
+    text = re.sub(r'\s(?:fullCalcOnLoad|firstSheet|activeTab)="[^"]*"', "", text)
+    position = iter(range(len(names)))
 
     def one(m: re.Match[str]) -> str:
         tag = re.sub(r'\sstate="[^"]*"', "", m.group(0))
-        name = re.search(r'\sname="([^"]*)"', tag)
-        hidden = name is None or _unescape(name.group(1)) not in sheets
+        hidden = names[next(position)] not in sheets
         return tag.replace("<sheet ", '<sheet state="hidden" ', 1) if hidden else tag
 
     text = re.sub(r"<sheet\s[^>]*/>", one, text)
-    first = _index_of(text, sheets[0])
-    text = re.sub(r'\sactiveTab="\d+"', "", text)
-    text = re.sub(r"<workbookView\b", f'<workbookView activeTab="{first}"', text, count=1)
+    text = re.sub(r"<workbookView\b", f'<workbookView activeTab="{names.index(sheets[0])}"', text, count=1)
     return text.encode("utf-8")
 
 
-def _unescape(s: str) -> str:
-    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-
-
-def _index_of(text: str, sheet: str) -> int:
-    names = [_unescape(n) for n in re.findall(r'<sheet\s[^>]*?name="([^"]*)"', text)]
-    return names.index(sheet)
+def _check_sheets(src: Path, sheets: Sequence[str]) -> None:
+    try:
+        with zipfile.ZipFile(src) as z:
+            parts = _sheet_parts(z)
+    except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
+        raise InputError("file", f"{src} is not a readable .xlsx/.xlsm workbook ({exc})") from None
+    missing = [s for s in sheets if s not in parts]
+    if missing or not sheets:
+        raise InputError("sheets", f"no sheet named {missing[0] if missing else ''!r} (sheets: {', '.join(parts)})")
 
 
 def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
@@ -103,6 +106,7 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     if not target.parent.is_dir():
         raise InputError("output", f"no such folder: {target.parent}")
     binary = soffice()
+    _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
     with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
         work = Path(tmp)
         calculated = work / f"calculated{source.suffix}"
@@ -120,6 +124,9 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         os.close(fd)
         try:
             shutil.copyfile(rendered, part)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(part, 0o666 & ~mask)   # mkstemp's 0600 would make a shared quote unreadable to others
             os.replace(part, target)
         except BaseException:
             Path(part).unlink(missing_ok=True)

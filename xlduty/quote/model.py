@@ -13,7 +13,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from xlduty.declaration import _MESSAGES, _PATTERN_MESSAGES, Amount, Country, Currency, Liquor, Positive, _path
+from xlduty.declaration import (
+    _MESSAGES,
+    _PATTERN_MESSAGES,
+    Amount,
+    Country,
+    Currency,
+    Liquor,
+    Positive,
+    _path,
+    currency_keys,
+    date_text,
+)
 from xlduty.errors import InputError
 from xlduty.quote.domestic import CtClass, domestic_rules
 from xlduty.quote.incoterms import incoterm_rules
@@ -118,6 +129,13 @@ class Options(_Input):
     ct_recoverable: bool | None = None        # 仕入税額控除 available; None = yes unless personal_use
     price_rounding: Annotated[int, Field(ge=1)] = 1   # the quote price per unit is rounded UP to this many yen
 
+    @model_validator(mode="after")
+    def _personal_is_not_recoverable(self) -> Options:
+        if self.personal_use and self.ct_recoverable:
+            raise ValueError("goods for personal use give no 仕入税額控除 (消費税法30条: taxable purchases of a "
+                             "business): ct_recoverable cannot be true with personal_use")
+        return self
+
     @property
     def recoverable(self) -> bool:
         return (not self.personal_use) if self.ct_recoverable is None else self.ct_recoverable
@@ -143,9 +161,7 @@ class QuoteInput(_Input):
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v: object) -> object:
-        if isinstance(v, str) and len(v) != 10:
-            raise ValueError("use YYYY-MM-DD")
-        return v
+        return date_text(v)
 
     @field_validator("incoterm", mode="before")
     @classmethod
@@ -161,12 +177,7 @@ class QuoteInput(_Input):
     @field_validator("fx_rates")
     @classmethod
     def _fx_keys(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
-        out = {}
-        for k, rate in v.items():
-            if len(k) != 3 or not k.isalpha():
-                raise ValueError(f"{k!r} is not a 3-letter currency code")
-            out[k.upper()] = rate
-        return out
+        return currency_keys(v)
 
     def rates_given(self) -> dict[str, Decimal]:
         """Every rate the input gives, ``fx`` included (``fx`` wins for the invoice currency)."""
