@@ -147,9 +147,14 @@ def parse_declaration(data: object) -> Declaration:
     try:
         return Declaration.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        msg = _MESSAGES.get(err["type"], msg)
-        if err["type"] == "string_pattern_mismatch":
-            msg = _PATTERN_MESSAGES.get(str(err["loc"][-1]), msg)
-        raise InputError(_path(err["loc"]), msg) from None
+        raise input_error(exc) from None
+
+
+def input_error(exc: ValidationError) -> InputError:
+    """The first problem pydantic found, as an ``InputError`` naming its field in plain words."""
+    err = exc.errors(include_url=False)[0]
+    msg = err["msg"].removeprefix("Value error, ")
+    msg = _MESSAGES.get(err["type"], msg)
+    if err["type"] == "string_pattern_mismatch":
+        msg = _PATTERN_MESSAGES.get(str(err["loc"][-1]), msg)
+    return InputError(_path(err["loc"]), msg)

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from decimal import Decimal
 from typing import Any
@@ -158,21 +157,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m xlduty.quote.cli FILE …`` (the same as ``xlduty quote FILE …``)."""
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    parser = argparse.ArgumentParser(prog="xlduty", description="Japanese import quotes: landed cost per unit.")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["quote", *(sys.argv[1:] if argv is None else argv)])
-    from xlduty.errors import DataError, InputError
+    """``python -m xlduty.quote.cli FILE …``: the same as ``xlduty quote FILE …`` (one error handling)."""
+    from xlduty.cli import main as xlduty_main
 
-    try:
-        return run(args)
-    except InputError as exc:
-        sys.stderr.write(f"xlduty: {exc}\n")
-        return EXIT_INPUT
-    except DataError as exc:
-        sys.stderr.write(f"xlduty: data error: {exc}\n")
-        return EXIT_DATA
+    return xlduty_main(["quote", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -14,16 +14,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xlduty.declaration import (
-    _MESSAGES,
-    _PATTERN_MESSAGES,
     Amount,
     Country,
     Currency,
     Liquor,
     Positive,
-    _path,
     currency_keys,
     date_text,
+    input_error,
 )
 from xlduty.errors import InputError
 from xlduty.quote.domestic import CtClass, domestic_rules
@@ -196,12 +194,7 @@ def parse_quote(data: object) -> QuoteInput:
     try:
         q = QuoteInput.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        msg = _MESSAGES.get(err["type"], msg)
-        if err["type"] == "string_pattern_mismatch":
-            msg = _PATTERN_MESSAGES.get(str(err["loc"][-1]), msg)
-        raise InputError(_path(err["loc"]), msg) from None
+        raise input_error(exc) from None
     if q.currency == "JPY" and q.fx is not None and q.fx != 1:
         raise InputError("fx", "fx is the yen rate of the invoice currency, and the invoice is in JPY: give currency")
     return q
