@@ -61,9 +61,6 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-EXIT_INPUT = 2
-EXIT_DATA = 3
-
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``quote`` to the ``xlduty`` sub-commands (``xlduty/cli.py`` calls this)."""
