@@ -121,6 +121,9 @@ def test_template_lines(template: openpyxl.Workbook) -> None:
     ws = template["Lines"]
     assert [ws[f"{c}5"].value for c in "GHIJKLMN"] == [300000, 12000, 312000, 23000, 33439, 1710.4, 2224, 444800]
     assert [ws[f"{c}6"].value for c in "GHIJKLMN"] == [200000, 8000, 208000, 0, 20761, 106360, 138268, 276536]
+    # cash view: (312,000 + 23,000 + 33,439 + 7,080) / 200 = 1,877.595 → 1,877.60; (208,000 + 20,761 + 4,720) / 2
+    assert (ws["O5"].value, ws["O6"].value) == (1877.6, 116740.5)
+    assert template["Quote"]["B21"].value == 609000
     assert ws["J7"].value in ("", None) and ws["G7"].value in ("", None)
 
 
@@ -150,3 +153,5 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
     sheet = template["Quote"]
     assert (q["totals"]["duty"], q["totals"]["consumption_tax"]) == (sheet["B15"].value, sheet["B16"].value)
     assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B18"].value, sheet["B19"].value)
+    assert q["totals"]["landed_cost_cash"] == sheet["B21"].value
+    assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["O5"].value, lines["O6"].value]
