@@ -221,3 +221,11 @@ def test_addin_config_keeps_the_users_other_settings(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="code page cp1252"):
         configure(tmp_path, python, encoding="cp1252")
     assert addin_path().name == "xlduty.xlam"
+
+
+def test_xlduty_info() -> None:
+    """The basis of a figure: the edition in force on 2026-11-20, its FX week (Sunday 15 – Saturday 21 Nov)."""
+    assert f.XLDUTY_INFO("edition", "2026-11-20") == "2026_07_09"
+    assert f.XLDUTY_INFO("edition", "2025-05-01") == "2025_04_01"
+    assert f.XLDUTY_INFO("fx_week", 46346.0) == "2026-11-15–2026-11-21"
+    assert f.XLDUTY_INFO("bogus") == "#エラー 項目(what): use edition, fx_week, fx_weeks or version"

@@ -155,3 +155,15 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
     assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B18"].value, sheet["B19"].value)
     assert q["totals"]["landed_cost_cash"] == sheet["B21"].value
     assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["O5"].value, lines["O6"].value]
+
+
+def test_template_records_its_basis_and_compares_treatments(template: openpyxl.Workbook) -> None:
+    """The quote records the edition, FX week and options it was computed on, and sets the treatments side by
+    side (hand figures in workbook/src/quote.yaml): general 77,200; simplified refused with the reason; best
+    preference (RCEP China 4.6 % on the T-shirts) 67,600, saving 9,600; personal use 46,200."""
+    q = template["Quote"]
+    assert [q[f"B{r}"].value for r in range(25, 29)] == ["2026_07_09", "2026-11-15–2026-11-21", "(none)", "0.1.0"]
+    assert [q["B31"].value, q["B32"].value, q["B34"].value, q["B35"].value] == [77200, 77200, 67600, 46200]
+    assert [q["D32"].value, q["D34"].value, q["D35"].value] == [0, -9600, -31000]
+    assert q["B33"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 520,000 円が 200,000 円を超えるため"
+                              "簡易税率は使えません")

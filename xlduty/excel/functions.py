@@ -354,6 +354,42 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
         return cell_error(exc)
 
 
+def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
+    """What a figure was computed on, for the quote's record: ``edition`` (the 実行関税率表 in force on the
+    date, from the tables in use), ``fx_week`` (its Sunday–Saturday customs FX week), ``fx_weeks`` (the
+    weeks the FX table holds), ``version`` (xlduty)."""
+    _follow_tables()
+    try:
+        key = (_text(what, "what") or "").lower()
+        if key == "version":
+            from xlduty import __version__
+
+            return __version__
+        on = _date(on_date)
+        if key == "edition":
+            from xlduty.schedule import LookupError_, edition_on
+
+            try:
+                return edition_on(on).edition
+            except LookupError_ as exc:
+                raise InputError("on_date", str(exc)) from None
+        if key == "fx_week":
+            from xlduty.fx import week_of
+
+            start, end = week_of(on)
+            return f"{start}–{end}"
+        if key == "fx_weeks":
+            from datetime import timedelta
+
+            from xlduty.fx import customs_rates
+
+            fx = customs_rates()
+            return f"{fx.first_week}–{fx.last_week + timedelta(days=6)}"
+        raise InputError("what", "use edition, fx_week, fx_weeks or version")
+    except Exception as exc:  # never a traceback in a cell
+        return cell_error(exc)
+
+
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------
 
 def _column(v: object, field: str, n: int | None = None, repeat: bool = False) -> list[Any]:
@@ -503,6 +539,6 @@ def clear_caches() -> None:
 EXCEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "DUTY": DUTY, "CONSUMPTION_TAX": CONSUMPTION_TAX, "EXEMPTION": EXEMPTION, "DUTY_RATE": DUTY_RATE,
     "DUTY_EXPLAIN": DUTY_EXPLAIN, "CUSTOMS_FX": CUSTOMS_FX, "HS_NAME": HS_NAME, "DUTY_LINES": DUTY_LINES,
-    "DUTY_TOTALS": DUTY_TOTALS,
+    "DUTY_TOTALS": DUTY_TOTALS, "XLDUTY_INFO": XLDUTY_INFO,
 }
 ARRAY_FUNCTIONS = frozenset({"DUTY_LINES", "DUTY_TOTALS"})   # take ranges (lists of rows) as arguments

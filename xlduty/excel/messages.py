@@ -21,7 +21,7 @@ FIELDS_JA = {
     "unit": "単位", "fx_rates": "為替レート", "freight": "運賃", "insurance": "保険料", "additions": "加算額",
     "excise": "内国消費税", "relief": "減免税", "export_value": "輸出時の価格", "japanese_value": "本邦製原材料の価格",
     "simplified": "簡易税率", "personal_use": "個人使用", "condition": "条件", "in_quota": "関税割当",
-    "currency_code": "通貨", "field": "出力項目", "lines": "明細",
+    "currency_code": "通貨", "field": "出力項目", "lines": "明細", "what": "項目", "on_date": "申告日",
 }
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
@@ -56,6 +56,9 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"^(\w\w) is not covered by (\w+)", r"\1 は \2 の対象国ではありません"),
     (r"a preference is claimed: give the country of origin", "特恵・EPA を適用するには原産国が必要です"),
     (r"^unknown option", "不明なオプションです"),
+    (r"the simplified tariff cannot be used: total customs value (\S+) exceeds (\S+) yen",
+     r"課税価格の合計 \1 円が \2 円を超えるため簡易税率は使えません"),
+    (r"the simplified tariff cannot be used: (.*)", r"簡易税率は使えません: \1"),
     (r"^use yes or no", "yes か no で指定してください"),
     (r"give hs_code or rate", "品目番号か税率（options の rate=）が必要です"),
     (r"depends on its use",

@@ -96,6 +96,14 @@ def HS_NAME(hs_code: Any, on_date: Any = None, lang: Any = None) -> Any:
     return f.HS_NAME(hs_code, on_date, lang)
 
 
+@xw.func(category=_CATEGORY)
+@xw.arg("what", doc="edition, fx_week, fx_weeks or version", err_to_str=True)
+@xw.arg("on_date", doc=_DATE, err_to_str=True)
+def XLDUTY_INFO(what: Any, on_date: Any = None) -> Any:
+    """計算根拠: the tariff edition and FX week a date is computed on, or the xlduty version."""
+    return f.XLDUTY_INFO(what, on_date)
+
+
 @_array_docs
 def DUTY_LINES(hs_codes: Any, values: Any, origins: Any = None, quantities: Any = None, on_date: Any = None,
                options: Any = None, fields: Any = None) -> Any:
