@@ -18,7 +18,8 @@ EXIT_INPUT = 2
 EXIT_DATA = 3
 
 
-def _read(source: str) -> Any:
+def read_json(source: str) -> Any:
+    """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
     from xlduty.errors import InputError
 
     try:
@@ -35,7 +36,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
     from xlduty.engine import compute_batch
     from xlduty.errors import InputError
 
-    data = _read(args.file)
+    data = read_json(args.file)
     if isinstance(data, list):
         if not data:
             raise InputError("", "the batch is empty")

@@ -89,23 +89,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _read(source: str) -> Any:
-    from xlduty.errors import InputError
-
-    try:
-        if source == "-":
-            text = sys.stdin.read()
-        else:
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
-    except OSError as exc:
-        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-
-
 def _json(value: Any) -> Any:
     from xlduty.quote.result import num
 
@@ -116,6 +99,7 @@ def _json(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xlduty quote``; input errors propagate as ``InputError`` (the caller prints them, exit 2)."""
+    from xlduty.cli import read_json
     from xlduty.errors import InputError
     from xlduty.quote import (
         compare_treatments,
@@ -128,10 +112,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from xlduty.quote.record import jsonable
 
-    data = _read(args.file)
+    data = read_json(args.file)
     out: Any
     if args.permit:
-        out = compare_with_permit(data, _read(args.permit)).to_dict()
+        out = compare_with_permit(data, read_json(args.permit)).to_dict()
     elif args.reproduce:
         out = reproduce(data).to_dict()
     elif args.reverse:
