@@ -84,8 +84,8 @@ def test_formulas_and_vba_are_kept(template_path: Path) -> None:
     import zipfile
 
     wb = openpyxl.load_workbook(template_path, keep_vba=True)
-    assert wb["Quote"]["B15"].value.startswith("=DUTY_TOTALS(")
-    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5)'
+    assert wb["Quote"]["B17"].value.startswith("=DUTY_TOTALS(")
+    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5*Quote!$B$11)'
     original = zipfile.ZipFile(ROOT / "workbook" / "xlduty.xlsm").read("xl/vbaProject.bin")
     assert zipfile.ZipFile(template_path).read("xl/vbaProject.bin") == original
 
@@ -108,7 +108,7 @@ def test_template_quote_figures(template: openpyxl.Workbook) -> None:
     import 77,200; landed cost 500,000 + 20,000 + 23,000 + 11,800 = 554,800; quote 444,800 + 276,536
     = 721,336 (the figure `xlduty quote` gives for the same goods); margin 166,536."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(12, 21)] == [500000, 20000, 520000, 23000, 54200, 77200, 554800,
+    assert [q[f"B{r}"].value for r in range(14, 23)] == [500000, 20000, 520000, 23000, 54200, 77200, 554800,
                                                           721336, 166536]
 
 
@@ -123,7 +123,7 @@ def test_template_lines(template: openpyxl.Workbook) -> None:
     assert [ws[f"{c}6"].value for c in "GHIJKLMN"] == [200000, 8000, 208000, 0, 20761, 106360, 138268, 276536]
     # cash view: (312,000 + 23,000 + 33,439 + 7,080) / 200 = 1,877.595 → 1,877.60; (208,000 + 20,761 + 4,720) / 2
     assert (ws["O5"].value, ws["O6"].value) == (1877.6, 116740.5)
-    assert template["Quote"]["B21"].value == 609000
+    assert template["Quote"]["B23"].value == 609000
     assert ws["J7"].value in ("", None) and ws["G7"].value in ("", None)
 
 
@@ -151,9 +151,9 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
     lines = template["Lines"]
     assert [ln["price"] for ln in q["lines"]] == [lines["M5"].value, lines["M6"].value] == [2224, 138268]
     sheet = template["Quote"]
-    assert (q["totals"]["duty"], q["totals"]["consumption_tax"]) == (sheet["B15"].value, sheet["B16"].value)
-    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B18"].value, sheet["B19"].value)
-    assert q["totals"]["landed_cost_cash"] == sheet["B21"].value
+    assert (q["totals"]["duty"], q["totals"]["consumption_tax"]) == (sheet["B17"].value, sheet["B18"].value)
+    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B20"].value, sheet["B21"].value)
+    assert q["totals"]["landed_cost_cash"] == sheet["B23"].value
     assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["O5"].value, lines["O6"].value]
 
 
@@ -162,8 +162,42 @@ def test_template_records_its_basis_and_compares_treatments(template: openpyxl.W
     side (hand figures in workbook/src/quote.yaml): general 77,200; simplified refused with the reason; best
     preference (RCEP China 4.6 % on the T-shirts) 67,600, saving 9,600; personal use 46,200."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(25, 29)] == ["2026_07_09", "2026-11-15–2026-11-21", "(none)", "0.1.0"]
-    assert [q["B31"].value, q["B32"].value, q["B34"].value, q["B35"].value] == [77200, 77200, 67600, 46200]
-    assert [q["D32"].value, q["D34"].value, q["D35"].value] == [0, -9600, -31000]
-    assert q["B33"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 520,000 円が 200,000 円を超えるため"
+    assert [q[f"B{r}"].value for r in range(27, 31)] == ["2026_07_09", "2026-11-15–2026-11-21", "(none)", "0.1.0"]
+    assert [q["B33"].value, q["B34"].value, q["B36"].value, q["B37"].value] == [77200, 77200, 67600, 46200]
+    assert [q["D34"].value, q["D36"].value, q["D37"].value] == [0, -9600, -31000]
+    assert q["B35"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 520,000 円が 200,000 円を超えるため"
                               "簡易税率は使えません")
+
+
+def test_template_fx_sensitivity(template: openpyxl.Workbook) -> None:
+    """Invoice amounts in yen × 0.95 / × 1.05, freight unchanged (hand figures in quote.yaml): landed cost
+    528,700 (duty 297,000 × 7.4 % → 21,900) and 580,900 (327,000 × 7.4 % → 24,100), ∓26,100 vs 554,800."""
+    q = template["Quote"]
+    assert (q["B40"].value, q["D40"].value, q["B41"].value, q["D41"].value) == (528700, -26100, 580900, 26100)
+    assert (template["Lines"]["P5"].value, template["Lines"]["Q6"].value) == (297000, 218000)
+
+
+def test_template_in_a_foreign_currency_agrees_with_the_api(tmp_path: Path) -> None:
+    """The user sets Invoice currency USD at 150 yen and USD unit prices (10 × 200 T-shirts, 1,000 × 2 laptops):
+    goods 300,000 + 300,000 yen, freight 10,000 each, CIF 310,000 each; duty 310,000 × 7.4 % = 22,940 → 22,900.
+    The sheet's prices and totals equal `xlduty quote` for the same USD invoice."""
+    from xlduty.quote import quote
+
+    wb = openpyxl.load_workbook(ROOT / "workbook" / "xlduty.xlsm", keep_vba=True)
+    wb["Quote"]["B10"], wb["Quote"]["B11"] = "USD", 150
+    wb["Lines"]["F5"], wb["Lines"]["F6"] = 10, 1000
+    src, dst = tmp_path / "usd.xlsm", tmp_path / "usd_out.xlsm"
+    wb.save(src)
+    assert _recalc(src, dst).returncode == 0
+    out = openpyxl.load_workbook(dst, data_only=True, keep_vba=True)
+    sheet, lines = out["Quote"], out["Lines"]
+    assert (sheet["B16"].value, sheet["B17"].value) == (620000, 22900)
+    q = quote({"date": "2026-11-20", "incoterm": "FOB", "currency": "USD", "fx": 150,
+               "lines": [{"hs_code": "6109.10-020", "origin": "CN", "quantity": 200, "unit_price": 10},
+                         {"hs_code": "8471.30-000", "origin": "CN", "quantity": 2, "unit_price": 1000}],
+               "charges": [{"kind": "freight", "amount": 20000, "currency": "JPY", "allocate_by": "value",
+                            "paid_by": "buyer"}],
+               "domestic_costs": [{"kind": "other", "amount": 11800, "ct": "exempt", "allocate_by": "value"}],
+               "margin": {"percent": 30, "on": "cost"}}).to_dict()
+    assert [ln["price"] for ln in q["lines"]] == [lines["M5"].value, lines["M6"].value]
+    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B20"].value, sheet["B21"].value)

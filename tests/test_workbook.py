@@ -136,8 +136,8 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
-    assert wb["Quote"]["B15"].value.startswith("=DUTY_TOTALS(Lines!C5:C54,Lines!I5:I54")
-    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5)'
+    assert wb["Quote"]["B17"].value.startswith("=DUTY_TOTALS(Lines!C5:C54,Lines!I5:I54")
+    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5*Quote!$B$11)'
     z = zipfile.ZipFile(io.BytesIO(xlsm))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
     sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
