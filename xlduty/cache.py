@@ -17,7 +17,6 @@ import marshal
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,16 +70,13 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
     except Exception:  # a damaged entry: rebuild it below
         path.unlink(missing_ok=True)
     value = build()
-    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{stem}-*.{codec}"):   # drop the stale entry of these sources
             old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(dumps(value))
-        os.replace(tmp, path)
+        from xlduty.files import write_atomic
+
+        write_atomic(path, dumps(value))
     except (OSError, ValueError, pickle.PicklingError):
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        pass
     return value

@@ -21,6 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from xlduty.errors import DataError, InputError
+from xlduty.files import write_atomic
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -120,15 +121,5 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         rendered = work / "print.pdf"
         if not rendered.exists():
             raise DataError(f"LibreOffice did not render the PDF: {(result.stderr or result.stdout).strip()[:300]}")
-        fd, part = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(rendered, part)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(part, 0o666 & ~mask)   # mkstemp's 0600 would make a shared quote unreadable to others
-            os.replace(part, target)
-        except BaseException:
-            Path(part).unlink(missing_ok=True)
-            raise
+        write_atomic(target, rendered.read_bytes())
     return target

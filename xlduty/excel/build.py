@@ -29,6 +29,8 @@ from xml.etree import ElementTree as ET
 
 import yaml
 
+from xlduty.files import write_atomic
+
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "workbook" / "src"
 OUT = ROOT / "workbook"
@@ -330,17 +332,6 @@ def build(kind: str) -> bytes:
     return _workbook_bytes(kind)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     # The workbooks describe the bundled tables, whatever this machine has refreshed: reproducible bytes.
     os.environ["XLDUTY_DATA_DIR"] = tempfile.mkdtemp(prefix="xlduty-build-")
@@ -356,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists() or path.read_bytes() != data:
                 stale.append(path.name)
         else:
-            _atomic_write(path, data)
+            write_atomic(path, data)
             print(f"wrote {path} ({len(data):,} bytes)", file=sys.stderr)
     if stale:
         print(f"out of date: {', '.join(stale)}: run python workbook/build.py", file=sys.stderr)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import locale
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from xlduty.excel.macros import template_path
+from xlduty.files import write_atomic
 
 
 def addin_path() -> Path:
@@ -64,14 +64,7 @@ def update_conf(path: Path, values: dict[str, str], encoding: str | None = None)
             if key and key not in wanted:
                 keep.append(line)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(b"\r\n".join(keep + new) + b"\r\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, b"\r\n".join(keep + new) + b"\r\n")
 
 
 def configure(home: Path | None = None, python: Path | None = None, *, template: bool = False,

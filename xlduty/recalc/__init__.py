@@ -29,11 +29,8 @@ values; a legacy (CSE) array formula keeps its range's size.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
-import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping
@@ -106,20 +103,11 @@ def _check_paths(src: Path, dst: Path) -> None:
 
 def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes]) -> None:
     """Write beside ``dst`` and rename over it: ``dst`` is never a partial file, also on failure."""
+    from xlduty.files import atomic_file
     from xlduty.recalc.writer import copy_zip
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            copy_zip(str(src), fh, parts)
-            fh.flush()
-            os.fsync(fh.fileno())
-        shutil.copymode(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(dst, mode=src.stat().st_mode & 0o777) as fh:
+        copy_zip(str(src), fh, parts)
 
 
 def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
