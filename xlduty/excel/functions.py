@@ -152,7 +152,10 @@ def _line(hs: str | None, value: str | int | None, origin: str | None, quantity:
     return line
 
 
+@lru_cache(maxsize=256)
 def _parse_opts(text: tuple[str, ...]) -> Options:
+    """Parsed once per distinct options text (a sheet repeats one text on every row). Shared: callers copy
+    the nested dicts they put into a declaration (``_declaration``, ``_line``)."""
     opts = parse_options(text[0] if text else None)
     apply_fx(opts)
     return opts
@@ -434,8 +437,8 @@ def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...])
 
 
 def _declaration_of(hs_codes: object, values: object, origins: object, quantities: object, on: object,
-                    options: object) -> tuple[Any, list[int | None], int]:
-    """(result, result line index per input row or None for a blank row, rows)."""
+                    options: object) -> tuple[Any, list[int | None]]:
+    """(result, result line index per input row or None for a blank row)."""
     _follow_tables()
     hs_col = _column(hs_codes, "hs_code")
     n = len(hs_col)
@@ -459,7 +462,7 @@ def _declaration_of(hs_codes: object, values: object, origins: object, quantitie
     if not rows:
         raise InputError("lines", "no lines: give HS codes and values")
     try:
-        return _many(tuple(rows), _date(on), _options(options)), where, n
+        return _many(tuple(rows), _date(on), _options(options)), where
     except InputError as exc:
         if exc.field.startswith("lines["):
             index = int(exc.field[6:exc.field.index("]")])
@@ -504,9 +507,9 @@ def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object =
     comma-separated from LINE_FIELDS (default ``duty``). A blank row gives blank cells."""
     try:
         names = _fields(fields, LINE_FIELDS, ("duty",))
-        result, where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
+        result, where = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
-        return [[_row_error(exc)]]
+        return [[cell_error(exc)]]
     paid: dict[str, list[int]] = {}
     return [[""] * len(names) if i is None else [_line_value(result, i, f, paid) for f in names] for i in where]
 
@@ -518,22 +521,19 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     one field gives one number, several (default: all) spill as one row."""
     try:
         names = _fields(fields, TOTAL_FIELDS, TOTAL_FIELDS)
-        result, _where, _n = _declaration_of(hs_codes, values, origins, quantities, date, options)
+        result, _where = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
-        return _row_error(exc)
+        return cell_error(exc)
     totals = result.totals.to_dict()
     row = [totals[f] for f in names]
     return row[0] if len(row) == 1 else [row]
-
-
-def _row_error(exc: Exception) -> str:
-    return cell_error(exc)
 
 
 def clear_caches() -> None:
     """Forget cached results (after rates are refreshed)."""
     _one.cache_clear()
     _many.cache_clear()
+    _parse_opts.cache_clear()
 
 
 EXCEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
