@@ -131,7 +131,6 @@ def ribbon_refresh() -> None:
             app, "status_bar", f"xlduty: {what} {done}/{total}"))
     finally:
         app.status_bar = False
-    f.clear_caches()
     _message(text)
 
 
