@@ -14,22 +14,30 @@ of identical lookups computes each once. ``clear_caches()`` forgets them after a
 from __future__ import annotations
 
 import gc
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from xlduty.errors import InputError, XlDutyError
+from xlduty.excel.cells import (
+    blank,
+    column,
+    field_names,
+    follow_tables,
+    hs_text,
+    no_error,
+    number_text,
+    text_of,
+    to_date,
+)
 from xlduty.excel.messages import PREFIX, cell_error
 from xlduty.excel.options import Options, apply_fx, parse_options
 
 Scalar = float | int | str | bool | None
 Rows = list[list[Any]]
 
-_EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
 LINE_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "taxable_value", "ct_base", "rate",
                "rate_name", "exemption", "treatment", "duty_paid", "national_ct_paid", "local_ct_paid",
                "consumption_tax_paid", "excise_paid")
@@ -39,95 +47,10 @@ LINE_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "
 TOTAL_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "total")
 
 
-# --- Excel values → contract values ---------------------------------------------------------------
-
-_EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
-                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
-_LIMIT = Decimal(10) ** 15   # 1,000 trillion yen: anything larger is a typing slip, not a customs value
-
-
-def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
-
-
-def _no_error(v: object, field: str) -> None:
-    """An argument cell holding an Excel error (xlwings passes it as text with err_to_str) or another
-    xlduty error text is an error here too: never read as blank."""
-    if isinstance(v, str):
-        t = v.strip()
-        if t in _EXCEL_ERRORS or t.startswith(PREFIX):
-            raise InputError(field, f"the argument cell holds an error ({t[:40]})")
-
-
-def _hs(v: object) -> str | None:
-    """An HS code typed as a number arrives as a float: 6109.1 was ``6109.10``, 201.3 was ``0201.30``
-    (a leading zero is lost too); 610910020.0 is whole."""
-    _no_error(v, "hs_code")
-    if _blank(v):
-        return None
-    if isinstance(v, bool):
-        raise InputError("hs_code", "is not an HS code")
-    if isinstance(v, float):
-        if v.is_integer():
-            return str(int(v))
-        return f"{v:07.2f}" if v < 1000 else f"{v:.2f}"
-    return str(v).strip()
-
-
-def _number(v: object, field: str) -> str | int | None:
-    """Exact: a float goes through its shortest repr, text through Decimal (commas allowed in a cell)."""
-    _no_error(v, field)
-    if _blank(v):
-        return None
-    if isinstance(v, bool):
-        raise InputError(field, "a number is required")
-    if isinstance(v, float):
-        text = repr(v)
-    elif isinstance(v, int):
-        text = str(v)
-    else:
-        text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        raise InputError(field, "a number is required") from None
-    if not d.is_finite() or abs(d) >= _LIMIT:
-        raise InputError(field, "the number is out of range")
-    return v if isinstance(v, int) else text
-
-
-def _date(v: object) -> date:
-    """Blank → today; a datetime, a date, an Excel serial number, or text ``2026-11-20`` / ``2026/11/20``."""
-    _no_error(v, "date")
-    if _blank(v):
-        return date.today()
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        if not 1 <= v < 2958466:
-            raise InputError("date", "is not a date")
-        return _EXCEL_EPOCH + timedelta(days=int(v))
-    try:
-        return date.fromisoformat(str(v).strip().replace("/", "-"))
-    except ValueError:
-        raise InputError("date", "is not a date: use YYYY-MM-DD") from None
-
-
-def _text(v: object, field: str = "origin") -> str | None:
-    _no_error(v, field)
-    if _blank(v):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
 def _options(v: object) -> tuple[str, ...]:
     """The options text, normalised into a hashable key for the cache."""
-    _no_error(v, "options")
-    return () if _blank(v) else (str(v).strip(),)
+    no_error(v, "options")
+    return () if blank(v) else (str(v).strip(),)
 
 
 def _declaration(lines: list[dict[str, Any]], on: date, opts: Options) -> dict[str, Any]:
@@ -212,37 +135,12 @@ def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: 
 
 def _key(hs_code: object, value: object, origin: object, quantity: object, on: object,
          options: object) -> tuple[Any, ...]:
-    return (_hs(hs_code), _number(value, "value"), _text(origin), _number(quantity, "quantity"), _date(on),
-            _options(options))
-
-
-_watch: dict[str, Any] = {"next": 0.0, "stamp": "unread"}
-
-
-def _follow_tables() -> None:
-    """Another process (``xlduty rates refresh|use|rollback``) may switch the tables in use: look at the
-    pointer's stamp at most once a second and forget every cached table and result when it changed."""
-    now = time.monotonic()
-    if now < _watch["next"]:
-        return
-    _watch["next"] = now + 1.0
-    from xlduty.rates.store import rates_root
-
-    try:
-        st = (rates_root() / "active.json").stat()
-        stamp: Any = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = None
-    if stamp != _watch["stamp"]:
-        if _watch["stamp"] != "unread":
-            from xlduty.rates.pipeline import invalidate_caches
-
-            invalidate_caches()
-        _watch["stamp"] = stamp
+    return (hs_text(hs_code), number_text(value, "value"), text_of(origin), number_text(quantity, "quantity"),
+            to_date(on), _options(options))
 
 
 def _result(hs_code: object, value: object, origin: object, quantity: object, on: object, options: object) -> Any:
-    _follow_tables()
+    follow_tables()
     try:
         return _one(*_key(hs_code, value, origin, quantity, on, options))
     except InputError as exc:
@@ -272,7 +170,7 @@ def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = Non
     simplified tariff depends on the consignment's value), found for a nominal ¥1,000,000 line, which
     decides nothing for ad valorem and free lines; for specific or compound rates the value matters,
     so it is then required."""
-    nominal = _blank(value)
+    nominal = blank(value)
     if nominal:
         if isinstance(options, str) and options.strip().startswith(PREFIX):
             return options.strip()
@@ -291,7 +189,7 @@ def DUTY_EXPLAIN(hs_code: object = None, value: object = None, origin: object = 
     """計算過程: every step with its formula and legal basis, spilled one step per row (a text of more than
     255 characters inside xlwings' result array would show #VALUE! in Excel). Computed afresh: the full
     result is not cached."""
-    _follow_tables()
+    follow_tables()
     try:
         result = _compute_one(*_key(hs_code, value, origin, quantity, date, options))
     except InputError as exc:
@@ -317,10 +215,10 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
     from xlduty.fx import rate_for
 
     try:
-        ccy = _text(currency)
+        ccy = text_of(currency)
         if ccy is None:
             raise InputError("currency", "required")
-        return float(rate_for(ccy.upper(), _date(date), {}, "currency").yen_per_unit)
+        return float(rate_for(ccy.upper(), to_date(date), {}, "currency").yen_per_unit)
     except XlDutyError as exc:
         return cell_error(exc)
 
@@ -331,10 +229,10 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
     from xlduty.schedule import LookupError_, edition_on, english_descriptions
 
     try:
-        hs = _hs(hs_code)
+        hs = hs_text(hs_code)
         if hs is None:
             raise InputError("hs_code", "required")
-        on = _date(date)
+        on = to_date(date)
         try:
             code = normalize_hs(hs)
             schedule = edition_on(on)
@@ -347,7 +245,7 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
                 name = schedule.line(code, on).full_description
         except (ValueError, LookupError_) as exc:
             raise InputError("hs_code", str(exc)) from None
-        if _text(lang) and str(_text(lang)).lower().startswith("en"):
+        if text_of(lang) and str(text_of(lang)).lower().startswith("en"):
             names = english_descriptions()
             for n in (6, 4):
                 if code[:n] in names:
@@ -361,14 +259,14 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
     """What a figure was computed on, for the quote's record: ``edition`` (the 実行関税率表 in force on the
     date, from the tables in use), ``fx_week`` (its Sunday–Saturday customs FX week), ``fx_weeks`` (the
     weeks the FX table holds), ``version`` (xlduty)."""
-    _follow_tables()
+    follow_tables()
     try:
-        key = (_text(what, "what") or "").lower()
+        key = (text_of(what, "what") or "").lower()
         if key == "version":
             from xlduty import __version__
 
             return __version__
-        on = _date(on_date)
+        on = to_date(on_date)
         if key == "edition":
             from xlduty.schedule import LookupError_, edition_on
 
@@ -395,38 +293,6 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
 
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------
 
-def _column(v: object, field: str, n: int | None = None, repeat: bool = False) -> list[Any]:
-    """A one-column (or one-row) range as one value per line. A single cell stands for every line only
-    where ``repeat`` allows it (one origin or one quantity for all lines); a wider range is refused —
-    never cut silently to its first column."""
-    if isinstance(v, list | tuple):
-        rows = [list(r) if isinstance(r, list | tuple) else [r] for r in v]
-        width = max((len(r) for r in rows), default=0)
-        if len(rows) == 1 and width > 1:
-            flat = rows[0]                                   # a row range: one value per line too
-        elif width > 1:
-            raise InputError(field, f"give one column, not {width}")
-        else:
-            flat = [r[0] if r else None for r in rows]
-    else:
-        flat = [v]
-    if n is not None and len(flat) != n:
-        if len(flat) == 1 and repeat:
-            return flat * n
-        raise InputError(field, f"the range has {len(flat)} rows; the HS codes have {n}")
-    return flat
-
-
-def _fields(v: object, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
-    if _blank(v):
-        return list(default)
-    names = [f.strip().lower() for f in str(v).split(",") if f.strip()]
-    bad = [f for f in names if f not in allowed]
-    if bad:
-        raise InputError("field", f"unknown {bad[0]!r} (use {', '.join(allowed)})")
-    return names
-
-
 @lru_cache(maxsize=256)
 def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...]) -> Any:
     from xlduty.engine import compute
@@ -439,20 +305,20 @@ def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...])
 def _declaration_of(hs_codes: object, values: object, origins: object, quantities: object, on: object,
                     options: object) -> tuple[Any, list[int | None]]:
     """(result, result line index per input row or None for a blank row)."""
-    _follow_tables()
-    hs_col = _column(hs_codes, "hs_code")
+    follow_tables()
+    hs_col = column(hs_codes, "hs_code")
     n = len(hs_col)
-    value_col = _column(values, "value", n)
-    origin_col = _column(origins, "origin", n, repeat=True)
-    qty_col = _column(quantities, "quantity", n, repeat=True)
+    value_col = column(values, "value", n)
+    origin_col = column(origins, "origin", n, repeat=True)
+    qty_col = column(quantities, "quantity", n, repeat=True)
     rows, where = [], []
     for i in range(n):
-        if _blank(hs_col[i]) and _blank(value_col[i]):
+        if blank(hs_col[i]) and blank(value_col[i]):
             where.append(None)
             continue
         try:
-            row = (_hs(hs_col[i]), _number(value_col[i], "value"), _text(origin_col[i]),
-                   _number(qty_col[i], "quantity"))
+            row = (hs_text(hs_col[i]), number_text(value_col[i], "value"), text_of(origin_col[i]),
+                   number_text(qty_col[i], "quantity"))
             if row[1] is None:
                 raise InputError("value", "required")
             rows.append(row)
@@ -462,7 +328,7 @@ def _declaration_of(hs_codes: object, values: object, origins: object, quantitie
     if not rows:
         raise InputError("lines", "no lines: give HS codes and values")
     try:
-        return _many(tuple(rows), _date(on), _options(options)), where
+        return _many(tuple(rows), to_date(on), _options(options)), where
     except InputError as exc:
         if exc.field.startswith("lines["):
             index = int(exc.field[6:exc.field.index("]")])
@@ -506,7 +372,7 @@ def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object =
     the simplified tariff and the per-line rounding follow the whole consignment. ``fields``:
     comma-separated from LINE_FIELDS (default ``duty``). A blank row gives blank cells."""
     try:
-        names = _fields(fields, LINE_FIELDS, ("duty",))
+        names = field_names(fields, LINE_FIELDS, ("duty",))
         result, where = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
         return [[cell_error(exc)]]
@@ -520,7 +386,7 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     SUM of per-cell DUTY(), which would round every line to 100 yen. ``fields`` from TOTAL_FIELDS;
     one field gives one number, several (default: all) spill as one row."""
     try:
-        names = _fields(fields, TOTAL_FIELDS, TOTAL_FIELDS)
+        names = field_names(fields, TOTAL_FIELDS, TOTAL_FIELDS)
         result, _where = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
