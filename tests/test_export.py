@@ -3,6 +3,7 @@ pdfplumber (an independent PDF reader)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,8 @@ needs_office = pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("
 @needs_office
 def test_quote_pdf_shows_the_worked_example(tmp_path: Path) -> None:
     """Page 1 is the 見積書 (Quote sheet, A4 portrait) with the worked example's totals (paid at import
-    77,200; quote total 721,336 — see workbook/src/quote.yaml); page 2 the lines (2,224 × 200 = 444,800).
+    77,800; quote total 730,198 — see workbook/src/quote.yaml); page 2 the lines (2,299 × 200 = 459,800), page 3
+    the charges and domestic costs the quote rests on.
     The Japanese text comes back as text: a Japanese font was embedded, not empty boxes."""
     pdfplumber = pytest.importorskip("pdfplumber")
     src = ROOT / "workbook" / "xlduty.xlsm"
@@ -32,13 +34,14 @@ def test_quote_pdf_shows_the_worked_example(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert src.read_bytes() == before
     with pdfplumber.open(out) as pdf:
-        assert len(pdf.pages) == 2
-        first, second = (page.extract_text() for page in pdf.pages)
+        assert len(pdf.pages) == 3
+        first, second, third = (page.extract_text() for page in pdf.pages)
         assert pdf.pages[0].width < pdf.pages[0].height < 850   # A4 portrait (595 × 842 pt)
     assert "見積書 Quote" in first
-    assert "輸入時納付額 Paid at import 77,200" in first
-    assert "見積合計 Quote total 721,336" in first
-    assert "6109.10-020" in second and "444,800" in second and "276,536" in second
+    assert "輸入時納付額 Taxes paid at import 77,800" in first
+    assert "見積合計 Quote total (before tax) 730,198" in first
+    assert "6109.10-020" in second and "459,800" in second and "270,398" in second
+    assert "運賃・諸掛 Charges and costs" in third and "customs_brokerage 通関料" in third and "11,800" in third
 
 
 def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> None:
@@ -52,10 +55,11 @@ def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> N
     print_copy(calculated, printable, ["Quote", "Lines"])
     with zipfile.ZipFile(printable) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert sheets and not any(b"<f" in z.read(n) for n in sheets)
-        assert b"<v>721336</v>" in z.read("xl/worksheets/sheet1.xml")
+        assert sheets and not any(re.search(rb"<f[ >/]", z.read(n)) for n in sheets)   # <formula1>: a drop-down
+        assert b"<v>730198</v>" in z.read("xl/worksheets/sheet1.xml")
         wb = z.read("xl/workbook.xml").decode()
     assert 'state="hidden" name="Rates"' in wb and 'state="hidden" name="SelfTest"' in wb
+    assert 'state="hidden" name="Costs"' in wb
     assert 'state="hidden" name="Quote"' not in wb and "fullCalcOnLoad" not in wb
     assert 'activeTab="0"' in wb
     with pytest.raises(Exception, match="no sheet named 'Nope'"):

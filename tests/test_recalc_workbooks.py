@@ -84,8 +84,8 @@ def test_formulas_and_vba_are_kept(template_path: Path) -> None:
     import zipfile
 
     wb = openpyxl.load_workbook(template_path, keep_vba=True)
-    assert wb["Quote"]["B17"].value.startswith("=DUTY_TOTALS(")
-    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5*Quote!$B$11)'
+    assert wb["Quote"]["B17"].value.startswith("=QUOTE_TOTALS(Lines!$B$5:$H$54,")
+    assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     original = zipfile.ZipFile(ROOT / "workbook" / "xlduty.xlsm").read("xl/vbaProject.bin")
     assert zipfile.ZipFile(template_path).read("xl/vbaProject.bin") == original
 
@@ -104,100 +104,134 @@ def template(template_path: Path) -> openpyxl.Workbook:
 
 
 def test_template_quote_figures(template: openpyxl.Workbook) -> None:
-    """The worked example in workbook/src/quote.yaml: duty 23,000, CT 54,200 (42,300 + 11,900), paid at
-    import 77,200; landed cost 500,000 + 20,000 + 23,000 + 11,800 = 554,800; quote 444,800 + 276,536
-    = 721,336 (the figure `xlduty quote` gives for the same goods); margin 166,536."""
+    """The worked example in workbook/src/quote.yaml (FOB, USD at 125, freight by weight, insurance by value,
+    通関料 and tax-included delivery): goods 500,000, charges 21,250, customs value 521,250, duty 23,500, CT 54,300,
+    taxes 77,800, domestic costs 16,800 + CT 500, landed cost 561,550, quote 730,198, margin 168,648 (23.10 % on
+    the price, 30.03 % on cost), cash 616,350, cash at import 89,600."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(14, 23)] == [500000, 20000, 520000, 23000, 54200, 77200, 554800,
-                                                          721336, 166536]
+    assert [q[f"B{r}"].value for r in range(13, 27)] == [500000, 21250, 521250, 23500, 54300, 77800, 16800, 500,
+                                                          561550, 730198, 168648, 23.1, 616350, 89600]
+    assert q["D24"].value == 30.03
+    assert q["B27"].value in ("", None)   # no warning: FOB with freight and insurance paid by the buyer
 
 
 def test_template_lines(template: openpyxl.Workbook) -> None:
-    """Per line: freight 12,000 / 8,000 by value; the line's share of the duty payable 23,000 / 0 (its own
-    duty 23,088 / 0, total truncated to ¥100) and of the CT payable: national 42,300 split 26,130 : 16,224 →
-    26,100 / 16,200, local 11,900 split 7,361 : 4,569 → 7,339 / 4,561, so 33,439 / 20,761 (DUTY_LINES spill);
-    landed per unit (312,000 + 23,000 + 7,080) / 200 = 1,710.40 and (208,000 + 4,720) / 2 = 106,360;
-    quote ROUNDUP(× 1.3): 2,224 and 138,268."""
+    """Per line (hand figures in quote.yaml): freight 17,778 / 2,222 by weight and insurance ¥750 / 500 by value;
+    the line's share of the duty payable 23,500 / 0 and of the CT payable 34,139 / 20,161 (national 26,656 /
+    15,744, local 7,483 / 4,417); domestic costs 7,080 + 4,444 / 4,720 + 556; landed 353,552 → 1,767.76 per unit
+    → ROUNDUP(× 1.3) 2,299; 207,998 → 103,999 → 135,199; cash per unit 1,940.68 and 114,107.50."""
     ws = template["Lines"]
-    assert [ws[f"{c}5"].value for c in "GHIJKLMN"] == [300000, 12000, 312000, 23000, 33439, 1710.4, 2224, 444800]
-    assert [ws[f"{c}6"].value for c in "GHIJKLMN"] == [200000, 8000, 208000, 0, 20761, 106360, 138268, 276536]
-    # cash view: (312,000 + 23,000 + 33,439 + 7,080) / 200 = 1,877.595 → 1,877.60; (208,000 + 20,761 + 4,720) / 2
-    assert (ws["O5"].value, ws["O6"].value) == (1877.6, 116740.5)
-    assert template["Quote"]["B23"].value == 609000
-    assert ws["J7"].value in ("", None) and ws["G7"].value in ("", None)
+    assert [ws.cell(5, c).value for c in range(9, 21)] == ["7.4%", 300000, 18528, 318528, 23500, 34139, 11524,
+                                                           353552, 1767.76, 1940.68, 2299, 459800]
+    assert [ws.cell(6, c).value for c in range(9, 21)] == ["無税", 200000, 2722, 202722, 0, 20161, 5276, 207998,
+                                                           103999, 114107.5, 135199, 270398]
+    assert (ws["A5"].value, ws["A6"].value) == (1, 2)
+    assert ws["A7"].value in ("", None) and ws["I7"].value in ("", None) and ws["T54"].value in ("", None)
 
 
 def test_template_self_test_passes_headless(template: openpyxl.Workbook) -> None:
     """The sheet a release manager checks in Windows Excel computes ALL OK here through the same functions."""
     ws = template["SelfTest"]
-    assert [ws[f"D{r}"].value for r in range(5, 15)] == ["OK"] * 10
+    assert [ws[f"D{r}"].value for r in range(5, 16)] == ["OK"] * 11
     assert ws["B2"].value == "ALL OK"
 
 
+def _example_input() -> dict[str, object]:
+    """The template's example as `xlduty quote` JSON."""
+    return {"date": "2026-11-20", "incoterm": "FOB", "currency": "USD", "fx": 125,
+            "lines": [{"description": "T-shirts", "hs_code": "6109.10-020", "origin": "CN", "quantity": 200,
+                       "unit_price": 12, "weight_kg": 40},
+                      {"description": "Laptops", "hs_code": "8471.30-000", "origin": "CN", "quantity": 2,
+                       "unit_price": 800, "weight_kg": 5}],
+            "charges": [{"kind": "freight", "amount": 20000, "currency": "JPY", "allocate_by": "weight"},
+                        {"kind": "insurance", "amount": 10, "allocate_by": "value"}],
+            "domestic_costs": [{"kind": "customs_brokerage", "amount": 11800},
+                               {"kind": "delivery", "amount": 5500, "tax_included": True, "allocate_by": "weight"}],
+            "margin": {"percent": 30, "on": "cost"}}
+
+
 def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None:
-    """The same goods through `xlduty.quote` (FOB, buyer pays ¥20,000 freight allocated by value, ¥11,800 of
-    other costs outside the consumption tax, markup 30 % on cost): the same prices and totals as the sheet."""
+    """The same quote through `xlduty.quote`: the same prices, totals and cash figures as the sheet."""
     from xlduty.quote import quote
 
-    q = quote({"date": "2026-11-20", "incoterm": "FOB",
-               "lines": [{"description": "T-shirts", "hs_code": "6109.10-020", "origin": "CN", "quantity": 200,
-                          "unit_price": 1500},
-                         {"description": "Laptops", "hs_code": "8471.30-000", "origin": "CN", "quantity": 2,
-                          "unit_price": 100000}],
-               "charges": [{"kind": "freight", "amount": 20000, "currency": "JPY", "allocate_by": "value",
-                            "paid_by": "buyer"}],
-               "domestic_costs": [{"kind": "other", "amount": 11800, "ct": "exempt", "allocate_by": "value"}],
-               "margin": {"percent": 30, "on": "cost"}}).to_dict()
-    lines = template["Lines"]
-    assert [ln["price"] for ln in q["lines"]] == [lines["M5"].value, lines["M6"].value] == [2224, 138268]
-    sheet = template["Quote"]
-    assert (q["totals"]["duty"], q["totals"]["consumption_tax"]) == (sheet["B17"].value, sheet["B18"].value)
-    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B20"].value, sheet["B21"].value)
-    assert q["totals"]["landed_cost_cash"] == sheet["B23"].value
-    assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["O5"].value, lines["O6"].value]
+    q = quote(_example_input()).to_dict()
+    lines, sheet = template["Lines"], template["Quote"]
+    assert [ln["price"] for ln in q["lines"]] == [lines["S5"].value, lines["S6"].value] == [2299, 135199]
+    assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["R5"].value, lines["R6"].value]
+    t = q["totals"]
+    assert [t["duty"], t["consumption_tax"], t["taxes_total"], t["landed_cost"], t["price_total"],
+            t["landed_cost_cash"]] == [sheet[f"B{r}"].value for r in (16, 17, 18, 21, 22, 25)]
+    assert q["cash_at_import"]["total"] == sheet["B26"].value
 
 
 def test_template_records_its_basis_and_compares_treatments(template: openpyxl.Workbook) -> None:
-    """The quote records the edition, FX week and options it was computed on, and sets the treatments side by
-    side (hand figures in workbook/src/quote.yaml): general 77,200; simplified refused with the reason; best
-    preference (RCEP China 4.6 % on the T-shirts) 67,600, saving 9,600; personal use 46,200."""
+    """The quote records the edition, FX week, FX applied and options, and sets the treatments side by side (hand
+    figures in workbook/src/quote.yaml): general 77,800; simplified refused with the reason; best preference
+    (RCEP China 4.6 % on the T-shirts) 68,000, saving 9,800; personal use 44,500."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(27, 31)] == ["2026_07_09", "2026-11-15–2026-11-21", "(none)", "0.1.0"]
-    assert [q["B33"].value, q["B34"].value, q["B36"].value, q["B37"].value] == [77200, 77200, 67600, 46200]
-    assert [q["D34"].value, q["D36"].value, q["D37"].value] == [0, -9600, -31000]
-    assert q["B35"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 520,000 円が 200,000 円を超えるため"
+    assert [q[f"B{r}"].value for r in range(30, 35)] == ["2026_07_09", "2026-11-15–2026-11-21", 125, "(none)",
+                                                          "0.1.0"]
+    assert [q["B37"].value, q["B38"].value, q["B40"].value, q["B41"].value] == [77800, 77800, 68000, 44500]
+    assert [q["D38"].value, q["D40"].value, q["D41"].value] == [0, -9800, -33300]
+    assert q["B39"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 521,250 円が 200,000 円を超えるため"
                               "簡易税率は使えません")
+    assert q["D7"].value.startswith("税関長公示レート未収録")   # 2026 is beyond the bundled weekly table
 
 
 def test_template_fx_sensitivity(template: openpyxl.Workbook) -> None:
-    """Invoice amounts in yen × 0.95 / × 1.05, freight unchanged (hand figures in quote.yaml): landed cost
-    528,700 (duty 297,000 × 7.4 % → 21,900) and 580,900 (327,000 × 7.4 % → 24,100), ∓26,100 vs 554,800."""
+    """Every foreign rate × 0.95 / × 1.05, the yen freight unchanged (hand figures in quote.yaml): landed cost
+    535,387.50 (duty 303,000 × 7.4 % → 22,400) and 587,712.50 (333,000 × 7.4 % → 24,600), ∓26,162.50."""
     q = template["Quote"]
-    assert (q["B40"].value, q["D40"].value, q["B41"].value, q["D41"].value) == (528700, -26100, 580900, 26100)
-    assert (template["Lines"]["P5"].value, template["Lines"]["Q6"].value) == (297000, 218000)
+    assert (q["B44"].value, q["D44"].value, q["B45"].value, q["D45"].value) == (535387.5, -26162.5, 587712.5,
+                                                                                26162.5)
 
 
-def test_template_in_a_foreign_currency_agrees_with_the_api(tmp_path: Path) -> None:
-    """The user sets Invoice currency USD at 150 yen and USD unit prices (10 × 200 T-shirts, 1,000 × 2 laptops):
-    goods 300,000 + 300,000 yen, freight 10,000 each, CIF 310,000 each; duty 310,000 × 7.4 % = 22,940 → 22,900.
-    The sheet's prices and totals equal `xlduty quote` for the same USD invoice."""
+def test_template_reverse_round_trips(template: openpyxl.Workbook) -> None:
+    """逆算 on line 1: at USD 11.49 the T-shirts land at ≤ ¥1,700 per unit and at 11.50 above it; at USD 11.44
+    the quote price is ≤ ¥2,200 and at 11.45 above it — checked by `xlduty quote` at those prices."""
+    from xlduty.quote import quote
+
+    q = template["Quote"]
+    assert (q["B50"].value, q["B52"].value) == (11.49, 11.44)
+
+    def line1(price: str) -> dict[str, object]:
+        data = _example_input()
+        data["lines"][0]["unit_price"] = price  # type: ignore[index]
+        return quote(data).to_dict()["lines"][0]
+
+    assert float(line1("11.49")["unit_cost"]) <= 1700 < float(line1("11.50")["unit_cost"])
+    assert line1("11.44")["price"] <= 2200 < line1("11.45")["price"]
+
+
+def test_template_with_a_yen_invoice_and_a_seller_paid_charge(tmp_path: Path) -> None:
+    """A user edits the template: invoice in JPY (T-shirts ¥1,500, laptops ¥100,000), incoterm DAP with the
+    seller's Japanese delivery leg of ¥5,000 stated inside the price (paid_by seller: taken out of the customs
+    value, allocated by quantity 200 : 2 → 4,950.495… / 49.504… → 4,950 / 50), no freight rows, customs brokerage only.
+    The sheet equals `xlduty quote` on the same input, and the row numbers in an error are the sheet's."""
     from xlduty.quote import quote
 
     wb = openpyxl.load_workbook(ROOT / "workbook" / "xlduty.xlsm", keep_vba=True)
-    wb["Quote"]["B10"], wb["Quote"]["B11"] = "USD", 150
-    wb["Lines"]["F5"], wb["Lines"]["F6"] = 10, 1000
-    src, dst = tmp_path / "usd.xlsm", tmp_path / "usd_out.xlsm"
+    wb["Quote"]["B5"], wb["Quote"]["B6"], wb["Quote"]["B7"] = "DAP", "JPY", None
+    wb["Lines"]["F5"], wb["Lines"]["F6"] = 1500, 100000
+    costs = wb["Costs"]
+    for c, v in zip("ABCDEF", ["post_arrival", "配送 (DAP)", 5000, None, "quantity", "seller"], strict=True):
+        costs[f"{c}5"] = v
+    for c in "ABCDEF":
+        costs[f"{c}6"] = None
+    for c in "ABCDEFG":
+        costs[f"{c}20"] = None
+    src, dst = tmp_path / "dap.xlsm", tmp_path / "dap_out.xlsm"
     wb.save(src)
     assert _recalc(src, dst).returncode == 0
     out = openpyxl.load_workbook(dst, data_only=True, keep_vba=True)
     sheet, lines = out["Quote"], out["Lines"]
-    assert (sheet["B16"].value, sheet["B17"].value) == (620000, 22900)
-    q = quote({"date": "2026-11-20", "incoterm": "FOB", "currency": "USD", "fx": 150,
-               "lines": [{"hs_code": "6109.10-020", "origin": "CN", "quantity": 200, "unit_price": 10},
-                         {"hs_code": "8471.30-000", "origin": "CN", "quantity": 2, "unit_price": 1000}],
-               "charges": [{"kind": "freight", "amount": 20000, "currency": "JPY", "allocate_by": "value",
-                            "paid_by": "buyer"}],
-               "domestic_costs": [{"kind": "other", "amount": 11800, "ct": "exempt", "allocate_by": "value"}],
-               "margin": {"percent": 30, "on": "cost"}}).to_dict()
-    assert [ln["price"] for ln in q["lines"]] == [lines["M5"].value, lines["M6"].value]
-    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B20"].value, sheet["B21"].value)
+    data = _example_input()
+    data.update(incoterm="DAP", currency="JPY", fx=None,
+                charges=[{"kind": "post_arrival", "amount": 5000, "allocate_by": "quantity", "paid_by": "seller"}],
+                domestic_costs=[{"kind": "customs_brokerage", "amount": 11800}])
+    data["lines"][0]["unit_price"], data["lines"][1]["unit_price"] = 1500, 100000  # type: ignore[index]
+    q = quote(data).to_dict()
+    assert [ln["customs_value"] for ln in q["lines"]] == [lines["L5"].value, lines["L6"].value] == [295050, 199950]
+    assert [ln["price"] for ln in q["lines"]] == [lines["S5"].value, lines["S6"].value]
+    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B21"].value, sheet["B22"].value)
+

@@ -130,18 +130,22 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(xlsm), keep_vba=True)
-    assert wb.sheetnames == ["Quote", "Lines", "Rates", "SelfTest", "xlwings.conf"]
-    assert [ws.sheet_properties.codeName for ws in wb] == ["Sheet1", "Sheet2", "Sheet3", "Sheet4", "Sheet5"]
+    assert wb.sheetnames == ["Quote", "Lines", "Costs", "Rates", "SelfTest", "xlwings.conf"]
+    assert [ws.sheet_properties.codeName for ws in wb] == [f"Sheet{i}" for i in range(1, 7)]
     conf = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(min_row=1, max_row=4, values_only=True)}
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
-    assert wb["Quote"]["B17"].value.startswith("=DUTY_TOTALS(Lines!C5:C54,Lines!I5:I54")
-    assert wb["Lines"]["G5"].value == '=IF(C5="","",E5*F5*Quote!$B$11)'
+    assert wb["Quote"]["B16"].value == ("=QUOTE_TOTALS(Lines!$B$5:$H$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$4,"
+                                        "Quote!$B$5,Quote!$B$6,Quote!$B$7,Quote!$B$8,Quote!$B$9,Quote!$B$10,\"duty\")")
+    assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     z = zipfile.ZipFile(io.BytesIO(xlsm))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
     sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
-    assert re.search(r'<c r="J5"[^>]*cm="1"[^>]*><f t="array" ref="J5:K54"', sheet2)   # spills in Excel 365
+    assert re.search(r'<c r="I5"[^>]*cm="1"[^>]*><f t="array" ref="I5:T54"', sheet2)   # spills in Excel 365
+    costs = wb["Costs"]
+    kinds = [dv for dv in costs.data_validations.dataValidation if str(dv.sqref) == "A19:A28"]
+    assert kinds and "customs_brokerage" in kinds[0].formula1 and kinds[0].errorStyle == "warning"
 
 
 # VBA keywords and type names (MS-VBAL 3.3.5): not usable as parameter names of a wrapper.
@@ -206,7 +210,7 @@ def test_libreoffice_sees_the_shipped_modules(name: str, tmp_path: Path) -> None
         library = ET.fromstring(z.read(f"Basic/{project}/script-lb.xml"))
         listed = {e.get(f"{{{ns['library']}}}name") for e in library.findall("library:element", ns)}
         expected = {"ThisWorkbook", "xlwings", "Dictionary", "xlwings_udfs"}
-        expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 6)}
+        expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 7)}
         assert listed == expected
         udfs = ET.fromstring(z.read(f"Basic/{project}/xlwings_udfs.xml")).text or ""
         assert 'DUTY = XLPy.CallUDF("xlduty.excel.udfs", "DUTY", Array(hs_code, value, origin, quantity, ' \

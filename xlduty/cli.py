@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-pdf", help="render a quote workbook to PDF without Excel (recalculated; LibreOffice)")
     e.add_argument("file", help="the workbook (left unchanged)")
     e.add_argument("-o", "--output", required=True, help="the PDF to write")
-    e.add_argument("--sheets", default="Quote,Lines", help="sheets to print, comma-separated (default Quote,Lines)")
+    e.add_argument("--sheets", help="sheets to print, comma-separated (default: Quote,Lines,Costs — those it has)")
     e.set_defaults(func=cmd_export_pdf)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
@@ -101,7 +101,8 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
     """Recalculate, keep values only, render the chosen sheets with their print setup."""
     from xlduty.export import export_pdf
 
-    path = export_pdf(args.file, args.output, [s.strip() for s in args.sheets.split(",") if s.strip()])
+    sheets = None if args.sheets is None else [s.strip() for s in args.sheets.split(",") if s.strip()]
+    path = export_pdf(args.file, args.output, sheets)
     sys.stderr.write(f"xlduty: wrote {path}\n")
     return 0
 

@@ -85,20 +85,33 @@ def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
     return text.encode("utf-8")
 
 
-def _check_sheets(src: Path, sheets: Sequence[str]) -> None:
+# What a quote prints when no sheets are named: those of these the workbook has (a quote made before the Costs
+# sheet existed prints without it).
+QUOTE_SHEETS = ("Quote", "Lines", "Costs")
+
+
+def _check_sheets(src: Path, sheets: Sequence[str] | None) -> list[str]:
+    """The sheets to print: as named (each must exist), or the quote sheets the workbook has."""
     try:
         with zipfile.ZipFile(src) as z:
             parts = _sheet_parts(z)
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
         raise InputError("file", f"{src} is not a readable .xlsx/.xlsm workbook ({exc})") from None
+    if sheets is None:
+        sheets = [s for s in QUOTE_SHEETS if s in parts]
+        if not sheets:
+            raise InputError("sheets", f"not an xlduty quote (no sheet {', '.join(QUOTE_SHEETS)}): name the sheets "
+                                       f"to print (sheets: {', '.join(parts)})")
     missing = [s for s in sheets if s not in parts]
     if missing or not sheets:
         raise InputError("sheets", f"no sheet named {missing[0] if missing else ''!r} (sheets: {', '.join(parts)})")
+    return list(sheets)
 
 
 def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-               sheets: Sequence[str] = ("Quote", "Lines"), *, timeout: float = 180) -> Path:
-    """Recalculate ``src`` headlessly and render ``sheets`` to the PDF ``dst`` (written atomically)."""
+               sheets: Sequence[str] | None = None, *, timeout: float = 180) -> Path:
+    """Recalculate ``src`` headlessly and render ``sheets`` (default: QUOTE_SHEETS it has) to the PDF ``dst``
+    (written atomically)."""
     from xlduty.recalc import recalc
 
     source, target = Path(src), Path(dst)
@@ -107,7 +120,7 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     if not target.parent.is_dir():
         raise InputError("output", f"no such folder: {target.parent}")
     binary = soffice()
-    _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
+    sheets = _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
     with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
         work = Path(tmp)
         calculated = work / f"calculated{source.suffix}"

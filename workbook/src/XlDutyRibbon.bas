@@ -37,7 +37,11 @@ Public Sub OnExportPdf(control As IRibbonControl)
         Exit Sub
     End If
     target = wb.Path & Application.PathSeparator & Left(wb.Name, InStrRev(wb.Name, ".") - 1) & ".pdf"
-    wb.Sheets(Array("Quote", "Lines")).Select
+    If SheetIsThere(wb, "Costs") Then
+        wb.Sheets(Array("Quote", "Lines", "Costs")).Select
+    Else
+        wb.Sheets(Array("Quote", "Lines")).Select
+    End If
     ActiveSheet.ExportAsFixedFormat Type:=xlTypePDF, Filename:=target, Quality:=xlQualityStandard, _
         IncludeDocProperties:=True, IgnorePrintAreas:=False, OpenAfterPublish:=True
     wb.Sheets("Quote").Select

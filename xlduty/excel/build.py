@@ -194,7 +194,34 @@ def _write_cell(ws: Any, ref: str, spec: dict[str, Any], formats: dict[str, Any]
             ws.write_string(ref, str(value), fmt)
 
 
-def _write_sheets(wb: Any, sheets: list[dict[str, Any]]) -> None:
+def _validation_list(spec: dict[str, Any]) -> list[str]:
+    """The choices of a drop-down: given, or the keys of a rule table (so the list follows rules/)."""
+    if "list" in spec:
+        return [str(x) for x in spec["list"]]
+    from xlduty.quote.domestic import domestic_rules
+    from xlduty.quote.incoterms import incoterm_rules
+
+    return {"incoterms": lambda: list(incoterm_rules().terms), "charge_kinds": lambda: list(incoterm_rules().elements),
+            "cost_kinds": lambda: list(domestic_rules().kinds)}[spec["rules"]]()
+
+
+def _validations(ws: Any, specs: dict[str, dict[str, Any]]) -> None:
+    """Drop-downs on input cells. A warning, not a stop: a Japanese name (通関料) is accepted too."""
+    for ref, spec in specs.items():
+        ws.data_validation(ref, {"validate": "list", "source": _validation_list(spec), "error_type": "warning",
+                                 "error_title": "xlduty", "error_message": "not in the list: check the spelling"})
+
+
+def _expand(formula: str, define: dict[str, str]) -> str:
+    for key in sorted(define, key=len, reverse=True):   # {Q9} before {Q}
+        formula = formula.replace("{" + key + "}", define[key])
+    return formula
+
+
+def _write_sheets(wb: Any, sheets: list[dict[str, Any]], define: dict[str, str] | None = None) -> None:
+    from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+    define = define or {}
     formats = {name: wb.add_format(props) for name, props in _STYLES.items()}
     for sheet in sheets:
         ws = wb.add_worksheet(sheet["name"])
@@ -214,10 +241,22 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]]) -> None:
                 for col, spec in rep["cells"].items():
                     _write_cell(ws, f"{col}{r}", {**spec, "formula": spec["formula"].replace("{r}", str(r))},
                                 formats)
-        for ref, spec in sheet.get("cells", {}).items():
-            _write_cell(ws, ref, spec or {}, formats)
+        cells = {ref: ({**spec, "formula": _expand(spec["formula"], define)} if "formula" in (spec or {}) else
+                       spec or {}) for ref, spec in sheet.get("cells", {}).items()}
+        for block in sheet.get("inputs", []):   # empty input cells, shaded as inputs (later blocks win)
+            first, last = block["range"].split(":")
+            (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    ref = xl_rowcol_to_cell(r, c)
+                    if ref not in sheet.get("cells", {}):
+                        cells[ref] = {"value": None, "style": block["style"]}
+        for ref, spec in cells.items():
+            _write_cell(ws, ref, spec, formats)
         for ref, spec in sheet.get("arrays", {}).items():
-            ws.write_dynamic_array_formula(ref, spec["formula"], formats.get(spec.get("style", "label")))
+            ws.write_dynamic_array_formula(ref, _expand(spec["formula"], define),
+                                           formats.get(spec.get("style", "label")))
+        _validations(ws, sheet.get("validations", {}))
 
 
 _PAPER = {"A4": 9, "A3": 8, "Letter": 1}
@@ -276,7 +315,7 @@ def _workbook_bytes(kind: str) -> bytes:
     wb.set_vba_name("ThisWorkbook")
     if kind == "xlsm":
         sheets = spec["sheets"]
-        _write_sheets(wb, sheets)
+        _write_sheets(wb, sheets, spec.get("define"))
         code_names = [s["code_name"] for s in sheets] + [f"Sheet{len(sheets) + 1}"]
         _conf_sheet(wb, "xlwings.conf", code_names[-1])
         project = "xlduty_quote"

@@ -34,6 +34,8 @@ from xlduty.excel.cells import (
 )
 from xlduty.excel.messages import PREFIX, cell_error
 from xlduty.excel.options import Options, apply_fx, parse_options
+from xlduty.excel.quote_functions import QUOTE_FUNCTIONS
+from xlduty.excel.quote_functions import clear_caches as clear_quote_caches
 
 Scalar = float | int | str | bool | None
 Rows = list[list[Any]]
@@ -400,11 +402,11 @@ def clear_caches() -> None:
     _one.cache_clear()
     _many.cache_clear()
     _parse_opts.cache_clear()
+    clear_quote_caches()
 
 
 EXCEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "DUTY": DUTY, "CONSUMPTION_TAX": CONSUMPTION_TAX, "EXEMPTION": EXEMPTION, "DUTY_RATE": DUTY_RATE,
     "DUTY_EXPLAIN": DUTY_EXPLAIN, "CUSTOMS_FX": CUSTOMS_FX, "HS_NAME": HS_NAME, "DUTY_LINES": DUTY_LINES,
-    "DUTY_TOTALS": DUTY_TOTALS, "XLDUTY_INFO": XLDUTY_INFO,
+    "DUTY_TOTALS": DUTY_TOTALS, "XLDUTY_INFO": XLDUTY_INFO, **QUOTE_FUNCTIONS,
 }
-ARRAY_FUNCTIONS = frozenset({"DUTY_LINES", "DUTY_TOTALS"})   # take ranges (lists of rows) as arguments

@@ -22,6 +22,11 @@ FIELDS_JA = {
     "excise": "内国消費税", "relief": "減免税", "export_value": "輸出時の価格", "japanese_value": "本邦製原材料の価格",
     "simplified": "簡易税率", "personal_use": "個人使用", "condition": "条件", "in_quota": "関税割当",
     "currency_code": "通貨", "field": "出力項目", "lines": "明細", "what": "項目", "on_date": "申告日",
+    "unit_price": "単価", "weight_kg": "重量(kg)", "kind": "種類", "amount": "金額", "allocate_by": "按分基準",
+    "paid_by": "負担者", "ct": "消費税区分", "tax_included": "税込", "at_import": "輸入時払い", "incoterm": "貿易条件",
+    "fx": "為替レート", "margin": "利益率", "margin_on": "利益の基準", "target": "目標", "target_kind": "目標の種類",
+    "line_no": "行", "charges": "運賃等", "costs": "国内諸掛", "domestic_costs": "国内諸掛", "description": "品名",
+    "label": "摘要", "fx_factor": "為替の倍率", "price_rounding": "端数単位", "ct_recoverable": "仕入税額控除",
 }
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
@@ -32,6 +37,8 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
      r"\1 には税率の異なる細分が \2 あります。9桁で指定してください: \3"),
     (r"no bundled tariff edition is in force on (\S+)",
      r"\1 に有効な実行関税率表が同梱されていません。rate= で税率を指定してください"),
+    (r"no customs exchange rate for (\w+) in the week ([^:]+): type the rate in the FX cell",
+     r"\2 の週の \1 の税関公示レートがありません。為替(fx)のセルにレートを入力するか、レートを更新してください"),
     (r"no customs exchange rate for (\w+) in the week ([^:]+):",
      r"\2 の週の \1 の税関公示レートがありません。options に fx=\1:<円> を指定するかレートを更新してください"),
     (r"^required$", "必須です"),
@@ -64,7 +71,20 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"depends on its use",
      "飲食料品（軽減税率）かどうかは用途によります。options に reduced=yes か no を指定してください"),
     (r"^is not a date|^use YYYY-MM-DD", "日付を入力してください（例 2026-11-20）"),
+    (r"^unknown (?:domestic cost|charge) kind '([^']*)' \(use one of (.*)\)",
+     r"種類 \1 はありません（\2 または日本語名 通関料・運賃 など）"),
+    (r"^give the line's weight \(above 0 kg\)", "重量(kg)を入力してください（重量で按分する運賃等・諸掛があります）"),
+    (r"^give (\d+) columns \((.*)\), not (\d+)", r"範囲は \1 列で指定してください（\2）: \3 列あります"),
+    (r"^no lines: give HS codes, quantities and unit prices", "明細がありません（品目番号・数量・単価を入力）"),
+    (r"^unknown incoterm '([^']*)' \(use one of (.*)\)", r"貿易条件 \1 はありません（\2）"),
+    (r"^not reachable: at a unit price of (\S+) (\w+) line \d+ already costs (\S+) yen per unit",
+     r"目標に届きません: 単価 \1 \2 でも原価が1個あたり \3 円です"),
+    (r"^Input should be (.*)", r"次のいずれかを指定してください: \1"),
 ]]
+
+
+# A row of a range: DUTY_LINES' rows, or a table of the quote functions (named as the quote sheet does).
+_TABLES = {"rows": "", "lines": "明細 ", "charges": "運賃等 ", "costs": "国内諸掛 "}
 
 
 def field_ja(path: str) -> str:
@@ -92,8 +112,8 @@ def cell_error(exc: Exception, field: str | None = None) -> str:
 def _cell_error(exc: Exception, field: str | None) -> str:
     if isinstance(exc, InputError):
         path = field or exc.field
-        row = re.match(r"rows\[(\d+)\]\.?", path)
-        suffix = f"（{int(row.group(1)) + 1}行目）" if row else ""
+        row = re.match(r"(rows|lines|charges|costs)\[(\d+)\]\.?", path)
+        suffix = f"（{_TABLES[row.group(1)]}{int(row.group(2)) + 1}行目）" if row else ""
         where = field_ja(path[row.end():] if row else path)
         text = f"{where}: {reason_ja(exc.message)}" if where else reason_ja(exc.message)
         return f"{PREFIX} {text}{suffix}"

@@ -17,6 +17,7 @@ from typing import Any
 import xlwings as xw
 
 from xlduty.excel import functions as f
+from xlduty.excel import quote_functions as qf
 
 _CATEGORY = "xlduty"
 _HS = "品目番号 HS code: 6109.10-020, 610910020 or 6109.10"
@@ -116,6 +117,59 @@ def DUTY_TOTALS(hs_codes: Any, values: Any, origins: Any = None, quantities: Any
                 options: Any = None, fields: Any = None) -> Any:
     """申告全体の納付税額: per-line figures summed, then truncated to 100 yen."""
     return f.DUTY_TOTALS(hs_codes, values, origins, quantities, on_date, options, fields)
+
+
+_QUOTE_ARGS = (
+    ("lines", "明細 7列: 品名, 品目番号, 原産国, 数量, 単価, 重量kg, 特恵"),
+    ("charges", "運賃等 6列: 種類, 摘要, 金額, 通貨, 按分基準, 負担者"),
+    ("costs", "国内諸掛 7列: 種類, 摘要, 金額(円), 消費税区分, 税込, 輸入時払い, 按分基準"),
+    ("on_date", _DATE),
+    ("incoterm", "貿易条件 EXW FCA FOB CFR CIF DAP DDP …"),
+    ("invoice_currency", "仕入通貨 ISO code (blank: JPY)"),
+    ("fx", "為替 yen per unit (blank: the customs weekly rate)"),
+    ("margin", "利益率 as a fraction (30 % = 0.3; blank: no price)"),
+    ("margin_on", "price (粗利率) or cost (値入率)"),
+    ("options", "e.g. \"personal; rounding=10; claim=yes\""),
+)
+
+
+def _quote_docs(func: Any) -> Any:
+    extra = {"fields": "出力項目 comma-separated, e.g. landed_cost,unit_cost,price",
+             "field": "出力項目, e.g. taxes_total",
+             "line_no": "行 row number in the lines range (1 = first)", "target": "目標 yen",
+             "target_kind": "unit_cost, unit_cost_cash or price"}
+    for name, doc in (*_QUOTE_ARGS, *extra.items()):
+        if name in func.__code__.co_varnames:
+            func = xw.arg(name, ndim=2 if name in ("lines", "charges", "costs") else None, doc=doc,
+                          err_to_str=True)(func)
+    return xw.func(category=_CATEGORY)(func)
+
+
+@_quote_docs
+def QUOTE_LINES(lines: Any, charges: Any = None, costs: Any = None, on_date: Any = None, incoterm: Any = None,
+                invoice_currency: Any = None, fx: Any = None, margin: Any = None, margin_on: Any = None,
+                options: Any = None, fields: Any = None) -> Any:
+    """見積明細 (spills): landed cost, cost per unit and quote price of each line."""
+    return qf.QUOTE_LINES(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on, options,
+                         fields)
+
+
+@_quote_docs
+def QUOTE_TOTALS(lines: Any, charges: Any = None, costs: Any = None, on_date: Any = None, incoterm: Any = None,
+                 invoice_currency: Any = None, fx: Any = None, margin: Any = None, margin_on: Any = None,
+                 options: Any = None, field: Any = None) -> Any:
+    """見積の合計: landed cost, taxes paid at import, quote total …"""
+    return qf.QUOTE_TOTALS(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on, options,
+                          field)
+
+
+@_quote_docs
+def QUOTE_REVERSE(lines: Any, charges: Any = None, costs: Any = None, on_date: Any = None, incoterm: Any = None,
+                  invoice_currency: Any = None, fx: Any = None, margin: Any = None, margin_on: Any = None,
+                  options: Any = None, line_no: Any = None, target: Any = None, target_kind: Any = None) -> Any:
+    """逆算: the highest supplier unit price meeting a target landed cost or quote price."""
+    return qf.QUOTE_REVERSE(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                           options, line_no, target, target_kind)
 
 
 # --- ribbon macros (RunPython in the UDF server) ----------------------------------------------------

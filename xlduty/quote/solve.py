@@ -163,13 +163,16 @@ def fx_sensitivity(data: QuoteInput | dict[str, Any],
                    factors: Sequence[Decimal] = (Decimal("0.95"), Decimal("1.05"))) -> list[dict[str, Any]]:
     """The quote again with every foreign rate × each factor (yen weaker or stronger by 5 %): landed cost,
     taxes and quote prices, and the difference to the rates as given. The first row is the base (× 1)."""
-    q = parse_quote(data)
-    base = build(q)
-    rows = [_sensitivity_row(Decimal(1), base, base)]
-    for f in factors:
-        pinned = {cur: rate * f for cur, rate in base.fx_rates.items()}
-        rows.append(_sensitivity_row(f, build(q.model_copy(update={"fx": None, "fx_rates": pinned})), base))
-    return rows
+    base = build(parse_quote(data))
+    return [_sensitivity_row(Decimal(1), base, base)] + [_sensitivity_row(f, at_fx(base, f), base) for f in factors]
+
+
+def at_fx(base: Quote, factor: Decimal) -> Quote:
+    """The quote again with every foreign rate it applied × ``factor`` (a yen amount stays as it is)."""
+    if factor <= 0:
+        raise InputError("fx_factor", "the FX factor must be above 0")
+    pinned = {cur: rate * factor for cur, rate in base.fx_rates.items()}
+    return build(base.input.model_copy(update={"fx": None, "fx_rates": pinned}))
 
 
 def _sensitivity_row(factor: Decimal, qt: Quote, base: Quote) -> dict[str, Any]:

@@ -1,0 +1,174 @@
+"""The quote worksheet functions (QUOTE_LINES, QUOTE_TOTALS, QUOTE_REVERSE) on Excel-shaped values: ranges as
+lists of rows, numbers as float, blanks as None. They must give what `xlduty quote` gives for the same input,
+and name the sheet row of a bad cell."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xlduty.excel import quote_functions as qf
+from xlduty.quote import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+D = "2026-11-20"
+
+
+def _lines(*rows: list[Any], blank_after: int = 2) -> list[list[Any]]:
+    return [*rows, *([[None] * 7] * blank_after)]
+
+
+TSHIRTS = ["T-shirts", "6109.10-020", "CN", 200.0, 1500.0, 40.0, None]
+LAPTOPS = ["Laptops", "8471.30-000", "CN", 2.0, 100000.0, 5.0, None]
+
+
+def _args(lines: list[list[Any]], charges: Any = None, costs: Any = None, *, incoterm: str = "CIF",
+          currency: str | None = "JPY", fx: float | None = None, margin: float | None = None,
+          margin_on: str | None = None, options: str | None = None) -> tuple[Any, ...]:
+    return (lines, charges, costs, D, incoterm, currency, fx, margin, margin_on, options)
+
+
+def test_the_example_quote_through_the_sheet_functions_equals_xlduty_quote() -> None:
+    """examples/quote.json (USD at 150.25, FOB, freight by weight, insurance by value, 通関料 and delivery by
+    weight, 35 % margin on the price, prices rounded up to 10 yen, preferences claimed) typed as sheet ranges:
+    every line field and every total equals `xlduty quote` on the JSON file."""
+    data = json.loads((ROOT / "examples" / "quote.json").read_text(encoding="utf-8"))
+    lines = [[ln["description"], ln["hs_code"], ln["origin"], float(ln["quantity"]), float(ln["unit_price"]),
+              float(ln["weight_kg"]), True] for ln in data["lines"]]
+    charges = [[c["kind"], c["label"], float(c["amount"]), None, c["allocate_by"], None] for c in data["charges"]]
+    costs = [[c["kind"], c["label"], float(c["amount"]), None, None, None, c.get("allocate_by")]
+             for c in data["domestic_costs"]]
+    args = _args(_lines(*lines), charges, costs, incoterm="FOB", currency="USD", fx=150.25, margin=0.35,
+                 margin_on="price", options="rounding=10")
+    expected = quote(data)
+    got = qf.QUOTE_LINES(*args, ",".join(qf.QUOTE_LINE_FIELDS))
+    assert len(got) == 4 and got[2] == [""] * len(qf.QUOTE_LINE_FIELDS) == got[3]
+    for row, line in zip(got, expected.lines, strict=False):
+        want = line.to_dict()
+        assert row == [qf._excel(want[f]) for f in qf.QUOTE_LINE_FIELDS]
+    totals = expected.totals()
+    for name in ("duty", "consumption_tax", "taxes_total", "landed_cost", "landed_cost_cash", "price_total",
+                 "gross_profit", "margin_percent"):
+        assert qf.QUOTE_TOTALS(*args, name) == qf._excel(totals[name]), name
+    assert qf.QUOTE_TOTALS(*args, "cash_at_import") == qf._excel(expected.cash_at_import()["total"])
+    assert [p % 10 for p in (got[0][qf.QUOTE_LINE_FIELDS.index("price")], got[1][qf.QUOTE_LINE_FIELDS.index(
+        "price")])] == [0, 0]
+
+
+def test_blank_rows_stay_blank_and_rows_keep_their_place() -> None:
+    """A blank row between two lines: the figures come back on the rows they were typed on. T-shirts ¥300,000
+    CIF: duty 22,200; laptops free. Total 500,000 > 200,000: general tariff."""
+    rows = [TSHIRTS, [None] * 7, LAPTOPS]
+    got = qf.QUOTE_LINES(*_args(rows), "duty,goods_yen")
+    assert got == [[22200, 300000], ["", ""], [0, 200000]]
+
+
+def test_a_bad_cell_names_its_sheet_row() -> None:
+    bad_price = [TSHIRTS, [None] * 7, ["Laptops", "8471.30-000", "CN", 2.0, "abc", 5.0, None]]
+    assert qf.QUOTE_TOTALS(*_args(bad_price), "duty") == \
+        "#エラー 単価(unit_price): 数値を入力してください（明細 3行目）"
+    costs = [["customs_brokerage", None, 11800.0, None, None, None, None], ["foo", None, 1.0, None, None, None, None]]
+    text = qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), None, costs), "duty")
+    assert text.startswith("#エラー 種類(kind): 種類 foo はありません") and text.endswith("（国内諸掛 2行目）")
+    by_weight = [[None] * 6, ["freight", None, 20000.0, None, "weight", None]]
+    no_weight = _lines(TSHIRTS, ["Laptops", "8471.30-000", "CN", 2.0, 100000.0, None, None])
+    text = qf.QUOTE_TOTALS(*_args(no_weight, by_weight, incoterm="FOB"), "duty")
+    assert text.startswith("#エラー 重量(kg)(weight_kg): 重量(kg)を入力してください")
+    assert text.endswith("（明細 2行目）")
+    assert qf.QUOTE_TOTALS(*_args([TSHIRTS[:5]]), "duty") == (
+        "#エラー 明細(lines): 範囲は 7 列で指定してください（description, hs_code, origin, quantity, unit_price, "
+        "weight_kg, claim）: 5 列あります")
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS)), "bogus").startswith("#エラー 出力項目(field): unknown 'bogus'")
+    assert qf.QUOTE_TOTALS(*_args([["#N/A"] * 7]), "duty").startswith("#エラー")
+
+
+def test_an_unbundled_fx_week_asks_for_the_fx_cell() -> None:
+    """2026 is beyond the bundled customs weekly table: the invoice currency's rate must be typed in the FX cell
+    (a charge in another currency is given in options as fx=EUR:…)."""
+    text = qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), currency="USD"), "duty")
+    assert text == ("#エラー 為替レート(fx): 2026-11-15–2026-11-21 の週の USD の税関公示レートがありません。"
+                    "為替(fx)のセルにレートを入力するか、レートを更新してください")
+    eur = [["freight", None, 100.0, "EUR", "value", None]]
+    assert "options に fx=EUR:<円>" in qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), eur, incoterm="FOB", currency="USD",
+                                                             fx=150.0), "duty")
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), eur, incoterm="FOB", currency="USD", fx=150.0,
+                                  options="fx=EUR:160"), "charges_yen") == 16000
+
+
+def test_kinds_by_japanese_name_and_ct_flags() -> None:
+    """通関料 = customs_brokerage (exempt by kind); 国内配送 ¥5,500 tax included → 5,000 + CT 500; the same row
+    with ct=exempt → 5,500 and no CT. 運賃 = freight. Cash at import (FOB + ¥20,000 freight = CIF 320,000): duty
+    320,000 × 7.4 % = 23,680 → 23,600; CT base 343,000 → 26,754 → 26,700, local 26,700 × 22/78 = 7,530 → 7,500;
+    + 通関料 11,800 (paid at import; the delivery is paid later) = 69,600."""
+    costs = [["通関料", None, 11800.0, None, None, None, None], ["国内配送", None, 5500.0, None, "yes", None, None]]
+    args = _args(_lines(TSHIRTS), [["運賃", None, 20000.0, None, None, None]], costs, incoterm="FOB")
+    assert [qf.QUOTE_TOTALS(*args, f) for f in ("charges_yen", "domestic_costs", "domestic_ct", "cash_at_import")] \
+        == [20000, 16800, 500, 23600 + 26700 + 7500 + 11800]
+    costs[1][3] = "exempt"
+    args = _args(_lines(TSHIRTS), None, costs)
+    assert [qf.QUOTE_TOTALS(*args, f) for f in ("domestic_costs", "domestic_ct")] == [17300, 0]
+
+
+def test_quote_options() -> None:
+    """recoverable=no: the cost view carries the import CT too; claim=yes claims for lines whose claim cell is
+    blank, a 'no' cell keeps its line out (T-shirts CN RCEP 4.6 %: 300,000 → 13,800); rounding=100 rounds the
+    price up to 100 yen: (300,000 + 22,200) / 200 = 1,611 × 1.3 = 2,094.30 → 2,100; personal use gives the duty
+    DUTY() gives for the same retail value with "personal"."""
+    from xlduty.excel.functions import DUTY
+
+    one = _lines(TSHIRTS)
+    landed = qf.QUOTE_TOTALS(*_args(one, options="recoverable=no"), "landed_cost")
+    assert landed == qf.QUOTE_TOTALS(*_args(one), "landed_cost_cash") == 300000 + 22200 + 32100
+    assert qf.QUOTE_TOTALS(*_args(one, options="claim=yes"), "duty") == 13800
+    refused = [[*TSHIRTS[:6], "no"]]
+    assert qf.QUOTE_TOTALS(*_args(refused, options="claim=yes"), "duty") == 22200
+    price = qf.QUOTE_LINES(*_args(one, margin=0.3, margin_on="cost", options="rounding=100"), "price")[0][0]
+    assert price == 2100
+    assert qf.QUOTE_TOTALS(*_args(one, options="personal"), "duty") == DUTY("6109.10-020", 300000.0, "CN", None, D,
+                                                                             "personal")
+    assert qf.QUOTE_TOTALS(*_args(one, options="bogus"), "duty").startswith("#エラー bogus: 不明なオプションです")
+    assert qf.QUOTE_TOTALS(*_args(one, options="fx=150"), "duty").startswith("#エラー 為替レート(fx):")
+
+
+def test_reverse_round_trips_in_yen() -> None:
+    """逆算 on a yen invoice (grid 1 yen): the highest T-shirt price landing at ≤ ¥1,700 per unit, CIF, no charges.
+    Hand: landed per unit = (200 p + duty share) / 200 with duty = floor_100(floor_1000(200 p) × 7.4 %) (laptops
+    free, the total stays above ¥200,000). p = 1,583: 316,600 → 316,000 × 7.4 % = 23,384 → 23,300;
+    (316,600 + 23,300) / 200 = 1,699.50 ≤ 1,700. p = 1,584: 316,800 → 23,384 → 23,300 → 1,700.50 > 1,700."""
+    args = _args(_lines(TSHIRTS, LAPTOPS))
+    assert qf.QUOTE_REVERSE(*args, 1, 1700, "unit_cost") == 1583
+    at = [[*TSHIRTS[:4], p, *TSHIRTS[5:]] for p in (1583.0, 1584.0)]
+    assert [qf.QUOTE_LINES(*_args(_lines(row, LAPTOPS)), "unit_cost")[0][0] for row in at] == [1699.5, 1700.5]
+
+
+def test_reverse_errors_name_the_argument() -> None:
+    args = _args(_lines(TSHIRTS))
+    assert qf.QUOTE_REVERSE(*args, 3, 1700).startswith("#エラー 行(line_no): row 3 of the lines range is blank")
+    assert qf.QUOTE_REVERSE(*args, 0, 1700).startswith("#エラー 行(line_no):")
+    assert qf.QUOTE_REVERSE(*args, 1, None).startswith("#エラー 目標(target): 必須です")
+    assert qf.QUOTE_REVERSE(*args, 1, 0.5) == \
+        "#エラー 目標(target): 目標に届きません: 単価 1 JPY でも原価が1個あたり 1 円です"
+    assert qf.QUOTE_REVERSE(*args, 1, 2000, "price").startswith("#エラー 利益率(margin):")   # no margin given
+
+
+def test_one_quote_is_computed_once_for_all_its_cells() -> None:
+    qf.clear_caches()
+    args = _args(_lines(TSHIRTS, LAPTOPS))
+    for name in ("duty", "consumption_tax", "landed_cost"):
+        qf.QUOTE_TOTALS(*args, name)
+    qf.QUOTE_LINES(*args, "duty")
+    info = qf._computed.cache_info()
+    assert (info.misses, info.hits) == (1, 3)
+
+
+@pytest.mark.parametrize(("value", "shown"), [(Decimal("1767.76"), 1767.76), (Decimal("300000"), 300000),
+                                              ("23.10", 23.1), ("2026_07_09", "2026_07_09"), ("7.4%", "7.4%"),
+                                              (None, "")])
+def test_figures_reach_the_cell_as_numbers_and_names_as_text(value: Any, shown: Any) -> None:
+    """An exact decimal in the quote JSON becomes a number; an edition name (which Decimal would read as
+    20260709) and a rate text stay text."""
+    assert qf._excel(value) == shown and type(qf._excel(value)) is type(shown)

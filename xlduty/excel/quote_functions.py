@@ -1,0 +1,384 @@
+"""The quote worksheet functions: a quote sheet's ranges become one ``xlduty.quote`` input.
+
+``QUOTE_LINES`` (spills per line), ``QUOTE_TOTALS`` (one figure) and ``QUOTE_REVERSE`` (逆算: the highest
+supplier price meeting a target) take the same first ten arguments — the lines, the charges to Japan, the
+domestic costs, the date, the incoterm, the invoice currency, the FX rate, the margin, what the margin is on,
+and an options text — so the template computes exactly what ``xlduty quote`` computes: incoterm roles,
+remainder-safe allocation by value, weight or quantity, domestic consumption tax per cost row, shares of
+the taxes payable, cost and cash views, prices.
+
+Ranges have fixed columns (a blank row is skipped; the error of a row names it as users count it):
+
+- lines: description, hs_code, origin, quantity, unit_price, weight_kg, claim (LINE_COLUMNS)
+- charges: kind, label, amount, currency, allocate_by, paid_by (CHARGE_COLUMNS)
+- costs: kind, label, amount, ct, tax_included, at_import, allocate_by (COST_COLUMNS)
+
+Kinds are the keys of rules/incoterms.yaml (charges) and rules/domestic_costs.yaml (costs), or their
+Japanese names (運賃, 通関料 …). The options text (``;``-separated): ``personal``, ``simplified=auto|always|
+never``, ``claim=yes|no|<column>`` (for lines whose claim cell is blank), ``recoverable=yes|no`` (仕入税額控除),
+``rounding=10`` (the price per unit rounded up to 10 yen), ``fx=EUR:162.1`` (other currencies' rates) and
+``fx_factor=0.95`` (every foreign rate × 0.95: FX sensitivity).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from xlduty.errors import InputError
+from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_error, number_text, text_of, to_date
+from xlduty.excel.messages import cell_error
+from xlduty.excel.options import _bool, _fx, _number
+
+LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim")
+CHARGE_COLUMNS = ("kind", "label", "amount", "currency", "allocate_by", "paid_by")
+COST_COLUMNS = ("kind", "label", "amount", "ct", "tax_included", "at_import", "allocate_by")
+
+QUOTE_LINE_FIELDS = ("goods", "goods_yen", "charges_yen", "customs_value", "taxable_value", "rate", "rate_name",
+                     "treatment", "exemption", "duty", "national_ct", "local_ct", "consumption_tax", "excise",
+                     "domestic_costs", "domestic_ct", "recoverable_ct", "landed_cost", "landed_cost_cash",
+                     "unit_cost", "unit_cost_cash", "price", "price_total", "gross_profit", "margin_percent")
+QUOTE_TOTAL_FIELDS = ("goods", "goods_yen", "charges_yen", "customs_value", "taxable_value", "duty", "national_ct",
+                      "local_ct", "consumption_tax", "excise", "taxes_total", "domestic_costs", "domestic_ct",
+                      "recoverable_ct", "landed_cost", "landed_cost_cash", "price_total", "sales_ct",
+                      "price_total_with_ct", "gross_profit", "margin_percent", "markup_percent", "cash_at_import",
+                      "tariff_edition", "fx", "simplified", "warnings")
+REVERSE_TARGETS = ("unit_cost", "unit_cost_cash", "price")
+
+_OPTION_KEYS = ("personal", "simplified", "claim", "recoverable", "rounding", "fx", "fx_factor")
+_OPTION_ALIASES = {"personal_use": "personal", "個人使用": "personal", "簡易税率": "simplified", "特恵": "claim",
+                   "epa": "claim", "claim_preference": "claim", "ct_recoverable": "recoverable",
+                   "仕入税額控除": "recoverable", "price_rounding": "rounding", "端数": "rounding", "為替": "fx",
+                   "fx_rates": "fx"}
+_MARGIN_ON = {"price": "price", "売価": "price", "粗利率": "price", "cost": "cost", "原価": "cost", "値入率": "cost"}
+# Short names users type for a kind, beside the keys and the full Japanese names of the rule files.
+_CHARGE_ALIASES = {"運賃": "freight", "海上運賃": "freight", "航空運賃": "freight", "保険料": "insurance",
+                   "保険": "insurance", "その他": "other"}
+_COST_ALIASES = {"配送料": "delivery", "国内配送": "delivery", "配送": "delivery", "検査": "inspection",
+                 "立替": "advance_fee", "その他": "other"}
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
+# --- ranges → the quote input --------------------------------------------------------------------
+
+def _rows(v: object, columns: tuple[str, ...], table: str) -> list[tuple[int, dict[str, Any]]]:
+    """(row index in the range, {column: cell}) for each row holding anything; a range of the wrong width
+    is refused (a shifted column would put prices into quantities)."""
+    if blank(v):
+        return []
+    rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (v if isinstance(v, list | tuple) else [[v]])]
+    width = max((len(r) for r in rows), default=0)
+    if width != len(columns):
+        raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}), not {width}")
+    return [(i, dict(zip(columns, r, strict=True))) for i, r in enumerate(rows) if not all(blank(c) for c in r)]
+
+
+def _flag(v: object, field: str) -> bool | None:
+    no_error(v, field)
+    if blank(v):
+        return None
+    if isinstance(v, bool):
+        return v
+    return _bool(field, unicodedata.normalize("NFKC", str(v)).strip())
+
+
+def _choice(v: object, field: str) -> str | None:
+    t = text_of(v, field)
+    return None if t is None else unicodedata.normalize("NFKC", t).strip().lower().replace(" ", "_")
+
+
+def _kind(v: object, field: str, names: dict[str, str]) -> str | None:
+    """A kind by its key or its Japanese name (通関料 → customs_brokerage)."""
+    t = _choice(v, field)
+    return None if t is None else names.get(t, t)
+
+
+def _claim(v: object, field: str) -> bool | str | None:
+    no_error(v, field)
+    if blank(v):
+        return None
+    if isinstance(v, bool):
+        return v
+    t = str(v).strip().lower()
+    return True if t in ("yes", "y", "true", "1", "はい") else False if t in ("no", "n", "false", "0", "いいえ") else t
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        out[key] = value
+
+
+def _line(cells: dict[str, Any], claim_default: bool | str | None) -> dict[str, Any]:
+    line: dict[str, Any] = {"description": text_of(cells["description"], "description") or ""}
+    _put(line, "hs_code", hs_text(cells["hs_code"]))
+    _put(line, "origin", text_of(cells["origin"]))
+    for name in ("quantity", "unit_price", "weight_kg"):
+        _put(line, name, number_text(cells[name], name))
+    claim = _claim(cells["claim"], "claim_preference")
+    _put(line, "claim_preference", claim_default if claim is None else claim)
+    return line
+
+
+def _charge(cells: dict[str, Any]) -> dict[str, Any]:
+    from xlduty.quote.incoterms import incoterm_rules
+
+    names = {**_CHARGE_ALIASES, **{e.name_ja: k for k, e in incoterm_rules().elements.items()}}
+    out: dict[str, Any] = {}
+    _put(out, "kind", _kind(cells["kind"], "kind", names))
+    _put(out, "label", text_of(cells["label"], "label"))
+    _put(out, "amount", number_text(cells["amount"], "amount"))
+    currency = text_of(cells["currency"], "currency")
+    _put(out, "currency", None if currency is None else currency.upper())
+    _put(out, "allocate_by", _choice(cells["allocate_by"], "allocate_by"))
+    _put(out, "paid_by", _choice(cells["paid_by"], "paid_by"))
+    return out
+
+
+def _cost(cells: dict[str, Any]) -> dict[str, Any]:
+    from xlduty.quote.domestic import domestic_rules
+
+    names = {**_COST_ALIASES, **{k.name_ja: key for key, k in domestic_rules().kinds.items()}}
+    out: dict[str, Any] = {}
+    _put(out, "kind", _kind(cells["kind"], "kind", names))
+    _put(out, "label", text_of(cells["label"], "label"))
+    _put(out, "amount", number_text(cells["amount"], "amount"))
+    _put(out, "ct", _choice(cells["ct"], "ct"))
+    _put(out, "tax_included", _flag(cells["tax_included"], "tax_included"))
+    _put(out, "at_import", _flag(cells["at_import"], "at_import"))
+    _put(out, "allocate_by", _choice(cells["allocate_by"], "allocate_by"))
+    return out
+
+
+def _table(rows: list[tuple[int, dict[str, Any]]], table: str, make: Callable[[dict[str, Any]], dict[str, Any]]
+           ) -> tuple[list[dict[str, Any]], list[int]]:
+    out, where = [], []
+    for i, cells in rows:
+        try:
+            out.append(make(cells))
+        except InputError as exc:
+            raise InputError(f"{table}[{i}].{exc.field}", exc.message) from None
+        where.append(i)
+    return out, where
+
+
+def _options(v: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(quote fields, worksheet-only settings: claim default, fx_factor)."""
+    no_error(v, "options")
+    fields: dict[str, Any] = {"options": {}}
+    extra: dict[str, Any] = {}
+    if blank(v):
+        return fields, extra
+    if not isinstance(v, str):
+        raise InputError("options", "options must be text such as \"personal; rounding=10\"")
+    for raw in unicodedata.normalize("NFKC", v).replace("\n", ";").split(";"):
+        item = raw.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip().lower().replace("-", "_").replace(" ", "_")
+        key = _OPTION_ALIASES.get(key, key)
+        val = value.strip() if sep else None
+        if key not in _OPTION_KEYS:
+            raise InputError(f"options.{key}", f"unknown option (use {', '.join(_OPTION_KEYS)})")
+        if key == "personal":
+            fields["options"]["personal_use"] = _bool(key, val)
+        elif key == "recoverable":
+            fields["options"]["ct_recoverable"] = _bool(key, val)
+        elif key == "simplified":
+            if val is None or val.lower() not in ("auto", "always", "never"):
+                raise InputError("options.simplified", "use one of auto, always, never")
+            fields["options"]["simplified"] = val.lower()
+        elif key == "rounding":
+            fields["options"]["price_rounding"] = _number(key, val)
+        elif key == "claim":
+            extra["claim"] = _claim(val if val is not None else "yes", "options.claim")
+        elif key == "fx_factor":
+            extra["fx_factor"] = _number(key, val)
+        else:
+            rates = _fx(val)
+            if "" in rates:
+                raise InputError("options.fx", "give other currencies as fx=EUR:162.1 (the invoice currency's "
+                                               "rate is the FX argument)")
+            fields["fx_rates"] = rates
+    return fields, extra
+
+
+def quote_input(lines: object, charges: object, costs: object, on_date: object, incoterm: object,
+                invoice_currency: object, fx: object, margin: object, margin_on: object,
+                options: object) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[int]]]:
+    """(the ``xlduty quote`` JSON input, worksheet settings, the range row of each item per quote table)."""
+    fields, extra = _options(options)
+    line_rows = _rows(lines, LINE_COLUMNS, "lines")
+    items, where = _table(line_rows, "lines", lambda c: _line(c, extra.get("claim")))
+    if not items:
+        raise InputError("lines", "no lines: give HS codes, quantities and unit prices")
+    data: dict[str, Any] = {"date": to_date(on_date).isoformat(), "lines": items, **fields}
+    data["charges"], charge_rows = _table(_rows(charges, CHARGE_COLUMNS, "charges"), "charges", _charge)
+    data["domestic_costs"], cost_rows = _table(_rows(costs, COST_COLUMNS, "costs"), "costs", _cost)
+    _put(data, "incoterm", text_of(incoterm, "incoterm"))
+    currency = text_of(invoice_currency, "currency")
+    _put(data, "currency", None if currency is None else currency.upper())
+    _put(data, "fx", number_text(fx, "fx"))
+    m = number_text(margin, "margin")
+    if m is not None:
+        on = _choice(margin_on, "margin_on") or "price"
+        if on not in _MARGIN_ON:
+            raise InputError("margin_on", "use price (粗利率: margin on the selling price) or cost (値入率: markup)")
+        data["margin"] = {"percent": str(Decimal(str(m)) * 100), "on": _MARGIN_ON[on]}
+    return data, extra, {"lines": where, "charges": charge_rows, "domestic_costs": cost_rows}
+
+
+# --- the quote, cached per input -----------------------------------------------------------------
+
+@lru_cache(maxsize=64)
+def _computed(key: str) -> Any:
+    """The quote for one input (a JSON text: the same sheet asks for many figures of one quote)."""
+    from xlduty.quote import quote
+    from xlduty.quote.solve import at_fx
+
+    data, extra = json.loads(key)
+    q = quote(data)
+    return q if extra.get("fx_factor") is None else at_fx(q, Decimal(extra["fx_factor"]))
+
+
+def _quote(args: tuple[object, ...]) -> tuple[Any, list[int]]:
+    """(the quote, the range row of each quote line)."""
+    follow_tables()
+    data, extra, where = quote_input(*args)
+    try:
+        q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
+    except InputError as exc:
+        raise _named(exc, where) from None
+    return q, where["lines"]
+
+
+_SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs"}
+
+
+def _named(exc: InputError, where: dict[str, list[int]]) -> InputError:
+    """``lines[1].unit_price`` (the quote's second line) → the range row it came from (``costs[4]`` for
+    ``domestic_costs[1]``), so the cell names the row the user typed."""
+    if exc.field == "currency" and exc.message.startswith("no customs exchange rate"):   # the invoice currency
+        return InputError("fx", exc.message.split(": ")[0] + ": type the rate in the FX cell")
+    m = re.match(r"(lines|charges|domestic_costs)\[(\d+)\]", exc.field)
+    if m and int(m.group(2)) < len(where[m.group(1)]):
+        row = where[m.group(1)][int(m.group(2))]
+        return InputError(f"{_SHEET_TABLE[m.group(1)]}[{row}]{exc.field[m.end():]}", exc.message)
+    return exc
+
+
+def _excel(v: Any) -> Any:
+    """A figure as a cell holds it: whole numbers as int, fractions as float, None as blank."""
+    if v is None:
+        return ""
+    if isinstance(v, bool | int | float):
+        return v
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, str):   # exact decimals travel as text in the quote JSON; names and rates stay text
+        return _excel(Decimal(v)) if _DECIMAL.fullmatch(v) else v
+    return str(v)
+
+
+def _total(q: Any, name: str) -> Any:
+    if name == "cash_at_import":
+        return q.cash_at_import()["total"]
+    if name == "tariff_edition":
+        return q.tariff_edition
+    if name == "fx":
+        return Decimal(1) if q.input.currency == "JPY" else q.fx_rates[q.input.currency]
+    if name == "simplified":
+        return "yes" if q.result.simplified and q.result.simplified.get("used") else "no"
+    if name == "warnings":
+        return " / ".join(q.warnings)
+    return q.totals()[name]
+
+
+ARGS = ("lines", "charges", "costs", "on_date", "incoterm", "invoice_currency", "fx", "margin", "margin_on", "options")
+
+
+def QUOTE_LINES(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
+                incoterm: object = None, invoice_currency: object = None, fx: object = None, margin: object = None,
+                margin_on: object = None, options: object = None, fields: object = None) -> Any:
+    """見積明細 (spills one row per row of ``lines``; blank rows stay blank): ``fields`` comma-separated from
+    QUOTE_LINE_FIELDS (default ``landed_cost,unit_cost,price``). Taxes are each line's share of the amounts
+    payable, so a column sums to QUOTE_TOTALS."""
+    try:
+        names = field_names(fields, QUOTE_LINE_FIELDS, ("landed_cost", "unit_cost", "price"))
+        q, where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                           options))
+        n = len(lines) if isinstance(lines, list | tuple) else 1
+    except Exception as exc:  # never a traceback in a cell
+        return [[cell_error(exc)]]
+    by_row = {row: q.lines[k].to_dict() for k, row in enumerate(where)}
+    return [[_excel(by_row[i][f]) for f in names] if i in by_row else [""] * len(names) for i in range(n)]
+
+
+def QUOTE_TOTALS(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
+                 incoterm: object = None, invoice_currency: object = None, fx: object = None, margin: object = None,
+                 margin_on: object = None, options: object = None, field: object = None) -> Any:
+    """見積の合計: one figure from QUOTE_TOTAL_FIELDS (default ``landed_cost``), e.g. ``taxes_total`` (paid at
+    import), ``cash_at_import``, ``price_total``, ``tariff_edition``, ``fx`` (the rate applied)."""
+    try:
+        name = field_names(field, QUOTE_TOTAL_FIELDS, ("landed_cost",))
+        if len(name) != 1:
+            raise InputError("field", "give one field")
+        q, _where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                            options))
+        return _excel(_total(q, name[0]))
+    except Exception as exc:  # never a traceback in a cell
+        return cell_error(exc)
+
+
+def QUOTE_REVERSE(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
+                  incoterm: object = None, invoice_currency: object = None, fx: object = None,
+                  margin: object = None, margin_on: object = None, options: object = None, line_no: object = None,
+                  target: object = None, target_kind: object = None) -> Any:
+    """逆算: the highest supplier unit price (invoice currency; 0.01, or 1 yen for JPY) of row ``line_no`` (1 = the
+    first row of ``lines``) at which ``target_kind`` stays at or below ``target``: ``unit_cost`` (landed cost per
+    unit, tax recovered; default), ``unit_cost_cash`` (tax included) or ``price`` (the quote price per unit)."""
+    from xlduty.quote.solve import reverse
+
+    try:
+        kind = _choice(target_kind, "target_kind") or "unit_cost"
+        if kind not in REVERSE_TARGETS:
+            raise InputError("target_kind", f"use one of {', '.join(REVERSE_TARGETS)}")
+        goal = number_text(target, "target")
+        if goal is None:
+            raise InputError("target", "required")
+        row = number_text(line_no, "line_no")
+        if row is None or Decimal(str(row)) != int(Decimal(str(row))) or int(Decimal(str(row))) < 1:
+            raise InputError("line_no", "give the row number in the lines range (1 = its first row)")
+        follow_tables()
+        data, extra, where = quote_input(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin,
+                                         margin_on, options)
+        if extra.get("fx_factor") is not None:
+            raise InputError("options.fx_factor", "not with a reverse calculation: set the FX rate itself")
+        index = int(Decimal(str(row))) - 1
+        if index not in where["lines"]:
+            raise InputError("line_no", f"row {index + 1} of the lines range is blank")
+        step = Decimal(1) if data.get("currency", "JPY") == "JPY" else Decimal("0.01")
+        amount = Decimal(str(goal))
+        try:
+            r = reverse(data, line=where["lines"].index(index), step=step,
+                        target_unit_cost=amount if kind != "price" else None,
+                        target_price=amount if kind == "price" else None,
+                        view="cash" if kind == "unit_cost_cash" else "cost")
+        except InputError as exc:
+            raise _named(exc, where) from None
+        return _excel(r.unit_price)
+    except Exception as exc:  # never a traceback in a cell
+        return cell_error(exc)
+
+
+def clear_caches() -> None:
+    _computed.cache_clear()
+
+
+QUOTE_FUNCTIONS: dict[str, Callable[..., Any]] = {"QUOTE_LINES": QUOTE_LINES, "QUOTE_TOTALS": QUOTE_TOTALS,
+                                                  "QUOTE_REVERSE": QUOTE_REVERSE}
