@@ -188,6 +188,16 @@ def test_ddp_taxes_are_the_sellers() -> None:
     assert not q.taxes_borne
     assert ln.landed_cost == ln.landed_cost_cash == 405000
     assert q.cash_at_import()["total"] == 0
+    assert not any(w.startswith("DDP:") for w in q.warnings)
+
+
+def test_ddp_without_the_stated_taxes_warns_that_they_are_overstated() -> None:
+    """DDP at USD 2,700 (1,000 × 2.70) with nothing stated: the whole price, 405,000 yen, is taken as the
+    customs value (the duty inside it cannot be told apart), duty 405,000 × 7.4 % = 29,970 → 29,900 instead of
+    23,900 — the quote says so rather than showing the seller's taxes as if they were right."""
+    q = quote(tshirts("DDP", price="2.70", charges=[]))
+    assert q.lines[0].customs_value == 405000 and q.result.totals.duty == 29900
+    assert [w for w in q.warnings if w.startswith("DDP:")] and "overstated" in q.warnings[-1]
 
 
 def test_unknown_incoterm_and_charge_kind_name_the_field() -> None:

@@ -153,6 +153,19 @@ def missing_additions(term_code: str, buyer_kinds: set[str]) -> list[str]:
     return out
 
 
+def unstated_in_price(term_code: str, seller_kinds: set[str]) -> list[str]:
+    """A warning when the price includes Japanese duty and taxes (DDP) that no seller-paid charge states: the whole
+    price is then taken as the customs value, so the taxes shown (the seller's, not in the landed cost) are too
+    high. 関税定率法施行令1条の4 leaves them out of the value only when they can be told apart."""
+    if not seller_pays_taxes(term_code) or "import_duties_taxes" in seller_kinds:
+        return []
+    el = incoterm_rules().elements["import_duties_taxes"]
+    return [f"{term_code}: the price includes {el.name_en} ({el.name_ja}) and the seller's costs after arrival, "
+            "but no charge states them (kind 'import_duties_taxes' / 'post_arrival', paid_by seller): the whole price "
+            "is taken as the customs value, so the duty and taxes shown (paid by the seller, not in your landed "
+            "cost) are overstated"]
+
+
 def seller_pays_taxes(term_code: str) -> bool:
     """True when the seller pays the Japanese duty and taxes (DDP): they are not the buyer's landed cost."""
     return incoterm_rules().terms[term_code].pays["import_duties_taxes"] == "seller"

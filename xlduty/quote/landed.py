@@ -33,7 +33,7 @@ from xlduty.errors import InputError
 from xlduty.fx import FxRate, rate_for
 from xlduty.quote.allocation import allocate, allocate_yen, quantum_of
 from xlduty.quote.domestic import ct_percent, domestic_rules, split_ct
-from xlduty.quote.incoterms import ChargeRole, missing_additions, role_of, seller_pays_taxes
+from xlduty.quote.incoterms import ChargeRole, missing_additions, role_of, seller_pays_taxes, unstated_in_price
 from xlduty.quote.model import QuoteInput, QuoteLine, parse_quote
 from xlduty.quote.result import ChargeResult, DomesticResult, Quote, QuoteLineResult, num
 from xlduty.result import Result
@@ -107,6 +107,7 @@ def build(q: QuoteInput) -> Quote:
                                     role.role, role.in_customs_value, c.allocate_by, shares, role.element.basis,
                                     role.element.verified))
     warnings += missing_additions(q.incoterm, {c.kind for c in charges if c.paid_by == "buyer"})
+    warnings += unstated_in_price(q.incoterm, {c.kind for c in charges if c.paid_by == "seller"})
 
     declaration = {
         "date": q.date.isoformat(), "personal_use": q.options.personal_use, "simplified": q.options.simplified,
