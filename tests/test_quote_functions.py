@@ -172,3 +172,21 @@ def test_figures_reach_the_cell_as_numbers_and_names_as_text(value: Any, shown: 
     """An exact decimal in the quote JSON becomes a number; an edition name (which Decimal would read as
     20260709) and a rate text stay text."""
     assert qf._excel(value) == shown and type(qf._excel(value)) is type(shown)
+
+
+def test_treatments_list_each_preference_for_the_origins() -> None:
+    """T-shirts from VN ¥300,000 CIF: MFN 7.4 % = 22,200; VN is covered by several preference columns (the
+    Japan–Vietnam EPA, AJCEP, CPTPP, RCEP …): each is a row, with the taxes and the difference from the quote as
+    given (no claim). A preference row is never above MFN: the engine applies it only when lower."""
+    vn = [[*TSHIRTS[:2], "VN", *TSHIRTS[3:]]]
+    rows = qf.QUOTE_TREATMENTS(*_args(vn))
+    labels = [r[0] for r in rows]
+    assert labels[:4] == ["選択した条件 As quoted", "一般税率 General tariff",
+                          "簡易税率 Simplified tariff (定率法3条の3)",
+                          "MFN（特恵・EPA不適用） MFN, no preference claimed"]
+    mfn = rows[3][1]
+    claims = rows[4:-2]
+    assert len(claims) >= 3 and all(isinstance(r[1], int) and r[1] <= mfn and r[3] == r[1] - rows[0][1]
+                                    for r in claims)
+    assert any(r[1] < mfn for r in claims)
+    assert qf.QUOTE_TREATMENTS(*_args(vn, options="claim=yes"))[0][0].startswith("#エラー オプション(options)")

@@ -165,16 +165,23 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
 
 
 def test_template_records_its_basis_and_compares_treatments(template: openpyxl.Workbook) -> None:
-    """The quote records the edition, FX week, FX applied and options, and sets the treatments side by side (hand
-    figures in workbook/src/quote.yaml): general 77,800; simplified refused with the reason; best preference
-    (RCEP China 4.6 % on the T-shirts) 68,000, saving 9,800; personal use 44,500."""
+    """The quote records the edition, FX week, FX applied and options, and sets every treatment side by side
+    (hand figures in workbook/src/quote.yaml): as quoted = general = MFN = commercial 77,800; simplified refused
+    with the reason; RCEP China (4.6 % on the T-shirts) 68,000, saving 9,800; personal use 44,500, whose landed
+    cost carries the import CT (no 仕入税額控除 for personal use): 500,000 + 21,250 + 13,300 + 16,800 + 500 +
+    24,400 + 6,800 = 583,050."""
     q = template["Quote"]
     assert [q[f"B{r}"].value for r in range(30, 35)] == ["2026_07_09", "2026-11-15–2026-11-21", 125, "(none)",
                                                           "0.1.0"]
-    assert [q["B37"].value, q["B38"].value, q["B40"].value, q["B41"].value] == [77800, 77800, 68000, 44500]
-    assert [q["D38"].value, q["D40"].value, q["D41"].value] == [0, -9800, -33300]
-    assert q["B39"].value == ("#エラー 簡易税率(simplified): 課税価格の合計 521,250 円が 200,000 円を超えるため"
-                              "簡易税率は使えません")
+    rows = [[q.cell(r, c).value for c in range(1, 5)] for r in range(37, 44)]
+    assert [r[0].split(" ")[0] for r in rows] == [
+        "選択した条件", "一般税率", "簡易税率", "MFN（特恵・EPA不適用）", "地域的な包括的経済連携協定（RCEP）中国向け",
+        "商業用（通常の課税価格）", "個人使用（海外小売価格×0.6）"]
+    assert [r[1:] for r in rows if r[0].split(" ")[0] != "簡易税率"] == [
+        [77800, 561550, 0], [77800, 561550, 0], [77800, 561550, 0], [68000, 552650, -9800], [77800, 561550, 0],
+        [44500, 583050, -33300]]
+    assert rows[2][1] == "課税価格の合計 521,250 円が 200,000 円を超えるため簡易税率は使えません"
+    assert q["A44"].value in ("", None)   # the spill ends with the treatments
     assert q["D7"].value.startswith("税関長公示レート未収録")   # 2026 is beyond the bundled weekly table
 
 
@@ -182,7 +189,7 @@ def test_template_fx_sensitivity(template: openpyxl.Workbook) -> None:
     """Every foreign rate × 0.95 / × 1.05, the yen freight unchanged (hand figures in quote.yaml): landed cost
     535,387.50 (duty 303,000 × 7.4 % → 22,400) and 587,712.50 (333,000 × 7.4 % → 24,600), ∓26,162.50."""
     q = template["Quote"]
-    assert (q["B44"].value, q["D44"].value, q["B45"].value, q["D45"].value) == (535387.5, -26162.5, 587712.5,
+    assert (q["B51"].value, q["D51"].value, q["B52"].value, q["D52"].value) == (535387.5, -26162.5, 587712.5,
                                                                                 26162.5)
 
 
@@ -192,7 +199,7 @@ def test_template_reverse_round_trips(template: openpyxl.Workbook) -> None:
     from xlduty.quote import quote
 
     q = template["Quote"]
-    assert (q["B50"].value, q["B52"].value) == (11.49, 11.44)
+    assert (q["B57"].value, q["B59"].value) == (11.49, 11.44)
 
     def line1(price: str) -> dict[str, object]:
         data = _example_input()

@@ -376,9 +376,49 @@ def QUOTE_REVERSE(lines: object = None, charges: object = None, costs: object = 
         return cell_error(exc)
 
 
+@lru_cache(maxsize=16)
+def _compared(key: str) -> list[list[Any]]:
+    from xlduty.excel.messages import reason_ja
+    from xlduty.quote import compare_treatments
+
+    rows = compare_treatments(json.loads(key)).rows
+    chosen = rows[0].quote
+    assert chosen is not None
+    out = []
+    for r in rows:
+        label = f"{r.label_ja} {r.label_en}"
+        if r.quote is None:
+            out.append([label, reason_ja(r.reason or "")[:255], "", ""])
+            continue
+        taxes = r.quote.result.totals.total
+        out.append([label, taxes, _excel(r.quote.landed_cost), taxes - chosen.result.totals.total])
+    return out
+
+
+def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
+                     incoterm: object = None, invoice_currency: object = None, fx: object = None,
+                     margin: object = None, margin_on: object = None, options: object = None) -> Any:
+    """取扱いの比較 (spills one row per treatment: label, taxes paid at import, landed cost, difference in taxes
+    vs as quoted): as quoted, general, simplified, MFN, each preference covering an origin (EPA, GSP, LDC),
+    commercial, personal use. A treatment that cannot apply shows why, never 0."""
+    try:
+        follow_tables()
+        data, extra, where = quote_input(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin,
+                                         margin_on, options)
+        if extra:
+            raise InputError("options", "claim= and fx_factor= are not for the comparison (it tries each claim)")
+        try:
+            return _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))
+        except InputError as exc:
+            raise _named(exc, where) from None
+    except Exception as exc:  # never a traceback in a cell
+        return [[cell_error(exc)]]
+
+
 def clear_caches() -> None:
     _computed.cache_clear()
+    _compared.cache_clear()
 
 
 QUOTE_FUNCTIONS: dict[str, Callable[..., Any]] = {"QUOTE_LINES": QUOTE_LINES, "QUOTE_TOTALS": QUOTE_TOTALS,
-                                                  "QUOTE_REVERSE": QUOTE_REVERSE}
+                                                  "QUOTE_REVERSE": QUOTE_REVERSE, "QUOTE_TREATMENTS": QUOTE_TREATMENTS}

@@ -172,6 +172,15 @@ def QUOTE_REVERSE(lines: Any, charges: Any = None, costs: Any = None, on_date: A
                            options, line_no, target, target_kind)
 
 
+@_quote_docs
+def QUOTE_TREATMENTS(lines: Any, charges: Any = None, costs: Any = None, on_date: Any = None, incoterm: Any = None,
+                     invoice_currency: Any = None, fx: Any = None, margin: Any = None, margin_on: Any = None,
+                     options: Any = None) -> Any:
+    """取扱いの比較 (spills): each treatment's taxes, landed cost and difference; every eligible EPA."""
+    return qf.QUOTE_TREATMENTS(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                               options)
+
+
 # --- ribbon macros (RunPython in the UDF server) ----------------------------------------------------
 
 def ribbon_refresh() -> None:
