@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -84,10 +85,22 @@ def test_formulas_and_vba_are_kept(template_path: Path) -> None:
     import zipfile
 
     wb = openpyxl.load_workbook(template_path, keep_vba=True)
-    assert wb["Quote"]["B17"].value.startswith("=QUOTE_TOTALS(Lines!$B$5:$H$54,")
+    assert wb["Quote"][f"B{_row(wb['Quote'], '関税 Duty')}"].value.startswith("=QUOTE_TOTALS(Lines!$B$5:$H$54,")
     assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     original = zipfile.ZipFile(ROOT / "workbook" / "xlduty.xlsm").read("xl/vbaProject.bin")
     assert zipfile.ZipFile(template_path).read("xl/vbaProject.bin") == original
+
+
+def _row(ws: Any, label: str) -> int:
+    """The row of the Quote sheet whose label (column A) starts with ``label``: tests name figures as a user
+    reads them, not by row number."""
+    rows = [c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith(label)]
+    assert len(rows) == 1, f"{label!r}: rows {rows}"
+    return rows[0]
+
+
+def _value(ws: Any, label: str, column: str = "B") -> Any:
+    return ws[f"{column}{_row(ws, label)}"].value
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +122,13 @@ def test_template_quote_figures(template: openpyxl.Workbook) -> None:
     taxes 77,800, domestic costs 16,800 + CT 500, landed cost 561,550, quote 730,198, margin 168,648 (23.10 % on
     the price, 30.03 % on cost), cash 616,350, cash at import 89,600."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(13, 27)] == [500000, 21250, 521250, 23500, 54300, 77800, 16800, 500,
-                                                          561550, 730198, 168648, 23.1, 616350, 89600]
-    assert q["D24"].value == 30.03
-    assert q["B27"].value in ("", None)   # no warning: FOB with freight and insurance paid by the buyer
+    first = _row(q, "商品代金 Goods")
+    assert [q[f"B{r}"].value for r in range(first, first + 16)] == [
+        500000, 21250, 521250, 23500, 54300, 77800, 16800, 500, 561550, 730198, 73019, 803217, 168648, 23.1, 616350,
+        89600]
+    assert _value(q, "粗利率", "D") == 30.03
+    assert _value(q, "注意 Warnings") in ("", None)   # no warning: FOB with freight and insurance paid by the buyer
+    assert (_value(q, "宛先 Customer"), _value(q, "件名")) == ("株式会社サンプル商事", "Q-2026-031 Tシャツ・ノートPC")
 
 
 def test_template_lines(template: openpyxl.Workbook) -> None:
@@ -160,8 +176,11 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
     assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["R5"].value, lines["R6"].value]
     t = q["totals"]
     assert [t["duty"], t["consumption_tax"], t["taxes_total"], t["landed_cost"], t["price_total"],
-            t["landed_cost_cash"]] == [sheet[f"B{r}"].value for r in (16, 17, 18, 21, 22, 25)]
-    assert q["cash_at_import"]["total"] == sheet["B26"].value
+            t["landed_cost_cash"]] == [_value(sheet, label) for label in (
+                "関税", "輸入消費税", "輸入時納付額", "仕入原価合計", "見積合計", "支払総額")]
+    assert (t["sales_ct"], t["price_total_with_ct"]) == (_value(sheet, "消費税 Consumption tax on the quote"),
+                                                         _value(sheet, "税込合計"))
+    assert q["cash_at_import"]["total"] == _value(sheet, "輸入時必要資金")
 
 
 def test_template_records_its_basis_and_compares_treatments(template: openpyxl.Workbook) -> None:
@@ -171,9 +190,11 @@ def test_template_records_its_basis_and_compares_treatments(template: openpyxl.W
     cost carries the import CT (no 仕入税額控除 for personal use): 500,000 + 21,250 + 13,300 + 16,800 + 500 +
     24,400 + 6,800 = 583,050."""
     q = template["Quote"]
-    assert [q[f"B{r}"].value for r in range(30, 35)] == ["2026_07_09", "2026-11-15–2026-11-21", 125, "(none)",
-                                                          "0.1.0"]
-    rows = [[q.cell(r, c).value for c in range(1, 5)] for r in range(37, 44)]
+    basis = _row(q, "計算根拠")
+    assert [q[f"B{r}"].value for r in range(basis + 1, basis + 6)] == ["2026_07_09", "2026-11-15–2026-11-21", 125,
+                                                                      "(none)", "0.1.0"]
+    first = _row(q, "選択した条件")
+    rows = [[q.cell(r, c).value for c in range(1, 5)] for r in range(first, first + 7)]
     assert [r[0].split(" ")[0] for r in rows] == [
         "選択した条件", "一般税率", "簡易税率", "MFN（特恵・EPA不適用）", "地域的な包括的経済連携協定（RCEP）中国向け",
         "商業用（通常の課税価格）", "個人使用（海外小売価格×0.6）"]
@@ -181,16 +202,16 @@ def test_template_records_its_basis_and_compares_treatments(template: openpyxl.W
         [77800, 561550, 0], [77800, 561550, 0], [77800, 561550, 0], [68000, 552650, -9800], [77800, 561550, 0],
         [44500, 583050, -33300]]
     assert rows[2][1] == "課税価格の合計 521,250 円が 200,000 円を超えるため簡易税率は使えません"
-    assert q["A44"].value in ("", None)   # the spill ends with the treatments
-    assert q["D7"].value.startswith("税関長公示レート未収録")   # 2026 is beyond the bundled weekly table
+    assert q[f"A{first + 7}"].value in ("", None)   # the spill ends with the treatments
+    assert _value(q, "為替 FX (yen", "D").startswith("税関長公示レート未収録")   # 2026: beyond the bundled table
 
 
 def test_template_fx_sensitivity(template: openpyxl.Workbook) -> None:
     """Every foreign rate × 0.95 / × 1.05, the yen freight unchanged (hand figures in quote.yaml): landed cost
     535,387.50 (duty 303,000 × 7.4 % → 22,400) and 587,712.50 (333,000 × 7.4 % → 24,600), ∓26,162.50."""
     q = template["Quote"]
-    assert (q["B51"].value, q["D51"].value, q["B52"].value, q["D52"].value) == (535387.5, -26162.5, 587712.5,
-                                                                                26162.5)
+    assert [_value(q, "為替 FX −5 %", c) for c in "BD"] == [535387.5, -26162.5]
+    assert [_value(q, "為替 FX +5 %", c) for c in "BD"] == [587712.5, 26162.5]
 
 
 def test_template_reverse_round_trips(template: openpyxl.Workbook) -> None:
@@ -199,7 +220,7 @@ def test_template_reverse_round_trips(template: openpyxl.Workbook) -> None:
     from xlduty.quote import quote
 
     q = template["Quote"]
-    assert (q["B57"].value, q["B59"].value) == (11.49, 11.44)
+    assert (_value(q, "→ 原価目標"), _value(q, "→ 見積目標")) == (11.49, 11.44)
 
     def line1(price: str) -> dict[str, object]:
         data = _example_input()
@@ -218,7 +239,9 @@ def test_template_with_a_yen_invoice_and_a_seller_paid_charge(tmp_path: Path) ->
     from xlduty.quote import quote
 
     wb = openpyxl.load_workbook(ROOT / "workbook" / "xlduty.xlsm", keep_vba=True)
-    wb["Quote"]["B5"], wb["Quote"]["B6"], wb["Quote"]["B7"] = "DAP", "JPY", None
+    quote_sheet = wb["Quote"]
+    for label, value in (("貿易条件", "DAP"), ("仕入通貨", "JPY"), ("為替 FX (yen", None)):
+        quote_sheet[f"B{_row(quote_sheet, label)}"] = value
     wb["Lines"]["F5"], wb["Lines"]["F6"] = 1500, 100000
     costs = wb["Costs"]
     for c, v in zip("ABCDEF", ["post_arrival", "配送 (DAP)", 5000, None, "quantity", "seller"], strict=True):
@@ -240,5 +263,6 @@ def test_template_with_a_yen_invoice_and_a_seller_paid_charge(tmp_path: Path) ->
     q = quote(data).to_dict()
     assert [ln["customs_value"] for ln in q["lines"]] == [lines["L5"].value, lines["L6"].value] == [295050, 199950]
     assert [ln["price"] for ln in q["lines"]] == [lines["S5"].value, lines["S6"].value]
-    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (sheet["B21"].value, sheet["B22"].value)
+    assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (_value(sheet, "仕入原価合計"),
+                                                                        _value(sheet, "見積合計"))
 

@@ -136,8 +136,8 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
-    assert wb["Quote"]["B16"].value == ("=QUOTE_TOTALS(Lines!$B$5:$H$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$4,"
-                                        "Quote!$B$5,Quote!$B$6,Quote!$B$7,Quote!$B$8,Quote!$B$9,Quote!$B$10,\"duty\")")
+    assert wb["Quote"]["B21"].value == ("=QUOTE_TOTALS(Lines!$B$5:$H$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$9,"
+                                        "Quote!$B$10,Quote!$B$11,Quote!$B$12,Quote!$B$13,Quote!$B$14,Quote!$B$15,\"duty\")")
     assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     z = zipfile.ZipFile(io.BytesIO(xlsm))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
