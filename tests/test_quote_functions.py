@@ -80,8 +80,11 @@ def test_a_bad_cell_names_its_sheet_row() -> None:
     assert text.startswith("#エラー 重量(kg)(weight_kg): 重量(kg)を入力してください")
     assert text.endswith("（明細 2行目）")
     assert qf.QUOTE_TOTALS(*_args([TSHIRTS[:5]]), "duty") == (
-        "#エラー 明細(lines): 範囲は 7 列で指定してください（description, hs_code, origin, quantity, unit_price, "
-        "weight_kg, claim）: 5 列あります")
+        "#エラー 明細(lines): 範囲は 9 列（description, hs_code, origin, quantity, unit_price, weight_kg, claim, "
+        "customs_quantity, customs_unit）か最初の 7 列で指定してください: 5 列あります")
+    costs = [["customs_brokerage", None, 11800.0, None, None, None]]
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), None, costs), "duty").startswith(
+        "#エラー 国内諸掛(costs): 範囲は 7 列で指定してください（kind,")
     assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS)), "bogus").startswith("#エラー 出力項目(field): unknown 'bogus'")
     assert qf.QUOTE_TOTALS(*_args([["#N/A"] * 7]), "duty").startswith("#エラー")
 
@@ -189,4 +192,54 @@ def test_treatments_list_each_preference_for_the_origins() -> None:
     assert len(claims) >= 3 and all(isinstance(r[1], int) and r[1] <= mfn and r[3] == r[1] - rows[0][1]
                                     for r in claims)
     assert any(r[1] < mfn for r in claims)
-    assert qf.QUOTE_TREATMENTS(*_args(vn, options="claim=yes"))[0][0].startswith("#エラー オプション(options)")
+    claimed = qf.QUOTE_TREATMENTS(*_args(vn, options="claim=yes"))   # as quoted = with the best claim
+    assert claimed[0][1] == min(r[1] for r in claims) and claimed[3][1] == mfn
+    assert qf.QUOTE_TREATMENTS(*_args(vn, options="fx_factor=0.95"))[0][0].startswith("#エラー 為替の倍率(fx_factor)")
+    rows[0][1] = "changed"
+    assert qf.QUOTE_TREATMENTS(*_args(vn))[0][1] != "changed"   # the cached rows are not handed out
+
+
+def test_specific_duty_needs_the_customs_quantity_columns() -> None:
+    """Wine 2204.21-020 from the US, 12 bottles × ¥4,000 = 48,000 yen CIF, 9 litres: WTO rate 15 % or 125 yen/l,
+    whichever is lower, not below 67 yen/l: 7,200 vs 9 × 125 = 1,125 → 1,125, payable 1,100. Without the
+    customs quantity (a 7-column range) the cell says what is missing, never 0."""
+    wine = ["Wine", "2204.21-020", "US", 12.0, 4000.0, None, None]
+    nine = _args([[*wine, 9.0, "l"]], options="simplified=never")
+    assert qf.QUOTE_LINES(*nine, "duty,customs_value") == [[1100, 48000]]
+    short = qf.QUOTE_LINES(*_args([wine], options="simplified=never"), "duty")[0][0]
+    assert short.startswith("#エラー 税関数量(customs_quantity): 従量税（lあたり）のため数量が必要です")
+
+
+def test_flags_as_numbers_and_full_width_text() -> None:
+    """A claim cell holding 1 (a number: 1.0 from Excel) or ｙｅｓ (typed with a Japanese IME) claims; a
+    tax-included cell holding 1 means yes (¥5,500 → 5,000 + 500)."""
+    for claim in (1.0, "ｙｅｓ", True):
+        assert qf.QUOTE_TOTALS(*_args([[*TSHIRTS[:6], claim]]), "duty") == 13800, claim
+    costs = [["delivery", None, 5500.0, None, 1.0, None, None]]
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), None, costs), "domestic_ct") == 500
+
+
+def test_float_noise_is_read_as_excel_shows_it() -> None:
+    """A margin cell computed as 0.1 + 0.2 holds 0.30000000000000004 and shows 30 %: one laptop at ¥1,000 (de
+    minimis: no duty, no CT) costs 1,000 and is priced 1,000 × 1.3 = 1,300 — 1,301 if the noise were kept and
+    rounded up. A unit price of 0.1 + 0.2 yen is 0.3 yen: 200 × 0.3 = 60."""
+    laptop = [["Laptop", "8471.30-000", "CN", 1.0, 1000.0, None, None]]
+    assert qf.QUOTE_LINES(*_args(laptop, margin=0.1 + 0.2, margin_on="cost"), "landed_cost,price") == [[1000, 1300]]
+    row = [[*TSHIRTS[:4], 0.1 + 0.2, *TSHIRTS[5:]]]
+    assert qf.QUOTE_LINES(*_args(row), "goods_yen")[0][0] == 60
+
+
+def test_rows_and_texts_the_sheet_shows() -> None:
+    """A row with only a description is a note, not a line; warnings name the sheet's rows; a long error keeps its
+    row; a negative margin and rounding=0 are named by their cells."""
+    rows = [TSHIRTS, ["(note)", None, None, None, None, None, None], LAPTOPS]
+    assert qf.QUOTE_LINES(*_args(rows), "duty") == [[22200], [""], [0]]
+    charges = [[None] * 6, [None] * 6, ["freight", None, 20000.0, None, None, None]]
+    warning = qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), charges, incoterm="DAP"), "warnings")
+    assert "運賃等 3行目" in warning and "charges[" not in warning
+    long_hs = [TSHIRTS, LAPTOPS, ["Fish", "0303.89", "NO", 1.0, 1000.0, None, None]]
+    text = qf.QUOTE_TOTALS(*_args(long_hs), "duty")
+    assert len(text) <= 255 and text.endswith("（明細 3行目）")
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), margin=-0.1), "price_total").startswith("#エラー 利益率(margin):")
+    assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), options="rounding=0"), "duty") == \
+        "#エラー 端数単位(price_rounding): 1 以上の数値を入力してください"

@@ -136,13 +136,13 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
-    assert wb["Quote"]["B21"].value == ("=QUOTE_TOTALS(Lines!$B$5:$H$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$9,"
+    assert wb["Quote"]["B21"].value == ("=QUOTE_TOTALS(Lines!$B$5:$J$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$9,"
                                         "Quote!$B$10,Quote!$B$11,Quote!$B$12,Quote!$B$13,Quote!$B$14,Quote!$B$15,\"duty\")")
     assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     z = zipfile.ZipFile(io.BytesIO(xlsm))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
     sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
-    assert re.search(r'<c r="I5"[^>]*cm="1"[^>]*><f t="array" ref="I5:T54"', sheet2)   # spills in Excel 365
+    assert re.search(r'<c r="K5"[^>]*cm="1"[^>]*><f t="array" ref="K5:V54"', sheet2)   # spills in Excel 365
     costs = wb["Costs"]
     kinds = [dv for dv in costs.data_validations.dataValidation if str(dv.sqref) == "A19:A28"]
     assert kinds and "customs_brokerage" in kinds[0].formula1 and kinds[0].errorStyle == "warning"

@@ -150,6 +150,7 @@ _STYLES: dict[str, dict[str, Any]] = {
     "input_yen": {"bg_color": "#FFF2CC", "num_format": "#,##0"},
     "input_number": {"bg_color": "#FFF2CC", "num_format": "#,##0.###"},
     "input_percent": {"bg_color": "#FFF2CC", "num_format": "0.0%"},
+    "input": {"bg_color": "#FFF2CC"},
     "yen": {"num_format": "#,##0"},
     "yen2": {"num_format": "#,##0.00"},
     "yen_bold": {"num_format": "#,##0", "bold": True},

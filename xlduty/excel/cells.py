@@ -52,14 +52,16 @@ def hs_text(v: object) -> str | None:
 
 
 def number_text(v: object, field: str) -> str | int | None:
-    """Exact: a float goes through its shortest repr, text through Decimal (commas allowed in a cell)."""
+    """Exact, as Excel shows it: a float to 15 significant digits (Excel's precision: a cell computed as
+    0.1 + 0.2 holds 0.30000000000000004 and shows 0.3, which is what the user means), text through Decimal
+    (commas allowed in a cell)."""
     no_error(v, field)
     if blank(v):
         return None
     if isinstance(v, bool):
         raise InputError(field, "a number is required")
     if isinstance(v, float):
-        text = repr(v)
+        text = format(v, ".15g") if v == v and abs(v) != float("inf") else repr(v)
     elif isinstance(v, int):
         text = str(v)
     else:

@@ -26,6 +26,7 @@ FIELDS_JA = {
     "paid_by": "負担者", "ct": "消費税区分", "tax_included": "税込", "at_import": "輸入時払い", "incoterm": "貿易条件",
     "fx": "為替レート", "margin": "利益率", "margin_on": "利益の基準", "target": "目標", "target_kind": "目標の種類",
     "line_no": "行", "charges": "運賃等", "costs": "国内諸掛", "domestic_costs": "国内諸掛", "description": "品名",
+    "customs_quantity": "税関数量", "customs_unit": "税関数量の単位", "percent": "利益率",
     "label": "摘要", "fx_factor": "為替の倍率", "price_rounding": "端数単位", "ct_recoverable": "仕入税額控除",
 }
 
@@ -74,12 +75,15 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"^unknown (?:domestic cost|charge) kind '([^']*)' \(use one of (.*)\)",
      r"種類 \1 はありません（\2 または日本語名 通関料・運賃 など）"),
     (r"^give the line's weight \(above 0 kg\)", "重量(kg)を入力してください（重量で按分する運賃等・諸掛があります）"),
+    (r"^give (\d+) columns \((.*)\) or the first (\d+), not (\d+)",
+     r"範囲は \1 列（\2）か最初の \3 列で指定してください: \4 列あります"),
     (r"^give (\d+) columns \((.*)\), not (\d+)", r"範囲は \1 列で指定してください（\2）: \3 列あります"),
     (r"^no lines: give HS codes, quantities and unit prices", "明細がありません（品目番号・数量・単価を入力）"),
     (r"^unknown incoterm '([^']*)' \(use one of (.*)\)", r"貿易条件 \1 はありません（\2）"),
-    (r"^not reachable: at a unit price of (\S+) (\w+) line \d+ already costs (\S+) yen per unit",
+    (r"^not reachable: at a unit price of (\S+) (\w+) (?:line \d+|明細 \d+行目) already costs (\S+) yen per unit",
      r"目標に届きません: 単価 \1 \2 でも原価が1個あたり \3 円です"),
-    (r"^Input should be (.*)", r"次のいずれかを指定してください: \1"),
+    (r"^Input should be ('.*)", r"次のいずれかを指定してください: \1"),
+    (r"greater than or equal to (\S+)", r"\1 以上の数値を入力してください"),
 ]]
 
 
@@ -105,18 +109,20 @@ def reason_ja(message: str) -> str:
 
 
 def cell_error(exc: Exception, field: str | None = None) -> str:
-    """The text a cell shows for ``exc``."""
-    return _cell_error(exc, field)[:255]   # a longer text in xlwings' result array shows #VALUE! in Excel
+    """The text a cell shows for ``exc``: at most 255 characters (a longer text in xlwings' result array shows
+    #VALUE! in Excel), cut in the reason so that the row it names is kept."""
+    text, suffix = _cell_error(exc, field)
+    return text[:255 - len(suffix)] + suffix
 
 
-def _cell_error(exc: Exception, field: str | None) -> str:
+def _cell_error(exc: Exception, field: str | None) -> tuple[str, str]:
     if isinstance(exc, InputError):
         path = field or exc.field
         row = re.match(r"(rows|lines|charges|costs)\[(\d+)\]\.?", path)
         suffix = f"（{_TABLES[row.group(1)]}{int(row.group(2)) + 1}行目）" if row else ""
         where = field_ja(path[row.end():] if row else path)
         text = f"{where}: {reason_ja(exc.message)}" if where else reason_ja(exc.message)
-        return f"{PREFIX} {text}{suffix}"
+        return f"{PREFIX} {text}", suffix
     if isinstance(exc, DataError):
-        return f"{PREFIX} データ: {exc}"
-    return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}"
+        return f"{PREFIX} データ: {exc}", ""
+    return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}", ""

@@ -9,7 +9,9 @@ the taxes payable, cost and cash views, prices.
 
 Ranges have fixed columns (a blank row is skipped; the error of a row names it as users count it):
 
-- lines: description, hs_code, origin, quantity, unit_price, weight_kg, claim (LINE_COLUMNS)
+- lines: description, hs_code, origin, quantity, unit_price, weight_kg, claim, customs_quantity, customs_unit
+  (LINE_COLUMNS; the last two — the quantity in the tariff's unit, for specific and compound duties — may be
+  left out of a 7-column range). A lines row counts when it has an HS code, a quantity or a unit price.
 - charges: kind, label, amount, currency, allocate_by, paid_by (CHARGE_COLUMNS)
 - costs: kind, label, amount, ct, tax_included, at_import, allocate_by (COST_COLUMNS)
 
@@ -35,7 +37,9 @@ from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_er
 from xlduty.excel.messages import cell_error
 from xlduty.excel.options import _bool, _fx, _number
 
-LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim")
+LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
+                "customs_unit")
+SHORT_LINE_COLUMNS = LINE_COLUMNS[:7]   # without the customs quantity: enough unless a duty is specific
 CHARGE_COLUMNS = ("kind", "label", "amount", "currency", "allocate_by", "paid_by")
 COST_COLUMNS = ("kind", "label", "amount", "ct", "tax_included", "at_import", "allocate_by")
 
@@ -66,25 +70,42 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
 # --- ranges → the quote input --------------------------------------------------------------------
 
-def _rows(v: object, columns: tuple[str, ...], table: str) -> list[tuple[int, dict[str, Any]]]:
-    """(row index in the range, {column: cell}) for each row holding anything; a range of the wrong width
-    is refused (a shifted column would put prices into quantities)."""
+def _rows(v: object, columns: tuple[str, ...], table: str, short: tuple[str, ...] | None = None,
+          needs: tuple[str, ...] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """(row index in the range, {column: cell}) for each row holding anything (or any of ``needs``); a range of
+    the wrong width is refused (a shifted column would put prices into quantities). ``short``: the columns of
+    a narrower range also accepted."""
     if blank(v):
         return []
     rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (v if isinstance(v, list | tuple) else [[v]])]
     width = max((len(r) for r in rows), default=0)
+    if short is not None and width == len(short):
+        columns = short
     if width != len(columns):
-        raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}), not {width}")
-    return [(i, dict(zip(columns, r, strict=True))) for i, r in enumerate(rows) if not all(blank(c) for c in r)]
+        also = f" or the first {len(short)}" if short else ""
+        raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}){also}, not {width}")
+    out = []
+    for i, r in enumerate(rows):
+        cells = dict(zip(columns, r, strict=True))
+        if not all(blank(c) for c in (r if needs is None else [cells[k] for k in needs])):
+            out.append((i, cells))
+    return out
 
 
 def _flag(v: object, field: str) -> bool | None:
+    """yes/no, はい/いいえ, TRUE/FALSE or 1/0 (a number cell arrives as 1.0)."""
     no_error(v, field)
     if blank(v):
         return None
     if isinstance(v, bool):
         return v
-    return _bool(field, unicodedata.normalize("NFKC", str(v)).strip())
+    return _bool(field, _flag_text(v))
+
+
+def _flag_text(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return unicodedata.normalize("NFKC", str(v)).strip().lower()
 
 
 def _choice(v: object, field: str) -> str | None:
@@ -104,7 +125,7 @@ def _claim(v: object, field: str) -> bool | str | None:
         return None
     if isinstance(v, bool):
         return v
-    t = str(v).strip().lower()
+    t = _flag_text(v)
     return True if t in ("yes", "y", "true", "1", "はい") else False if t in ("no", "n", "false", "0", "いいえ") else t
 
 
@@ -117,8 +138,11 @@ def _line(cells: dict[str, Any], claim_default: bool | str | None) -> dict[str, 
     line: dict[str, Any] = {"description": text_of(cells["description"], "description") or ""}
     _put(line, "hs_code", hs_text(cells["hs_code"]))
     _put(line, "origin", text_of(cells["origin"]))
-    for name in ("quantity", "unit_price", "weight_kg"):
-        _put(line, name, number_text(cells[name], name))
+    for name in ("quantity", "unit_price", "weight_kg", "customs_quantity"):
+        if name in cells:
+            _put(line, name, number_text(cells[name], name))
+    if "customs_unit" in cells:
+        _put(line, "customs_unit", text_of(cells["customs_unit"], "customs_unit"))
     claim = _claim(cells["claim"], "claim_preference")
     _put(line, "claim_preference", claim_default if claim is None else claim)
     return line
@@ -213,7 +237,7 @@ def quote_input(lines: object, charges: object, costs: object, on_date: object, 
                 options: object) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[int]]]:
     """(the ``xlduty quote`` JSON input, worksheet settings, the range row of each item per quote table)."""
     fields, extra = _options(options)
-    line_rows = _rows(lines, LINE_COLUMNS, "lines")
+    line_rows = _rows(lines, LINE_COLUMNS, "lines", SHORT_LINE_COLUMNS, ("hs_code", "quantity", "unit_price"))
     items, where = _table(line_rows, "lines", lambda c: _line(c, extra.get("claim")))
     if not items:
         raise InputError("lines", "no lines: give HS codes, quantities and unit prices")
@@ -246,15 +270,15 @@ def _computed(key: str) -> Any:
     return q if extra.get("fx_factor") is None else at_fx(q, Decimal(extra["fx_factor"]))
 
 
-def _quote(args: tuple[object, ...]) -> tuple[Any, list[int]]:
-    """(the quote, the range row of each quote line)."""
+def _quote(args: tuple[object, ...]) -> tuple[Any, dict[str, list[int]]]:
+    """(the quote, the range row of each item per quote table)."""
     follow_tables()
     data, extra, where = quote_input(*args)
     try:
         q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
     except InputError as exc:
         raise _named(exc, where) from None
-    return q, where["lines"]
+    return q, where
 
 
 _SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs"}
@@ -265,11 +289,29 @@ def _named(exc: InputError, where: dict[str, list[int]]) -> InputError:
     ``domestic_costs[1]``), so the cell names the row the user typed."""
     if exc.field == "currency" and exc.message.startswith("no customs exchange rate"):   # the invoice currency
         return InputError("fx", exc.message.split(": ")[0] + ": type the rate in the FX cell")
+    message = sheet_text(exc.message, where)
+    if exc.field.startswith("margin."):          # the margin cell holds the percent and its basis
+        return InputError("margin", message)
     m = re.match(r"(lines|charges|domestic_costs)\[(\d+)\]", exc.field)
     if m and int(m.group(2)) < len(where[m.group(1)]):
         row = where[m.group(1)][int(m.group(2))]
-        return InputError(f"{_SHEET_TABLE[m.group(1)]}[{row}]{exc.field[m.end():]}", exc.message)
-    return exc
+        return InputError(f"{_SHEET_TABLE[m.group(1)]}[{row}]{exc.field[m.end():]}", message)
+    return InputError(exc.field, message)
+
+
+_INDEXED = re.compile(r"\b(lines|charges|domestic_costs)\[(\d+)\]|\bline (\d+)\b")
+_TABLE_NAME = {"lines": "明細", "charges": "運賃等", "domestic_costs": "国内諸掛"}
+
+
+def sheet_text(text: str, where: dict[str, list[int]]) -> str:
+    """The quote's own item numbers in a message (``charges[0]``, ``line 1``: 0-based among the items given) as
+    the sheet rows they came from (``運賃等 3行目``)."""
+    def row(m: re.Match[str]) -> str:
+        table, k = (m.group(1), m.group(2)) if m.group(1) else ("lines", m.group(3))
+        rows = where[table]
+        return f"{_TABLE_NAME[table]} {rows[int(k)] + 1}行目" if int(k) < len(rows) else m.group(0)
+
+    return _INDEXED.sub(row, text)
 
 
 def _excel(v: Any) -> Any:
@@ -294,12 +336,7 @@ def _total(q: Any, name: str) -> Any:
         return Decimal(1) if q.input.currency == "JPY" else q.fx_rates[q.input.currency]
     if name == "simplified":
         return "yes" if q.result.simplified and q.result.simplified.get("used") else "no"
-    if name == "warnings":
-        return " / ".join(q.warnings)
     return q.totals()[name]
-
-
-ARGS = ("lines", "charges", "costs", "on_date", "incoterm", "invoice_currency", "fx", "margin", "margin_on", "options")
 
 
 def QUOTE_LINES(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
@@ -312,10 +349,11 @@ def QUOTE_LINES(lines: object = None, charges: object = None, costs: object = No
         names = field_names(fields, QUOTE_LINE_FIELDS, ("landed_cost", "unit_cost", "price"))
         q, where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
                            options))
+        rows = where["lines"]
         n = len(lines) if isinstance(lines, list | tuple) else 1
     except Exception as exc:  # never a traceback in a cell
         return [[cell_error(exc)]]
-    by_row = {row: q.lines[k].to_dict() for k, row in enumerate(where)}
+    by_row = {row: q.lines[k].to_dict() for k, row in enumerate(rows)}
     return [[_excel(by_row[i][f]) for f in names] if i in by_row else [""] * len(names) for i in range(n)]
 
 
@@ -328,8 +366,10 @@ def QUOTE_TOTALS(lines: object = None, charges: object = None, costs: object = N
         name = field_names(field, QUOTE_TOTAL_FIELDS, ("landed_cost",))
         if len(name) != 1:
             raise InputError("field", "give one field")
-        q, _where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
-                            options))
+        q, where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                           options))
+        if name[0] == "warnings":   # one text, the rows named as the sheet numbers them
+            return sheet_text(" / ".join(q.warnings), where)[:255] if q.warnings else ""
         return _excel(_total(q, name[0]))
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
@@ -405,10 +445,11 @@ def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object
         follow_tables()
         data, extra, where = quote_input(lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin,
                                          margin_on, options)
-        if extra:
-            raise InputError("options", "claim= and fx_factor= are not for the comparison (it tries each claim)")
-        try:
-            return _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))
+        if extra.get("fx_factor") is not None:
+            raise InputError("options.fx_factor", "not for the comparison: it compares treatments at the FX given")
+        try:   # a copy (the cached rows are shared), with the reasons naming sheet rows
+            return [[row[0], sheet_text(row[1], where)[:255] if isinstance(row[1], str) else row[1], *row[2:]]
+                    for row in _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))]
         except InputError as exc:
             raise _named(exc, where) from None
     except Exception as exc:  # never a traceback in a cell
