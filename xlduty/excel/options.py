@@ -12,6 +12,7 @@ for the common keys. An unknown key or a bad value is an ``InputError`` naming `
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ class Options:
     line: dict[str, Any] = field(default_factory=dict)
 
 
-def _bool(key: str, value: str | None) -> bool:
+def yes_no(key: str, value: str | None) -> bool:
     if value is None:
         return True
     v = value.lower()
@@ -73,7 +74,7 @@ def _bool(key: str, value: str | None) -> bool:
     raise InputError(f"options.{key}", f"use yes or no, not {value!r}")
 
 
-def _number(key: str, value: str | None) -> str:
+def number(key: str, value: str | None) -> str:
     if not value:
         raise InputError(f"options.{key}", "give a number, e.g. " + key + "=1200")
     text = value.replace(",", "")
@@ -84,31 +85,37 @@ def _number(key: str, value: str | None) -> str:
     return text   # kept as text: the declaration parses it into an exact Decimal
 
 
-def parse_options(text: object) -> Options:
-    """Parse the options cell. Empty or blank → no options."""
-    out = Options()
-    if text is None:
-        return out
+def items(text: object, keys: tuple[str, ...], aliases: dict[str, str],
+          example: str) -> Iterator[tuple[str, str | None]]:
+    """(key, value or None for a bare flag) for each ``;``-separated item of an options text, the key normalised
+    (case, ``-``, aliases, full-width ＝ ； from a Japanese IME); an unknown key is an error naming it."""
     if not isinstance(text, str):
-        raise InputError("options", "options must be text such as \"personal; claim=epa_eu\"")
-    text = unicodedata.normalize("NFKC", text)   # full-width ＝ ； from a Japanese IME
-    for raw in text.replace("\n", ";").split(";"):
+        raise InputError("options", f"options must be text such as \"{example}\"")
+    for raw in unicodedata.normalize("NFKC", text).replace("\n", ";").split(";"):
         item = raw.strip()
         if not item:
             continue
         key, sep, value = item.partition("=")
         key = key.strip().lower().replace("-", "_").replace(" ", "_")
-        key = _ALIASES.get(key, key)
-        val: str | None = value.strip() if sep else None
-        if key not in _KEYS:
-            raise InputError(f"options.{key}", f"unknown option (use {', '.join(KEYS)})")
+        key = aliases.get(key, key)
+        if key not in keys:
+            raise InputError(f"options.{key}", f"unknown option (use {', '.join(keys)})")
+        yield key, value.strip() if sep else None
+
+
+def parse_options(text: object) -> Options:
+    """Parse the options cell. Empty or blank → no options."""
+    out = Options()
+    if text is None:
+        return out
+    for key, val in items(text, KEYS, _ALIASES, "personal; claim=epa_eu"):
         target, name, kind = _KEYS[key]
         if kind == "bool":
-            parsed: Any = _bool(key, val)
+            parsed: Any = yes_no(key, val)
         elif kind == "bool_or_auto":
-            parsed = None if val is not None and val.lower() == "auto" else _bool(key, val)
+            parsed = None if val is not None and val.lower() == "auto" else yes_no(key, val)
         elif kind == "number":
-            parsed = _number(key, val)
+            parsed = number(key, val)
         elif kind.startswith("choice:"):
             choices = kind.removeprefix("choice:").split(",")
             if val is None or val.lower() not in choices:
@@ -122,7 +129,7 @@ def parse_options(text: object) -> Options:
             else:
                 parsed = val.lower()
         elif kind == "fx":
-            parsed = _fx(val)
+            parsed = fx_pairs(val)
         else:
             if not val:
                 raise InputError(f"options.{key}", "give a value, e.g. " + key + "=...")
@@ -136,7 +143,7 @@ def parse_options(text: object) -> Options:
     return out
 
 
-def _fx(value: str | None) -> dict[str, str]:
+def fx_pairs(value: str | None) -> dict[str, str]:
     """``fx=155.39`` (for the line currency) or ``fx=USD:155.39,EUR:162.1``."""
     if not value:
         raise InputError("options.fx", "give yen per unit, e.g. fx=155.39 or fx=USD:155.39")
@@ -145,7 +152,7 @@ def _fx(value: str | None) -> dict[str, str]:
         ccy, sep, rate = part.partition(":")
         if not sep:
             ccy, rate = "", ccy
-        rates[ccy.strip().upper()] = _number("fx", rate.strip())
+        rates[ccy.strip().upper()] = number("fx", rate.strip())
     return rates
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from xlduty.errors import InputError
 from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_error, number_text, text_of, to_date
 from xlduty.excel.messages import cell_error
-from xlduty.excel.options import _bool, _fx, _number
+from xlduty.excel.options import fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
                 "customs_unit")
@@ -99,7 +99,7 @@ def _flag(v: object, field: str) -> bool | None:
         return None
     if isinstance(v, bool):
         return v
-    return _bool(field, _flag_text(v))
+    return yes_no(field, _flag_text(v))
 
 
 def _flag_text(v: object) -> str:
@@ -197,34 +197,23 @@ def _options(v: object) -> tuple[dict[str, Any], dict[str, Any]]:
     extra: dict[str, Any] = {}
     if blank(v):
         return fields, extra
-    if not isinstance(v, str):
-        raise InputError("options", "options must be text such as \"personal; rounding=10\"")
-    for raw in unicodedata.normalize("NFKC", v).replace("\n", ";").split(";"):
-        item = raw.strip()
-        if not item:
-            continue
-        key, sep, value = item.partition("=")
-        key = key.strip().lower().replace("-", "_").replace(" ", "_")
-        key = _OPTION_ALIASES.get(key, key)
-        val = value.strip() if sep else None
-        if key not in _OPTION_KEYS:
-            raise InputError(f"options.{key}", f"unknown option (use {', '.join(_OPTION_KEYS)})")
+    for key, val in items(v, _OPTION_KEYS, _OPTION_ALIASES, "personal; rounding=10"):
         if key == "personal":
-            fields["options"]["personal_use"] = _bool(key, val)
+            fields["options"]["personal_use"] = yes_no(key, val)
         elif key == "recoverable":
-            fields["options"]["ct_recoverable"] = _bool(key, val)
+            fields["options"]["ct_recoverable"] = yes_no(key, val)
         elif key == "simplified":
             if val is None or val.lower() not in ("auto", "always", "never"):
                 raise InputError("options.simplified", "use one of auto, always, never")
             fields["options"]["simplified"] = val.lower()
         elif key == "rounding":
-            fields["options"]["price_rounding"] = _number(key, val)
+            fields["options"]["price_rounding"] = number(key, val)
         elif key == "claim":
             extra["claim"] = _claim(val if val is not None else "yes", "options.claim")
         elif key == "fx_factor":
-            extra["fx_factor"] = _number(key, val)
+            extra["fx_factor"] = number(key, val)
         else:
-            rates = _fx(val)
+            rates = fx_pairs(val)
             if "" in rates:
                 raise InputError("options.fx", "give other currencies as fx=EUR:162.1 (the invoice currency's "
                                                "rate is the FX argument)")
