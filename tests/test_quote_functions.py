@@ -243,3 +243,12 @@ def test_rows_and_texts_the_sheet_shows() -> None:
     assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), margin=-0.1), "price_total").startswith("#エラー 利益率(margin):")
     assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), options="rounding=0"), "duty") == \
         "#エラー 端数単位(price_rounding): 1 以上の数値を入力してください"
+
+
+def test_a_saved_quote_pins_its_tariff_edition() -> None:
+    """edition= in the options recomputes on the edition a saved quote used (xlduty quote's tariff_edition); an
+    edition the tables do not hold is named, never replaced silently by another."""
+    one = _lines(TSHIRTS)
+    assert qf.QUOTE_TOTALS(*_args(one, options="edition=2026_07_09"), "tariff_edition") == "2026_07_09"
+    text = qf.QUOTE_TOTALS(*_args(one, options="edition=2020_01_01"), "duty")
+    assert text.startswith("#エラー 実行関税率表の版(tariff_edition): 2020_01_01 版はありません（使える版: ")

@@ -27,7 +27,8 @@ FIELDS_JA = {
     "fx": "為替レート", "margin": "利益率", "margin_on": "利益の基準", "target": "目標", "target_kind": "目標の種類",
     "line_no": "行", "charges": "運賃等", "costs": "国内諸掛", "domestic_costs": "国内諸掛", "description": "品名",
     "customs_quantity": "税関数量", "customs_unit": "税関数量の単位", "percent": "利益率",
-    "label": "摘要", "fx_factor": "為替の倍率", "price_rounding": "端数単位", "ct_recoverable": "仕入税額控除",
+    "label": "摘要", "tariff_edition": "実行関税率表の版", "edition": "実行関税率表の版",
+    "fx_factor": "為替の倍率", "price_rounding": "端数単位", "ct_recoverable": "仕入税額控除",
 }
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
@@ -82,6 +83,7 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"^unknown incoterm '([^']*)' \(use one of (.*)\)", r"貿易条件 \1 はありません（\2）"),
     (r"^not reachable: at a unit price of (\S+) (\w+) (?:line \d+|明細 \d+行目) already costs (\S+) yen per unit",
      r"目標に届きません: 単価 \1 \2 でも原価が1個あたり \3 円です"),
+    (r"edition '(\S+)' is not available \(available: (.*)\)", r"\1 版はありません（使える版: \2）"),
     (r"^Input should be ('.*)", r"次のいずれかを指定してください: \1"),
     (r"greater than or equal to (\S+)", r"\1 以上の数値を入力してください"),
 ]]

@@ -19,7 +19,8 @@ Kinds are the keys of rules/incoterms.yaml (charges) and rules/domestic_costs.ya
 Japanese names (運賃, 通関料 …). The options text (``;``-separated): ``personal``, ``simplified=auto|always|
 never``, ``claim=yes|no|<column>`` (for lines whose claim cell is blank), ``recoverable=yes|no`` (仕入税額控除),
 ``rounding=10`` (the price per unit rounded up to 10 yen), ``fx=EUR:162.1`` (other currencies' rates) and
-``fx_factor=0.95`` (every foreign rate × 0.95: FX sensitivity).
+``fx_factor=0.95`` (every foreign rate × 0.95: FX sensitivity), ``edition=2026_07_09`` (pin the tariff edition,
+as a saved quote was computed).
 """
 
 from __future__ import annotations
@@ -54,11 +55,11 @@ QUOTE_TOTAL_FIELDS = ("goods", "goods_yen", "charges_yen", "customs_value", "tax
                       "tariff_edition", "fx", "simplified", "warnings")
 REVERSE_TARGETS = ("unit_cost", "unit_cost_cash", "price")
 
-_OPTION_KEYS = ("personal", "simplified", "claim", "recoverable", "rounding", "fx", "fx_factor")
+_OPTION_KEYS = ("personal", "simplified", "claim", "recoverable", "rounding", "fx", "fx_factor", "edition")
 _OPTION_ALIASES = {"personal_use": "personal", "個人使用": "personal", "簡易税率": "simplified", "特恵": "claim",
                    "epa": "claim", "claim_preference": "claim", "ct_recoverable": "recoverable",
                    "仕入税額控除": "recoverable", "price_rounding": "rounding", "端数": "rounding", "為替": "fx",
-                   "fx_rates": "fx"}
+                   "fx_rates": "fx", "tariff_edition": "edition", "版": "edition"}
 _MARGIN_ON = {"price": "price", "売価": "price", "粗利率": "price", "cost": "cost", "原価": "cost", "値入率": "cost"}
 # Short names users type for a kind, beside the keys and the full Japanese names of the rule files.
 _CHARGE_ALIASES = {"運賃": "freight", "海上運賃": "freight", "航空運賃": "freight", "保険料": "insurance",
@@ -210,6 +211,10 @@ def _options(v: object) -> tuple[dict[str, Any], dict[str, Any]]:
             fields["options"]["price_rounding"] = number(key, val)
         elif key == "claim":
             extra["claim"] = _claim(val if val is not None else "yes", "options.claim")
+        elif key == "edition":   # a saved quote recomputed on the tariff edition it was made with
+            if not val:
+                raise InputError("options.edition", "give the edition, e.g. edition=2026_07_09")
+            fields["tariff_edition"] = val
         elif key == "fx_factor":
             extra["fx_factor"] = number(key, val)
         else:
