@@ -17,10 +17,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from xlduty.declaration import Declaration, Line, parse_declaration
+from xlduty.declaration import Declaration, Line, PlainDeclaration, PlainLine, validate
 from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import YEN, FxRate, rate_for
-from xlduty.hs import format_hs, normalize_hs
+from xlduty.hs import format_hs
 from xlduty.rate import (
     AdValorem,
     DutyBase,
@@ -40,6 +40,9 @@ from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
 
+AnyDeclaration = Declaration | PlainDeclaration
+AnyLine = Line | PlainLine
+
 
 def _yen(x: Decimal | int) -> str:
     if isinstance(x, int) or x == x.to_integral_value():
@@ -52,7 +55,7 @@ class _Prepared:
     """What a line is, independent of the treatment chosen."""
 
     index: int
-    line: Line
+    line: AnyLine
     tariff: TariffLine | None
     fx: FxRate
     foreign: Decimal                   # the value in the line currency (after the personal-use factor)
@@ -66,6 +69,7 @@ class _Prepared:
     unverified: list[str]
     excise_steps: list[Step] | None = None
     de_minimis_exempt: bool = False
+    ct_text: str = ""                  # the consumption-tax rate as output ("7.8%")
 
 
 @dataclass(slots=True)
@@ -78,6 +82,8 @@ class _Context:
     ct: Any
     personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
     fx: dict[str, FxRate] = field(default_factory=dict)
+    reduced_on: bool = False           # a reduced consumption-tax rate exists on the date
+    ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
 
 
 class Engine:
@@ -114,7 +120,7 @@ class Engine:
     # --- public API ---------------------------------------------------------------------------
 
     def compute(self, data: Declaration | dict[str, Any]) -> Result:
-        decl = parse_declaration(data)
+        decl = validate(data)
         on = decl.date
         schedule = None
         if decl.tariff_edition is not None:
@@ -126,7 +132,10 @@ class Engine:
                 first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                 raise InputError(f"lines[{first}].hs_code", str(exc)) from None
         pu = self.rules.personal_use
-        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), self._ct_on(on))
+        ct = self._ct_on(on)
+        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct)
+        ctx.reduced_on = ct.national_reduced is not None
+        ctx.ct_texts = (f"{ct.national_standard}%", f"{ct.national_reduced}%")
         if decl.personal_use and not ctx.personal:
             ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
         prepared = [self._prepare(i, ln, ctx, schedule) for i, ln in enumerate(decl.lines)]
@@ -198,13 +207,13 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
-    def _prepare(self, i: int, ln: Line, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+    def _prepare(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
         tariff = None
         if ln.hs_code:
             try:
                 assert schedule is not None
-                tariff = schedule.line(normalize_hs(ln.hs_code), on)
+                tariff = schedule.typed_line(ln.hs_code, on)
             except (ValueError, LookupError_) as exc:
                 raise InputError(f"lines[{i}].hs_code", str(exc)) from None
         elif not ln.rate:
@@ -233,7 +242,11 @@ class Engine:
                 notes.append(ctx.personal_off)
             foreign = ln.value + ln.freight + ln.insurance + ln.additions
         value = foreign if fx is YEN else foreign * fx.yen_per_unit
-        reduced = self._reduced(ln, tariff, ctx.ct.national_reduced is not None, i, notes, unverified)
+        food = self._food.get(tariff.code) if tariff is not None else None
+        if food is not None and food[1] is None and ln.reduced_ct is None and ln.liquor is None and ctx.reduced_on:
+            reduced = food[0]   # the common case of _reduced: classified, nothing to report
+        else:
+            reduced = self._reduced(ln, tariff, ctx.reduced_on, i, notes, unverified)
         ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
         excise_steps = None
         excise = 0
@@ -241,7 +254,7 @@ class Engine:
             excise_steps = []
             excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
         return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
-                         unverified, excise_steps)
+                         unverified, excise_steps, False, ctx.ct_texts[reduced])
 
     def _valuation_steps(self, p: _Prepared) -> list[Step]:
         """Valuation and FX steps of a line, rendered only when its explanation is asked for."""
@@ -264,7 +277,7 @@ class Engine:
             steps += p.excise_steps
         return steps
 
-    def _reduced(self, ln: Line, tariff: TariffLine | None, available: bool, i: int,
+    def _reduced(self, ln: AnyLine, tariff: TariffLine | None, available: bool, i: int,
                  notes: list[str], unverified: list[str]) -> bool:
         if ln.reduced_ct is not None:
             if ln.reduced_ct and ln.liquor:
@@ -297,7 +310,7 @@ class Engine:
             unverified.append(message)
         return reduced
 
-    def _excise(self, ln: Line, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
+    def _excise(self, ln: AnyLine, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
         if ln.excise is not None and ln.liquor is not None:
             raise InputError(f"{at}.excise", "give either liquor or excise, not both")
         if ln.excise is not None:
@@ -372,21 +385,29 @@ class Engine:
 
     # --- duty per treatment ------------------------------------------------------------------------
 
-    def _treat(self, prepared: list[_Prepared], decl: Declaration,
+    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration,
                treatment: str) -> list[LineResult]:
         on = decl.date
         ct = self._ct_on(on)
         num, den = ct.local_fraction
+        ratio = ct.local_ratio
+        general = treatment == "general"
+        selected = self._selected
+        explain = self._explain_line
         lines: list[LineResult] = []
         append = lines.append
         for p in prepared:
             ln = p.line
-            tv = truncate_tax_base(p.value)
-            quantity, unit = ln.quantity, p.unit
-            if quantity is None and ln.liquor is not None:
-                quantity, unit = ln.liquor.litres, unit_of("l")
-            base = DutyBase(tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, ln.liquor is None)
-            applied, amount = self._duty_rate(p, base, decl, treatment)
+            value = p.value
+            tv = truncate_tax_base(value)
+            quantity, unit, liquor = ln.quantity, p.unit, ln.liquor
+            if quantity is None and liquor is not None:
+                quantity, unit = liquor.litres, unit_of("l")
+            base = _base(DutyBase, (tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, liquor is None))
+            if general and ln.rate is None:   # what _duty_rate does for it
+                applied, amount = selected(p, base, decl, ln.claim_preference)
+            else:
+                applied, amount = self._duty_rate(p, base, decl, treatment)
             notes = p.notes + applied.notes
             unverified = p.unverified + applied.unverified
             duty = full_duty = floor_yen(amount)
@@ -402,22 +423,24 @@ class Engine:
                 extra = extra or []
                 extra.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0, dm.article, dm.verified))
                 duty, ct_exempt = 0, True
+            excise = p.excise
             if ct_exempt:
                 ct_base = nat = loc = 0
             else:
-                ct_base = truncate_tax_base(p.value + truncate_tax_amount(duty) + truncate_tax_amount(p.excise))
-                if p.excise:
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty) + truncate_tax_amount(excise))
+                if excise:
                     unverified.append("excise added to the consumption-tax base truncated to 100 yen")
                 nat = floor_yen(ct_base * p.ct_rate / 100)
                 loc = truncate_tax_amount(nat) * num // den
             tariff = p.tariff
+            column = applied.column
             append(LineResult(
                 p.index, tariff.hs if tariff else None, tariff.description if tariff else None, ln.origin,
-                p.value, tv, applied.text, applied.rate.kind, applied.column, applied.name, duty, p.excise,
-                f"{p.ct_rate}%", p.reduced, ct_base, nat, loc, exemption, relief_text,
-                "simplified" if applied.column == "simplified" else "general",
-                partial(self._explain_line, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt,
-                        ct_base, nat, loc, ct.local_ratio),
+                value, tv, applied.text, applied.rate.kind, column, applied.name, duty, excise,
+                p.ct_text, p.reduced, ct_base, nat, loc, exemption, relief_text,
+                "simplified" if column == "simplified" else "general",
+                partial(explain, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt, ct_base, nat, loc,
+                        ratio),
                 notes, sorted(set(unverified)) if unverified else unverified))
         return lines
 
@@ -442,7 +465,7 @@ class Engine:
                                                     f"{ratio} → {loc:,}", loc))
         return steps
 
-    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str) -> tuple[Applied, Decimal]:
+    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: AnyDeclaration, treatment: str) -> tuple[Applied, Decimal]:
         """The rate applied and the exact amount it gives for this line (a cached ``Applied`` may be shared:
         its own ``amount`` is then another line's)."""
         ln = p.line
@@ -483,7 +506,8 @@ class Engine:
             return Applied("override", "指定税率 (rate given)", ln.rate, rate, amount), amount
         return self._selected(p, base, decl, ln.claim_preference)
 
-    def _selected(self, p: _Prepared, base: DutyBase, decl: Declaration, claim: bool | str) -> tuple[Applied, Decimal]:
+    def _selected(self, p: _Prepared, base: DutyBase, decl: AnyDeclaration,
+                  claim: bool | str) -> tuple[Applied, Decimal]:
         """通達3-1 selection for the line with ``claim``; the winner is remembered where it cannot depend
         on the value (every rate of the line free or ad valorem)."""
         ln = p.line
@@ -573,6 +597,7 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
 def _remember(cache: dict, key: object, value: Any) -> Any:
