@@ -515,8 +515,8 @@ class Engine:
         assert tariff is not None
         key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, decl.date,
                ln.in_quota, ln.condition, base.quantity is None)
-        plan = self._plans.get(key)
-        if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the value
+        plan = self._plans.get(key) if base.taxable_value > 0 else None
+        if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the (non-zero) value
             return plan, plan.rate.evaluate(base)
         cover_key = (ln.origin, claim, decl.date)
         cover = self._coverage.get(cover_key)
