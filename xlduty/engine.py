@@ -28,9 +28,9 @@ from xlduty.rate import (
     ManualRate,
     NeedsInput,
     NotApplicable,
-    NotApplied,
     Noted,
     Rate,
+    proportional,
 )
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
@@ -526,7 +526,7 @@ class Engine:
             applied = select_rate(tariff, base, claim, self.rules, decl.date, cover)
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
-        if base.taxable_value > 0 and _linear(tariff):
+        if base.taxable_value > 0 and _value_free(tariff, cover):
             _remember(self._plans, key, applied)
         return applied, applied.amount
 
@@ -608,11 +608,24 @@ def _remember(cache: dict, key: object, value: Any) -> Any:
     return value
 
 
-def _linear(line: TariffLine) -> bool:
-    """True if every rate of the line is free or ad valorem: which one wins then does not depend on the value."""
-    for column in line.columns:
+def _value_free(line: TariffLine, cover: Coverage) -> bool:
+    """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
+    column it may read is ``proportional``. It reads the temporary rate, the general rate unless the temporary one
+    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the
+    EPA columns (its exclusion)."""
+    temporary = line.rate("rate_temporary")
+    columns = ["rate_temporary"]
+    if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
+        columns.append("rate_general")
+    if cover.wto_ok:
+        columns.append("rate_wto")
+    if cover.claimed:
+        columns += [c for c, _name, _unverified in cover.columns]
+        if "rate_gsp" in columns:
+            columns += [c for c in line.columns if c.startswith("epa_")]
+    for column in columns:
         rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
-        if rate is not None and not isinstance(_strip(rate), AdValorem | Free | NotApplied):
+        if rate is not None and not proportional(rate):
             return False
     return True
 

@@ -481,3 +481,23 @@ class Manual(Rate):
 
     def __str__(self) -> str:
         return self.text
+
+
+def proportional(rate: Rate) -> bool:
+    """True if the rate's duty is the taxable value times a constant (or it always declines or refuses, whatever the
+    value): comparing such rates for one line gives the same winner at every taxable value above 0."""
+    if isinstance(rate, Free | AdValorem | NotApplied | Manual):
+        return True
+    if isinstance(rate, Noted):
+        return proportional(rate.inner)
+    if isinstance(rate, Compound):
+        return all(proportional(p) for p in rate.parts)
+    if isinstance(rate, HigherOf):
+        return all(proportional(o) for o in rate.options) and (rate.cap is None or proportional(rate.cap))
+    if isinstance(rate, LowerOf):
+        return all(proportional(o) for o in rate.options) and (rate.floor is None or proportional(rate.floor))
+    if isinstance(rate, Range):
+        return all(proportional(o) for o in rate.options)
+    if isinstance(rate, Branches):   # which branch applies depends on quota, origin, date and condition, not value
+        return all(proportional(br.rate) for br in rate.branches)
+    return False                     # specific and gate-price rates: the winner depends on value and quantity
