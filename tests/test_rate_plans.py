@@ -52,18 +52,20 @@ _VALUE_DEPENDENT = ["0402.10-217", "0402.21-139", "0405.20-090", "3902.10-010", 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.sampled_from(_VALUE_DEPENDENT), st.sampled_from(_CODES)),
        st.sampled_from(["CN", "US", "VN", "AU", "MX", "CH", "GB", "KH", "BR", None]),
-       st.sampled_from([False, True, "rate_gsp", "epa_cptpp"]), st.integers(0, 3_000_000), st.integers(0, 3_000_000),
-       st.sampled_from([None, 1, 250, 7000]), st.booleans(), st.sampled_from([None, "other"]))
+       st.sampled_from([False, True, "rate_gsp", "epa_cptpp"]), st.integers(0, 300_000), st.integers(0, 3_000_000),
+       st.sampled_from([None, 1, 250, 7000]), st.booleans(), st.sampled_from([None, "other"]),
+       st.sampled_from(["never", "auto"]))
 def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | None, claim: bool | str, first: int,
                                                      second: int, quantity: int | None, in_quota: bool,
-                                                     condition: str | None) -> None:
-    """The second of two declarations of one line computes as it would in a process that never saw the first."""
+                                                     condition: str | None, simplified: str) -> None:
+    """The second of two declarations of one line computes as it would in a process that never saw the first
+    (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other)."""
     def decl(value: int) -> dict[str, Any]:
         line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
                                 "in_quota": in_quota, "condition": condition}
         if quantity is not None:
             line.update(quantity=quantity, unit="kg")
-        return {"date": "2026-11-20", "simplified": "never", "lines": [line]}
+        return {"date": "2026-11-20", "simplified": simplified, "lines": [line, line]}
 
     def outcome(engine: Engine, value: int) -> Any:
         try:

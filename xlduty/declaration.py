@@ -157,6 +157,8 @@ def validate(data: object) -> Declaration | PlainDeclaration:
         plain = plain_declaration(data)
         if plain is not None:
             return plain
+    elif type(data) is PlainDeclaration:
+        return data
     return parse_declaration(data)
 
 

@@ -22,6 +22,7 @@ from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import YEN, FxRate, rate_for
 from xlduty.hs import format_hs
 from xlduty.rate import (
+    ZERO,
     AdValorem,
     DutyBase,
     Free,
@@ -70,6 +71,23 @@ class _Prepared:
     excise_steps: list[Step] | None = None
     de_minimis_exempt: bool = False
     ct_text: str = ""                  # the consumption-tax rate as output ("7.8%")
+    ct_ratio: tuple[int, int] = (0, 1)  # the national rate / 100 as a fraction
+    kind: _Kind | None = None
+
+
+@dataclass(slots=True)
+class _Kind:
+    """What every line of one code, unit, origin, claim and date has in common (no liquor, excise or personal use):
+    looked up once per process, not per line."""
+
+    tariff: TariffLine
+    unit: Unit | None
+    reduced: bool
+    ct_rate: Decimal
+    ct_text: str
+    ct_ratio: tuple[int, int]
+    unverified: tuple[str, ...]
+    plan: _Plan | None = None          # the general treatment's remembered plan, once ``_select`` has it
 
 
 @dataclass(slots=True)
@@ -84,6 +102,11 @@ class _Context:
     fx: dict[str, FxRate] = field(default_factory=dict)
     reduced_on: bool = False           # a reduced consumption-tax rate exists on the date
     ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
+    ct_ratios: tuple[tuple[int, int], tuple[int, int]] = ((0, 1), (0, 1))   # and as fractions of 1
+    plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
+
+
+_Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
 
 
 class Engine:
@@ -93,11 +116,17 @@ class Engine:
         self.rules = rules or load_rules()
         self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
         self._food: dict[str, tuple[bool | None, str | None]] = {}
-        self._plans: dict[tuple, Applied] = {}          # bounded caches (_remember): one per process
+        self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
         self._ct: dict[date, Any] = {}
         self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
+        self._kinds: dict[tuple, _Kind] = {}
+
+    def forget_plans(self) -> None:
+        """Forget remembered rate plans and line kinds (the tables in use were switched)."""
+        self._plans.clear()
+        self._kinds.clear()
 
     def _ct_on(self, on: date) -> Any:
         ct = self._ct.get(on)
@@ -136,10 +165,17 @@ class Engine:
         ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct)
         ctx.reduced_on = ct.national_reduced is not None
         ctx.ct_texts = (f"{ct.national_standard}%", f"{ct.national_reduced}%")
+        ctx.ct_ratios = (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO))
         if decl.personal_use and not ctx.personal:
             ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
-        prepared = [self._prepare(i, ln, ctx, schedule) for i, ln in enumerate(decl.lines)]
-        total_value = sum((p.value for p in prepared), Decimal(0))
+        ctx.plain = not decl.personal_use
+        prepare = self._prepare
+        prepared = []
+        total_value = Decimal(0)
+        for i, ln in enumerate(decl.lines):
+            p = prepare(i, ln, ctx, schedule)
+            prepared.append(p)
+            total_value += p.value
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
@@ -182,12 +218,21 @@ class Engine:
         if reason:
             simplified_info["reason"] = reason
         lines = chosen
-        totals = _totals(lines)
-        explanation += self._total_steps(lines, totals)
-        for ln in lines:
+        duty = nat = loc = excise = 0
+        preference = False
+        for ln in lines:   # one pass: the sums, the warnings and whether a preferential rate is applied
+            duty += ln.duty
+            nat += ln.national_ct
+            loc += ln.local_ct
+            excise += ln.excise
             if ln.unverified:
                 warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
-        if any(ln.rate_column and ln.rate_column.startswith(("epa_", "rate_gsp", "rate_ldc")) for ln in lines):
+            if not preference and ln.rate_column and ln.rate_column.startswith(("epa_", "rate_gsp", "rate_ldc")):
+                preference = True
+        totals = Totals(truncate_tax_amount(duty), truncate_tax_amount(nat), truncate_tax_amount(loc),
+                        truncate_tax_amount(excise))
+        explanation += self._total_steps(lines, totals, excise > 0)
+        if preference:
             w = self.rules.reliefs.origin_proof_waiver
             if total_value <= w.threshold_jpy:
                 explanation.append(Step("origin_proof", f"total {_yen(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}",
@@ -195,19 +240,38 @@ class Engine:
             else:
                 warnings.append("a preferential rate is applied: proof of origin is required "
                                 f"(total customs value over {w.threshold_jpy:,} yen)")
-        fx = []
-        for p in prepared:
-            if p.fx.source != "yen" and not any(f["currency"] == p.fx.currency for f in fx):
-                fx.append({"currency": p.fx.currency, "yen": p.fx.published, "per_units": p.fx.per_units,
-                           "week_start": str(p.fx.week_start) if p.fx.week_start else None,
-                           "week_end": str(p.fx.week_end) if p.fx.week_end else None,
-                           "source": p.fx.source, **({"alias_of": p.fx.alias_of} if p.fx.alias_of else {})})
+        fx = [{"currency": r.currency, "yen": r.published, "per_units": r.per_units,   # in order of first use
+               "week_start": str(r.week_start) if r.week_start else None,
+               "week_end": str(r.week_end) if r.week_end else None,
+               "source": r.source, **({"alias_of": r.alias_of} if r.alias_of else {})}
+              for r in ctx.fx.values() if r.source != "yen"]
         return Result(str(on), schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
                       exemption, totals, lines, explanation, warnings)
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
     def _prepare(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+        if not (ln.hs_code and ctx.plain and ln.liquor is None and ln.excise is None):
+            return self._prepare_any(i, ln, ctx, schedule)
+        key = (schedule, ctx.on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+               ln.condition, ln.quantity is None)
+        kind = self._kinds.get(key)
+        if kind is None:   # the first line of its kind: prepared the long way, and what it has in common kept
+            p = self._prepare_any(i, ln, ctx, schedule)
+            if not p.notes:
+                assert p.tariff is not None
+                p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+                                                           p.ct_ratio, tuple(p.unverified)))
+            return p
+        fx = ctx.fx.get(ln.currency)
+        if fx is None:
+            fx = ctx.fx[ln.currency] = rate_for(ln.currency, ctx.on, ctx.fx_supplied, f"lines[{i}].currency")
+        foreign = ln.value + ln.freight + ln.insurance + ln.additions
+        return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], list(kind.unverified), None, False,
+                         kind.ct_text, kind.ct_ratio, kind)
+
+    def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
         tariff = None
         if ln.hs_code:
@@ -254,7 +318,7 @@ class Engine:
             excise_steps = []
             excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
         return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
-                         unverified, excise_steps, False, ctx.ct_texts[reduced])
+                         unverified, excise_steps, False, ctx.ct_texts[reduced], ctx.ct_ratios[reduced])
 
     def _valuation_steps(self, p: _Prepared) -> list[Step]:
         """Valuation and FX steps of a line, rendered only when its explanation is asked for."""
@@ -392,7 +456,7 @@ class Engine:
         num, den = ct.local_fraction
         ratio = ct.local_ratio
         general = treatment == "general"
-        selected = self._selected
+        select = self._select
         explain = self._explain_line
         lines: list[LineResult] = []
         append = lines.append
@@ -405,12 +469,24 @@ class Engine:
                 quantity, unit = liquor.litres, unit_of("l")
             base = _base(DutyBase, (tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, liquor is None))
             if general and ln.rate is None:   # what _duty_rate does for it
-                applied, amount = selected(p, base, decl, ln.claim_preference)
+                kind = p.kind
+                plan = kind.plan if kind is not None and tv > 0 else None
+                if plan is not None and plan[0] is not None:   # what _select would find
+                    applied, amount, share = plan[0], None, plan[1]
+                else:
+                    applied, amount, share = select(p, base, on, ln.claim_preference)
+                    if amount is None and kind is not None:   # a remembered plan: kept with the kind too
+                        kind.plan = (applied, share)
+                if amount is None:
+                    if share is not None and tv < _EXACT:
+                        amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
+                    else:
+                        amount = applied.rate.evaluate(base)
             else:
                 applied, amount = self._duty_rate(p, base, decl, treatment)
             notes = p.notes + applied.notes
             unverified = p.unverified + applied.unverified
-            duty = full_duty = floor_yen(amount)
+            duty = full_duty = floor_yen(amount) if amount is not None else amount_int
             extra: list[Step] | None = None   # relief and exemption steps, rare: built eagerly
             relief_text, ct_exempt = None, False
             if ln.relief is not None:
@@ -430,7 +506,10 @@ class Engine:
                 ct_base = truncate_tax_base(value + truncate_tax_amount(duty) + truncate_tax_amount(excise))
                 if excise:
                     unverified.append("excise added to the consumption-tax base truncated to 100 yen")
-                nat = floor_yen(ct_base * p.ct_rate / 100)
+                if ct_base < _EXACT:
+                    nat = ct_base * p.ct_ratio[0] // p.ct_ratio[1]   # = floor_yen(ct_base × rate / 100), exactly
+                else:
+                    nat = floor_yen(ct_base * p.ct_rate / 100)
                 loc = truncate_tax_amount(nat) * num // den
             tariff = p.tariff
             column = applied.column
@@ -444,11 +523,14 @@ class Engine:
                 notes, sorted(set(unverified)) if unverified else unverified))
         return lines
 
-    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal, base: DutyBase,
+    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase,
                       full_duty: int, duty: int,
                       extra: list[Step] | None, ct_exempt: bool, ct_base: int, nat: int, loc: int,
                       ratio: str) -> list[Step]:
-        """Every step of one line, rendered on demand from the figures the line already holds."""
+        """Every step of one line, rendered on demand from the figures the line already holds (``amount`` None:
+        the duty came from a plan's integer ratio, the exact amount is worked out here)."""
+        if amount is None:
+            amount = applied.rate.evaluate(base)
         steps = self._valuation_steps(p)
         steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
         steps.append(self.step("duty_line", _duty_formula(applied, amount, base, full_duty), full_duty))
@@ -508,27 +590,34 @@ class Engine:
 
     def _selected(self, p: _Prepared, base: DutyBase, decl: AnyDeclaration,
                   claim: bool | str) -> tuple[Applied, Decimal]:
-        """通達3-1 selection for the line with ``claim``; the winner is remembered where it cannot depend
-        on the value (every rate of the line free or ad valorem)."""
+        """通達3-1 selection for the line with ``claim`` (see ``_select``) and the exact amount it gives."""
+        applied, amount, _ratio = self._select(p, base, decl.date, claim)
+        return applied, applied.rate.evaluate(base) if amount is None else amount
+
+    def _select(self, p: _Prepared, base: DutyBase, on: date,
+                claim: bool | str) -> tuple[Applied, Decimal | None, tuple[int, int] | None]:
+        """The rate applied, with the exact amount when it was selected afresh, else None and, for a remembered
+        plain percentage, its ratio (duty = taxable value × n // d). The winner is remembered where it cannot
+        depend on the value (``_value_free``)."""
         ln = p.line
         tariff = p.tariff
         assert tariff is not None
-        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, decl.date,
-               ln.in_quota, ln.condition, base.quantity is None)
+        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
+               base.quantity is None)
         plan = self._plans.get(key) if base.taxable_value > 0 else None
-        if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the (non-zero) value
-            return plan, plan.rate.evaluate(base)
-        cover_key = (ln.origin, claim, decl.date)
+        if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
+            return plan[0], None, plan[1]
+        cover_key = (ln.origin, claim, on)
         cover = self._coverage.get(cover_key)
         try:
             if cover is None:
-                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, claim, decl.date))
-            applied = select_rate(tariff, base, claim, self.rules, decl.date, cover)
+                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
+            applied = select_rate(tariff, base, claim, self.rules, on, cover)
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
-        if base.taxable_value > 0 and _value_free(tariff, cover):
-            _remember(self._plans, key, applied)
-        return applied, applied.amount
+        if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
+            _remember(self._plans, key, (applied, _ratio(applied.rate)) if _value_free(tariff, cover) else (None, None))
+        return applied, applied.amount, None
 
     @staticmethod
     def _evaluate(rate: Rate, base: DutyBase, at: str, field_: str) -> Decimal:
@@ -572,14 +661,14 @@ class Engine:
         notes.append(f"{label}: {info.conditions}")
         return label, duty - cut, False
 
-    def _total_steps(self, lines: list[LineResult], t: Totals) -> list[Step]:
+    def _total_steps(self, lines: list[LineResult], t: Totals, excise: bool) -> list[Step]:
         def sum_of(name: str, total: int) -> Callable[[], str]:   # rendered only when output
             return lambda: f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
 
         steps = [self.step("duty_total", sum_of("duty", t.duty), t.duty),
                  self.step("national_ct_total", sum_of("national_ct", t.national_ct), t.national_ct),
                  self.step("local_ct_total", sum_of("local_ct", t.local_ct), t.local_ct)]
-        if t.excise or any(ln.excise for ln in lines):
+        if excise:   # some line bears excise (its total may still round to 0)
             steps.append(self.step("excise_total", sum_of("excise", t.excise), t.excise))
         return steps
 
@@ -597,6 +686,24 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
+
+def _fraction(percent: Decimal) -> tuple[int, int]:
+    """``percent`` / 100 as (numerator, denominator)."""
+    n, d = percent.as_integer_ratio()
+    return n, d * 100
+
+
+def _ratio(rate: Rate) -> tuple[int, int] | None:
+    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return 0, 1
+    if isinstance(rate, AdValorem) and len(rate.percent.as_tuple().digits) <= 6:
+        return _fraction(rate.percent)
+    return None
+
 _base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
@@ -644,12 +751,14 @@ def _duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) 
 
 
 def _totals(lines: list[LineResult]) -> Totals:
-    return Totals(
-        duty=truncate_tax_amount(sum(ln.duty for ln in lines)),
-        national_ct=truncate_tax_amount(sum(ln.national_ct for ln in lines)),
-        local_ct=truncate_tax_amount(sum(ln.local_ct for ln in lines)),
-        excise=truncate_tax_amount(sum(ln.excise for ln in lines)),
-    )
+    duty = nat = loc = excise = 0
+    for ln in lines:
+        duty += ln.duty
+        nat += ln.national_ct
+        loc += ln.local_ct
+        excise += ln.excise
+    return Totals(truncate_tax_amount(duty), truncate_tax_amount(nat), truncate_tax_amount(loc),
+                  truncate_tax_amount(excise))
 
 
 def _num(d: Decimal) -> int | str:
