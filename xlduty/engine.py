@@ -76,6 +76,17 @@ class _Prepared:
 
 
 @dataclass(slots=True)
+class _Treated:
+    """The lines under one treatment, their totals, and what the declaration reports about them."""
+
+    lines: list[LineResult]
+    totals: Totals
+    excise: bool                       # some line bears excise (its total may still round to 0)
+    flagged: list[LineResult]          # lines relying on unverified rule data
+    preference: bool                   # a preferential rate is applied to some line
+
+
+@dataclass(slots=True)
 class _Kind:
     """What every line of one code, unit, origin, claim and date has in common (no liquor, excise or personal use):
     looked up once per process, not per line."""
@@ -86,8 +97,9 @@ class _Kind:
     ct_rate: Decimal
     ct_text: str
     ct_ratio: tuple[int, int]
-    unverified: tuple[str, ...]
-    plan: _Plan | None = None          # the general treatment's remembered plan, once ``_select`` has it
+    unverified: list[str]
+    plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...]] | None = None
+    # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes
 
 
 @dataclass(slots=True)
@@ -208,7 +220,7 @@ class Engine:
             if decl.simplified == "always" and simplified is None:
                 raise InputError("simplified", f"the simplified tariff cannot be used: {reason}")
             if simplified is not None:
-                g_total, s_total = _totals(general).total, _totals(simplified).total
+                g_total, s_total = general.totals.total, simplified.totals.total
                 simplified_info.update(general_total=g_total, simplified_total=s_total)
                 if decl.simplified == "always" or s_total <= g_total:
                     chosen = simplified
@@ -217,22 +229,11 @@ class Engine:
                 simplified_info["verified"] = sv.verified if sv else None
         if reason:
             simplified_info["reason"] = reason
-        lines = chosen
-        duty = nat = loc = excise = 0
-        preference = False
-        for ln in lines:   # one pass: the sums, the warnings and whether a preferential rate is applied
-            duty += ln.duty
-            nat += ln.national_ct
-            loc += ln.local_ct
-            excise += ln.excise
-            if ln.unverified:
-                warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
-            if not preference and ln.rate_column and ln.rate_column.startswith(("epa_", "rate_gsp", "rate_ldc")):
-                preference = True
-        totals = Totals(truncate_tax_amount(duty), truncate_tax_amount(nat), truncate_tax_amount(loc),
-                        truncate_tax_amount(excise))
-        explanation += self._total_steps(lines, totals, excise > 0)
-        if preference:
+        lines, totals = chosen.lines, chosen.totals
+        explanation += self._total_steps(lines, totals, chosen.excise)
+        for ln in chosen.flagged:
+            warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
+        if chosen.preference:
             w = self.rules.reliefs.origin_proof_waiver
             if total_value <= w.threshold_jpy:
                 explanation.append(Step("origin_proof", f"total {_yen(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}",
@@ -261,14 +262,14 @@ class Engine:
             if not p.notes:
                 assert p.tariff is not None
                 p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
-                                                           p.ct_ratio, tuple(p.unverified)))
+                                                           p.ct_ratio, p.unverified.copy()))
             return p
         fx = ctx.fx.get(ln.currency)
         if fx is None:
             fx = ctx.fx[ln.currency] = rate_for(ln.currency, ctx.on, ctx.fx_supplied, f"lines[{i}].currency")
         foreign = ln.value + ln.freight + ln.insurance + ln.additions
         return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
-                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], list(kind.unverified), None, False,
+                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None, False,
                          kind.ct_text, kind.ct_ratio, kind)
 
     def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
@@ -449,8 +450,7 @@ class Engine:
 
     # --- duty per treatment ------------------------------------------------------------------------
 
-    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration,
-               treatment: str) -> list[LineResult]:
+    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration, treatment: str) -> _Treated:
         on = decl.date
         ct = self._ct_on(on)
         num, den = ct.local_fraction
@@ -460,10 +460,46 @@ class Engine:
         explain = self._explain_line
         lines: list[LineResult] = []
         append = lines.append
+        flagged: list[LineResult] = []     # lines relying on unverified rule data
+        sum_duty = sum_nat = sum_loc = sum_excise = 0
+        preference = False
         for p in prepared:
             ln = p.line
             value = p.value
             tv = truncate_tax_base(value)
+            if (general and tv > 0 and (kind := p.kind) is not None and (plan := kind.plan) is not None
+                    and (share := plan[1]) is not None and tv < _EXACT and ln.rate is None and ln.relief is None
+                    and not p.de_minimis_exempt):
+                # the common line, as the general steps below would compute it: a remembered plain percentage,
+                # no relief, exemption or excise (a kind has none), exact integers
+                applied = plan[0]
+                assert applied is not None
+                duty = tv * share[0] // share[1]
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+                ct_ratio = p.ct_ratio
+                nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT else floor_yen(ct_base * p.ct_rate / 100)
+                loc = truncate_tax_amount(nat) * num // den
+                if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
+                    unverified = list(plan[2])       # the kind's and the plan's, sorted once
+                else:
+                    unverified = p.unverified + applied.unverified
+                    unverified = sorted(set(unverified)) if unverified else unverified
+                tariff = kind.tariff
+                column = applied.column
+                line = LineResult(
+                    p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, applied.rate.kind,
+                    column, applied.name, duty, 0, p.ct_text, p.reduced, ct_base, nat, loc, None, None, "general",
+                    partial(explain, p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio),
+                    p.notes + applied.notes if applied.notes else p.notes, unverified)
+                append(line)
+                sum_duty += duty
+                sum_nat += nat
+                sum_loc += loc
+                if unverified:
+                    flagged.append(line)
+                if not preference and column.startswith(("epa_", "rate_gsp", "rate_ldc")):
+                    preference = True
+                continue
             quantity, unit, liquor = ln.quantity, p.unit, ln.liquor
             if quantity is None and liquor is not None:
                 quantity, unit = liquor.litres, unit_of("l")
@@ -476,7 +512,7 @@ class Engine:
                 else:
                     applied, amount, share = select(p, base, on, ln.claim_preference)
                     if amount is None and kind is not None:   # a remembered plan: kept with the kind too
-                        kind.plan = (applied, share)
+                        kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))))
                 if amount is None:
                     if share is not None and tv < _EXACT:
                         amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
@@ -502,10 +538,12 @@ class Engine:
             excise = p.excise
             if ct_exempt:
                 ct_base = nat = loc = 0
-            else:
+            elif excise:
                 ct_base = truncate_tax_base(value + truncate_tax_amount(duty) + truncate_tax_amount(excise))
-                if excise:
-                    unverified.append("excise added to the consumption-tax base truncated to 100 yen")
+                unverified.append("excise added to the consumption-tax base truncated to 100 yen")
+            else:
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+            if not ct_exempt:
                 if ct_base < _EXACT:
                     nat = ct_base * p.ct_ratio[0] // p.ct_ratio[1]   # = floor_yen(ct_base × rate / 100), exactly
                 else:
@@ -513,22 +551,37 @@ class Engine:
                 loc = truncate_tax_amount(nat) * num // den
             tariff = p.tariff
             column = applied.column
-            append(LineResult(
+            line = LineResult(
                 p.index, tariff.hs if tariff else None, tariff.description if tariff else None, ln.origin,
                 value, tv, applied.text, applied.rate.kind, column, applied.name, duty, excise,
                 p.ct_text, p.reduced, ct_base, nat, loc, exemption, relief_text,
                 "simplified" if column == "simplified" else "general",
                 partial(explain, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt, ct_base, nat, loc,
                         ratio),
-                notes, sorted(set(unverified)) if unverified else unverified))
-        return lines
+                notes, sorted(set(unverified)) if unverified else unverified)
+            append(line)
+            sum_duty += duty
+            sum_nat += nat
+            sum_loc += loc
+            sum_excise += excise
+            if unverified:
+                flagged.append(line)
+            if not preference and column.startswith(("epa_", "rate_gsp", "rate_ldc")):
+                preference = True
+        return _Treated(lines, Totals(truncate_tax_amount(sum_duty), truncate_tax_amount(sum_nat),
+                                      truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
+                        sum_excise > 0, flagged, preference)
 
-    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase,
+    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase | date,
                       full_duty: int, duty: int,
                       extra: list[Step] | None, ct_exempt: bool, ct_base: int, nat: int, loc: int,
                       ratio: str) -> list[Step]:
         """Every step of one line, rendered on demand from the figures the line already holds (``amount`` None:
-        the duty came from a plan's integer ratio, the exact amount is worked out here)."""
+        the duty came from a plan's integer ratio, the exact amount is worked out here; ``base`` a date: the line
+        took the common path, its duty base is rebuilt here)."""
+        if not isinstance(base, tuple):   # the date: a common line's base is built here, not per line
+            ln = p.line
+            base = DutyBase(tv, ln.quantity, p.unit, base, ln.origin, ln.in_quota, ln.condition, True)
         if amount is None:
             amount = applied.rate.evaluate(base)
         steps = self._valuation_steps(p)
@@ -748,17 +801,6 @@ def _duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) 
     except (NotApplicable, NeedsInput, ManualRate):
         trace = []
     return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(amount)} → {duty:,}"
-
-
-def _totals(lines: list[LineResult]) -> Totals:
-    duty = nat = loc = excise = 0
-    for ln in lines:
-        duty += ln.duty
-        nat += ln.national_ct
-        loc += ln.local_ct
-        excise += ln.excise
-    return Totals(truncate_tax_amount(duty), truncate_tax_amount(nat), truncate_tax_amount(loc),
-                  truncate_tax_amount(excise))
 
 
 def _num(d: Decimal) -> int | str:
