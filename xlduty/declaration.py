@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from xlduty.errors import InputError
+from xlduty.rate import ZERO as _ZERO  # the shared zero: the engine does not add it to a line's value
 
 # Validated natively by pydantic-core (no Python callback per field: batches of 10^5 lines):
 # floats become Decimals through their shortest repr (0.1 stays 0.1), booleans are refused.
@@ -178,7 +179,6 @@ def input_error(exc: ValidationError) -> InputError:
 # anything else, valid or not, returns None and goes through the models above, so every error message,
 # and every value pydantic would convert (floats, numeric strings, padded codes), still comes from them.
 
-_ZERO = Decimal(0)
 _LINE_FIELDS = frozenset(("hs_code", "origin", "value", "currency", "freight", "insurance", "additions", "quantity",
                           "unit", "rate", "claim_preference", "reduced_ct", "in_quota", "condition"))
 _DECL_FIELDS = frozenset(("date", "personal_use", "simplified", "fx_rates", "tariff_edition", "lines"))
@@ -247,10 +247,18 @@ def _clean(v: object) -> bool:
 
 
 def _code(v: object, size: int) -> str | None:
-    """A 2- or 3-letter ASCII code, upper-cased."""
-    if type(v) is str and len(v) == size and v.isascii() and v.isalpha():  # type: ignore[arg-type]
-        return v.upper()  # type: ignore[union-attr]
-    return None
+    """A 2- or 3-letter ASCII code, upper-cased (remembered: a batch repeats a few dozen)."""
+    if type(v) is not str:
+        return None
+    known = _codes.get(v)  # type: ignore[call-overload]
+    if known is None and len(v) == size and v.isascii() and v.isalpha():  # type: ignore[arg-type]
+        known = _codes[v] = v.upper()  # type: ignore[index, union-attr]
+        if len(_codes) > 4096:
+            _codes.clear()
+    return known if known is not None and len(known) == size else None
+
+
+_codes: dict[str, str] = {}
 
 
 def plain_line(d: dict[str, Any]) -> PlainLine | None:
@@ -273,7 +281,9 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
     hs_code, origin, currency, quantity, unit, rate, claim, reduced, in_quota, condition = (
         get("hs_code"), get("origin"), get("currency", "JPY"), get("quantity"), get("unit"), get("rate"),
         get("claim_preference", False), get("reduced_ct"), get("in_quota", False), get("condition"))
-    if (hs_code is not None and not _clean(hs_code)) or (unit is not None and not _clean(unit)) or (
+    # strings are taken only when pydantic would keep them as they are (str.strip returns the string itself)
+    if (hs_code is not None and (type(hs_code) is not str or hs_code.strip() != hs_code)) or (
+            unit is not None and (type(unit) is not str or unit.strip() != unit)) or (
             rate is not None and not _clean(rate)) or (condition is not None and not _clean(condition)):
         return None
     if (origin is not None and (origin := _code(origin, 2)) is None) or (

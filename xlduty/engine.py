@@ -131,6 +131,7 @@ class Engine:
         self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
         self._ct: dict[date, Any] = {}
+        self._ct_day: dict[date, tuple] = {}
         self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
         self._kinds: dict[tuple, _Kind] = {}
@@ -145,6 +146,17 @@ class Engine:
         if ct is None:
             ct = self._ct[on] = self.rules.consumption_tax.on(on)
         return ct
+
+    def _ct_facts(self, on: date) -> tuple[Any, bool, tuple[str, str], tuple[tuple[int, int], tuple[int, int]]]:
+        """The consumption-tax version on ``on``, whether it has a reduced rate, its rates as output and as
+        fractions (once per date)."""
+        facts = self._ct_day.get(on)
+        if facts is None:
+            ct = self._ct_on(on)
+            facts = _remember(self._ct_day, on, (
+                ct, ct.national_reduced is not None, (f"{ct.national_standard}%", f"{ct.national_reduced}%"),
+                (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO))))
+        return facts
 
     def _dated(self, what: str, on: date) -> Any:
         """The de minimis or simplified-tariff version in force on ``on`` (looked up once per date)."""
@@ -173,11 +185,9 @@ class Engine:
                 first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                 raise InputError(f"lines[{first}].hs_code", str(exc)) from None
         pu = self.rules.personal_use
-        ct = self._ct_on(on)
-        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct)
-        ctx.reduced_on = ct.national_reduced is not None
-        ctx.ct_texts = (f"{ct.national_standard}%", f"{ct.national_reduced}%")
-        ctx.ct_ratios = (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO))
+        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
+                       ct_ratios)
         if decl.personal_use and not ctx.personal:
             ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
         ctx.plain = not decl.personal_use
@@ -267,7 +277,11 @@ class Engine:
         fx = ctx.fx.get(ln.currency)
         if fx is None:
             fx = ctx.fx[ln.currency] = rate_for(ln.currency, ctx.on, ctx.fx_supplied, f"lines[{i}].currency")
-        foreign = ln.value + ln.freight + ln.insurance + ln.additions
+        foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero again changes nothing
+        if ln.insurance is not ZERO:
+            foreign += ln.insurance
+        if ln.additions is not ZERO:
+            foreign += ln.additions
         return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
                          kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None, False,
                          kind.ct_text, kind.ct_ratio, kind)
