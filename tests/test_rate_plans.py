@@ -77,3 +77,22 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
     warm = Engine(rules)
     outcome(warm, first)
     assert outcome(warm, second) == outcome(Engine(rules), second)
+
+
+def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
+    """The benchmark's declarations through one engine (plans, line kinds and per-date facts remembered) give,
+    explanations included, what an engine that has seen nothing else gives for each."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "bench" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    decls = bench.batch(1200, 20, seed=11) + bench.batch(300, 1, seed=12)
+    for d in decls[::7]:
+        d["simplified"] = "auto"
+    rules = engine().rules
+    warm = Engine(rules)
+    assert [warm.compute(d).to_dict() for d in decls] == [Engine(rules).compute(d).to_dict() for d in decls]

@@ -98,8 +98,9 @@ class _Kind:
     ct_text: str
     ct_ratio: tuple[int, int]
     unverified: list[str]
-    plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...]] | None = None
-    # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes
+    plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...], bool, str] | None = None
+    # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes,
+    # whether it is a preference and the rate's kind
 
 
 @dataclass(slots=True)
@@ -178,7 +179,7 @@ class Engine:
         schedule = None
         if decl.tariff_edition is not None:
             schedule = _pinned_edition(decl.tariff_edition)
-        elif any(ln.hs_code for ln in decl.lines):
+        elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
             try:
                 schedule = edition_on(on)
             except LookupError_ as exc:
@@ -191,13 +192,7 @@ class Engine:
         if decl.personal_use and not ctx.personal:
             ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
         ctx.plain = not decl.personal_use
-        prepare = self._prepare
-        prepared = []
-        total_value = Decimal(0)
-        for i, ln in enumerate(decl.lines):
-            p = prepare(i, ln, ctx, schedule)
-            prepared.append(p)
-            total_value += p.value
+        prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
@@ -261,30 +256,41 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
-    def _prepare(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
-        if not (ln.hs_code and ctx.plain and ln.liquor is None and ln.excise is None):
-            return self._prepare_any(i, ln, ctx, schedule)
-        key = (schedule, ctx.on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
-               ln.condition, ln.quantity is None)
-        kind = self._kinds.get(key)
-        if kind is None:   # the first line of its kind: prepared the long way, and what it has in common kept
-            p = self._prepare_any(i, ln, ctx, schedule)
-            if not p.notes:
-                assert p.tariff is not None
-                p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
-                                                           p.ct_ratio, p.unverified.copy()))
-            return p
-        fx = ctx.fx.get(ln.currency)
-        if fx is None:
-            fx = ctx.fx[ln.currency] = rate_for(ln.currency, ctx.on, ctx.fx_supplied, f"lines[{i}].currency")
-        foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero again changes nothing
-        if ln.insurance is not ZERO:
-            foreign += ln.insurance
-        if ln.additions is not ZERO:
-            foreign += ln.additions
-        return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
-                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None, False,
-                         kind.ct_text, kind.ct_ratio, kind)
+    def _prepare(self, lines: list[Line] | list[PlainLine], ctx: _Context,
+                 schedule: Schedule | None) -> tuple[list[_Prepared], Decimal]:
+        """Every line prepared, and the total customs value (summed in line order)."""
+        prepared: list[_Prepared] = []
+        append = prepared.append
+        total = Decimal(0)
+        kinds = self._kinds
+        on, plain, fxs = ctx.on, ctx.plain, ctx.fx
+        for i, ln in enumerate(lines):
+            kind = key = None
+            if ln.hs_code and plain and ln.liquor is None and ln.excise is None:
+                key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+                       ln.condition, ln.quantity is None)
+                kind = kinds.get(key)
+            if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
+                p = self._prepare_any(i, ln, ctx, schedule)
+                if key is not None and not p.notes:
+                    assert p.tariff is not None
+                    p.kind = _remember(kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+                                                         p.ct_ratio, p.unverified.copy()))
+            else:
+                fx = fxs.get(ln.currency)
+                if fx is None:
+                    fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
+                foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+                if ln.insurance is not ZERO:
+                    foreign += ln.insurance
+                if ln.additions is not ZERO:
+                    foreign += ln.additions
+                p = _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                              kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
+                              False, kind.ct_text, kind.ct_ratio, kind)
+            append(p)
+            total += p.value
+        return prepared, total
 
     def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
@@ -501,7 +507,7 @@ class Engine:
                 tariff = kind.tariff
                 column = applied.column
                 line = LineResult(
-                    p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, applied.rate.kind,
+                    p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, plan[4],
                     column, applied.name, duty, 0, p.ct_text, p.reduced, ct_base, nat, loc, None, None, "general",
                     partial(explain, p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio),
                     p.notes + applied.notes if applied.notes else p.notes, unverified)
@@ -511,7 +517,7 @@ class Engine:
                 sum_loc += loc
                 if unverified:
                     flagged.append(line)
-                if not preference and column.startswith(("epa_", "rate_gsp", "rate_ldc")):
+                if plan[3]:
                     preference = True
                 continue
             quantity, unit, liquor = ln.quantity, p.unit, ln.liquor
@@ -526,7 +532,8 @@ class Engine:
                 else:
                     applied, amount, share = select(p, base, on, ln.claim_preference)
                     if amount is None and kind is not None:   # a remembered plan: kept with the kind too
-                        kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))))
+                        kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+                                     applied.column.startswith(_PREFERENCES), applied.rate.kind)
                 if amount is None:
                     if share is not None and tv < _EXACT:
                         amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
@@ -580,7 +587,7 @@ class Engine:
             sum_excise += excise
             if unverified:
                 flagged.append(line)
-            if not preference and column.startswith(("epa_", "rate_gsp", "rate_ldc")):
+            if not preference and column.startswith(_PREFERENCES):
                 preference = True
         return _Treated(lines, Totals(truncate_tax_amount(sum_duty), truncate_tax_amount(sum_nat),
                                       truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
@@ -729,15 +736,20 @@ class Engine:
         return label, duty - cut, False
 
     def _total_steps(self, lines: list[LineResult], t: Totals, excise: bool) -> list[Step]:
-        def sum_of(name: str, total: int) -> Callable[[], str]:   # rendered only when output
-            return lambda: f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
-
-        steps = [self.step("duty_total", sum_of("duty", t.duty), t.duty),
-                 self.step("national_ct_total", sum_of("national_ct", t.national_ct), t.national_ct),
-                 self.step("local_ct_total", sum_of("local_ct", t.local_ct), t.local_ct)]
+        known = self._steps
+        steps = [Step("duty_total", partial(_sum_formula, lines, "duty", t.duty), t.duty, *known["duty_total"]),
+                 Step("national_ct_total", partial(_sum_formula, lines, "national_ct", t.national_ct), t.national_ct,
+                      *known["national_ct_total"]),
+                 Step("local_ct_total", partial(_sum_formula, lines, "local_ct", t.local_ct), t.local_ct,
+                      *known["local_ct_total"])]
         if excise:   # some line bears excise (its total may still round to 0)
-            steps.append(self.step("excise_total", sum_of("excise", t.excise), t.excise))
+            steps.append(self.step("excise_total", partial(_sum_formula, lines, "excise", t.excise), t.excise))
         return steps
+
+
+def _sum_formula(lines: list[LineResult], name: str, total: int) -> str:
+    """A total's formula (rendered only when output)."""
+    return f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
 
 
 def _pinned_edition(name: str) -> Schedule:
@@ -753,6 +765,7 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_PREFERENCES = ("epa_", "rate_gsp", "rate_ldc")   # columns whose rate needs proof of origin
 _EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
 
 
