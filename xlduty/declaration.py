@@ -274,8 +274,11 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
     elif type(value) is not Decimal or not value.is_finite() or value < 0:
         return None
     freight, insurance, additions = get("freight", _ZERO), get("insurance", _ZERO), get("additions", _ZERO)
-    if (freight is not _ZERO and (freight := _amount(freight)) is None) or (
-            insurance is not _ZERO and (insurance := _amount(insurance)) is None) or (
+    if type(freight) is int and freight >= 0:   # the usual extra amount, checked here rather than by _amount
+        freight = Decimal(freight)
+    elif freight is not _ZERO and (freight := _amount(freight)) is None:
+        return None
+    if (insurance is not _ZERO and (insurance := _amount(insurance)) is None) or (
             additions is not _ZERO and (additions := _amount(additions)) is None):
         return None
     hs_code, origin, currency, quantity, unit, rate, claim, reduced, in_quota, condition = (
