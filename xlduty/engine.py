@@ -784,6 +784,7 @@ def _ratio(rate: Rate) -> tuple[int, int] | None:
         return _fraction(rate.percent)
     return None
 
+
 _base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
