@@ -17,20 +17,21 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from xlduty.declaration import Declaration, Line, parse_declaration
+from xlduty.declaration import Declaration, Line, PlainDeclaration, PlainLine, validate
 from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import YEN, FxRate, rate_for
-from xlduty.hs import format_hs, normalize_hs
+from xlduty.hs import format_hs
 from xlduty.rate import (
+    ZERO,
     AdValorem,
     DutyBase,
     Free,
     ManualRate,
     NeedsInput,
     NotApplicable,
-    NotApplied,
     Noted,
     Rate,
+    proportional,
 )
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
@@ -39,6 +40,9 @@ from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
+
+AnyDeclaration = Declaration | PlainDeclaration
+AnyLine = Line | PlainLine
 
 
 def _yen(x: Decimal | int) -> str:
@@ -52,7 +56,7 @@ class _Prepared:
     """What a line is, independent of the treatment chosen."""
 
     index: int
-    line: Line
+    line: AnyLine
     tariff: TariffLine | None
     fx: FxRate
     foreign: Decimal                   # the value in the line currency (after the personal-use factor)
@@ -66,6 +70,37 @@ class _Prepared:
     unverified: list[str]
     excise_steps: list[Step] | None = None
     de_minimis_exempt: bool = False
+    ct_text: str = ""                  # the consumption-tax rate as output ("7.8%")
+    ct_ratio: tuple[int, int] = (0, 1)  # the national rate / 100 as a fraction
+    kind: _Kind | None = None
+
+
+@dataclass(slots=True)
+class _Treated:
+    """The lines under one treatment, their totals, and what the declaration reports about them."""
+
+    lines: list[LineResult]
+    totals: Totals
+    excise: bool                       # some line bears excise (its total may still round to 0)
+    flagged: list[LineResult]          # lines relying on unverified rule data
+    preference: bool                   # a preferential rate is applied to some line
+
+
+@dataclass(slots=True)
+class _Kind:
+    """What every line of one code, unit, origin, claim and date has in common (no liquor, excise or personal use):
+    looked up once per process, not per line."""
+
+    tariff: TariffLine
+    unit: Unit | None
+    reduced: bool
+    ct_rate: Decimal
+    ct_text: str
+    ct_ratio: tuple[int, int]
+    unverified: list[str]
+    plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...], bool, str] | None = None
+    # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes,
+    # whether it is a preference and the rate's kind
 
 
 @dataclass(slots=True)
@@ -78,6 +113,13 @@ class _Context:
     ct: Any
     personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
     fx: dict[str, FxRate] = field(default_factory=dict)
+    reduced_on: bool = False           # a reduced consumption-tax rate exists on the date
+    ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
+    ct_ratios: tuple[tuple[int, int], tuple[int, int]] = ((0, 1), (0, 1))   # and as fractions of 1
+    plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
+
+
+_Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
 
 
 class Engine:
@@ -87,17 +129,35 @@ class Engine:
         self.rules = rules or load_rules()
         self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
         self._food: dict[str, tuple[bool | None, str | None]] = {}
-        self._plans: dict[tuple, Applied] = {}          # bounded caches (_remember): one per process
+        self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
         self._ct: dict[date, Any] = {}
+        self._ct_day: dict[date, tuple] = {}
         self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
+        self._kinds: dict[tuple, _Kind] = {}
+
+    def forget_plans(self) -> None:
+        """Forget remembered rate plans and line kinds (the tables in use were switched)."""
+        self._plans.clear()
+        self._kinds.clear()
 
     def _ct_on(self, on: date) -> Any:
         ct = self._ct.get(on)
         if ct is None:
             ct = self._ct[on] = self.rules.consumption_tax.on(on)
         return ct
+
+    def _ct_facts(self, on: date) -> tuple[Any, bool, tuple[str, str], tuple[tuple[int, int], tuple[int, int]]]:
+        """The consumption-tax version on ``on``, whether it has a reduced rate, its rates as output and as
+        fractions (once per date)."""
+        facts = self._ct_day.get(on)
+        if facts is None:
+            ct = self._ct_on(on)
+            facts = _remember(self._ct_day, on, (
+                ct, ct.national_reduced is not None, (f"{ct.national_standard}%", f"{ct.national_reduced}%"),
+                (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO))))
+        return facts
 
     def _dated(self, what: str, on: date) -> Any:
         """The de minimis or simplified-tariff version in force on ``on`` (looked up once per date)."""
@@ -114,23 +174,25 @@ class Engine:
     # --- public API ---------------------------------------------------------------------------
 
     def compute(self, data: Declaration | dict[str, Any]) -> Result:
-        decl = parse_declaration(data)
+        decl = validate(data)
         on = decl.date
         schedule = None
         if decl.tariff_edition is not None:
             schedule = _pinned_edition(decl.tariff_edition)
-        elif any(ln.hs_code for ln in decl.lines):
+        elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
             try:
                 schedule = edition_on(on)
             except LookupError_ as exc:
                 first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                 raise InputError(f"lines[{first}].hs_code", str(exc)) from None
         pu = self.rules.personal_use
-        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), self._ct_on(on))
+        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
+                       ct_ratios)
         if decl.personal_use and not ctx.personal:
             ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
-        prepared = [self._prepare(i, ln, ctx, schedule) for i, ln in enumerate(decl.lines)]
-        total_value = sum((p.value for p in prepared), Decimal(0))
+        ctx.plain = not decl.personal_use
+        prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
@@ -163,7 +225,7 @@ class Engine:
             if decl.simplified == "always" and simplified is None:
                 raise InputError("simplified", f"the simplified tariff cannot be used: {reason}")
             if simplified is not None:
-                g_total, s_total = _totals(general).total, _totals(simplified).total
+                g_total, s_total = general.totals.total, simplified.totals.total
                 simplified_info.update(general_total=g_total, simplified_total=s_total)
                 if decl.simplified == "always" or s_total <= g_total:
                     chosen = simplified
@@ -172,13 +234,11 @@ class Engine:
                 simplified_info["verified"] = sv.verified if sv else None
         if reason:
             simplified_info["reason"] = reason
-        lines = chosen
-        totals = _totals(lines)
-        explanation += self._total_steps(lines, totals)
-        for ln in lines:
-            if ln.unverified:
-                warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
-        if any(ln.rate_column and ln.rate_column.startswith(("epa_", "rate_gsp", "rate_ldc")) for ln in lines):
+        lines, totals = chosen.lines, chosen.totals
+        explanation += self._total_steps(lines, totals, chosen.excise)
+        for ln in chosen.flagged:
+            warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
+        if chosen.preference:
             w = self.rules.reliefs.origin_proof_waiver
             if total_value <= w.threshold_jpy:
                 explanation.append(Step("origin_proof", f"total {_yen(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}",
@@ -186,25 +246,59 @@ class Engine:
             else:
                 warnings.append("a preferential rate is applied: proof of origin is required "
                                 f"(total customs value over {w.threshold_jpy:,} yen)")
-        fx = []
-        for p in prepared:
-            if p.fx.source != "yen" and not any(f["currency"] == p.fx.currency for f in fx):
-                fx.append({"currency": p.fx.currency, "yen": p.fx.published, "per_units": p.fx.per_units,
-                           "week_start": str(p.fx.week_start) if p.fx.week_start else None,
-                           "week_end": str(p.fx.week_end) if p.fx.week_end else None,
-                           "source": p.fx.source, **({"alias_of": p.fx.alias_of} if p.fx.alias_of else {})})
+        fx = [{"currency": r.currency, "yen": r.published, "per_units": r.per_units,   # in order of first use
+               "week_start": str(r.week_start) if r.week_start else None,
+               "week_end": str(r.week_end) if r.week_end else None,
+               "source": r.source, **({"alias_of": r.alias_of} if r.alias_of else {})}
+              for r in ctx.fx.values() if r.source != "yen"]
         return Result(str(on), schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
                       exemption, totals, lines, explanation, warnings)
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
-    def _prepare(self, i: int, ln: Line, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+    def _prepare(self, lines: list[Line] | list[PlainLine], ctx: _Context,
+                 schedule: Schedule | None) -> tuple[list[_Prepared], Decimal]:
+        """Every line prepared, and the total customs value (summed in line order)."""
+        prepared: list[_Prepared] = []
+        append = prepared.append
+        total = Decimal(0)
+        kinds = self._kinds
+        on, plain, fxs = ctx.on, ctx.plain, ctx.fx
+        for i, ln in enumerate(lines):
+            kind = key = None
+            if ln.hs_code and plain and ln.liquor is None and ln.excise is None:
+                key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+                       ln.condition, ln.quantity is None)
+                kind = kinds.get(key)
+            if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
+                p = self._prepare_any(i, ln, ctx, schedule)
+                if key is not None and not p.notes:
+                    assert p.tariff is not None
+                    p.kind = _remember(kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+                                                         p.ct_ratio, p.unverified.copy()))
+            else:
+                fx = fxs.get(ln.currency)
+                if fx is None:
+                    fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
+                foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+                if ln.insurance is not ZERO:
+                    foreign += ln.insurance
+                if ln.additions is not ZERO:
+                    foreign += ln.additions
+                p = _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                              kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
+                              False, kind.ct_text, kind.ct_ratio, kind)
+            append(p)
+            total += p.value
+        return prepared, total
+
+    def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
         tariff = None
         if ln.hs_code:
             try:
                 assert schedule is not None
-                tariff = schedule.line(normalize_hs(ln.hs_code), on)
+                tariff = schedule.typed_line(ln.hs_code, on)
             except (ValueError, LookupError_) as exc:
                 raise InputError(f"lines[{i}].hs_code", str(exc)) from None
         elif not ln.rate:
@@ -233,7 +327,11 @@ class Engine:
                 notes.append(ctx.personal_off)
             foreign = ln.value + ln.freight + ln.insurance + ln.additions
         value = foreign if fx is YEN else foreign * fx.yen_per_unit
-        reduced = self._reduced(ln, tariff, ctx.ct.national_reduced is not None, i, notes, unverified)
+        food = self._food.get(tariff.code) if tariff is not None else None
+        if food is not None and food[1] is None and ln.reduced_ct is None and ln.liquor is None and ctx.reduced_on:
+            reduced = food[0]   # the common case of _reduced: classified, nothing to report
+        else:
+            reduced = self._reduced(ln, tariff, ctx.reduced_on, i, notes, unverified)
         ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
         excise_steps = None
         excise = 0
@@ -241,7 +339,7 @@ class Engine:
             excise_steps = []
             excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
         return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
-                         unverified, excise_steps)
+                         unverified, excise_steps, False, ctx.ct_texts[reduced], ctx.ct_ratios[reduced])
 
     def _valuation_steps(self, p: _Prepared) -> list[Step]:
         """Valuation and FX steps of a line, rendered only when its explanation is asked for."""
@@ -264,7 +362,7 @@ class Engine:
             steps += p.excise_steps
         return steps
 
-    def _reduced(self, ln: Line, tariff: TariffLine | None, available: bool, i: int,
+    def _reduced(self, ln: AnyLine, tariff: TariffLine | None, available: bool, i: int,
                  notes: list[str], unverified: list[str]) -> bool:
         if ln.reduced_ct is not None:
             if ln.reduced_ct and ln.liquor:
@@ -297,7 +395,7 @@ class Engine:
             unverified.append(message)
         return reduced
 
-    def _excise(self, ln: Line, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
+    def _excise(self, ln: AnyLine, on: date, at: str, steps: list[Step], unverified: list[str]) -> int:
         if ln.excise is not None and ln.liquor is not None:
             raise InputError(f"{at}.excise", "give either liquor or excise, not both")
         if ln.excise is not None:
@@ -372,24 +470,80 @@ class Engine:
 
     # --- duty per treatment ------------------------------------------------------------------------
 
-    def _treat(self, prepared: list[_Prepared], decl: Declaration,
-               treatment: str) -> list[LineResult]:
+    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration, treatment: str) -> _Treated:
         on = decl.date
         ct = self._ct_on(on)
         num, den = ct.local_fraction
+        ratio = ct.local_ratio
+        general = treatment == "general"
+        select = self._select
+        explain = self._explain_line
         lines: list[LineResult] = []
         append = lines.append
+        flagged: list[LineResult] = []     # lines relying on unverified rule data
+        sum_duty = sum_nat = sum_loc = sum_excise = 0
+        preference = False
         for p in prepared:
             ln = p.line
-            tv = truncate_tax_base(p.value)
-            quantity, unit = ln.quantity, p.unit
-            if quantity is None and ln.liquor is not None:
-                quantity, unit = ln.liquor.litres, unit_of("l")
-            base = DutyBase(tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, ln.liquor is None)
-            applied, amount = self._duty_rate(p, base, decl, treatment)
+            value = p.value
+            tv = truncate_tax_base(value)
+            if (general and tv > 0 and (kind := p.kind) is not None and (plan := kind.plan) is not None
+                    and (share := plan[1]) is not None and tv < _EXACT and ln.rate is None and ln.relief is None
+                    and not p.de_minimis_exempt):
+                # the common line, as the general steps below would compute it: a remembered plain percentage,
+                # no relief, exemption or excise (a kind has none), exact integers
+                applied = plan[0]
+                assert applied is not None
+                duty = tv * share[0] // share[1]
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+                ct_ratio = p.ct_ratio
+                nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT else floor_yen(ct_base * p.ct_rate / 100)
+                loc = truncate_tax_amount(nat) * num // den
+                if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
+                    unverified = list(plan[2])       # the kind's and the plan's, sorted once
+                else:
+                    unverified = p.unverified + applied.unverified
+                    unverified = sorted(set(unverified)) if unverified else unverified
+                tariff = kind.tariff
+                column = applied.column
+                line = LineResult(
+                    p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, plan[4],
+                    column, applied.name, duty, 0, p.ct_text, p.reduced, ct_base, nat, loc, None, None, "general",
+                    partial(explain, p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio),
+                    p.notes + applied.notes if applied.notes else p.notes, unverified)
+                append(line)
+                sum_duty += duty
+                sum_nat += nat
+                sum_loc += loc
+                if unverified:
+                    flagged.append(line)
+                if plan[3]:
+                    preference = True
+                continue
+            quantity, unit, liquor = ln.quantity, p.unit, ln.liquor
+            if quantity is None and liquor is not None:
+                quantity, unit = liquor.litres, unit_of("l")
+            base = _base(DutyBase, (tv, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, liquor is None))
+            if general and ln.rate is None:   # what _duty_rate does for it
+                kind = p.kind
+                plan = kind.plan if kind is not None and tv > 0 else None
+                if plan is not None and plan[0] is not None:   # what _select would find
+                    applied, amount, share = plan[0], None, plan[1]
+                else:
+                    applied, amount, share = select(p, base, on, ln.claim_preference)
+                    if amount is None and kind is not None:   # a remembered plan: kept with the kind too
+                        kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+                                     applied.column.startswith(_PREFERENCES), applied.rate.kind)
+                if amount is None:
+                    if share is not None and tv < _EXACT:
+                        amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
+                    else:
+                        amount = applied.rate.evaluate(base)
+            else:
+                applied, amount = self._duty_rate(p, base, decl, treatment)
             notes = p.notes + applied.notes
             unverified = p.unverified + applied.unverified
-            duty = full_duty = floor_yen(amount)
+            duty = full_duty = floor_yen(amount) if amount is not None else amount_int
             extra: list[Step] | None = None   # relief and exemption steps, rare: built eagerly
             relief_text, ct_exempt = None, False
             if ln.relief is not None:
@@ -402,30 +556,55 @@ class Engine:
                 extra = extra or []
                 extra.append(Step("exemption", f"duty {duty:,} and consumption tax exempt", 0, dm.article, dm.verified))
                 duty, ct_exempt = 0, True
+            excise = p.excise
             if ct_exempt:
                 ct_base = nat = loc = 0
+            elif excise:
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty) + truncate_tax_amount(excise))
+                unverified.append("excise added to the consumption-tax base truncated to 100 yen")
             else:
-                ct_base = truncate_tax_base(p.value + truncate_tax_amount(duty) + truncate_tax_amount(p.excise))
-                if p.excise:
-                    unverified.append("excise added to the consumption-tax base truncated to 100 yen")
-                nat = floor_yen(ct_base * p.ct_rate / 100)
+                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+            if not ct_exempt:
+                if ct_base < _EXACT:
+                    nat = ct_base * p.ct_ratio[0] // p.ct_ratio[1]   # = floor_yen(ct_base × rate / 100), exactly
+                else:
+                    nat = floor_yen(ct_base * p.ct_rate / 100)
                 loc = truncate_tax_amount(nat) * num // den
             tariff = p.tariff
-            append(LineResult(
+            column = applied.column
+            line = LineResult(
                 p.index, tariff.hs if tariff else None, tariff.description if tariff else None, ln.origin,
-                p.value, tv, applied.text, applied.rate.kind, applied.column, applied.name, duty, p.excise,
-                f"{p.ct_rate}%", p.reduced, ct_base, nat, loc, exemption, relief_text,
-                "simplified" if applied.column == "simplified" else "general",
-                partial(self._explain_line, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt,
-                        ct_base, nat, loc, ct.local_ratio),
-                notes, sorted(set(unverified)) if unverified else unverified))
-        return lines
+                value, tv, applied.text, applied.rate.kind, column, applied.name, duty, excise,
+                p.ct_text, p.reduced, ct_base, nat, loc, exemption, relief_text,
+                "simplified" if column == "simplified" else "general",
+                partial(explain, p, tv, applied, amount, base, full_duty, duty, extra, ct_exempt, ct_base, nat, loc,
+                        ratio),
+                notes, sorted(set(unverified)) if unverified else unverified)
+            append(line)
+            sum_duty += duty
+            sum_nat += nat
+            sum_loc += loc
+            sum_excise += excise
+            if unverified:
+                flagged.append(line)
+            if not preference and column.startswith(_PREFERENCES):
+                preference = True
+        return _Treated(lines, Totals(truncate_tax_amount(sum_duty), truncate_tax_amount(sum_nat),
+                                      truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
+                        sum_excise > 0, flagged, preference)
 
-    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal, base: DutyBase,
+    def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase | date,
                       full_duty: int, duty: int,
                       extra: list[Step] | None, ct_exempt: bool, ct_base: int, nat: int, loc: int,
                       ratio: str) -> list[Step]:
-        """Every step of one line, rendered on demand from the figures the line already holds."""
+        """Every step of one line, rendered on demand from the figures the line already holds (``amount`` None:
+        the duty came from a plan's integer ratio, the exact amount is worked out here; ``base`` a date: the line
+        took the common path, its duty base is rebuilt here)."""
+        if not isinstance(base, tuple):   # the date: a common line's base is built here, not per line
+            ln = p.line
+            base = DutyBase(tv, ln.quantity, p.unit, base, ln.origin, ln.in_quota, ln.condition, True)
+        if amount is None:
+            amount = applied.rate.evaluate(base)
         steps = self._valuation_steps(p)
         steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
         steps.append(self.step("duty_line", _duty_formula(applied, amount, base, full_duty), full_duty))
@@ -442,7 +621,7 @@ class Engine:
                                                     f"{ratio} → {loc:,}", loc))
         return steps
 
-    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: Declaration, treatment: str) -> tuple[Applied, Decimal]:
+    def _duty_rate(self, p: _Prepared, base: DutyBase, decl: AnyDeclaration, treatment: str) -> tuple[Applied, Decimal]:
         """The rate applied and the exact amount it gives for this line (a cached ``Applied`` may be shared:
         its own ``amount`` is then another line's)."""
         ln = p.line
@@ -483,28 +662,36 @@ class Engine:
             return Applied("override", "指定税率 (rate given)", ln.rate, rate, amount), amount
         return self._selected(p, base, decl, ln.claim_preference)
 
-    def _selected(self, p: _Prepared, base: DutyBase, decl: Declaration, claim: bool | str) -> tuple[Applied, Decimal]:
-        """通達3-1 selection for the line with ``claim``; the winner is remembered where it cannot depend
-        on the value (every rate of the line free or ad valorem)."""
+    def _selected(self, p: _Prepared, base: DutyBase, decl: AnyDeclaration,
+                  claim: bool | str) -> tuple[Applied, Decimal]:
+        """通達3-1 selection for the line with ``claim`` (see ``_select``) and the exact amount it gives."""
+        applied, amount, _ratio = self._select(p, base, decl.date, claim)
+        return applied, applied.rate.evaluate(base) if amount is None else amount
+
+    def _select(self, p: _Prepared, base: DutyBase, on: date,
+                claim: bool | str) -> tuple[Applied, Decimal | None, tuple[int, int] | None]:
+        """The rate applied, with the exact amount when it was selected afresh, else None and, for a remembered
+        plain percentage, its ratio (duty = taxable value × n // d). The winner is remembered where it cannot
+        depend on the value (``_value_free``)."""
         ln = p.line
         tariff = p.tariff
         assert tariff is not None
-        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, decl.date,
-               ln.in_quota, ln.condition, base.quantity is None)
-        plan = self._plans.get(key)
-        if plan is not None:  # same line, origin, claim and date: the same rate wins whatever the value
-            return plan, plan.rate.evaluate(base)
-        cover_key = (ln.origin, claim, decl.date)
+        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
+               base.quantity is None)
+        plan = self._plans.get(key) if base.taxable_value > 0 else None
+        if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
+            return plan[0], None, plan[1]
+        cover_key = (ln.origin, claim, on)
         cover = self._coverage.get(cover_key)
         try:
             if cover is None:
-                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, claim, decl.date))
-            applied = select_rate(tariff, base, claim, self.rules, decl.date, cover)
+                cover = _remember(self._coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
+            applied = select_rate(tariff, base, claim, self.rules, on, cover)
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
-        if base.taxable_value > 0 and _linear(tariff):
-            _remember(self._plans, key, applied)
-        return applied, applied.amount
+        if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
+            _remember(self._plans, key, (applied, _ratio(applied.rate)) if _value_free(tariff, cover) else (None, None))
+        return applied, applied.amount, None
 
     @staticmethod
     def _evaluate(rate: Rate, base: DutyBase, at: str, field_: str) -> Decimal:
@@ -548,16 +735,21 @@ class Engine:
         notes.append(f"{label}: {info.conditions}")
         return label, duty - cut, False
 
-    def _total_steps(self, lines: list[LineResult], t: Totals) -> list[Step]:
-        def sum_of(name: str, total: int) -> Callable[[], str]:   # rendered only when output
-            return lambda: f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
-
-        steps = [self.step("duty_total", sum_of("duty", t.duty), t.duty),
-                 self.step("national_ct_total", sum_of("national_ct", t.national_ct), t.national_ct),
-                 self.step("local_ct_total", sum_of("local_ct", t.local_ct), t.local_ct)]
-        if t.excise or any(ln.excise for ln in lines):
-            steps.append(self.step("excise_total", sum_of("excise", t.excise), t.excise))
+    def _total_steps(self, lines: list[LineResult], t: Totals, excise: bool) -> list[Step]:
+        known = self._steps
+        steps = [Step("duty_total", partial(_sum_formula, lines, "duty", t.duty), t.duty, *known["duty_total"]),
+                 Step("national_ct_total", partial(_sum_formula, lines, "national_ct", t.national_ct), t.national_ct,
+                      *known["national_ct_total"]),
+                 Step("local_ct_total", partial(_sum_formula, lines, "local_ct", t.local_ct), t.local_ct,
+                      *known["local_ct_total"])]
+        if excise:   # some line bears excise (its total may still round to 0)
+            steps.append(self.step("excise_total", partial(_sum_formula, lines, "excise", t.excise), t.excise))
         return steps
+
+
+def _sum_formula(lines: list[LineResult], name: str, total: int) -> str:
+    """A total's formula (rendered only when output)."""
+    return f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
 
 
 def _pinned_edition(name: str) -> Schedule:
@@ -573,6 +765,27 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_PREFERENCES = ("epa_", "rate_gsp", "rate_ldc")   # columns whose rate needs proof of origin
+_EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
+
+def _fraction(percent: Decimal) -> tuple[int, int]:
+    """``percent`` / 100 as (numerator, denominator)."""
+    n, d = percent.as_integer_ratio()
+    return n, d * 100
+
+
+def _ratio(rate: Rate) -> tuple[int, int] | None:
+    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return 0, 1
+    if isinstance(rate, AdValorem) and len(rate.percent.as_tuple().digits) <= 6:
+        return _fraction(rate.percent)
+    return None
+
+
+_base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
 def _remember(cache: dict, key: object, value: Any) -> Any:
@@ -583,11 +796,24 @@ def _remember(cache: dict, key: object, value: Any) -> Any:
     return value
 
 
-def _linear(line: TariffLine) -> bool:
-    """True if every rate of the line is free or ad valorem: which one wins then does not depend on the value."""
-    for column in line.columns:
+def _value_free(line: TariffLine, cover: Coverage) -> bool:
+    """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
+    column it may read is ``proportional``. It reads the temporary rate, the general rate unless the temporary one
+    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the
+    EPA columns (its exclusion)."""
+    temporary = line.rate("rate_temporary")
+    columns = ["rate_temporary"]
+    if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
+        columns.append("rate_general")
+    if cover.wto_ok:
+        columns.append("rate_wto")
+    if cover.claimed:
+        columns += [c for c, _name, _unverified in cover.columns]
+        if "rate_gsp" in columns:
+            columns += [c for c in line.columns if c.startswith("epa_")]
+    for column in columns:
         rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
-        if rate is not None and not isinstance(_strip(rate), AdValorem | Free | NotApplied):
+        if rate is not None and not proportional(rate):
             return False
     return True
 
@@ -603,15 +829,6 @@ def _duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) 
     except (NotApplicable, NeedsInput, ManualRate):
         trace = []
     return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(amount)} → {duty:,}"
-
-
-def _totals(lines: list[LineResult]) -> Totals:
-    return Totals(
-        duty=truncate_tax_amount(sum(ln.duty for ln in lines)),
-        national_ct=truncate_tax_amount(sum(ln.national_ct for ln in lines)),
-        local_ct=truncate_tax_amount(sum(ln.local_ct for ln in lines)),
-        excise=truncate_tax_amount(sum(ln.excise for ln in lines)),
-    )
 
 
 def _num(d: Decimal) -> int | str:

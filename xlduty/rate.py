@@ -120,7 +120,8 @@ class AdValorem(Rate):
         return f"{self.percent}%"
 
 
-def _quantity_in(b: DutyBase, unit: Unit, what: str) -> Decimal:
+def _quantity_in(b: DutyBase, unit: Unit, what: Rate) -> Decimal:
+    """The line's quantity in ``unit`` (``what``, the rate, is printed only in the error)."""
     if b.quantity is None:
         raise NeedsInput("quantity", f"the rate {what} is per {unit.ja}: give the quantity in {unit.code}")
     try:
@@ -137,7 +138,7 @@ class Specific(Rate):
     kind: ClassVar[str] = "specific"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        raw = _quantity_in(b, self.unit, str(self)) / self.per
+        raw = _quantity_in(b, self.unit, self) / self.per
         qty = truncate_quantity(raw, self.yen) if b.truncate_quantity else raw
         amount = qty * self.yen
         if trace is not None:
@@ -278,7 +279,7 @@ class GatePrice(Rate):
     kind: ClassVar[str] = "gate_price"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        qty = _quantity_in(b, self.unit, str(self))
+        qty = _quantity_in(b, self.unit, self)
         if qty <= 0:
             raise NeedsInput("quantity", f"the rate {self} needs a positive quantity")
         q = Fraction(qty)
@@ -481,3 +482,23 @@ class Manual(Rate):
 
     def __str__(self) -> str:
         return self.text
+
+
+def proportional(rate: Rate) -> bool:
+    """True if the rate's duty is the taxable value times a constant (or it always declines or refuses, whatever the
+    value): comparing such rates for one line gives the same winner at every taxable value above 0."""
+    if isinstance(rate, Free | AdValorem | NotApplied | Manual):
+        return True
+    if isinstance(rate, Noted):
+        return proportional(rate.inner)
+    if isinstance(rate, Compound):
+        return all(proportional(p) for p in rate.parts)
+    if isinstance(rate, HigherOf):
+        return all(proportional(o) for o in rate.options) and (rate.cap is None or proportional(rate.cap))
+    if isinstance(rate, LowerOf):
+        return all(proportional(o) for o in rate.options) and (rate.floor is None or proportional(rate.floor))
+    if isinstance(rate, Range):
+        return all(proportional(o) for o in rate.options)
+    if isinstance(rate, Branches):   # which branch applies depends on quota, origin, date and condition, not value
+        return all(proportional(br.rate) for br in rate.branches)
+    return False                     # specific and gate-price rates: the winner depends on value and quantity

@@ -40,5 +40,12 @@ def quantity_decimals(yen_per_unit: Decimal) -> int:
 
 def truncate_quantity(quantity: Decimal, yen_per_unit: Decimal) -> Decimal:
     """Truncate a taxable quantity by the size of its yen rate (関税法基本通達13の4-2(2))."""
-    step = Decimal(1).scaleb(-quantity_decimals(yen_per_unit))
+    step = _steps.get(yen_per_unit)
+    if step is None:   # a handful of distinct rates: the step of each is worked out once
+        step = Decimal(1).scaleb(-quantity_decimals(yen_per_unit))
+        if len(_steps) < 4096:
+            _steps[yen_per_unit] = step
     return (quantity // step) * step
+
+
+_steps: dict[Decimal, Decimal] = {}

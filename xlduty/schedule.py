@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xlduty.bundle import rules_dir
 from xlduty.errors import DataError, RateParseError
-from xlduty.hs import format_hs
+from xlduty.hs import format_hs, normalize_hs
 from xlduty.rate import Manual, Rate
 from xlduty.rate_parser import _in_season_text, parse_rate, season_of
 
@@ -76,6 +76,7 @@ class Schedule:
             self._index.setdefault(row[0], []).append(i)
         self._built: dict[int, TariffLine] = {}
         self._found: dict[tuple[str, date], TariffLine] = {}
+        self._typed: dict[tuple[str, date], TariffLine] = {}
 
     def _line(self, i: int) -> TariffLine:
         line = self._built.get(i)
@@ -109,6 +110,16 @@ class Schedule:
             if len(self._found) >= 65536:  # bounded: one Excel process may see many dates
                 self._found.clear()
             found = self._found[(code, on)] = self._lookup(code, on)
+        return found
+
+    def typed_line(self, text: str, on: date) -> TariffLine:
+        """``line`` for a code as the user typed it (``6109.10-020``): a batch repeats the same few texts."""
+        found = self._typed.get((text, on))
+        if found is None:
+            found = self.line(normalize_hs(text), on)
+            if len(self._typed) >= 65536:
+                self._typed.clear()
+            self._typed[(text, on)] = found
         return found
 
     def _lookup(self, code: str, on: date) -> TariffLine:

@@ -75,10 +75,12 @@ def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Deci
     rate = line.rate(column)
     assert rate is not None
     try:
-        if rate.lower_bound(b) >= best:
+        bound = rate.lower_bound(b)
+        if bound >= best:
             notes.append(f"{name} {text!r} is not lower")
             return None
-        amount = rate.evaluate(b)
+        # where the bound is the amount itself (Rate's own lower_bound), it is not worked out twice
+        amount = bound if type(rate).lower_bound is Rate.lower_bound else rate.evaluate(b)
     except NotApplicable as exc:
         notes.append(f"{name} {text!r} not applied: {exc}")
         return None

@@ -636,7 +636,7 @@ def invalidate_caches() -> None:
     if (fx := mods.get("xlduty.fx")) is not None:
         fx.customs_rates.cache_clear()
     if (engine := mods.get("xlduty.engine")) is not None and engine._ENGINE is not None:
-        engine._ENGINE._plans.clear()  # rate plans are keyed by edition name, which a refresh may keep
+        engine._ENGINE.forget_plans()  # rate plans are keyed by edition name, which a refresh may keep
     if (functions := mods.get("xlduty.excel.functions")) is not None:
         functions.clear_caches()
 

@@ -1,0 +1,98 @@
+"""Rate plans (the winning rate remembered per line, origin, claim and date) give what a fresh selection gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlduty.engine import Engine, engine
+from xlduty.errors import InputError
+
+
+def _line(value: int) -> dict[str, Any]:
+    return {"date": "2026-11-20", "simplified": "never",
+            "lines": [{"hs_code": "3304.99-090", "origin": "KR", "value": value}, {"rate": "5%", "value": 50000}]}
+
+
+def test_a_zero_taxable_value_is_selected_afresh() -> None:
+    """At a taxable value of 0 every rate gives 0 yen, so the WTO rate is not lower: the national rate shows, whether
+    or not an earlier line left the WTO rate remembered (the result never depends on what was computed before)."""
+    fresh = Engine().compute(_line(900)).to_dict()
+    engine = Engine()
+    assert engine.compute(_line(500000)).lines[0].rate_column == "rate_wto"
+    assert engine.compute(_line(900)).to_dict() == fresh
+    assert fresh["lines"][0]["rate_column"] == "rate_general"
+
+
+def _varied_codes() -> list[str]:
+    """Lines of the edition in force whose cells are more than plain percentages (branches, ranges, higher-of,
+    compound, marked, specific), a few hundred of them."""
+    from datetime import date
+
+    from xlduty.rate import AdValorem, Free
+    from xlduty.schedule import edition_on
+
+    schedule = edition_on(date(2026, 11, 20))
+    out = []
+    for code in schedule.codes():
+        line = schedule.line(code, date(2026, 11, 20)) if len(schedule._index[code]) == 1 else None
+        if line is not None and any(r is not None and not isinstance(r, AdValorem | Free)
+                                    for r in (line.rate(c) for c in line.columns)):
+            out.append(line.hs)
+    return out[::7]
+
+
+_CODES = _varied_codes()
+_VALUE_DEPENDENT = ["0402.10-217", "0402.21-139", "0405.20-090", "3902.10-010", "7403.12-010", "7403.19-019",
+                    "2009.19-190"]   # the winner differs with value and quantity (found by trying both extremes)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.sampled_from(_VALUE_DEPENDENT), st.sampled_from(_CODES)),
+       st.sampled_from(["CN", "US", "VN", "AU", "MX", "CH", "GB", "KH", "BR", None]),
+       st.sampled_from([False, True, "rate_gsp", "epa_cptpp"]), st.integers(0, 300_000), st.integers(0, 3_000_000),
+       st.sampled_from([None, 1, 250, 7000]), st.booleans(), st.sampled_from([None, "other"]),
+       st.sampled_from(["never", "auto"]))
+def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | None, claim: bool | str, first: int,
+                                                     second: int, quantity: int | None, in_quota: bool,
+                                                     condition: str | None, simplified: str) -> None:
+    """The second of two declarations of one line computes as it would in a process that never saw the first
+    (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other)."""
+    def decl(value: int) -> dict[str, Any]:
+        line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
+                                "in_quota": in_quota, "condition": condition}
+        if quantity is not None:
+            line.update(quantity=quantity, unit="kg")
+        return {"date": "2026-11-20", "simplified": simplified, "lines": [line, line]}
+
+    def outcome(engine: Engine, value: int) -> Any:
+        try:
+            return engine.compute(decl(value)).to_dict()
+        except InputError as exc:
+            return str(exc)
+
+    rules = engine().rules
+    warm = Engine(rules)
+    outcome(warm, first)
+    assert outcome(warm, second) == outcome(Engine(rules), second)
+
+
+def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
+    """The benchmark's declarations through one engine (plans, line kinds and per-date facts remembered) give,
+    explanations included, what an engine that has seen nothing else gives for each."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "bench" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    decls = bench.batch(1200, 20, seed=11) + bench.batch(300, 1, seed=12)
+    for d in decls[::7]:
+        d["simplified"] = "auto"
+    rules = engine().rules
+    warm = Engine(rules)
+    assert [warm.compute(d).to_dict() for d in decls] == [Engine(rules).compute(d).to_dict() for d in decls]
