@@ -160,3 +160,21 @@ def follow_tables() -> None:
         _watch["stamp"] = stamp
 
 
+def split_args(text: str) -> list[str]:
+    """A formula's argument text split on the commas outside quotes and parentheses."""
+    args, depth, quoted, cur = [], 0, False, ""
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "({":
+            depth += 1
+        elif not quoted and ch in ")}":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            args.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip() or args:
+        args.append(cur.strip())
+    return args

@@ -14,29 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from xlduty.excel import functions as f
+from xlduty.excel.cells import split_args
 
 _CALL = re.compile(r"^=\s*(?:_xludf\.)?([A-Z_]+)\((.*)\)\s*$", re.S | re.I)
 _REF = re.compile(r"^(?:'?[^'!]+'?!)?\$?[A-Z]{1,3}\$?\d+$", re.I)
-
-
-def _split_args(text: str) -> list[str]:
-    """Split on commas outside quotes and parentheses."""
-    args, depth, quoted, cur = [], 0, False, ""
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in "({":
-            depth += 1
-        elif not quoted and ch in ")}":
-            depth -= 1
-        if ch == "," and depth == 0 and not quoted:
-            args.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip() or args:
-        args.append(cur.strip())
-    return args
 
 
 def explain_formula(formula: str, resolve: Callable[[str], Any]) -> str:
@@ -48,7 +29,7 @@ def explain_formula(formula: str, resolve: Callable[[str], Any]) -> str:
         return ("選択したセルは xlduty の1行関数（DUTY, CONSUMPTION_TAX, EXEMPTION, DUTY_RATE）ではありません。\n"
                 "Select a cell whose formula is =DUTY(...), =CONSUMPTION_TAX(...), =EXEMPTION(...) or =DUTY_RATE(...).")
     values: list[Any] = []
-    for arg in _split_args(m.group(2)):
+    for arg in split_args(m.group(2)):
         if not arg:
             values.append(None)
         elif arg.startswith('"') and arg.endswith('"'):

@@ -14,6 +14,7 @@ Forms::
     xlduty quote quote.json --reverse --target-price 2400     # quote price (input's margin) ≤ 2400
     xlduty quote saved.json --reproduce          # same edition and FX: {"identical", "differences", "quote"}
     xlduty quote saved.json --permit permit.json # {"matches", "differences", "causes", "checks"}
+    xlduty quote quote.xlsm --save saved.json    # a quote workbook (the template) read as this input
 
 Input (a JSON object; numbers may be JSON numbers or strings; money is exact)::
 
@@ -65,7 +66,8 @@ from typing import Any
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``quote`` to the ``xlduty`` sub-commands (``xlduty/cli.py`` calls this)."""
     p = subparsers.add_parser("quote", help="a quote: landed cost per unit and price at a margin (JSON in, JSON out)")
-    p.add_argument("file", help="quote JSON (or a saved quote with --reproduce/--permit), or - for standard input")
+    p.add_argument("file", help="quote JSON, a quote workbook (.xlsm/.xlsx: the template), a saved quote with "
+                                "--reproduce/--permit, or - for standard input")
     p.add_argument("--compact", action="store_true", help="one-line JSON output")
     p.add_argument("--compare", action="store_true", help="add the treatments side by side")
     p.add_argument("--sensitivity", action="store_true", help="add the landed cost at FX × 0.95 and × 1.05")
@@ -112,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
     )
     from xlduty.quote.record import jsonable
 
-    data = read_json(args.file)
+    if args.file.lower().endswith((".xlsx", ".xlsm")):   # the quote template (or any QUOTE_TOTALS sheet)
+        from xlduty.excel.quote_workbook import quote_from_workbook
+
+        data: Any = quote_from_workbook(args.file)
+    else:
+        data = read_json(args.file)
     out: Any
     if args.permit:
         out = compare_with_permit(data, read_json(args.permit)).to_dict()
