@@ -1,7 +1,8 @@
 """The quote worksheet functions: a quote sheet's ranges become one ``xlduty.quote`` input.
 
-``QUOTE_LINES`` (spills per line), ``QUOTE_TOTALS`` (one figure) and ``QUOTE_REVERSE`` (逆算: the highest
-supplier price meeting a target) take the same first ten arguments — the lines, the charges to Japan, the
+``QUOTE_LINES`` (spills per line), ``QUOTE_TOTALS`` (one figure), ``QUOTE_TREATMENTS`` (spills the treatments
+side by side) and ``QUOTE_REVERSE`` (逆算: the highest supplier price meeting a target) take the same first ten
+arguments — the lines, the charges to Japan, the
 domestic costs, the date, the incoterm, the invoice currency, the FX rate, the margin, what the margin is on,
 and an options text — so the template computes exactly what ``xlduty quote`` computes: incoterm roles,
 remainder-safe allocation by value, weight or quantity, domestic consumption tax per cost row, shares of
