@@ -17,7 +17,17 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from xlduty.declaration import Declaration, Line, PlainDeclaration, PlainLine, validate
+from xlduty.declaration import (
+    Declaration,
+    Line,
+    PlainDeclaration,
+    PlainLine,
+    plain_amount,
+    plain_code,
+    plain_header,
+    plain_line,
+    validate,
+)
 from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import YEN, FxRate, rate_for
 from xlduty.hs import format_hs
@@ -136,11 +146,13 @@ class Engine:
         self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
         self._kinds: dict[tuple, _Kind] = {}
+        self._seen: dict[tuple, tuple[_Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
 
     def forget_plans(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
         self._plans.clear()
         self._kinds.clear()
+        self._seen.clear()
 
     def _ct_on(self, on: date) -> Any:
         ct = self._ct.get(on)
@@ -174,25 +186,30 @@ class Engine:
     # --- public API ---------------------------------------------------------------------------
 
     def compute(self, data: Declaration | dict[str, Any]) -> Result:
-        decl = validate(data)
-        on = decl.date
-        schedule = None
-        if decl.tariff_edition is not None:
-            schedule = _pinned_edition(decl.tariff_edition)
-        elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
-            try:
-                schedule = edition_on(on)
-            except LookupError_ as exc:
-                first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
-                raise InputError(f"lines[{first}].hs_code", str(exc)) from None
-        pu = self.rules.personal_use
-        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
-        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
-                       ct_ratios)
-        if decl.personal_use and not ctx.personal:
-            ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
-        ctx.plain = not decl.personal_use
-        prepared, total_value = self._prepare(decl.lines, ctx, schedule)
+        fast = self._plain(data) if type(data) is dict else None
+        if fast is not None:
+            decl, ctx, schedule, prepared, total_value = fast
+            on = decl.date
+        else:
+            decl = validate(data)
+            on = decl.date
+            schedule = None
+            if decl.tariff_edition is not None:
+                schedule = _pinned_edition(decl.tariff_edition)
+            elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
+                try:
+                    schedule = edition_on(on)
+                except LookupError_ as exc:
+                    first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
+                    raise InputError(f"lines[{first}].hs_code", str(exc)) from None
+            pu = self.rules.personal_use
+            ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
+                           ct_ratios)
+            if decl.personal_use and not ctx.personal:
+                ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
+            ctx.plain = not decl.personal_use
+            prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
@@ -256,41 +273,151 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
+    def _plain(self, d: dict[str, Any]) -> tuple[PlainDeclaration, _Context, Schedule | None, list[_Prepared],
+                                                  Decimal] | None:
+        """A plain declaration without personal use checked and prepared in one pass (what ``plain_declaration`` then
+        ``_prepare`` give): a line of a kind already known is prepared as it is checked, any other once every line
+        is checked, in line order, so errors come in the same order. None, with nothing raised, where something is
+        not plain or the tariff edition is not found: the general route then gives the error or the result."""
+        head = plain_header(d)
+        if head is None or head[1]:
+            return None
+        on, _personal, simplified, rates, edition, raw = head
+        schedule = None
+        if edition is not None:
+            try:
+                schedule = _pinned_edition(edition)
+            except InputError:
+                return None
+        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+        ctx = _Context(on, rates, False, ct, None, {}, reduced_on, ct_texts, ct_ratios)
+        kinds, fxs, seen = self._kinds, ctx.fx, self._seen
+        lines: list[PlainLine] = []
+        prepared: list[_Prepared | None] = []
+        later = False
+        unseen: list[tuple[int, tuple]] = []
+        for i, item in enumerate(raw):
+            if type(item) is not dict:
+                return None
+            kind = ln = None
+            if _COMMON.issuperset(item):
+                get = item.get
+                code, origin, unit, claim = get("hs_code"), get("origin"), get("unit"), get("claim_preference", False)
+                if (type(code) is str and code and (origin is None or type(origin) is str)
+                        and (unit is None or type(unit) is str)
+                        and (claim is False or claim is True or type(claim) is str)):
+                    if schedule is None:
+                        try:
+                            schedule = edition_on(on)
+                        except LookupError_:
+                            return None
+                    quantity = get("quantity")
+                    raw_key = (schedule, on, code, origin, unit, claim, quantity is None)
+                    known = seen.get(raw_key)
+                    if known is None:
+                        unseen.append((i, raw_key))
+                    else:   # these texts were checked before: only the amounts and the currency are left to check
+                        value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
+                        if type(value) is int and value >= 0:
+                            value = Decimal(value)
+                        elif type(value) is not Decimal or not value.is_finite() or value < 0:
+                            return None
+                        if type(freight) is int and freight >= 0:
+                            freight = Decimal(freight)
+                        elif freight is not ZERO and (freight := plain_amount(freight)) is None:
+                            return None
+                        if (currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
+                                quantity is not None and (quantity := plain_amount(quantity)) is None):
+                            return None
+                        kind, origin = known
+                        ln = PlainLine(code, origin, value, currency, freight, ZERO, ZERO, quantity, unit, None, claim,
+                                       None, False, None)
+            if ln is None:
+                ln = plain_line(item)
+                if ln is None:
+                    return None
+            lines.append(ln)
+            # currencies are looked up in line order, as _prepare does (the result lists them in order of first use)
+            currency = ln.currency
+            fx = fxs.get(currency)
+            if fx is None:
+                try:
+                    fx = fxs[currency] = rate_for(currency, on, rates, "")
+                except InputError:   # raised again, with its line, when the line is prepared below
+                    fx = None
+            if kind is None and (code := ln.hs_code):
+                if schedule is None:
+                    try:
+                        schedule = edition_on(on)
+                    except LookupError_:
+                        return None
+                kind = kinds.get((schedule, on, code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference,
+                                  ln.in_quota, ln.condition, ln.quantity is None))
+            if kind is None or fx is None:
+                prepared.append(None)
+                later = True
+                continue
+            foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+            if ln.insurance is not ZERO:
+                foreign += ln.insurance
+            if ln.additions is not ZERO:
+                foreign += ln.additions
+            prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign,
+                                      foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit, kind.ct_rate,
+                                      kind.reduced, 0, False, [], kind.unverified.copy(), None, False, kind.ct_text,
+                                      kind.ct_ratio, kind))
+        if later:
+            for i, p in enumerate(prepared):
+                if p is None:
+                    prepared[i] = self._prepare_line(i, lines[i], ctx, schedule)
+        for i, raw_key in unseen:   # the texts of a line of a known kind, remembered as checked
+            if (kind := prepared[i].kind) is not None:  # type: ignore[union-attr]
+                _remember(seen, raw_key, (kind, lines[i].origin))
+        total = Decimal(0)
+        for p in prepared:
+            total += p.value  # type: ignore[union-attr]
+        decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
+        return decl, ctx, schedule, prepared, total  # type: ignore[return-value]
+
     def _prepare(self, lines: list[Line] | list[PlainLine], ctx: _Context,
                  schedule: Schedule | None) -> tuple[list[_Prepared], Decimal]:
         """Every line prepared, and the total customs value (summed in line order)."""
         prepared: list[_Prepared] = []
         append = prepared.append
         total = Decimal(0)
-        kinds = self._kinds
-        on, plain, fxs = ctx.on, ctx.plain, ctx.fx
         for i, ln in enumerate(lines):
-            kind = key = None
-            if ln.hs_code and plain and ln.liquor is None and ln.excise is None:
-                key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
-                       ln.condition, ln.quantity is None)
-                kind = kinds.get(key)
-            if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
-                p = self._prepare_any(i, ln, ctx, schedule)
-                if key is not None and not p.notes:
-                    assert p.tariff is not None
-                    p.kind = _remember(kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
-                                                         p.ct_ratio, p.unverified.copy()))
-            else:
-                fx = fxs.get(ln.currency)
-                if fx is None:
-                    fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
-                foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
-                if ln.insurance is not ZERO:
-                    foreign += ln.insurance
-                if ln.additions is not ZERO:
-                    foreign += ln.additions
-                p = _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
-                              kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
-                              False, kind.ct_text, kind.ct_ratio, kind)
+            p = self._prepare_line(i, ln, ctx, schedule)
             append(p)
             total += p.value
         return prepared, total
+
+    def _prepare_line(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+        """One line prepared: from its kind when one is known, else the long way (its kind then remembered)."""
+        kind = key = None
+        on = ctx.on
+        if ln.hs_code and ctx.plain and ln.liquor is None and ln.excise is None:
+            key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+                   ln.condition, ln.quantity is None)
+            kind = self._kinds.get(key)
+        if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
+            p = self._prepare_any(i, ln, ctx, schedule)
+            if key is not None and not p.notes:
+                assert p.tariff is not None
+                p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+                                                           p.ct_ratio, p.unverified.copy()))
+            return p
+        fxs = ctx.fx
+        fx = fxs.get(ln.currency)
+        if fx is None:
+            fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
+        foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+        if ln.insurance is not ZERO:
+            foreign += ln.insurance
+        if ln.additions is not ZERO:
+            foreign += ln.additions
+        return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
+                         False, kind.ct_text, kind.ct_ratio, kind)
 
     def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
@@ -765,6 +892,8 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
+# the fields of most lines: a line with no others whose texts were seen before is checked by _plain itself
 _PREFERENCES = ("epa_", "rate_gsp", "rate_ldc")   # columns whose rate needs proof of origin
 _EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
 
