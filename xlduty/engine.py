@@ -34,18 +34,21 @@ from xlduty.hs import format_hs
 from xlduty.rate import (
     ZERO,
     AdValorem,
+    Compound,
     DutyBase,
     Free,
+    HigherOf,
     ManualRate,
     NeedsInput,
     NotApplicable,
     Noted,
     Rate,
+    Specific,
     proportional,
 )
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
-from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
+from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base
 from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
@@ -111,6 +114,8 @@ class _Kind:
     plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...], bool, str] | None = None
     # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes,
     # whether it is a preference and the rate's kind
+    ordered: Applied | None = None     # else the winner at every value and quantity above 0 (``_ordered``)
+    unordered: bool = False            # no such winner: selected afresh
 
 
 @dataclass(slots=True)
@@ -613,7 +618,7 @@ class Engine:
         for p in prepared:
             ln = p.line
             value = p.value
-            tv = truncate_tax_base(value)
+            tv = int(value) // 1000 * 1000   # truncate_tax_base: a customs value is never negative
             if (general and tv > 0 and (kind := p.kind) is not None and (plan := kind.plan) is not None
                     and (share := plan[1]) is not None and tv < _EXACT and ln.rate is None and ln.relief is None
                     and not p.de_minimis_exempt):
@@ -622,10 +627,11 @@ class Engine:
                 applied = plan[0]
                 assert applied is not None
                 duty = tv * share[0] // share[1]
-                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+                # truncate_tax_base(value + truncate_tax_amount(duty)) and truncate_tax_amount(nat), neither negative
+                ct_base = int(value + duty // 100 * 100) // 1000 * 1000
                 ct_ratio = p.ct_ratio
                 nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT else floor_yen(ct_base * p.ct_rate / 100)
-                loc = truncate_tax_amount(nat) * num // den
+                loc = nat // 100 * 100 * num // den
                 if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
                     unverified = list(plan[2])       # the kind's and the plan's, sorted once
                 else:
@@ -656,11 +662,21 @@ class Engine:
                 plan = kind.plan if kind is not None and tv > 0 else None
                 if plan is not None and plan[0] is not None:   # what _select would find
                     applied, amount, share = plan[0], None, plan[1]
+                elif (kind is not None and kind.ordered is not None and 0 < tv < _EXACT and quantity is not None
+                      and 0 < quantity < _EXACT):   # what select_rate would choose, its amount worked out below
+                    applied, amount, share = kind.ordered, None, None
                 else:
                     applied, amount, share = select(p, base, on, ln.claim_preference)
                     if amount is None and kind is not None:   # a remembered plan: kept with the kind too
                         kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
                                      applied.column.startswith(_PREFERENCES), applied.rate.kind)
+                    elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < _EXACT
+                          and quantity is not None and 0 < quantity < _EXACT):
+                        cover = self._coverage[(ln.origin, ln.claim_preference, on)]
+                        if _ordered(kind.tariff, cover):
+                            kind.ordered = applied
+                        else:
+                            kind.unordered = True
                 if amount is None:
                     if share is not None and tv < _EXACT:
                         amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
@@ -927,9 +943,18 @@ def _remember(cache: dict, key: object, value: Any) -> Any:
 
 def _value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
-    column it may read is ``proportional``. It reads the temporary rate, the general rate unless the temporary one
-    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the
-    EPA columns (its exclusion)."""
+    column it may read is ``proportional``."""
+    for column in _read(line, cover):
+        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
+        if rate is not None and not proportional(rate):
+            return False
+    return True
+
+
+def _read(line: TariffLine, cover: Coverage) -> list[str]:
+    """The columns ``select_rate`` may read for a line: the temporary rate, the general rate unless the temporary one
+    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the EPA
+    columns (its exclusion)."""
     temporary = line.rate("rate_temporary")
     columns = ["rate_temporary"]
     if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
@@ -940,11 +965,61 @@ def _value_free(line: TariffLine, cover: Coverage) -> bool:
         columns += [c for c, _name, _unverified in cover.columns]
         if "rate_gsp" in columns:
             columns += [c for c in line.columns if c.startswith("epa_")]
-    for column in columns:
-        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
-        if rate is not None and not proportional(rate):
-            return False
-    return True
+    return columns
+
+
+_Shape = tuple[str, Decimal, Decimal, Any]   # (av | sum | max, percent, yen, (unit, per, decimals kept) or None)
+
+
+def _shape(rate: Rate) -> _Shape | None:
+    """A rate of the forms ``_ordered`` compares: free, a percentage, a percentage plus or higher-of yen per unit;
+    None for any other."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return "av", ZERO, ZERO, None
+    if isinstance(rate, AdValorem):
+        return "av", rate.percent, ZERO, None
+    if isinstance(rate, Compound) and len(rate.parts) == 2:
+        op, parts = "sum", rate.parts
+    elif isinstance(rate, HigherOf) and rate.cap is None and len(rate.options) == 2:
+        op, parts = "max", rate.options
+    else:
+        return None
+    percent = [p for p in parts if type(p) is AdValorem]
+    specific = [p for p in parts if type(p) is Specific]
+    if len(percent) != 1 or len(specific) != 1:
+        return None
+    sp = specific[0]
+    return op, percent[0].percent, sp.yen, (sp.unit, sp.per, quantity_decimals(sp.yen))
+
+
+def _below(f: _Shape, g: _Shape) -> bool:
+    """True if ``f`` gives less than ``g`` at every taxable value above 0 and every quantity (the same truncated
+    quantity Q feeds both yen parts: same unit, divisor and decimals kept). f = a·v is below anything at least b·v with
+    a < b; max(a·v, y·Q) is below max(b·v, z·Q) and b·v + z·Q when a < b and y < z (Q may truncate to 0); a·v + y·Q is
+    below b·v + z·Q when a < b and y ≤ z."""
+    if f[0] == "av":
+        return f[1] < g[1]
+    if g[0] == "av" or f[3] != g[3]:
+        return False
+    if f[0] == "max":
+        return f[1] < g[1] and f[2] < g[2]
+    return g[0] == "sum" and f[1] < g[1] and f[2] <= g[2]
+
+
+def _ordered(line: TariffLine, cover: Coverage) -> bool:
+    """True if every two rates ``select_rate`` may read for the line are equal or one is below the other (``_below``)
+    at every taxable value and quantity above 0: each comparison it makes, each note it writes and so its winner are
+    then the same for every such line, whose duty alone must be worked out."""
+    shapes = []
+    for column in _read(line, cover):
+        rate = line.rate(column)
+        if rate is not None:
+            shape = _shape(rate)
+            if shape is None:
+                return False
+            shapes.append(shape)
+    return all(f == g or _below(f, g) or _below(g, f) for i, f in enumerate(shapes) for g in shapes[i + 1:])
 
 
 def _strip(rate: Rate) -> Rate:
