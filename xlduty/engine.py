@@ -337,6 +337,21 @@ class Engine:
                         kind, origin = known
                         ln = PlainLine(code, origin, value, currency, freight, ZERO, ZERO, quantity, unit, None, claim,
                                        None, False, None)
+                        lines.append(ln)
+                        fx = fxs.get(currency)
+                        if fx is None:
+                            try:
+                                fx = fxs[currency] = rate_for(currency, on, rates, "")
+                            except InputError:   # raised again, with its line, when the line is prepared below
+                                prepared.append(None)
+                                later = True
+                                continue
+                        foreign = value + freight   # as below, all locals
+                        prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign,
+                                                  foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit,
+                                                  kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
+                                                  False, kind.ct_text, kind.ct_ratio, kind))
+                        continue
             if ln is None:
                 ln = plain_line(item)
                 if ln is None:
@@ -369,7 +384,7 @@ class Engine:
                 foreign += ln.additions
             prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign,
                                       foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit, kind.ct_rate,
-                                      kind.reduced, 0, False, [], kind.unverified.copy(), None, False, kind.ct_text,
+                                      kind.reduced, 0, False, [], kind.unverified, None, False, kind.ct_text,
                                       kind.ct_ratio, kind))
         if later:
             for i, p in enumerate(prepared):
@@ -421,7 +436,7 @@ class Engine:
         if ln.additions is not ZERO:
             foreign += ln.additions
         return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
-                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
+                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
                          False, kind.ct_text, kind.ct_ratio, kind)
 
     def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
@@ -586,7 +601,9 @@ class Engine:
                 p.notes.append(f"not exempt under {relief.article}: {item.name_ja} (関税定率法施行令16条の3) — a gift "
                                "for private use may still be exempted at Customs' discretion")
                 if item.verified == "U":
-                    p.unverified.append(f"de minimis exclusion of {p.tariff.hs if p.tariff else ''} ({item.name_ja})")
+                    # a new list: a line of a known kind shares its kind's
+                    p.unverified = [*p.unverified, f"de minimis exclusion of {p.tariff.hs if p.tariff else ''} "
+                                                   f"({item.name_ja})"]
             else:
                 p.de_minimis_exempt = True
                 exempt.append(p.index)
