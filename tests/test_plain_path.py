@@ -231,3 +231,18 @@ def test_one_pass_reports_the_first_error_in_line_order() -> None:
                 {"hs_code": "0000.00-000", "value": 1000}, {"hs_code": "6109.10-020", "value": "1000"}):
         for lines in ([good, bad, good], [bad, good], [good, good, bad], [good, bad, {**good, "value": -1}]):
             _check({"date": "2026-11-20", "lines": lines})
+
+
+@pytest.mark.parametrize("simplified", ["never", "auto", "always"])
+@pytest.mark.parametrize("value", [0, 500, 1500, 3000, 9000, 60000, 500000])
+def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: str, value: int) -> None:
+    """Common lines whose general result ``Engine._plain`` builds at once agree with the models when the de minimis
+    check exempts them (small totals), when the simplified tariff is computed or chosen, and otherwise."""
+    from xlduty.engine import engine
+
+    _warm()
+    assert any(k.plan is not None and k.plan[1] is not None for k in engine()._kinds.values())
+    lines = [{"hs_code": code, "origin": origin, "value": value, "freight": 300, "claim_preference": claim,
+              **({"quantity": 3, "unit": unit} if unit else {})} for code, origin, unit, claim in _BENCH_TEXTS[:4]]
+    lines.append({"hs_code": "6109.10-020", "origin": "CN", "value": value // 150, "currency": "USD"})
+    _check({"date": "2026-11-20", "simplified": simplified, "fx_rates": {"USD": Decimal("155.39")}, "lines": lines})

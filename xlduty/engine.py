@@ -134,6 +134,18 @@ class _Context:
     plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
 
 
+_Done = tuple[LineResult, PlainLine, _Kind, FxRate, Decimal, Decimal]
+# a common line whose general result _plain built at once: (result, line, kind, FX rate, foreign value, yen value)
+
+
+def _ready(prepared: list[_Prepared | _Done]) -> list[_Prepared]:
+    """Every line as a ``_Prepared`` (a ``_Done`` line's result is dropped: another treatment or the de minimis check
+    works from the line itself)."""
+    return [_Prepared(p[0].index, p[1], p[2].tariff, p[3], p[4], p[5], p[2].unit, p[2].ct_rate, p[2].reduced, 0, False,
+                      [], p[2].unverified, None, False, p[2].ct_text, p[2].ct_ratio, p[2]) if type(p) is tuple else p
+            for p in prepared]
+
+
 _Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
 
 
@@ -218,9 +230,11 @@ class Engine:
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
-        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)
+        if fast is not None and (dm := self._dated("de_minimis", on)) is not None and total_value <= dm.threshold_jpy:
+            prepared = _ready(prepared)   # the check may exempt lines or add notes: results built before are dropped
+        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)  # type: ignore[arg-type]
 
-        general = self._treat(prepared, decl, "general")
+        general = self._treat(prepared, decl, "general")  # type: ignore[arg-type]
         simplified_info: dict[str, Any] = {"mode": decl.simplified, "used": False}
         chosen = general
         sv = self._dated("simplified", on)
@@ -230,7 +244,7 @@ class Engine:
                 reason = f"no simplified tariff is bundled for {on}"
             elif total_value > sv.threshold_jpy:
                 reason = f"total customs value {_yen(total_value)} exceeds {sv.threshold_jpy:,} yen"
-            elif all(p.de_minimis_exempt for p in prepared):
+            elif all(type(p) is not tuple and p.de_minimis_exempt for p in prepared):   # a _Done line is not exempt
                 reason = "all goods are exempt (定率法14条18号)"
             if sv is not None and abs(total_value - sv.threshold_jpy) <= 1000:
                 warnings.append(f"total customs value {_yen(total_value)} is within 1,000 yen of the "
@@ -239,7 +253,7 @@ class Engine:
             simplified = None
             if reason is None:
                 try:
-                    simplified = self._treat(prepared, decl, "simplified")
+                    simplified = self._treat(_ready(prepared), decl, "simplified")
                 except InputError as exc:
                     if decl.simplified == "always":
                         raise
@@ -278,12 +292,14 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
-    def _plain(self, d: dict[str, Any]) -> tuple[PlainDeclaration, _Context, Schedule | None, list[_Prepared],
-                                                  Decimal] | None:
+    def _plain(self, d: dict[str, Any]) -> tuple[PlainDeclaration, _Context, Schedule | None,
+                                                  list[_Prepared | _Done], Decimal] | None:
         """A plain declaration without personal use checked and prepared in one pass (what ``plain_declaration`` then
         ``_prepare`` give): a line of a kind already known is prepared as it is checked, any other once every line
-        is checked, in line order, so errors come in the same order. None, with nothing raised, where something is
-        not plain or the tariff edition is not found: the general route then gives the error or the result."""
+        is checked, in line order, so errors come in the same order. A common line of seen texts (see ``_treat``) has
+        its general result built at once and no ``_Prepared`` (``_Done``: ``_ready`` makes one if another treatment
+        or the de minimis check needs it). None, with nothing raised, where something is not plain or the tariff
+        edition is not found: the general route then gives the error or the result."""
         head = plain_header(d)
         if head is None or head[1]:
             return None
@@ -297,8 +313,11 @@ class Engine:
         ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
         ctx = _Context(on, rates, False, ct, None, {}, reduced_on, ct_texts, ct_ratios)
         kinds, fxs, seen = self._kinds, ctx.fx, self._seen
+        num, den = ct.local_fraction
+        ratio = ct.local_ratio
+        explain = self._explain_done
         lines: list[PlainLine] = []
-        prepared: list[_Prepared | None] = []
+        prepared: list[_Prepared | _Done | None] = []
         later = False
         unseen: list[tuple[int, tuple]] = []
         for i, item in enumerate(raw):
@@ -347,10 +366,29 @@ class Engine:
                                 later = True
                                 continue
                         foreign = value + freight   # as below, all locals
-                        prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign,
-                                                  foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit,
-                                                  kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
-                                                  False, kind.ct_text, kind.ct_ratio, kind))
+                        yen = foreign if fx is YEN else foreign * fx.yen_per_unit
+                        if ((plan := kind.plan) is not None and (share := plan[1]) is not None
+                                and 0 < (tv := int(yen) // 1000 * 1000) < _EXACT):
+                            # a common line: its general result built now, as _treat would build it (see there)
+                            applied = plan[0]
+                            duty = tv * share[0] // share[1]
+                            ct_base = int(yen + duty // 100 * 100) // 1000 * 1000
+                            ct_ratio = kind.ct_ratio
+                            nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
+                                   else floor_yen(ct_base * kind.ct_rate / 100))
+                            loc = nat // 100 * 100 * num // den
+                            tariff = kind.tariff
+                            prepared.append((LineResult(
+                                i, tariff.hs, tariff.description, origin, yen, tv, applied.text, plan[4],
+                                applied.column, applied.name, duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc,
+                                None, None, "general",
+                                partial(explain, ln, kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc,
+                                        ratio),
+                                applied.notes.copy(), list(plan[2])), ln, kind, fx, foreign, yen))
+                        else:
+                            prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate,
+                                                      kind.reduced, 0, False, [], kind.unverified, None, False,
+                                                      kind.ct_text, kind.ct_ratio, kind))
                         continue
             if ln is None:
                 ln = plain_line(item)
@@ -395,7 +433,7 @@ class Engine:
                 _remember(seen, raw_key, (kind, lines[i].origin))
         total = Decimal(0)
         for p in prepared:
-            total += p.value  # type: ignore[union-attr]
+            total += p[5] if type(p) is tuple else p.value  # type: ignore[union-attr]
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, prepared, total  # type: ignore[return-value]
 
@@ -619,7 +657,8 @@ class Engine:
 
     # --- duty per treatment ------------------------------------------------------------------------
 
-    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration, treatment: str) -> _Treated:
+    def _treat(self, prepared: list[_Prepared | _Done], decl: AnyDeclaration, treatment: str) -> _Treated:
+        """The lines under ``treatment`` (a ``_Done`` line, general only, holds its result already)."""
         on = decl.date
         ct = self._ct_on(on)
         num, den = ct.local_fraction
@@ -633,6 +672,17 @@ class Engine:
         sum_duty = sum_nat = sum_loc = sum_excise = 0
         preference = False
         for p in prepared:
+            if type(p) is tuple:
+                line = p[0]
+                append(line)
+                sum_duty += line.duty
+                sum_nat += line.national_ct
+                sum_loc += line.local_ct
+                if line.unverified:
+                    flagged.append(line)
+                if not preference and line.rate_column.startswith(_PREFERENCES):  # type: ignore[union-attr]
+                    preference = True
+                continue
             ln = p.line
             value = p.value
             tv = int(value) // 1000 * 1000   # truncate_tax_base: a customs value is never negative
@@ -752,6 +802,14 @@ class Engine:
         return _Treated(lines, Totals(truncate_tax_amount(sum_duty), truncate_tax_amount(sum_nat),
                                       truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
                         sum_excise > 0, flagged, preference)
+
+    def _explain_done(self, ln: PlainLine, kind: _Kind, fx: FxRate, foreign: Decimal, value: Decimal, tv: int,
+                      applied: Applied, on: date, duty: int, ct_base: int, nat: int, loc: int,
+                      ratio: str) -> list[Step]:
+        """The steps of a ``_Done`` line (built without a ``_Prepared``: its facts are gathered here, when asked)."""
+        p = _Prepared(0, ln, kind.tariff, fx, foreign, value, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
+                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
+        return self._explain_line(p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio)
 
     def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase | date,
                       full_duty: int, duty: int,
