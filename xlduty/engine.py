@@ -342,14 +342,20 @@ class Engine:
                         unseen.append((i, raw_key))
                     else:   # these texts were checked before: only the amounts and the currency are left to check
                         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
+                        whole = None   # value + freight when both are ints
                         if type(value) is int and value >= 0:
+                            whole = value
                             value = Decimal(value)
                         elif type(value) is not Decimal or not value.is_finite() or value < 0:
                             return None
                         if type(freight) is int and freight >= 0:
+                            if whole is not None:
+                                whole += freight
                             freight = Decimal(freight)
-                        elif freight is not ZERO and (freight := plain_amount(freight)) is None:
-                            return None
+                        elif freight is not ZERO:
+                            whole = None
+                            if (freight := plain_amount(freight)) is None:
+                                return None
                         if (currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
                                 quantity is not None and (quantity := plain_amount(quantity)) is None):
                             return None
@@ -367,12 +373,14 @@ class Engine:
                                 continue
                         foreign = value + freight   # as below, all locals
                         yen = foreign if fx is YEN else foreign * fx.yen_per_unit
+                        # whole yen as an int: the same floors as the Decimal's below _EXACT, where its sums are exact
+                        money = whole if whole is not None and fx is YEN else yen
                         if ((plan := kind.plan) is not None and (share := plan[1]) is not None
-                                and 0 < (tv := int(yen) // 1000 * 1000) < _EXACT):
+                                and 0 < (tv := int(money) // 1000 * 1000) < _EXACT):
                             # a common line: its general result built now, as _treat would build it (see there)
                             applied = plan[0]
                             duty = tv * share[0] // share[1]
-                            ct_base = int(yen + duty // 100 * 100) // 1000 * 1000
+                            ct_base = int(money + duty // 100 * 100) // 1000 * 1000
                             ct_ratio = kind.ct_ratio
                             nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
                                    else floor_yen(ct_base * kind.ct_rate / 100))
