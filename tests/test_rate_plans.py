@@ -58,19 +58,22 @@ _QUANTITIES = [None, 0, Decimal("0.4"), 1, Decimal("1.5"), 250, Decimal("999.95"
        st.sampled_from(["CN", "US", "VN", "AU", "MX", "CH", "GB", "KH", "BR", None]),
        st.sampled_from([False, True, "rate_gsp", "epa_cptpp"]), st.integers(0, 300_000), st.integers(0, 3_000_000),
        st.sampled_from(_QUANTITIES), st.sampled_from(_QUANTITIES), st.sampled_from(["kg", "kg", "g", "t", "l", "pair"]),
-       st.booleans(), st.sampled_from([None, "other"]), st.sampled_from(["never", "auto"]))
+       st.booleans(), st.sampled_from([None, "other"]), st.sampled_from(["never", "auto"]), st.booleans())
 def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | None, claim: bool | str, first: int,
                                                      second: int, quantity: int | None, quantity2: int | None,
                                                      unit: str, in_quota: bool, condition: str | None,
-                                                     simplified: str) -> None:
+                                                     simplified: str, sparse: bool) -> None:
     """The second of two declarations of one line computes as it would in a process that never saw the first
     (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other;
-    a winner remembered for value-dependent rates (``_ordered``) serves any other value and quantity)."""
+    a winner remembered for value-dependent rates (``_ordered``) serves any other value and quantity; ``sparse``
+    leaves out fields at their defaults, so that a line of seen texts gets its result in ``Engine._plain``)."""
     def decl(value: int, quantity: Any) -> dict[str, Any]:
         line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
                                 "in_quota": in_quota, "condition": condition}
         if quantity is not None:
             line.update(quantity=quantity, unit=unit)
+        if sparse:
+            line = {k: v for k, v in line.items() if not (k in ("in_quota", "condition") and not v)}
         return {"date": "2026-11-20", "simplified": simplified, "lines": [line, line]}
 
     def outcome(engine: Engine, value: int, quantity: Any) -> Any:

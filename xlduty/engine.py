@@ -115,6 +115,7 @@ class _Kind:
     # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes,
     # whether it is a preference and the rate's kind
     ordered: Applied | None = None     # else the winner at every value and quantity above 0 (``_ordered``)
+    ordered_unverified: tuple[str, ...] = ()   # with the line's sorted unverified notes
     unordered: bool = False            # no such winner: selected afresh
 
 
@@ -375,28 +376,38 @@ class Engine:
                         yen = foreign if fx is YEN else foreign * fx.yen_per_unit
                         # whole yen as an int: the same floors as the Decimal's below _EXACT, where its sums are exact
                         money = whole if whole is not None and fx is YEN else yen
-                        if ((plan := kind.plan) is not None and (share := plan[1]) is not None
-                                and 0 < (tv := int(money) // 1000 * 1000) < _EXACT):
+                        tv = int(money) // 1000 * 1000
+                        plan = kind.plan
+                        if plan is not None and (share := plan[1]) is not None and 0 < tv < _EXACT:
                             # a common line: its general result built now, as _treat would build it (see there)
                             applied = plan[0]
                             duty = tv * share[0] // share[1]
-                            ct_base = int(money + duty // 100 * 100) // 1000 * 1000
-                            ct_ratio = kind.ct_ratio
-                            nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
-                                   else floor_yen(ct_base * kind.ct_rate / 100))
-                            loc = nat // 100 * 100 * num // den
-                            tariff = kind.tariff
-                            prepared.append((LineResult(
-                                i, tariff.hs, tariff.description, origin, yen, tv, applied.text, plan[4],
-                                applied.column, applied.name, duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc,
-                                None, None, "general",
-                                partial(explain, ln, kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc,
-                                        ratio),
-                                applied.notes.copy(), list(plan[2])), ln, kind, fx, foreign, yen))
+                            rate_kind, unverified = plan[4], plan[2]
+                        elif (plan is None and (applied := kind.ordered) is not None and 0 < tv < _EXACT
+                              and quantity is not None and 0 < quantity < _EXACT):
+                            # the winner of ordered rates (see _treat), its exact duty worked out
+                            amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
+                                                                            None, True)))
+                            duty = int(amount) if amount > 0 else 0   # floor_yen
+                            rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
                         else:
                             prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate,
                                                       kind.reduced, 0, False, [], kind.unverified, None, False,
                                                       kind.ct_text, kind.ct_ratio, kind))
+                            continue
+                        ct_base = int(money + duty // 100 * 100) // 1000 * 1000
+                        ct_ratio = kind.ct_ratio
+                        nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
+                               else floor_yen(ct_base * kind.ct_rate / 100))
+                        loc = nat // 100 * 100 * num // den
+                        tariff = kind.tariff
+                        prepared.append((LineResult(
+                            i, tariff.hs, tariff.description, origin, yen, tv, applied.text, rate_kind,
+                            applied.column, applied.name, duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc,
+                            None, None, "general",
+                            partial(explain, ln, kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc,
+                                    ratio),
+                            applied.notes.copy(), list(unverified)), ln, kind, fx, foreign, yen))
                         continue
             if ln is None:
                 ln = plain_line(item)
@@ -750,6 +761,7 @@ class Engine:
                         cover = self._coverage[(ln.origin, ln.claim_preference, on)]
                         if _ordered(kind.tariff, cover):
                             kind.ordered = applied
+                            kind.ordered_unverified = tuple(sorted(set(kind.unverified + applied.unverified)))
                         else:
                             kind.unordered = True
                 if amount is None:
