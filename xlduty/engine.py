@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from xlduty.declaration import (
+    CommonLine,
     Declaration,
     Line,
     PlainDeclaration,
@@ -55,7 +56,7 @@ from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
 
 AnyDeclaration = Declaration | PlainDeclaration
-AnyLine = Line | PlainLine
+AnyLine = Line | PlainLine | CommonLine
 
 
 def _yen(x: Decimal | int) -> str:
@@ -135,7 +136,7 @@ class _Context:
     plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
 
 
-_Done = tuple[LineResult, PlainLine, _Kind, FxRate, Decimal, Decimal]
+_Done = tuple[LineResult, CommonLine, _Kind, FxRate, Decimal, Decimal]
 # a common line whose general result _plain built at once: (result, line, kind, FX rate, foreign value, yen value)
 
 
@@ -317,7 +318,7 @@ class Engine:
         num, den = ct.local_fraction
         ratio = ct.local_ratio
         explain = self._explain_done
-        lines: list[PlainLine] = []
+        lines: list[PlainLine | CommonLine] = []
         prepared: list[_Prepared | _Done | None] = []
         later = False
         unseen: list[tuple[int, tuple]] = []
@@ -361,8 +362,7 @@ class Engine:
                                 quantity is not None and (quantity := plain_amount(quantity)) is None):
                             return None
                         kind, origin = known
-                        ln = PlainLine(code, origin, value, currency, freight, ZERO, ZERO, quantity, unit, None, claim,
-                                       None, False, None)
+                        ln = CommonLine(code, origin, value, currency, freight, quantity, unit, claim)
                         lines.append(ln)
                         fx = fxs.get(currency)
                         if fx is None:
@@ -823,7 +823,7 @@ class Engine:
                                       truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
                         sum_excise > 0, flagged, preference)
 
-    def _explain_done(self, ln: PlainLine, kind: _Kind, fx: FxRate, foreign: Decimal, value: Decimal, tv: int,
+    def _explain_done(self, ln: CommonLine, kind: _Kind, fx: FxRate, foreign: Decimal, value: Decimal, tv: int,
                       applied: Applied, on: date, duty: int, ct_base: int, nat: int, loc: int,
                       ratio: str) -> list[Step]:
         """The steps of a ``_Done`` line (built without a ``_Prepared``: its facts are gathered here, when asked)."""
