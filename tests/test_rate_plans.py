@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from xlduty.engine import Engine, engine
 from xlduty.errors import InputError
+from xlduty.schedule import edition_on
 
 
 def _line(value: int) -> dict[str, Any]:
@@ -47,36 +50,57 @@ def _varied_codes() -> list[str]:
 _CODES = _varied_codes()
 _VALUE_DEPENDENT = ["0402.10-217", "0402.21-139", "0405.20-090", "3902.10-010", "7403.12-010", "7403.19-019",
                     "2009.19-190"]   # the winner differs with value and quantity (found by trying both extremes)
+_QUANTITIES = [None, 0, Decimal("0.4"), 1, Decimal("1.5"), 250, Decimal("999.95"), 7000]
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.sampled_from(_VALUE_DEPENDENT), st.sampled_from(_CODES)),
        st.sampled_from(["CN", "US", "VN", "AU", "MX", "CH", "GB", "KH", "BR", None]),
        st.sampled_from([False, True, "rate_gsp", "epa_cptpp"]), st.integers(0, 300_000), st.integers(0, 3_000_000),
-       st.sampled_from([None, 1, 250, 7000]), st.booleans(), st.sampled_from([None, "other"]),
-       st.sampled_from(["never", "auto"]))
+       st.sampled_from(_QUANTITIES), st.sampled_from(_QUANTITIES), st.sampled_from(["kg", "kg", "g", "t", "l", "pair"]),
+       st.booleans(), st.sampled_from([None, "other"]), st.sampled_from(["never", "auto"]), st.booleans())
 def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | None, claim: bool | str, first: int,
-                                                     second: int, quantity: int | None, in_quota: bool,
-                                                     condition: str | None, simplified: str) -> None:
+                                                     second: int, quantity: int | None, quantity2: int | None,
+                                                     unit: str, in_quota: bool, condition: str | None,
+                                                     simplified: str, sparse: bool) -> None:
     """The second of two declarations of one line computes as it would in a process that never saw the first
-    (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other)."""
-    def decl(value: int) -> dict[str, Any]:
+    (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other;
+    a winner remembered for value-dependent rates (``_ordered``) serves any other value and quantity; ``sparse``
+    leaves out fields at their defaults, so that a line of seen texts gets its result in ``Engine._plain``)."""
+    def decl(value: int, quantity: Any) -> dict[str, Any]:
         line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
                                 "in_quota": in_quota, "condition": condition}
         if quantity is not None:
-            line.update(quantity=quantity, unit="kg")
+            line.update(quantity=quantity, unit=unit)
+        if sparse:
+            line = {k: v for k, v in line.items() if not (k in ("in_quota", "condition") and not v)}
         return {"date": "2026-11-20", "simplified": simplified, "lines": [line, line]}
 
-    def outcome(engine: Engine, value: int) -> Any:
+    def outcome(engine: Engine, value: int, quantity: Any) -> Any:
         try:
-            return engine.compute(decl(value)).to_dict()
+            return engine.compute(decl(value, quantity)).to_dict()
         except InputError as exc:
             return str(exc)
 
     rules = engine().rules
     warm = Engine(rules)
-    outcome(warm, first)
-    assert outcome(warm, second) == outcome(Engine(rules), second)
+    outcome(warm, first, quantity)
+    assert outcome(warm, second, quantity2) == outcome(Engine(rules), second, quantity2)
+
+
+def test_value_dependent_winners_remembered_only_where_ordered() -> None:
+    """2009.19-190 from the US (WTO 29.8% or 23 yen/kg, general 35% or 27 yen/kg: the WTO rate is below at every
+    value and quantity) keeps its winner; with a preference claimed the EPA offers are not ordered against it."""
+    from xlduty.engine import _ordered
+    from xlduty.selection import coverage
+
+    rules = engine().rules
+    on = date(2026, 11, 20)
+    line = edition_on(on).typed_line("2009.19-190", on)
+    assert _ordered(line, coverage(rules, "US", False, on))
+    for code in _VALUE_DEPENDENT[:-1]:
+        typed = edition_on(on).typed_line(code, on)
+        assert not all(_ordered(typed, coverage(rules, o, c, on)) for o in ("US", "AU", "CN") for c in (False, True))
 
 
 def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
@@ -96,3 +120,39 @@ def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
     rules = engine().rules
     warm = Engine(rules)
     assert [warm.compute(d).to_dict() for d in decls] == [Engine(rules).compute(d).to_dict() for d in decls]
+
+
+def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
+    """Wherever ``_ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
+    values and quantities (tiny quantities truncated to 0 included)."""
+    from xlduty.engine import _ordered
+    from xlduty.rate import DutyBase
+    from xlduty.selection import coverage, select_rate
+    from xlduty.units import unit_of
+
+    rules = engine().rules
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    checked = 0
+    for code in _VALUE_DEPENDENT + _CODES:
+        line = schedule.typed_line(code, on)
+        for origin in ("US", "AU", "CN", "VN", "MX", "KH", None):
+            for claim in (False, True, "rate_gsp"):
+                try:
+                    cover = coverage(rules, origin, claim, on)
+                except InputError:
+                    continue
+                if not _ordered(line, cover):
+                    continue
+                seen = set()
+                for tv in (1000, 7000, 123000, 10**7):
+                    for q in ("0.4", "1", "3.3", "250", "100000"):
+                        base = DutyBase(tv, Decimal(q), unit_of("kg"), on, origin, False, None, True)
+                        try:
+                            a = select_rate(line, base, claim, rules, on, cover)
+                        except InputError:
+                            continue
+                        seen.add((a.column, tuple(a.notes), tuple(a.unverified)))
+                assert len(seen) <= 1, (code, origin, claim, seen)
+                checked += len(seen)
+    assert checked > 5

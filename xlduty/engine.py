@@ -17,32 +17,46 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from xlduty.declaration import Declaration, Line, PlainDeclaration, PlainLine, validate
+from xlduty.declaration import (
+    CommonLine,
+    Declaration,
+    Line,
+    PlainDeclaration,
+    PlainLine,
+    plain_amount,
+    plain_code,
+    plain_header,
+    plain_line,
+    validate,
+)
 from xlduty.errors import DataError, InputError, RateParseError
 from xlduty.fx import YEN, FxRate, rate_for
 from xlduty.hs import format_hs
 from xlduty.rate import (
     ZERO,
     AdValorem,
+    Compound,
     DutyBase,
     Free,
+    HigherOf,
     ManualRate,
     NeedsInput,
     NotApplicable,
     Noted,
     Rate,
+    Specific,
     proportional,
 )
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
-from xlduty.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
+from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base
 from xlduty.rules import Rules, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
 
 AnyDeclaration = Declaration | PlainDeclaration
-AnyLine = Line | PlainLine
+AnyLine = Line | PlainLine | CommonLine
 
 
 def _yen(x: Decimal | int) -> str:
@@ -101,6 +115,9 @@ class _Kind:
     plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...], bool, str] | None = None
     # the general treatment's remembered plan, once ``_select`` has it, with the line's sorted unverified notes,
     # whether it is a preference and the rate's kind
+    ordered: Applied | None = None     # else the winner at every value and quantity above 0 (``_ordered``)
+    ordered_unverified: tuple[str, ...] = ()   # with the line's sorted unverified notes
+    unordered: bool = False            # no such winner: selected afresh
 
 
 @dataclass(slots=True)
@@ -117,6 +134,18 @@ class _Context:
     ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
     ct_ratios: tuple[tuple[int, int], tuple[int, int]] = ((0, 1), (0, 1))   # and as fractions of 1
     plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
+
+
+_Done = tuple[LineResult, CommonLine, _Kind, FxRate, Decimal, Decimal]
+# a common line whose general result _plain built at once: (result, line, kind, FX rate, foreign value, yen value)
+
+
+def _ready(prepared: list[_Prepared | _Done]) -> list[_Prepared]:
+    """Every line as a ``_Prepared`` (a ``_Done`` line's result is dropped: another treatment or the de minimis check
+    works from the line itself)."""
+    return [_Prepared(p[0].index, p[1], p[2].tariff, p[3], p[4], p[5], p[2].unit, p[2].ct_rate, p[2].reduced, 0, False,
+                      [], p[2].unverified, None, False, p[2].ct_text, p[2].ct_ratio, p[2]) if type(p) is tuple else p
+            for p in prepared]
 
 
 _Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
@@ -136,11 +165,13 @@ class Engine:
         self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
         self._kinds: dict[tuple, _Kind] = {}
+        self._seen: dict[tuple, tuple[_Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
 
     def forget_plans(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
         self._plans.clear()
         self._kinds.clear()
+        self._seen.clear()
 
     def _ct_on(self, on: date) -> Any:
         ct = self._ct.get(on)
@@ -174,31 +205,38 @@ class Engine:
     # --- public API ---------------------------------------------------------------------------
 
     def compute(self, data: Declaration | dict[str, Any]) -> Result:
-        decl = validate(data)
-        on = decl.date
-        schedule = None
-        if decl.tariff_edition is not None:
-            schedule = _pinned_edition(decl.tariff_edition)
-        elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
-            try:
-                schedule = edition_on(on)
-            except LookupError_ as exc:
-                first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
-                raise InputError(f"lines[{first}].hs_code", str(exc)) from None
-        pu = self.rules.personal_use
-        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
-        ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
-                       ct_ratios)
-        if decl.personal_use and not ctx.personal:
-            ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
-        ctx.plain = not decl.personal_use
-        prepared, total_value = self._prepare(decl.lines, ctx, schedule)
+        fast = self._plain(data) if type(data) is dict else None
+        if fast is not None:
+            decl, ctx, schedule, prepared, total_value = fast
+            on = decl.date
+        else:
+            decl = validate(data)
+            on = decl.date
+            schedule = None
+            if decl.tariff_edition is not None:
+                schedule = _pinned_edition(decl.tariff_edition)
+            elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
+                try:
+                    schedule = edition_on(on)
+                except LookupError_ as exc:
+                    first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
+                    raise InputError(f"lines[{first}].hs_code", str(exc)) from None
+            pu = self.rules.personal_use
+            ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
+                           ct_ratios)
+            if decl.personal_use and not ctx.personal:
+                ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
+            ctx.plain = not decl.personal_use
+            prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
-        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)
+        if fast is not None and (dm := self._dated("de_minimis", on)) is not None and total_value <= dm.threshold_jpy:
+            prepared = _ready(prepared)   # the check may exempt lines or add notes: results built before are dropped
+        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)  # type: ignore[arg-type]
 
-        general = self._treat(prepared, decl, "general")
+        general = self._treat(prepared, decl, "general")  # type: ignore[arg-type]
         simplified_info: dict[str, Any] = {"mode": decl.simplified, "used": False}
         chosen = general
         sv = self._dated("simplified", on)
@@ -208,7 +246,7 @@ class Engine:
                 reason = f"no simplified tariff is bundled for {on}"
             elif total_value > sv.threshold_jpy:
                 reason = f"total customs value {_yen(total_value)} exceeds {sv.threshold_jpy:,} yen"
-            elif all(p.de_minimis_exempt for p in prepared):
+            elif all(type(p) is not tuple and p.de_minimis_exempt for p in prepared):   # a _Done line is not exempt
                 reason = "all goods are exempt (定率法14条18号)"
             if sv is not None and abs(total_value - sv.threshold_jpy) <= 1000:
                 warnings.append(f"total customs value {_yen(total_value)} is within 1,000 yen of the "
@@ -217,7 +255,7 @@ class Engine:
             simplified = None
             if reason is None:
                 try:
-                    simplified = self._treat(prepared, decl, "simplified")
+                    simplified = self._treat(_ready(prepared), decl, "simplified")
                 except InputError as exc:
                     if decl.simplified == "always":
                         raise
@@ -256,41 +294,207 @@ class Engine:
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
 
+    def _plain(self, d: dict[str, Any]) -> tuple[PlainDeclaration, _Context, Schedule | None,
+                                                  list[_Prepared | _Done], Decimal] | None:
+        """A plain declaration without personal use checked and prepared in one pass (what ``plain_declaration`` then
+        ``_prepare`` give): a line of a kind already known is prepared as it is checked, any other once every line
+        is checked, in line order, so errors come in the same order. A common line of seen texts (see ``_treat``) has
+        its general result built at once and no ``_Prepared`` (``_Done``: ``_ready`` makes one if another treatment
+        or the de minimis check needs it). None, with nothing raised, where something is not plain or the tariff
+        edition is not found: the general route then gives the error or the result."""
+        head = plain_header(d)
+        if head is None or head[1]:
+            return None
+        on, _personal, simplified, rates, edition, raw = head
+        schedule = None
+        if edition is not None:
+            try:
+                schedule = _pinned_edition(edition)
+            except InputError:
+                return None
+        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
+        ctx = _Context(on, rates, False, ct, None, {}, reduced_on, ct_texts, ct_ratios)
+        kinds, fxs, seen = self._kinds, ctx.fx, self._seen
+        num, den = ct.local_fraction
+        ratio = ct.local_ratio
+        explain = self._explain_done
+        lines: list[PlainLine | CommonLine] = []
+        prepared: list[_Prepared | _Done | None] = []
+        later = False
+        unseen: list[tuple[int, tuple]] = []
+        for i, item in enumerate(raw):
+            if type(item) is not dict:
+                return None
+            kind = ln = None
+            if _COMMON.issuperset(item):
+                get = item.get
+                code, origin, unit, claim = get("hs_code"), get("origin"), get("unit"), get("claim_preference", False)
+                if (type(code) is str and code and (origin is None or type(origin) is str)
+                        and (unit is None or type(unit) is str)
+                        and (claim is False or claim is True or type(claim) is str)):
+                    if schedule is None:
+                        try:
+                            schedule = edition_on(on)
+                        except LookupError_:
+                            return None
+                    quantity = get("quantity")
+                    raw_key = (schedule, on, code, origin, unit, claim, quantity is None)
+                    known = seen.get(raw_key)
+                    if known is None:
+                        unseen.append((i, raw_key))
+                    else:   # these texts were checked before: only the amounts and the currency are left to check
+                        value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
+                        whole = None   # value + freight when both are ints
+                        if type(value) is int and value >= 0:
+                            whole = value
+                            value = Decimal(value)
+                        elif type(value) is not Decimal or not value.is_finite() or value < 0:
+                            return None
+                        if type(freight) is int and freight >= 0:
+                            if whole is not None:
+                                whole += freight
+                            freight = Decimal(freight)
+                        elif freight is not ZERO:
+                            whole = None
+                            if (freight := plain_amount(freight)) is None:
+                                return None
+                        if (currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
+                                quantity is not None and (quantity := plain_amount(quantity)) is None):
+                            return None
+                        kind, origin = known
+                        ln = CommonLine(code, origin, value, currency, freight, quantity, unit, claim)
+                        lines.append(ln)
+                        fx = fxs.get(currency)
+                        if fx is None:
+                            try:
+                                fx = fxs[currency] = rate_for(currency, on, rates, "")
+                            except InputError:   # raised again, with its line, when the line is prepared below
+                                prepared.append(None)
+                                later = True
+                                continue
+                        foreign = value + freight   # as below, all locals
+                        yen = foreign if fx is YEN else foreign * fx.yen_per_unit
+                        # whole yen as an int: the same floors as the Decimal's below _EXACT, where its sums are exact
+                        money = whole if whole is not None and fx is YEN else yen
+                        tv = int(money) // 1000 * 1000
+                        plan = kind.plan
+                        if plan is not None and (share := plan[1]) is not None and 0 < tv < _EXACT:
+                            # a common line: its general result built now, as _treat would build it (see there)
+                            applied = plan[0]
+                            duty = tv * share[0] // share[1]
+                            rate_kind, unverified = plan[4], plan[2]
+                        elif (plan is None and (applied := kind.ordered) is not None and 0 < tv < _EXACT
+                              and quantity is not None and 0 < quantity < _EXACT):
+                            # the winner of ordered rates (see _treat), its exact duty worked out
+                            amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
+                                                                            None, True)))
+                            duty = int(amount) if amount > 0 else 0   # floor_yen
+                            rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
+                        else:
+                            prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate,
+                                                      kind.reduced, 0, False, [], kind.unverified, None, False,
+                                                      kind.ct_text, kind.ct_ratio, kind))
+                            continue
+                        ct_base = int(money + duty // 100 * 100) // 1000 * 1000
+                        ct_ratio = kind.ct_ratio
+                        nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
+                               else floor_yen(ct_base * kind.ct_rate / 100))
+                        loc = nat // 100 * 100 * num // den
+                        tariff = kind.tariff
+                        prepared.append((LineResult(
+                            i, tariff.hs, tariff.description, origin, yen, tv, applied.text, rate_kind,
+                            applied.column, applied.name, duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc,
+                            None, None, "general",
+                            partial(explain, ln, kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc,
+                                    ratio),
+                            applied.notes.copy(), list(unverified)), ln, kind, fx, foreign, yen))
+                        continue
+            if ln is None:
+                ln = plain_line(item)
+                if ln is None:
+                    return None
+            lines.append(ln)
+            # currencies are looked up in line order, as _prepare does (the result lists them in order of first use)
+            currency = ln.currency
+            fx = fxs.get(currency)
+            if fx is None:
+                try:
+                    fx = fxs[currency] = rate_for(currency, on, rates, "")
+                except InputError:   # raised again, with its line, when the line is prepared below
+                    fx = None
+            if kind is None and (code := ln.hs_code):
+                if schedule is None:
+                    try:
+                        schedule = edition_on(on)
+                    except LookupError_:
+                        return None
+                kind = kinds.get((schedule, on, code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference,
+                                  ln.in_quota, ln.condition, ln.quantity is None))
+            if kind is None or fx is None:
+                prepared.append(None)
+                later = True
+                continue
+            foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+            if ln.insurance is not ZERO:
+                foreign += ln.insurance
+            if ln.additions is not ZERO:
+                foreign += ln.additions
+            prepared.append(_Prepared(i, ln, kind.tariff, fx, foreign,
+                                      foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit, kind.ct_rate,
+                                      kind.reduced, 0, False, [], kind.unverified, None, False, kind.ct_text,
+                                      kind.ct_ratio, kind))
+        if later:
+            for i, p in enumerate(prepared):
+                if p is None:
+                    prepared[i] = self._prepare_line(i, lines[i], ctx, schedule)
+        for i, raw_key in unseen:   # the texts of a line of a known kind, remembered as checked
+            if (kind := prepared[i].kind) is not None:  # type: ignore[union-attr]
+                _remember(seen, raw_key, (kind, lines[i].origin))
+        total = Decimal(0)
+        for p in prepared:
+            total += p[5] if type(p) is tuple else p.value  # type: ignore[union-attr]
+        decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
+        return decl, ctx, schedule, prepared, total  # type: ignore[return-value]
+
     def _prepare(self, lines: list[Line] | list[PlainLine], ctx: _Context,
                  schedule: Schedule | None) -> tuple[list[_Prepared], Decimal]:
         """Every line prepared, and the total customs value (summed in line order)."""
         prepared: list[_Prepared] = []
         append = prepared.append
         total = Decimal(0)
-        kinds = self._kinds
-        on, plain, fxs = ctx.on, ctx.plain, ctx.fx
         for i, ln in enumerate(lines):
-            kind = key = None
-            if ln.hs_code and plain and ln.liquor is None and ln.excise is None:
-                key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
-                       ln.condition, ln.quantity is None)
-                kind = kinds.get(key)
-            if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
-                p = self._prepare_any(i, ln, ctx, schedule)
-                if key is not None and not p.notes:
-                    assert p.tariff is not None
-                    p.kind = _remember(kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
-                                                         p.ct_ratio, p.unverified.copy()))
-            else:
-                fx = fxs.get(ln.currency)
-                if fx is None:
-                    fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
-                foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
-                if ln.insurance is not ZERO:
-                    foreign += ln.insurance
-                if ln.additions is not ZERO:
-                    foreign += ln.additions
-                p = _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
-                              kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified.copy(), None,
-                              False, kind.ct_text, kind.ct_ratio, kind)
+            p = self._prepare_line(i, ln, ctx, schedule)
             append(p)
             total += p.value
         return prepared, total
+
+    def _prepare_line(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
+        """One line prepared: from its kind when one is known, else the long way (its kind then remembered)."""
+        kind = key = None
+        on = ctx.on
+        if ln.hs_code and ctx.plain and ln.liquor is None and ln.excise is None:
+            key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+                   ln.condition, ln.quantity is None)
+            kind = self._kinds.get(key)
+        if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
+            p = self._prepare_any(i, ln, ctx, schedule)
+            if key is not None and not p.notes:
+                assert p.tariff is not None
+                p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+                                                           p.ct_ratio, p.unverified.copy()))
+            return p
+        fxs = ctx.fx
+        fx = fxs.get(ln.currency)
+        if fx is None:
+            fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
+        foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+        if ln.insurance is not ZERO:
+            foreign += ln.insurance
+        if ln.additions is not ZERO:
+            foreign += ln.additions
+        return _Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
+                         False, kind.ct_text, kind.ct_ratio, kind)
 
     def _prepare_any(self, i: int, ln: AnyLine, ctx: _Context, schedule: Schedule | None) -> _Prepared:
         on = ctx.on
@@ -454,7 +658,9 @@ class Engine:
                 p.notes.append(f"not exempt under {relief.article}: {item.name_ja} (関税定率法施行令16条の3) — a gift "
                                "for private use may still be exempted at Customs' discretion")
                 if item.verified == "U":
-                    p.unverified.append(f"de minimis exclusion of {p.tariff.hs if p.tariff else ''} ({item.name_ja})")
+                    # a new list: a line of a known kind shares its kind's
+                    p.unverified = [*p.unverified, f"de minimis exclusion of {p.tariff.hs if p.tariff else ''} "
+                                                   f"({item.name_ja})"]
             else:
                 p.de_minimis_exempt = True
                 exempt.append(p.index)
@@ -470,7 +676,8 @@ class Engine:
 
     # --- duty per treatment ------------------------------------------------------------------------
 
-    def _treat(self, prepared: list[_Prepared], decl: AnyDeclaration, treatment: str) -> _Treated:
+    def _treat(self, prepared: list[_Prepared | _Done], decl: AnyDeclaration, treatment: str) -> _Treated:
+        """The lines under ``treatment`` (a ``_Done`` line, general only, holds its result already)."""
         on = decl.date
         ct = self._ct_on(on)
         num, den = ct.local_fraction
@@ -484,9 +691,20 @@ class Engine:
         sum_duty = sum_nat = sum_loc = sum_excise = 0
         preference = False
         for p in prepared:
+            if type(p) is tuple:
+                line = p[0]
+                append(line)
+                sum_duty += line.duty
+                sum_nat += line.national_ct
+                sum_loc += line.local_ct
+                if line.unverified:
+                    flagged.append(line)
+                if not preference and line.rate_column.startswith(_PREFERENCES):  # type: ignore[union-attr]
+                    preference = True
+                continue
             ln = p.line
             value = p.value
-            tv = truncate_tax_base(value)
+            tv = int(value) // 1000 * 1000   # truncate_tax_base: a customs value is never negative
             if (general and tv > 0 and (kind := p.kind) is not None and (plan := kind.plan) is not None
                     and (share := plan[1]) is not None and tv < _EXACT and ln.rate is None and ln.relief is None
                     and not p.de_minimis_exempt):
@@ -495,10 +713,11 @@ class Engine:
                 applied = plan[0]
                 assert applied is not None
                 duty = tv * share[0] // share[1]
-                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+                # truncate_tax_base(value + truncate_tax_amount(duty)) and truncate_tax_amount(nat), neither negative
+                ct_base = int(value + duty // 100 * 100) // 1000 * 1000
                 ct_ratio = p.ct_ratio
                 nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT else floor_yen(ct_base * p.ct_rate / 100)
-                loc = truncate_tax_amount(nat) * num // den
+                loc = nat // 100 * 100 * num // den
                 if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
                     unverified = list(plan[2])       # the kind's and the plan's, sorted once
                 else:
@@ -529,11 +748,22 @@ class Engine:
                 plan = kind.plan if kind is not None and tv > 0 else None
                 if plan is not None and plan[0] is not None:   # what _select would find
                     applied, amount, share = plan[0], None, plan[1]
+                elif (kind is not None and kind.ordered is not None and 0 < tv < _EXACT and quantity is not None
+                      and 0 < quantity < _EXACT):   # what select_rate would choose, its amount worked out below
+                    applied, amount, share = kind.ordered, None, None
                 else:
                     applied, amount, share = select(p, base, on, ln.claim_preference)
                     if amount is None and kind is not None:   # a remembered plan: kept with the kind too
                         kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
                                      applied.column.startswith(_PREFERENCES), applied.rate.kind)
+                    elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < _EXACT
+                          and quantity is not None and 0 < quantity < _EXACT):
+                        cover = self._coverage[(ln.origin, ln.claim_preference, on)]
+                        if _ordered(kind.tariff, cover):
+                            kind.ordered = applied
+                            kind.ordered_unverified = tuple(sorted(set(kind.unverified + applied.unverified)))
+                        else:
+                            kind.unordered = True
                 if amount is None:
                     if share is not None and tv < _EXACT:
                         amount_int = tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
@@ -592,6 +822,14 @@ class Engine:
         return _Treated(lines, Totals(truncate_tax_amount(sum_duty), truncate_tax_amount(sum_nat),
                                       truncate_tax_amount(sum_loc), truncate_tax_amount(sum_excise)),
                         sum_excise > 0, flagged, preference)
+
+    def _explain_done(self, ln: CommonLine, kind: _Kind, fx: FxRate, foreign: Decimal, value: Decimal, tv: int,
+                      applied: Applied, on: date, duty: int, ct_base: int, nat: int, loc: int,
+                      ratio: str) -> list[Step]:
+        """The steps of a ``_Done`` line (built without a ``_Prepared``: its facts are gathered here, when asked)."""
+        p = _Prepared(0, ln, kind.tariff, fx, foreign, value, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
+                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
+        return self._explain_line(p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio)
 
     def _explain_line(self, p: _Prepared, tv: int, applied: Applied, amount: Decimal | None, base: DutyBase | date,
                       full_duty: int, duty: int,
@@ -765,6 +1003,8 @@ def _pinned_edition(name: str) -> Schedule:
 
 
 _CACHE_LIMIT = 8192
+_COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
+# the fields of most lines: a line with no others whose texts were seen before is checked by _plain itself
 _PREFERENCES = ("epa_", "rate_gsp", "rate_ldc")   # columns whose rate needs proof of origin
 _EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
 
@@ -798,9 +1038,18 @@ def _remember(cache: dict, key: object, value: Any) -> Any:
 
 def _value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
-    column it may read is ``proportional``. It reads the temporary rate, the general rate unless the temporary one
-    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the
-    EPA columns (its exclusion)."""
+    column it may read is ``proportional``."""
+    for column in _read(line, cover):
+        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
+        if rate is not None and not proportional(rate):
+            return False
+    return True
+
+
+def _read(line: TariffLine, cover: Coverage) -> list[str]:
+    """The columns ``select_rate`` may read for a line: the temporary rate, the general rate unless the temporary one
+    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the EPA
+    columns (its exclusion)."""
     temporary = line.rate("rate_temporary")
     columns = ["rate_temporary"]
     if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
@@ -811,11 +1060,61 @@ def _value_free(line: TariffLine, cover: Coverage) -> bool:
         columns += [c for c, _name, _unverified in cover.columns]
         if "rate_gsp" in columns:
             columns += [c for c in line.columns if c.startswith("epa_")]
-    for column in columns:
-        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
-        if rate is not None and not proportional(rate):
-            return False
-    return True
+    return columns
+
+
+_Shape = tuple[str, Decimal, Decimal, Any]   # (av | sum | max, percent, yen, (unit, per, decimals kept) or None)
+
+
+def _shape(rate: Rate) -> _Shape | None:
+    """A rate of the forms ``_ordered`` compares: free, a percentage, a percentage plus or higher-of yen per unit;
+    None for any other."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return "av", ZERO, ZERO, None
+    if isinstance(rate, AdValorem):
+        return "av", rate.percent, ZERO, None
+    if isinstance(rate, Compound) and len(rate.parts) == 2:
+        op, parts = "sum", rate.parts
+    elif isinstance(rate, HigherOf) and rate.cap is None and len(rate.options) == 2:
+        op, parts = "max", rate.options
+    else:
+        return None
+    percent = [p for p in parts if type(p) is AdValorem]
+    specific = [p for p in parts if type(p) is Specific]
+    if len(percent) != 1 or len(specific) != 1:
+        return None
+    sp = specific[0]
+    return op, percent[0].percent, sp.yen, (sp.unit, sp.per, quantity_decimals(sp.yen))
+
+
+def _below(f: _Shape, g: _Shape) -> bool:
+    """True if ``f`` gives less than ``g`` at every taxable value above 0 and every quantity (the same truncated
+    quantity Q feeds both yen parts: same unit, divisor and decimals kept). f = a·v is below anything at least b·v with
+    a < b; max(a·v, y·Q) is below max(b·v, z·Q) and b·v + z·Q when a < b and y < z (Q may truncate to 0); a·v + y·Q is
+    below b·v + z·Q when a < b and y ≤ z."""
+    if f[0] == "av":
+        return f[1] < g[1]
+    if g[0] == "av" or f[3] != g[3]:
+        return False
+    if f[0] == "max":
+        return f[1] < g[1] and f[2] < g[2]
+    return g[0] == "sum" and f[1] < g[1] and f[2] <= g[2]
+
+
+def _ordered(line: TariffLine, cover: Coverage) -> bool:
+    """True if every two rates ``select_rate`` may read for the line are equal or one is below the other (``_below``)
+    at every taxable value and quantity above 0: each comparison it makes, each note it writes and so its winner are
+    then the same for every such line, whose duty alone must be worked out."""
+    shapes = []
+    for column in _read(line, cover):
+        rate = line.rate(column)
+        if rate is not None:
+            shape = _shape(rate)
+            if shape is None:
+                return False
+            shapes.append(shape)
+    return all(f == g or _below(f, g) or _below(g, f) for i, f in enumerate(shapes) for g in shapes[i + 1:])
 
 
 def _strip(rate: Rate) -> Rate:
