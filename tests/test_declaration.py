@@ -42,3 +42,19 @@ def test_bad_values_name_the_field(kw: dict[str, Any], field: str, words: str) -
         parse_declaration(_line(**kw))
     assert err.value.field == field
     assert words in str(err.value)
+
+
+@pytest.mark.parametrize("path", ["models", "plain"])
+def test_an_absurd_amount_is_refused_not_a_crash(path: str) -> None:
+    """10^30 kg on a specific duty (2009.19-190: 29.8 % or 23 yen/kg, the higher) crashed in Decimal's 28 digits
+    (DivisionImpossible). Amounts and quantities of 10^15 or more are refused with the field named, by the
+    hand-checked path as by the models; 10^15 − 1 kg still computes: 23 × 999,999,999,999,999 → floor_100."""
+    from xlduty import compute
+
+    line = {"hs_code": "2009.19-190", "origin": "US", "value": 300000, "unit": "kg",
+            "quantity": 10**30 if path == "plain" else "1E+30"}   # a text goes to the models
+    with pytest.raises(InputError) as e:
+        compute({"date": "2026-11-20", "lines": [line]})
+    assert e.value.field == "lines[0].quantity" and "10^15" in e.value.message
+    line["quantity"] = 10**15 - 1
+    assert compute({"date": "2026-11-20", "lines": [line]}).totals.duty == 22_999_999_999_999_900

@@ -17,8 +17,11 @@ from xlduty.rate import ZERO as _ZERO  # the shared zero: the engine does not ad
 
 # Validated natively by pydantic-core (no Python callback per field: batches of 10^5 lines):
 # floats become Decimals through their shortest repr (0.1 stays 0.1), booleans are refused.
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+# An amount, quantity or rate of 10^15 or more is a typing slip (1,000 trillion), and the products of larger ones
+# would no longer be exact in Decimal's 28 digits: refused with the field named, never an arithmetic crash.
+MAX_AMOUNT = 10**15
+Amount = Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
@@ -133,6 +136,7 @@ _MESSAGES = {
     "extra_forbidden": "unknown field",
     "decimal_type": "a number is required",
     "decimal_parsing": "a number is required (digits and a decimal point, no thousands separators)",
+    "less_than": "must be below 10^15 (1,000 trillion): a typing slip?",
 }
 _PATTERN_MESSAGES = {
     "currency": "use a 3-letter ISO 4217 currency code such as USD",
@@ -262,9 +266,9 @@ def plain_amount(v: object) -> Decimal | None:
     """A non-negative finite amount given as an int or a Decimal (what pydantic gives for them), else None."""
     t = type(v)
     if t is Decimal:
-        return v if v.is_finite() and v >= 0 else None  # type: ignore[union-attr, operator, return-value]
+        return v if v.is_finite() and 0 <= v < MAX_AMOUNT else None  # type: ignore[union-attr, operator, return-value]
     if t is int:
-        return Decimal(v) if v >= 0 else None  # type: ignore[operator, arg-type]
+        return Decimal(v) if 0 <= v < MAX_AMOUNT else None  # type: ignore[operator, arg-type]
     return None
 
 
@@ -295,13 +299,13 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
     get = d.get
     value = get("value")
     if type(value) is int:
-        if value < 0:
+        if not 0 <= value < MAX_AMOUNT:
             return None
         value = Decimal(value)
-    elif type(value) is not Decimal or not value.is_finite() or value < 0:
+    elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
         return None
     freight, insurance, additions = get("freight", _ZERO), get("insurance", _ZERO), get("additions", _ZERO)
-    if type(freight) is int and freight >= 0:   # the usual extra amount, checked here rather than by _amount
+    if type(freight) is int and 0 <= freight < MAX_AMOUNT:   # the usual extra amount, checked here
         freight = Decimal(freight)
     elif freight is not _ZERO and (freight := plain_amount(freight)) is None:
         return None

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from xlduty.declaration import (
+    MAX_AMOUNT,
     CommonLine,
     Declaration,
     Line,
@@ -345,12 +346,12 @@ class Engine:
                     else:   # these texts were checked before: only the amounts and the currency are left to check
                         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
                         whole = None   # value + freight when both are ints
-                        if type(value) is int and value >= 0:
+                        if type(value) is int and 0 <= value < MAX_AMOUNT:
                             whole = value
                             value = Decimal(value)
-                        elif type(value) is not Decimal or not value.is_finite() or value < 0:
+                        elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
                             return None
-                        if type(freight) is int and freight >= 0:
+                        if type(freight) is int and 0 <= freight < MAX_AMOUNT:
                             if whole is not None:
                                 whole += freight
                             freight = Decimal(freight)
