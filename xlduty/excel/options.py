@@ -18,8 +18,8 @@ from typing import Any
 
 from xlduty.errors import InputError
 
-_YES = {"yes", "y", "true", "1", "on", "はい"}
-_NO = {"no", "n", "false", "0", "off", "いいえ"}
+YES = frozenset({"yes", "y", "true", "1", "on", "はい"})   # the words of a yes/no option or cell
+NO = frozenset({"no", "n", "false", "0", "off", "いいえ"})
 
 # key → (declaration or line, JSON field, kind)
 _KEYS: dict[str, tuple[str, str, str]] = {
@@ -67,9 +67,9 @@ def yes_no(key: str, value: str | None) -> bool:
     if value is None:
         return True
     v = value.lower()
-    if v in _YES:
+    if v in YES:
         return True
-    if v in _NO:
+    if v in NO:
         return False
     raise InputError(f"options.{key}", f"use yes or no, not {value!r}")
 
@@ -122,9 +122,9 @@ def parse_options(text: object) -> Options:
                 raise InputError(f"options.{key}", f"use one of {', '.join(choices)}")
             parsed = val.lower()
         elif kind == "claim":
-            if val is None or val.lower() in _YES:
+            if val is None or val.lower() in YES:
                 parsed = True
-            elif val.lower() in _NO:
+            elif val.lower() in NO:
                 parsed = False
             else:
                 parsed = val.lower()

@@ -37,7 +37,7 @@ from typing import Any
 from xlduty.errors import InputError
 from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_error, number_text, text_of, to_date
 from xlduty.excel.messages import cell_error
-from xlduty.excel.options import fx_pairs, items, number, yes_no
+from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
                 "customs_unit")
@@ -115,12 +115,6 @@ def _choice(v: object, field: str) -> str | None:
     return None if t is None else unicodedata.normalize("NFKC", t).strip().lower().replace(" ", "_")
 
 
-def _kind(v: object, field: str, names: dict[str, str]) -> str | None:
-    """A kind by its key or its Japanese name (通関料 → customs_brokerage)."""
-    t = _choice(v, field)
-    return None if t is None else names.get(t, t)
-
-
 def _claim(v: object, field: str) -> bool | str | None:
     no_error(v, field)
     if blank(v):
@@ -128,7 +122,7 @@ def _claim(v: object, field: str) -> bool | str | None:
     if isinstance(v, bool):
         return v
     t = _flag_text(v)
-    return True if t in ("yes", "y", "true", "1", "はい") else False if t in ("no", "n", "false", "0", "いいえ") else t
+    return True if t in YES else False if t in NO else t
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -150,33 +144,36 @@ def _line(cells: dict[str, Any], claim_default: bool | str | None) -> dict[str, 
     return line
 
 
-def _charge(cells: dict[str, Any]) -> dict[str, Any]:
+@lru_cache(maxsize=2)
+def _kind_names(table: str) -> dict[str, str]:
+    """Every name a kind may be typed by → its key: the short aliases and the rule files' Japanese names."""
+    from xlduty.quote.domestic import domestic_rules
     from xlduty.quote.incoterms import incoterm_rules
 
-    names = {**_CHARGE_ALIASES, **{e.name_ja: k for k, e in incoterm_rules().elements.items()}}
+    if table == "charges":
+        return {**_CHARGE_ALIASES, **{e.name_ja: k for k, e in incoterm_rules().elements.items()}}
+    return {**_COST_ALIASES, **{k.name_ja: key for key, k in domestic_rules().kinds.items()}}
+
+
+def _currency(v: object, field: str) -> str | None:
+    t = text_of(v, field)
+    return None if t is None else t.upper()
+
+
+# How each column of the charges and costs ranges is read (the kind column: by _kind_names).
+_READ: dict[str, Callable[[object, str], Any]] = {
+    "label": text_of, "amount": number_text, "currency": _currency, "allocate_by": _choice, "paid_by": _choice,
+    "ct": _choice, "tax_included": _flag, "at_import": _flag}
+
+
+def _item(cells: dict[str, Any], table: str) -> dict[str, Any]:
+    """A charges or costs row as its JSON item (blank cells left out: the model's defaults apply)."""
     out: dict[str, Any] = {}
-    _put(out, "kind", _kind(cells["kind"], "kind", names))
-    _put(out, "label", text_of(cells["label"], "label"))
-    _put(out, "amount", number_text(cells["amount"], "amount"))
-    currency = text_of(cells["currency"], "currency")
-    _put(out, "currency", None if currency is None else currency.upper())
-    _put(out, "allocate_by", _choice(cells["allocate_by"], "allocate_by"))
-    _put(out, "paid_by", _choice(cells["paid_by"], "paid_by"))
-    return out
-
-
-def _cost(cells: dict[str, Any]) -> dict[str, Any]:
-    from xlduty.quote.domestic import domestic_rules
-
-    names = {**_COST_ALIASES, **{k.name_ja: key for key, k in domestic_rules().kinds.items()}}
-    out: dict[str, Any] = {}
-    _put(out, "kind", _kind(cells["kind"], "kind", names))
-    _put(out, "label", text_of(cells["label"], "label"))
-    _put(out, "amount", number_text(cells["amount"], "amount"))
-    _put(out, "ct", _choice(cells["ct"], "ct"))
-    _put(out, "tax_included", _flag(cells["tax_included"], "tax_included"))
-    _put(out, "at_import", _flag(cells["at_import"], "at_import"))
-    _put(out, "allocate_by", _choice(cells["allocate_by"], "allocate_by"))
+    kind = _choice(cells["kind"], "kind")
+    _put(out, "kind", None if kind is None else _kind_names(table).get(kind, kind))
+    for column, value in cells.items():
+        if column != "kind":
+            _put(out, column, _READ[column](value, column))
     return out
 
 
@@ -237,8 +234,10 @@ def quote_input(lines: object, charges: object, costs: object, on_date: object, 
     if not items:
         raise InputError("lines", "no lines: give HS codes, quantities and unit prices")
     data: dict[str, Any] = {"date": to_date(on_date).isoformat(), "lines": items, **fields}
-    data["charges"], charge_rows = _table(_rows(charges, CHARGE_COLUMNS, "charges"), "charges", _charge)
-    data["domestic_costs"], cost_rows = _table(_rows(costs, COST_COLUMNS, "costs"), "costs", _cost)
+    data["charges"], charge_rows = _table(_rows(charges, CHARGE_COLUMNS, "charges"), "charges",
+                                          lambda c: _item(c, "charges"))
+    data["domestic_costs"], cost_rows = _table(_rows(costs, COST_COLUMNS, "costs"), "costs",
+                                               lambda c: _item(c, "costs"))
     _put(data, "incoterm", text_of(incoterm, "incoterm"))
     currency = text_of(invoice_currency, "currency")
     _put(data, "currency", None if currency is None else currency.upper())

@@ -7,6 +7,7 @@ yen. The JSON shape is documented in ``xlduty/quote/cli.py``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date as Date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -28,6 +29,13 @@ from xlduty.quote.domestic import CtClass, domestic_rules
 from xlduty.quote.incoterms import incoterm_rules
 
 Basis = Literal["value", "weight", "quantity"]
+
+
+def _known(v: str, known: Mapping[str, object], what: str) -> str:
+    """A kind must be a key of its rule file: the error lists them."""
+    if v not in known:
+        raise ValueError(f"unknown {what} {v!r} (use one of {', '.join(known)})")
+    return v
 
 
 class _Input(BaseModel):
@@ -74,10 +82,7 @@ class Charge(_Input):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        known = incoterm_rules().elements
-        if v not in known:
-            raise ValueError(f"unknown charge kind {v!r} (use one of {', '.join(known)})")
-        return v
+        return _known(v, incoterm_rules().elements, "charge kind")
 
 
 class DomesticCost(_Input):
@@ -98,10 +103,7 @@ class DomesticCost(_Input):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        known = domestic_rules().kinds
-        if v not in known:
-            raise ValueError(f"unknown domestic cost kind {v!r} (use one of {', '.join(known)})")
-        return v
+        return _known(v, domestic_rules().kinds, "domestic cost kind")
 
 
 class Margin(_Input):
