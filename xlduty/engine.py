@@ -153,7 +153,9 @@ _Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if 
 
 
 class Engine:
-    """Holds the rules; ``compute`` is reentrant and keeps no state between declarations."""
+    """Holds the rules; ``compute`` is reentrant. Between declarations it keeps only bounded caches of what cannot
+    depend on a line's amounts (line kinds, rate plans, coverage, dated rules): a result never depends on what was
+    computed before (tests/test_rate_plans.py)."""
 
     def __init__(self, rules: Rules | None = None) -> None:
         self.rules = rules or load_rules()
@@ -730,7 +732,7 @@ class Engine:
                     p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, plan[4],
                     column, applied.name, duty, 0, p.ct_text, p.reduced, ct_base, nat, loc, None, None, "general",
                     partial(explain, p, tv, applied, None, on, duty, duty, None, False, ct_base, nat, loc, ratio),
-                    p.notes + applied.notes if applied.notes else p.notes, unverified)
+                    p.notes + applied.notes, unverified)   # a new list: the line's own, never the prepared one's
                 append(line)
                 sum_duty += duty
                 sum_nat += nat
