@@ -137,6 +137,18 @@ class _Context:
     plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
 
 
+@dataclass(slots=True)
+class _Day:
+    """The dated rules in force on one date, looked up once per date rather than per declaration."""
+
+    ct: Any                            # the consumption-tax version
+    reduced_on: bool                   # it has a reduced rate
+    ct_texts: tuple[str, str]          # its standard and reduced national rates as output
+    ct_ratios: tuple[tuple[int, int], tuple[int, int]]   # and as fractions of 1
+    de_minimis: Any | None             # the de minimis version (定率法14条18号), if any
+    simplified: Any | None             # the simplified-tariff version (簡易税率), if any
+
+
 _Done = tuple[LineResult, CommonLine, _Kind, FxRate, Decimal, Decimal]
 # a common line whose general result _plain built at once: (result, line, kind, FX rate, foreign value, yen value)
 
@@ -160,12 +172,11 @@ class Engine:
     def __init__(self, rules: Rules | None = None) -> None:
         self.rules = rules or load_rules()
         self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
+        self._totals_basis = tuple(self._steps[k] for k in ("duty_total", "national_ct_total", "local_ct_total"))
         self._food: dict[str, tuple[bool | None, str | None]] = {}
         self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
-        self._ct: dict[date, Any] = {}
-        self._ct_day: dict[date, tuple] = {}
-        self._on: dict[tuple[str, date], Any] = {}        # dated rule versions by date
+        self._days: dict[date, _Day] = {}                 # dated rule versions by date
         self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
         self._kinds: dict[tuple, _Kind] = {}
         self._seen: dict[tuple, tuple[_Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
@@ -176,30 +187,17 @@ class Engine:
         self._kinds.clear()
         self._seen.clear()
 
-    def _ct_on(self, on: date) -> Any:
-        ct = self._ct.get(on)
-        if ct is None:
-            ct = self._ct[on] = self.rules.consumption_tax.on(on)
-        return ct
-
-    def _ct_facts(self, on: date) -> tuple[Any, bool, tuple[str, str], tuple[tuple[int, int], tuple[int, int]]]:
-        """The consumption-tax version on ``on``, whether it has a reduced rate, its rates as output and as
-        fractions (once per date)."""
-        facts = self._ct_day.get(on)
-        if facts is None:
-            ct = self._ct_on(on)
-            facts = _remember(self._ct_day, on, (
+    def _day(self, on: date) -> _Day:
+        """The consumption-tax, de minimis and simplified-tariff versions in force on ``on`` (once per date)."""
+        day = self._days.get(on)
+        if day is None:
+            rules = self.rules
+            ct = rules.consumption_tax.on(on)
+            day = _remember(self._days, on, _Day(
                 ct, ct.national_reduced is not None, (f"{ct.national_standard}%", f"{ct.national_reduced}%"),
-                (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO))))
-        return facts
-
-    def _dated(self, what: str, on: date) -> Any:
-        """The de minimis or simplified-tariff version in force on ``on`` (looked up once per date)."""
-        key = (what, on)
-        if key not in self._on:
-            found = self.rules.de_minimis_on(on) if what == "de_minimis" else self.rules.simplified_on(on)
-            _remember(self._on, key, found)
-        return self._on[key]
+                (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO)), rules.de_minimis_on(on),
+                rules.simplified_on(on)))
+        return day
 
     def step(self, key: str, formula: str | Callable[[], str], amount: int | str | None = None) -> Step:
         basis, verified = self._steps[key]
@@ -225,9 +223,9 @@ class Engine:
                     first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                     raise InputError(f"lines[{first}].hs_code", str(exc)) from None
             pu = self.rules.personal_use
-            ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
-            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), ct, None, {}, reduced_on, ct_texts,
-                           ct_ratios)
+            day = self._day(on)
+            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), day.ct, None, {}, day.reduced_on,
+                           day.ct_texts, day.ct_ratios)
             if decl.personal_use and not ctx.personal:
                 ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
             ctx.plain = not decl.personal_use
@@ -235,14 +233,16 @@ class Engine:
         warnings: list[str] = []
         explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
                                              _num(total_value))]
-        if fast is not None and (dm := self._dated("de_minimis", on)) is not None and total_value <= dm.threshold_jpy:
+        day = self._day(on)
+        dm = day.de_minimis
+        if fast is not None and dm is not None and total_value <= dm.threshold_jpy:
             prepared = _ready(prepared)   # the check may exempt lines or add notes: results built before are dropped
-        exemption = self._de_minimis(prepared, total_value, on, warnings, explanation)  # type: ignore[arg-type]
+        exemption = self._de_minimis(prepared, total_value, dm, warnings, explanation)  # type: ignore[arg-type]
 
         general = self._treat(prepared, decl, "general")  # type: ignore[arg-type]
         simplified_info: dict[str, Any] = {"mode": decl.simplified, "used": False}
         chosen = general
-        sv = self._dated("simplified", on)
+        sv = day.simplified
         reason = None
         if decl.simplified != "never":
             if sv is None:
@@ -315,8 +315,9 @@ class Engine:
                 schedule = _pinned_edition(edition)
             except InputError:
                 return None
-        ct, reduced_on, ct_texts, ct_ratios = self._ct_facts(on)
-        ctx = _Context(on, rates, False, ct, None, {}, reduced_on, ct_texts, ct_ratios)
+        day = self._day(on)
+        ct = day.ct
+        ctx = _Context(on, rates, False, ct, None, {}, day.reduced_on, day.ct_texts, day.ct_ratios)
         kinds, fxs, seen = self._kinds, ctx.fx, self._seen
         num, den = ct.local_fraction
         ratio = ct.local_ratio
@@ -378,8 +379,8 @@ class Engine:
                         foreign = value + freight   # as below, all locals
                         yen = foreign if fx is YEN else foreign * fx.yen_per_unit
                         # whole yen as an int: the same floors as the Decimal's below _EXACT, where its sums are exact
-                        money = whole if whole is not None and fx is YEN else yen
-                        tv = int(money) // 1000 * 1000
+                        money = int(whole if whole is not None and fx is YEN else yen)   # floored: never negative
+                        tv = money // 1000 * 1000
                         plan = kind.plan
                         if plan is not None and (share := plan[1]) is not None and 0 < tv < _EXACT:
                             # a common line: its general result built now, as _treat would build it (see there)
@@ -398,7 +399,7 @@ class Engine:
                                                       kind.reduced, 0, False, [], kind.unverified, None, False,
                                                       kind.ct_text, kind.ct_ratio, kind))
                             continue
-                        ct_base = int(money + duty // 100 * 100) // 1000 * 1000
+                        ct_base = (money + duty // 100 * 100) // 1000 * 1000
                         ct_ratio = kind.ct_ratio
                         nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT
                                else floor_yen(ct_base * kind.ct_rate / 100))
@@ -637,17 +638,17 @@ class Engine:
 
     # --- exemption ---------------------------------------------------------------------------------
 
-    def _de_minimis(self, prepared: list[_Prepared], total: Decimal, on: date, warnings: list[str],
+    def _de_minimis(self, prepared: list[_Prepared], total: Decimal, dm: Any | None, warnings: list[str],
                     explanation: list[Step]) -> dict[str, Any] | None:
-        dm = self._dated("de_minimis", on)
+        """The de minimis exemption (``dm``: the version in force, if any) checked against the total customs value."""
         if dm is None:
             return None
-        relief = self.rules.reliefs.reliefs["de_minimis"]
         if abs(total - dm.threshold_jpy) <= 1000:
             warnings.append(f"total customs value {_yen(total)} is within 1,000 yen of the {dm.threshold_jpy:,}-yen "
                             f"de minimis threshold: {self.rules.step('thresholds').rule} [unverified]")
         if total > dm.threshold_jpy:
             return None
+        relief = self.rules.reliefs.reliefs["de_minimis"]
         exempt, excluded = [], []
         for p in prepared:
             item = None
@@ -682,7 +683,7 @@ class Engine:
     def _treat(self, prepared: list[_Prepared | _Done], decl: AnyDeclaration, treatment: str) -> _Treated:
         """The lines under ``treatment`` (a ``_Done`` line, general only, holds its result already)."""
         on = decl.date
-        ct = self._ct_on(on)
+        ct = self._day(on).ct
         num, den = ct.local_fraction
         ratio = ct.local_ratio
         general = treatment == "general"
@@ -707,7 +708,8 @@ class Engine:
                 continue
             ln = p.line
             value = p.value
-            tv = int(value) // 1000 * 1000   # truncate_tax_base: a customs value is never negative
+            whole_yen = int(value)   # floored: a customs value is never negative
+            tv = whole_yen // 1000 * 1000   # truncate_tax_base
             if (general and tv > 0 and (kind := p.kind) is not None and (plan := kind.plan) is not None
                     and (share := plan[1]) is not None and tv < _EXACT and ln.rate is None and ln.relief is None
                     and not p.de_minimis_exempt):
@@ -717,7 +719,7 @@ class Engine:
                 assert applied is not None
                 duty = tv * share[0] // share[1]
                 # truncate_tax_base(value + truncate_tax_amount(duty)) and truncate_tax_amount(nat), neither negative
-                ct_base = int(value + duty // 100 * 100) // 1000 * 1000
+                ct_base = (whole_yen + duty // 100 * 100) // 1000 * 1000
                 ct_ratio = p.ct_ratio
                 nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < _EXACT else floor_yen(ct_base * p.ct_rate / 100)
                 loc = nat // 100 * 100 * num // den
@@ -793,10 +795,12 @@ class Engine:
             if ct_exempt:
                 ct_base = nat = loc = 0
             elif excise:
-                ct_base = truncate_tax_base(value + truncate_tax_amount(duty) + truncate_tax_amount(excise))
+                ct_base = truncate_tax_base(whole_yen + truncate_tax_amount(duty) + truncate_tax_amount(excise))
                 unverified.append("excise added to the consumption-tax base truncated to 100 yen")
             else:
-                ct_base = truncate_tax_base(value + truncate_tax_amount(duty))
+                # whole yen + whole amounts: floor(value) + n = floor(value + n) exactly, where a Decimal sum of
+                # more than 28 digits would round
+                ct_base = truncate_tax_base(whole_yen + truncate_tax_amount(duty))
             if not ct_exempt:
                 if ct_base < _EXACT:
                     nat = ct_base * p.ct_ratio[0] // p.ct_ratio[1]   # = floor_yen(ct_base × rate / 100), exactly
@@ -867,7 +871,7 @@ class Engine:
         its own ``amount`` is then another line's)."""
         ln = p.line
         if treatment == "simplified" and p.tariff is not None:
-            sv = self._dated("simplified", decl.date)
+            sv = self._day(decl.date).simplified
             assert sv is not None
             if not sv.is_excluded(p.tariff.code):
                 # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
@@ -977,12 +981,12 @@ class Engine:
         return label, duty - cut, False
 
     def _total_steps(self, lines: list[LineResult], t: Totals, excise: bool) -> list[Step]:
-        known = self._steps
-        steps = [Step("duty_total", partial(_sum_formula, lines, "duty", t.duty), t.duty, *known["duty_total"]),
-                 Step("national_ct_total", partial(_sum_formula, lines, "national_ct", t.national_ct), t.national_ct,
-                      *known["national_ct_total"]),
-                 Step("local_ct_total", partial(_sum_formula, lines, "local_ct", t.local_ct), t.local_ct,
-                      *known["local_ct_total"])]
+        (duty_basis, duty_verified), (nat_basis, nat_verified), (loc_basis, loc_verified) = self._totals_basis
+        duty, nat, loc = t.duty, t.national_ct, t.local_ct
+        steps = [Step("duty_total", partial(_sum_formula, lines, "duty", duty), duty, duty_basis, duty_verified),
+                 Step("national_ct_total", partial(_sum_formula, lines, "national_ct", nat), nat, nat_basis,
+                      nat_verified),
+                 Step("local_ct_total", partial(_sum_formula, lines, "local_ct", loc), loc, loc_basis, loc_verified)]
         if excise:   # some line bears excise (its total may still round to 0)
             steps.append(self.step("excise_total", partial(_sum_formula, lines, "excise", t.excise), t.excise))
         return steps
@@ -1162,10 +1166,11 @@ def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Resu
     out = []
     was_enabled = gc.isenabled()
     gc.disable()
+    run = engine().compute
     try:
         for i, d in enumerate(declarations):
             try:
-                out.append(compute(d))
+                out.append(run(d))
             except InputError as exc:
                 raise exc.within(f"[{i}]") from None
     finally:

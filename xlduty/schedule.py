@@ -18,6 +18,7 @@ from xlduty.errors import DataError, RateParseError
 from xlduty.hs import format_hs, normalize_hs
 from xlduty.rate import Manual, Rate
 from xlduty.rate_parser import _in_season_text, parse_rate, season_of
+from xlduty.rates.store import active_dir  # light: a JSON read once per process
 
 COLUMN_NAMES_JA = {
     "rate_general": "基本税率", "rate_temporary": "暫定税率", "rate_wto": "WTO協定税率",
@@ -152,8 +153,6 @@ class Schedule:
 
 def tables_dir() -> Path:
     """Where ``tariff/`` is read from: the refreshed version in use (``xlduty rates``), else the bundled rules/."""
-    from xlduty.rates.store import active_dir  # lazy and light: a JSON read once per process
-
     return active_dir("tariff") or rules_dir()
 
 
