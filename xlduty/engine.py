@@ -147,6 +147,7 @@ class _Day:
     ct_ratios: tuple[tuple[int, int], tuple[int, int]]   # and as fractions of 1
     de_minimis: Any | None             # the de minimis version (定率法14条18号), if any
     simplified: Any | None             # the simplified-tariff version (簡易税率), if any
+    text: str                          # the date as output (YYYY-MM-DD)
 
 
 _Done = tuple[LineResult, CommonLine, _Kind, FxRate, Decimal, Decimal]
@@ -172,6 +173,7 @@ class Engine:
     def __init__(self, rules: Rules | None = None) -> None:
         self.rules = rules or load_rules()
         self._steps = {k: (v.basis, v.verified) for k, v in self.rules.rounding.steps.items()}
+        self._thresholds_basis = self._steps["thresholds"]
         self._totals_basis = tuple(self._steps[k] for k in ("duty_total", "national_ct_total", "local_ct_total"))
         self._food: dict[str, tuple[bool | None, str | None]] = {}
         self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
@@ -196,7 +198,7 @@ class Engine:
             day = _remember(self._days, on, _Day(
                 ct, ct.national_reduced is not None, (f"{ct.national_standard}%", f"{ct.national_reduced}%"),
                 (_fraction(ct.national_standard), _fraction(ct.national_reduced or ZERO)), rules.de_minimis_on(on),
-                rules.simplified_on(on)))
+                rules.simplified_on(on), str(on)))
         return day
 
     def step(self, key: str, formula: str | Callable[[], str], amount: int | str | None = None) -> Step:
@@ -231,8 +233,8 @@ class Engine:
             ctx.plain = not decl.personal_use
             prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
-        explanation: list[Step] = [self.step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
-                                             _num(total_value))]
+        explanation: list[Step] = [Step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
+                                        _num(total_value), *self._thresholds_basis)]
         day = self._day(on)
         dm = day.de_minimis
         if fast is not None and dm is not None and total_value <= dm.threshold_jpy:
@@ -292,7 +294,7 @@ class Engine:
                "week_end": str(r.week_end) if r.week_end else None,
                "source": r.source, **({"alias_of": r.alias_of} if r.alias_of else {})}
               for r in ctx.fx.values() if r.source != "yen"]
-        return Result(str(on), schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
+        return Result(day.text, schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
                       exemption, totals, lines, explanation, warnings)
 
     # --- valuation, FX, CT rate, excise ----------------------------------------------------------
@@ -641,7 +643,7 @@ class Engine:
     def _de_minimis(self, prepared: list[_Prepared], total: Decimal, dm: Any | None, warnings: list[str],
                     explanation: list[Step]) -> dict[str, Any] | None:
         """The de minimis exemption (``dm``: the version in force, if any) checked against the total customs value."""
-        if dm is None:
+        if dm is None or total > dm.threshold_jpy + 1000:   # neither exempt nor near the threshold
             return None
         if abs(total - dm.threshold_jpy) <= 1000:
             warnings.append(f"total customs value {_yen(total)} is within 1,000 yen of the {dm.threshold_jpy:,}-yen "

@@ -92,6 +92,9 @@ def customs_rates() -> CustomsRates:
     return CustomsRates(date.fromisoformat(book["first_week"]), book["weeks"], book["rates"], book["aliases"])
 
 
+_given: dict[tuple[str, str], FxRate] = {}   # the rates declarations supply (fx_rates), by currency and text
+
+
 def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) -> FxRate:
     """The yen rate for ``currency`` on ``on``: the declaration's own ``fx_rates`` first, then customs'.
 
@@ -101,7 +104,13 @@ def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) 
         return YEN
     if currency in supplied:
         v = supplied[currency]
-        return FxRate(currency, v, f"{v}", 1, None, None, "declaration")
+        text = str(v)   # as given: 155.39 and 155.390 are printed as given
+        found = _given.get((currency, text))
+        if found is None:   # FxRate is frozen: one per rate text is shared by the declarations giving it
+            if len(_given) >= 4096:
+                _given.clear()
+            found = _given[currency, text] = FxRate(currency, v, text, 1, None, None, "declaration")
+        return found
     found = customs_rates().lookup(currency, on)
     if found is None:
         start, end = week_of(on)
