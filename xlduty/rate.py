@@ -185,9 +185,15 @@ class HigherOf(Rate):
     kind: ClassVar[str] = "higher_of"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        amounts = [o.evaluate(b, trace) for o in self.options]
-        amount = max(amounts)
-        if trace is not None:
+        if trace is None:   # no list kept: the first of the highest, as max() gives
+            options = iter(self.options)
+            amount = next(options).evaluate(b)
+            for o in options:
+                if (a := o.evaluate(b)) > amount:
+                    amount = a
+        else:
+            amounts = [o.evaluate(b, trace) for o in self.options]
+            amount = max(amounts)
             trace.append(f"higher of {', '.join(_yen(a) for a in amounts)} = {_yen(amount)}")
         if self.cap is not None:
             cap = self.cap.evaluate(b, trace)
