@@ -249,3 +249,15 @@ def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: s
               **({"quantity": 3, "unit": unit} if unit else {})} for code, origin, unit, claim in _BENCH_TEXTS[:4]]
     lines.append({"hs_code": "6109.10-020", "origin": "CN", "value": value // 150, "currency": "USD"})
     _check({"date": "2026-11-20", "simplified": simplified, "fx_rates": {"USD": Decimal("155.39")}, "lines": lines})
+
+
+def test_common_line_reads_its_amounts_as_decimal() -> None:
+    """``CommonLine`` keeps value and freight as given (the one pass converts only their sum) and reads them as
+    Decimal, as a validated ``Line`` has them: an int exactly, a Decimal as the same object."""
+    from xlduty.declaration import CommonLine
+
+    given = Decimal("12.50")
+    ln = CommonLine("6109.10-020", "CN", 1000, "JPY", given, None, None, False)
+    assert type(ln.value) is Decimal and ln.value == 1000 and ln.value.as_tuple().exponent == 0
+    assert ln.freight is given
+    assert (ln.insurance, ln.additions, ln.rate, ln.relief) == (Decimal(0), Decimal(0), None, None)

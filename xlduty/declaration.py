@@ -222,9 +222,10 @@ class PlainLine:
 
 class CommonLine:
     """A ``PlainLine`` of the common fields only (as the engine's one pass checks it): the others at their defaults,
-    as class attributes, so that it is built from 8 values instead of 14."""
+    as class attributes, so that it is built from 8 values instead of 14. Value and freight are kept as given, an
+    int or a Decimal, and read as Decimal (the one pass converts only their sum)."""
 
-    __slots__ = ("claim_preference", "currency", "freight", "hs_code", "origin", "quantity", "unit", "value")
+    __slots__ = ("_freight", "_value", "claim_preference", "currency", "hs_code", "origin", "quantity", "unit")
     insurance: Decimal = _ZERO
     additions: Decimal = _ZERO
     rate: str | None = None
@@ -235,16 +236,26 @@ class CommonLine:
     excise: Decimal | None = None
     relief: Relief | None = None
 
-    def __init__(self, hs_code: str, origin: str | None, value: Decimal, currency: str, freight: Decimal,
+    def __init__(self, hs_code: str, origin: str | None, value: Decimal | int, currency: str, freight: Decimal | int,
                  quantity: Decimal | None, unit: str | None, claim_preference: bool | str) -> None:
         self.hs_code = hs_code
         self.origin = origin
-        self.value = value
+        self._value = value
         self.currency = currency
-        self.freight = freight
+        self._freight = freight
         self.quantity = quantity
         self.unit = unit
         self.claim_preference = claim_preference
+
+    @property
+    def value(self) -> Decimal:
+        v = self._value
+        return v if type(v) is Decimal else Decimal(v)
+
+    @property
+    def freight(self) -> Decimal:
+        v = self._freight
+        return v if type(v) is Decimal else Decimal(v)
 
 
 class PlainDeclaration:

@@ -350,16 +350,14 @@ class Engine:
                         unseen.append((i, raw_key))
                     else:   # these texts were checked before: only the amounts and the currency are left to check
                         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
-                        whole = None   # value + freight when both are ints
+                        whole = None   # value + freight when both are ints (kept as given: CommonLine reads as Decimal)
                         if type(value) is int and 0 <= value < MAX_AMOUNT:
                             whole = value
-                            value = Decimal(value)
                         elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
                             return None
                         if type(freight) is int and 0 <= freight < MAX_AMOUNT:
                             if whole is not None:
                                 whole += freight
-                            freight = Decimal(freight)
                         elif freight is not ZERO:
                             whole = None
                             if (freight := plain_amount(freight)) is None:
@@ -378,7 +376,8 @@ class Engine:
                                 prepared.append(None)
                                 later = True
                                 continue
-                        foreign = value + freight   # as below, all locals
+                        # as below (exact: an int is converted exactly, and sums below 2 × 10^15 are exact)
+                        foreign = Decimal(whole) if whole is not None else value + freight
                         yen = foreign if fx is YEN else foreign * fx.yen_per_unit
                         # whole yen as an int: the same floors as the Decimal's below _EXACT, where its sums are exact
                         money = int(whole if whole is not None and fx is YEN else yen)   # floored: never negative
