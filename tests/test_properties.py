@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +149,36 @@ def test_lines_are_independent_of_their_neighbours(lines: list[dict[str, Any]]) 
                          "lines": [alone_line, {"rate": "無税", "value": "20000"}]}).lines[0]
         assert (ln.duty, ln.ct_base, ln.national_ct, ln.local_ct) == (
             alone.duty, alone.ct_base, alone.national_ct, alone.local_ct)
+
+
+def test_consumption_tax_base_is_exact_beyond_decimal_precision() -> None:
+    """The CT base adds whole yen to the floored customs value, never in 28-digit Decimal, which would round
+    910,999.9999999999999999999999 + 91,000 up to 1,002,000 (関税法基本通達13の4-1: drop what is below 1,000 yen).
+
+    By hand: customs value 910,999.99… → taxable value 910,000; duty 10 % = 91,000; CT base
+    floor_1000(910,999.99… + 91,000) = floor_1000(1,001,999.99…) = 1,001,000; national 7.8 % = 78,078."""
+    r = compute({"date": "2026-11-20", "lines": [{"rate": "10%", "value": Decimal("910999.9999999999999999999999")}]})
+    line = r.lines[0]
+    assert (line.taxable_value, line.duty, line.ct_base, line.national_ct) == (910000, 91000, 1001000, 78078)
+    assert "floor_1000(910,999.999999 + 91,000 + 0) = 1,001,000" in [s.to_dict()["formula"] for s in line.explanation]
+
+
+def test_compute_batch_of_nothing_and_rules_errors_leave_collection_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty batch is an empty result; a batch whose rules fail to load leaves garbage collection as it was (the
+    Excel server runs for days)."""
+    import gc
+
+    import xlduty.engine as eng
+    from xlduty.errors import DataError
+
+    assert compute_batch([]) == []
+    monkeypatch.setattr(eng, "_ENGINE", None)
+
+    def broken() -> None:
+        raise DataError("rules missing")
+
+    monkeypatch.setattr(eng, "load_rules", broken)
+    assert gc.isenabled()
+    with pytest.raises(DataError):
+        compute_batch([{"date": "2026-11-20", "lines": [{"rate": "10%", "value": 1000}]}])
+    assert gc.isenabled()

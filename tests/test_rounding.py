@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from xlduty.rounding import floor_yen, quantity_decimals, truncate_quantity, truncate_tax_amount, truncate_tax_base
+from xlduty.rounding import (
+    floor_yen,
+    quantity_decimals,
+    truncate_quantity,
+    truncate_tax_amount,
+    truncate_tax_base,
+    yen_text,
+)
 
 
 @pytest.mark.parametrize(("amount", "base"), [
@@ -74,3 +81,19 @@ def test_truncate_quantity_never_rounds_up() -> None:
     """12.999 at 50円 → 12 (truncation, not rounding); an exact quantity is unchanged."""
     assert truncate_quantity(Decimal("12.999"), Decimal("50")) == 12
     assert truncate_quantity(Decimal("12.3"), Decimal("361")) == Decimal("12.3")
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    (1234567, "1,234,567"),
+    (Decimal("1234.5"), "1,234.5"),
+    (Decimal("1E+3"), "1,000"),
+    (Decimal("0.000"), "0"),
+    (Decimal("-0"), "0"),
+    (Decimal("12.00001"), "12.00001"),
+    (Decimal("155390.1234567"), "155,390.123456"),          # cut after six places, not rounded
+    (Decimal("910999.9999999999999999999999"), "910,999.999999"),   # never rounded up to 911,000
+    (Decimal("-12.5"), "-12.5"),
+])
+def test_yen_text_cuts_and_never_rounds_up(amount: int | Decimal, text: str) -> None:
+    """An explanation's figure agrees with the floor printed beside it: floor_1000(910,999.999999…) = 910,000."""
+    assert yen_text(amount) == text

@@ -50,20 +50,14 @@ from xlduty.rate import (
 )
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
-from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base
-from xlduty.rules import Rules, load_rules
+from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base, yen_text
+from xlduty.rules import CTRate, DeMinimisVersion, Rules, SimplifiedVersion, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
 
 AnyDeclaration = Declaration | PlainDeclaration
 AnyLine = Line | PlainLine | CommonLine
-
-
-def _yen(x: Decimal | int) -> str:
-    if isinstance(x, int) or x == x.to_integral_value():
-        return f"{int(x):,}"
-    return f"{x:,.6f}".rstrip("0").rstrip(".")
 
 
 @dataclass(slots=True)
@@ -141,12 +135,12 @@ class _Context:
 class _Day:
     """The dated rules in force on one date, looked up once per date rather than per declaration."""
 
-    ct: Any                            # the consumption-tax version
+    ct: CTRate                         # the consumption-tax version
     reduced_on: bool                   # it has a reduced rate
     ct_texts: tuple[str, str]          # its standard and reduced national rates as output
     ct_ratios: tuple[tuple[int, int], tuple[int, int]]   # and as fractions of 1
-    de_minimis: Any | None             # the de minimis version (定率法14条18号), if any
-    simplified: Any | None             # the simplified-tariff version (簡易税率), if any
+    de_minimis: DeMinimisVersion | None   # the de minimis version (定率法14条18号), if any
+    simplified: SimplifiedVersion | None  # the simplified-tariff version (簡易税率), if any
     text: str                          # the date as output (YYYY-MM-DD)
 
 
@@ -233,7 +227,7 @@ class Engine:
             ctx.plain = not decl.personal_use
             prepared, total_value = self._prepare(decl.lines, ctx, schedule)
         warnings: list[str] = []
-        explanation: list[Step] = [Step("thresholds", lambda: f"total customs value = {_yen(total_value)}",
+        explanation: list[Step] = [Step("thresholds", lambda: f"total customs value = {yen_text(total_value)}",
                                         _num(total_value), *self._thresholds_basis)]
         day = self._day(on)
         dm = day.de_minimis
@@ -250,11 +244,11 @@ class Engine:
             if sv is None:
                 reason = f"no simplified tariff is bundled for {on}"
             elif total_value > sv.threshold_jpy:
-                reason = f"total customs value {_yen(total_value)} exceeds {sv.threshold_jpy:,} yen"
+                reason = f"total customs value {yen_text(total_value)} exceeds {sv.threshold_jpy:,} yen"
             elif all(type(p) is not tuple and p.de_minimis_exempt for p in prepared):   # a _Done line is not exempt
                 reason = "all goods are exempt (定率法14条18号)"
             if sv is not None and abs(total_value - sv.threshold_jpy) <= 1000:
-                warnings.append(f"total customs value {_yen(total_value)} is within 1,000 yen of the "
+                warnings.append(f"total customs value {yen_text(total_value)} is within 1,000 yen of the "
                                 f"{sv.threshold_jpy:,}-yen simplified-tariff threshold: "
                                 f"{self.rules.step('thresholds').rule} [unverified]")
             simplified = None
@@ -284,8 +278,9 @@ class Engine:
         if chosen.preference:
             w = self.rules.reliefs.origin_proof_waiver
             if total_value <= w.threshold_jpy:
-                explanation.append(Step("origin_proof", f"total {_yen(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}",
-                                        None, w.basis, w.verified))
+                explanation.append(Step("origin_proof",
+                                        f"total {yen_text(total_value)} ≤ {w.threshold_jpy:,}: {w.rule}", None,
+                                        w.basis, w.verified))
             else:
                 warnings.append("a preferential rate is applied: proof of origin is required "
                                 f"(total customs value over {w.threshold_jpy:,} yen)")
@@ -556,17 +551,16 @@ class Engine:
         steps = []
         if p.personal:
             pu = self.rules.personal_use
-            steps.append(Step("valuation", f"{_yen(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas "
-                                           f"retail price × {pu.factor})" + (f" + {_yen(ln.additions)}" if ln.additions
-                                                                             else ""),
-                              None, pu.basis, pu.verified))
+            added = f" + {yen_text(ln.additions)}" if ln.additions else ""
+            steps.append(Step("valuation", f"{yen_text(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas "
+                                           f"retail price × {pu.factor}){added}", None, pu.basis, pu.verified))
         else:
-            steps.append(Step("valuation", "CIF = " + (" + ".join(
-                _yen(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x) or "0") + f" {ln.currency}",
-                None, "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
+            parts = " + ".join(yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x) or "0"
+            steps.append(Step("valuation", f"CIF = {parts} {ln.currency}", None,
+                              "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
         if p.fx.source != "yen":
-            steps.append(self.step("fx_conversion", f"{_yen(p.foreign)} {ln.currency} × {p.fx.yen_per_unit} "
-                                                    f"({p.fx.describe()}) = {_yen(p.value)} yen", _num(p.value)))
+            steps.append(self.step("fx_conversion", f"{yen_text(p.foreign)} {ln.currency} × {p.fx.yen_per_unit} "
+                                                    f"({p.fx.describe()}) = {yen_text(p.value)} yen", _num(p.value)))
         if p.excise_steps:
             steps += p.excise_steps
         return steps
@@ -629,8 +623,8 @@ class Engine:
         amount = floor_yen(lq.litres * per_kl / 1000)
         strength = f" at {lq.abv}%" if rate.abv_base is not None else ""
         s = self.rules.step("excise_line")
-        steps.append(Step("excise_line", f"liquor tax {cat.name_ja}{strength}: {_yen(lq.litres)} l × {per_kl:,} yen/kL "
-                                         f"÷ 1,000 = {amount:,}", amount, s.basis, rate.verified))
+        steps.append(Step("excise_line", f"liquor tax {cat.name_ja}{strength}: {yen_text(lq.litres)} l × {per_kl:,} "
+                                         f"yen/kL ÷ 1,000 = {amount:,}", amount, s.basis, rate.verified))
         if rate.verified == "U":
             unverified.append(f"liquor-tax rate for {lq.category}")
         if self.rules.liquor.rounding.verified_detail.get("quantity") == "U":
@@ -639,14 +633,15 @@ class Engine:
 
     # --- exemption ---------------------------------------------------------------------------------
 
-    def _de_minimis(self, prepared: list[_Prepared], total: Decimal, dm: Any | None, warnings: list[str],
+    def _de_minimis(self, prepared: list[_Prepared], total: Decimal, dm: DeMinimisVersion | None, warnings: list[str],
                     explanation: list[Step]) -> dict[str, Any] | None:
         """The de minimis exemption (``dm``: the version in force, if any) checked against the total customs value."""
         if dm is None or total > dm.threshold_jpy + 1000:   # neither exempt nor near the threshold
             return None
         if abs(total - dm.threshold_jpy) <= 1000:
-            warnings.append(f"total customs value {_yen(total)} is within 1,000 yen of the {dm.threshold_jpy:,}-yen "
-                            f"de minimis threshold: {self.rules.step('thresholds').rule} [unverified]")
+            warnings.append(f"total customs value {yen_text(total)} is within 1,000 yen of the "
+                            f"{dm.threshold_jpy:,}-yen de minimis threshold: {self.rules.step('thresholds').rule} "
+                            "[unverified]")
         if total > dm.threshold_jpy:
             return None
         relief = self.rules.reliefs.reliefs["de_minimis"]
@@ -672,7 +667,7 @@ class Engine:
         if not exempt:
             return None
         but = f" except lines {excluded}" if excluded else ""
-        explanation.append(Step("exemption", f"total customs value {_yen(total)} ≤ {dm.threshold_jpy:,}: duty and "
+        explanation.append(Step("exemption", f"total customs value {yen_text(total)} ≤ {dm.threshold_jpy:,}: duty and "
                                              f"consumption tax exempt{but}; liquor tax and other excises are still "
                                              "charged", None, dm.basis, dm.verified))
         return {"article": relief.article, "name": relief.name_ja, "name_en": relief.name_en,
@@ -852,17 +847,18 @@ class Engine:
         if amount is None:
             amount = applied.rate.evaluate(base)
         steps = self._valuation_steps(p)
-        steps.append(self.step("taxable_value", f"floor_1000({_yen(p.value)}) = {tv:,}", tv))
+        steps.append(self.step("taxable_value", f"floor_1000({yen_text(p.value)}) = {tv:,}", tv))
         steps.append(self.step("duty_line", _duty_formula(applied, amount, base, full_duty), full_duty))
         if extra:
             steps += extra
         if not ct_exempt:
             dt, et = truncate_tax_amount(duty), truncate_tax_amount(p.excise)
-            steps.append(self.step("ct_base", f"floor_1000({_yen(p.value)} + {dt:,} + {et:,}) = {ct_base:,}", ct_base))
+            steps.append(self.step("ct_base", f"floor_1000({yen_text(p.value)} + {dt:,} + {et:,}) = {ct_base:,}",
+                                   ct_base))
             if p.excise:
                 steps.append(self.step("excise_in_ct_base", f"excise in the base: floor_100({p.excise:,}) = {et:,}"))
-            steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = {_yen(ct_base * p.ct_rate / 100)}"
-                                                       f" → {nat:,}", nat))
+            steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = "
+                                                       f"{yen_text(ct_base * p.ct_rate / 100)} → {nat:,}", nat))
             steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ratio} = {truncate_tax_amount(nat):,} × "
                                                     f"{ratio} → {loc:,}", loc))
         return steps
@@ -975,7 +971,7 @@ class Engine:
         if part > p.value:
             raise InputError(f"{at}.relief.{name}", f"{name} exceeds the customs value of the line")
         cut = floor_yen(Decimal(duty) * part / p.value) if p.value else 0
-        steps.append(Step("relief", f"{label}: {duty:,} − floor({duty:,} × {_yen(part)} / {_yen(p.value)}) = "
+        steps.append(Step("relief", f"{label}: {duty:,} − floor({duty:,} × {yen_text(part)} / {yen_text(p.value)}) = "
                                     f"{duty - cut:,}; consumption tax not reduced", duty - cut, info.article,
                           info.verified))
         notes.append(f"{label}: {info.conditions}")
@@ -1135,7 +1131,7 @@ def _duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) 
         applied.rate.evaluate(base, trace)
     except (NotApplicable, NeedsInput, ManualRate):
         trace = []
-    return f"{applied.name} {applied.text}: {'; '.join(trace) or _yen(amount)} → {duty:,}"
+    return f"{applied.name} {applied.text}: {'; '.join(trace) or yen_text(amount)} → {duty:,}"
 
 
 def _num(d: Decimal) -> int | str:
@@ -1164,10 +1160,12 @@ def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Resu
     Cyclic garbage collection is paused for the batch: results form no cycles, and rescanning the
     growing result list would otherwise dominate large batches.
     """
+    if not declarations:
+        return []
+    run = engine().compute   # loaded before collection is paused: a rules error leaves it as it was
     out = []
     was_enabled = gc.isenabled()
     gc.disable()
-    run = engine().compute
     try:
         for i, d in enumerate(declarations):
             try:

@@ -93,6 +93,7 @@ def customs_rates() -> CustomsRates:
 
 
 _given: dict[tuple[str, str], FxRate] = {}   # the rates declarations supply (fx_rates), by currency and text
+_GIVEN_LIMIT = 4096   # emptied when full: a process may run for days (Excel)
 
 
 def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) -> FxRate:
@@ -107,7 +108,7 @@ def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) 
         text = str(v)   # as given: 155.39 and 155.390 are printed as given
         found = _given.get((currency, text))
         if found is None:   # FxRate is frozen: one per rate text is shared by the declarations giving it
-            if len(_given) >= 4096:
+            if len(_given) >= _GIVEN_LIMIT:
                 _given.clear()
             found = _given[currency, text] = FxRate(currency, v, text, 1, None, None, "declaration")
         return found

@@ -16,7 +16,7 @@ from decimal import ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 from typing import ClassVar, NamedTuple
 
-from xlduty.rounding import truncate_quantity
+from xlduty.rounding import truncate_quantity, yen_text
 from xlduty.units import Unit, convert
 
 ZERO = Decimal(0)
@@ -54,12 +54,6 @@ class ManualRate(Exception):
 
 
 Trace = list[str] | None
-
-
-def _yen(x: Decimal | int) -> str:
-    if isinstance(x, int) or x == x.to_integral_value():
-        return f"{int(x):,}"
-    return f"{x:,.4f}".rstrip("0")
 
 
 class Rate:
@@ -109,7 +103,7 @@ class AdValorem(Rate):
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
         amount = b.taxable_value * self.percent / 100
         if trace is not None:
-            trace.append(f"{b.taxable_value:,} × {self.percent}% = {_yen(amount)}")
+            trace.append(f"{b.taxable_value:,} × {self.percent}% = {yen_text(amount)}")
         return amount
 
     @property
@@ -143,7 +137,7 @@ class Specific(Rate):
         amount = qty * self.yen
         if trace is not None:
             cut = f" (truncated from {raw.normalize():f})" if qty != raw else ""
-            trace.append(f"{qty.normalize():f}{cut} × {self} = {_yen(amount)}")
+            trace.append(f"{qty.normalize():f}{cut} × {self} = {yen_text(amount)}")
         return amount
 
     @property
@@ -165,7 +159,7 @@ class Compound(Rate):
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
         total = sum((p.evaluate(b, trace) for p in self.parts), ZERO)
         if trace is not None:
-            trace.append(f"{self!s} = {_yen(total)}")
+            trace.append(f"{self!s} = {yen_text(total)}")
         return total
 
     @property
@@ -194,13 +188,13 @@ class HigherOf(Rate):
         else:
             amounts = [o.evaluate(b, trace) for o in self.options]
             amount = max(amounts)
-            trace.append(f"higher of {', '.join(_yen(a) for a in amounts)} = {_yen(amount)}")
+            trace.append(f"higher of {', '.join(yen_text(a) for a in amounts)} = {yen_text(amount)}")
         if self.cap is not None:
             cap = self.cap.evaluate(b, trace)
             if cap < amount:
                 amount = cap
                 if trace is not None:
-                    trace.append(f"capped at {self.cap} = {_yen(cap)}")
+                    trace.append(f"capped at {self.cap} = {yen_text(cap)}")
         return amount
 
     @property
@@ -224,13 +218,13 @@ class LowerOf(Rate):
         amounts = [o.evaluate(b, trace) for o in self.options]
         amount = min(amounts)
         if trace is not None:
-            trace.append(f"lower of {', '.join(_yen(a) for a in amounts)} = {_yen(amount)}")
+            trace.append(f"lower of {', '.join(yen_text(a) for a in amounts)} = {yen_text(amount)}")
         if self.floor is not None:
             floor = self.floor.evaluate(b, trace)
             if floor > amount:
                 amount = floor
                 if trace is not None:
-                    trace.append(f"raised to the minimum {self.floor} = {_yen(floor)}")
+                    trace.append(f"raised to the minimum {self.floor} = {yen_text(floor)}")
         return amount
 
     @property
@@ -296,7 +290,7 @@ class GatePrice(Rate):
             unit_value = _EXACT.divide(Decimal(b.taxable_value), qty)
             trace.append(
                 f"unit value {b.taxable_value:,} / {qty.normalize():f} = {unit_value:.2f}円/{self.unit.ja}; "
-                f"{self} → {float(per_unit):,.4f}円/{self.unit.ja} × {qty.normalize():f} = {_yen(amount)}")
+                f"{self} → {float(per_unit):,.4f}円/{self.unit.ja} × {qty.normalize():f} = {yen_text(amount)}")
         return amount
 
     @property

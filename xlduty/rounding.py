@@ -49,3 +49,17 @@ def truncate_quantity(quantity: Decimal, yen_per_unit: Decimal) -> Decimal:
 
 
 _steps: dict[Decimal, Decimal] = {}
+
+
+def yen_text(amount: Number) -> str:
+    """A yen figure as an explanation prints it: thousands separators, fractions cut (never rounded up) after six
+    places, so that a floor or truncation printed beside it agrees with it (910,999.999999 → 910,000, never 911,000).
+    """
+    if isinstance(amount, int):
+        return f"{amount:,}"
+    digits = format(amount, "f")   # every digit, no exponent: nothing is rounded here
+    negative = digits.startswith("-")
+    whole, _, fraction = digits.lstrip("-").partition(".")
+    fraction = fraction[:6].rstrip("0")
+    text = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
+    return f"-{text}" if negative and text.strip("0,.") else text

@@ -18,7 +18,7 @@ from xlduty.errors import DataError, RateParseError
 from xlduty.hs import format_hs, normalize_hs
 from xlduty.rate import Manual, Rate
 from xlduty.rate_parser import _in_season_text, parse_rate, season_of
-from xlduty.rates.store import active_dir  # light: a JSON read once per process
+from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
 
 COLUMN_NAMES_JA = {
     "rate_general": "基本税率", "rate_temporary": "暫定税率", "rate_wto": "WTO協定税率",
