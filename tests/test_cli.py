@@ -113,3 +113,11 @@ def test_missing_file() -> None:
     p = _run("does/not/exist.json")
     assert (p.returncode, p.stdout) == (2, "")
     assert len(p.stderr.splitlines()) == 1
+
+
+def test_python_dash_m_xlduty_runs_the_command() -> None:
+    """``python -m xlduty compute -`` is the ``xlduty`` command (E2: 500,000 × 12 % = 60,000 duty)."""
+    done = subprocess.run([sys.executable, "-m", "xlduty", "compute", "-"], cwd=ROOT, input=json.dumps(E2),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["totals"]["duty"] == 60000
