@@ -51,7 +51,7 @@ from xlduty.rate import (
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
 from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base, yen_text
-from xlduty.rules import CTRate, DeMinimisVersion, Rules, SimplifiedVersion, load_rules
+from xlduty.rules import CTRate, DeMinimisVersion, Rules, SimplifiedCategory, SimplifiedVersion, load_rules
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
@@ -173,7 +173,10 @@ class Engine:
         self._plans: dict[tuple, _Plan] = {}            # bounded caches (_remember): one per process
         self._coverage: dict[tuple, Coverage] = {}
         self._days: dict[date, _Day] = {}                 # dated rule versions by date
-        self._excluded: dict[str, Any] = {}               # 施行令16条の3 item by 9-digit code
+        # by (version's start, 9-digit code): 施行令16条の3 item; simplified-tariff exclusion; its category
+        self._excluded: dict[tuple[date | None, str], Any] = {}
+        self._simple_out: dict[tuple[date | None, str], bool] = {}
+        self._simple_cat: dict[tuple[date | None, str], tuple[SimplifiedCategory, str, Rate]] = {}
         self._kinds: dict[tuple, _Kind] = {}
         self._seen: dict[tuple, tuple[_Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
 
@@ -247,7 +250,7 @@ class Engine:
                 reason = f"total customs value {yen_text(total_value)} exceeds {sv.threshold_jpy:,} yen"
             elif all(type(p) is not tuple and p.de_minimis_exempt for p in prepared):   # a _Done line is not exempt
                 reason = "all goods are exempt (定率法14条18号)"
-            if sv is not None and abs(total_value - sv.threshold_jpy) <= 1000:
+            if sv is not None and sv.threshold_jpy - 1000 <= total_value <= sv.threshold_jpy + 1000:
                 warnings.append(f"total customs value {yen_text(total_value)} is within 1,000 yen of the "
                                 f"{sv.threshold_jpy:,}-yen simplified-tariff threshold: "
                                 f"{self.rules.step('thresholds').rule} [unverified]")
@@ -649,10 +652,9 @@ class Engine:
         for p in prepared:
             item = None
             if p.tariff is not None:
-                code = p.tariff.code
-                if code not in self._excluded:
-                    _remember(self._excluded, code, dm.excluded_item(code))
-                item = self._excluded[code]
+                key = (dm.valid_from, p.tariff.code)
+                item = (self._excluded[key] if key in self._excluded
+                        else _remember(self._excluded, key, dm.excluded_item(p.tariff.code)))
             if item is not None:
                 excluded.append(p.index)
                 p.notes.append(f"not exempt under {relief.article}: {item.name_ja} (関税定率法施行令16条の3) — a gift "
@@ -870,15 +872,23 @@ class Engine:
         if treatment == "simplified" and p.tariff is not None:
             sv = self._day(decl.date).simplified
             assert sv is not None
-            if not sv.is_excluded(p.tariff.code):
+            code = p.tariff.code
+            key = (sv.valid_from, code)
+            out = self._simple_out.get(key)
+            if out is None:   # looked up once per version and code: the lists are matched by prefix
+                out = _remember(self._simple_out, key, sv.is_excluded(code))
+            if not out:
                 # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
                 mfn, mfn_amount = self._selected(p, base, decl, False)
                 if ln.rate is None and mfn_amount == 0:
                     return Applied("simplified", "簡易税率（無税品）", mfn.text, mfn.rate, mfn_amount,
                                    ["free under the general tariff: stays free under the simplified tariff"],
                                    []), mfn_amount
-                cat, text, _kind = sv.category(p.tariff.code)
-                rate = parse_rate(text)
+                found = self._simple_cat.get(key)
+                if found is None:
+                    cat, text, _kind = sv.category(code)
+                    found = _remember(self._simple_cat, key, (cat, text, parse_rate(text)))
+                cat, text, rate = found
                 try:
                     amount = rate.evaluate(base)
                 except NeedsInput as exc:

@@ -57,9 +57,9 @@ def yen_text(amount: Number) -> str:
     """
     if isinstance(amount, int):
         return f"{amount:,}"
-    digits = format(amount, "f")   # every digit, no exponent: nothing is rounded here
-    negative = digits.startswith("-")
-    whole, _, fraction = digits.lstrip("-").partition(".")
-    fraction = fraction[:6].rstrip("0")
-    text = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
-    return f"-{text}" if negative and text.strip("0,.") else text
+    text = f"{amount:,f}"   # every digit, with separators and no exponent: nothing is rounded here
+    whole, dot, fraction = text.partition(".")
+    if dot:
+        fraction = fraction[:6].rstrip("0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return "0" if text == "-0" else text
