@@ -54,6 +54,8 @@ def test_number_typed_hs_loses_trailing_zero() -> None:
     (("6109.10-020", None, "CN", None, D), "#エラー 課税価格(value): 必須です"),
     (("6109.10-020", 1000.0, "CHN", None, D),
      "#エラー 原産国(origin): 原産国は ISO 3166 の2文字で指定してください（例 CN）"),
+    (("6109.10-020", 1000.0, "UK", None, D),
+     "#エラー 原産国(origin): UK は ISO 3166-1 の国コードではありません。GB を指定してください"),
     (("6109.10-020", 1000.0, "CN", None, D, "colour=red"), "#エラー colour: 不明なオプションです"),
     (("6109.10-020", 30000.0, "CN", None, D, "claim=epa_eu"),
      "#エラー 特恵・EPA(claim_preference): CN は epa_eu の対象国ではありません"),

@@ -1,0 +1,42 @@
+"""Countries of origin: a code that is not a country is refused, never charged the national rate in silence."""
+
+from __future__ import annotations
+
+import pytest
+
+from xlduty import compute
+from xlduty.country import codes, origin_problem
+from xlduty.errors import InputError
+
+TSHIRT = {"hs_code": "6109.10-020", "value": 100000}
+
+
+def test_the_list_is_iso_3166_1_and_kosovo() -> None:
+    """249 ISO 3166-1 entries (pycountry) and XK, which Japan's GSP list names (rules/preference_parties.yaml)."""
+    known = codes()
+    assert {"GB", "CN", "VN", "TW", "HK", "XK"} <= known
+    assert not {"UK", "EU", "EL", "ZZ"} & known
+    assert len(known) == 250
+
+
+@pytest.mark.parametrize(("origin", "message"), [
+    ("UK", "UK is not an ISO 3166-1 country code: use GB (United Kingdom)"),
+    ("EU", "EU is not an ISO 3166-1 country code: use the member state of origin, e.g. DE (the EU is not a "
+           "country of origin)"),
+    ("ZZ", "ZZ is not an ISO 3166-1 country code"),
+])
+def test_an_unknown_origin_is_an_error_naming_the_line(origin: str, message: str) -> None:
+    """Before the check, UK got the national 11.2 % (duty 11,200) where GB gets WTO 7.4 % (duty 7,400)."""
+    assert origin_problem(origin) == message
+    with pytest.raises(InputError) as err:
+        compute({"date": "2026-11-20", "lines": [TSHIRT, {**TSHIRT, "origin": origin}]})
+    assert (err.value.field, err.value.message) == ("lines[1].origin", message)
+
+
+def test_country_codes_compute() -> None:
+    """GB and XK (a 便益関税 country) get WTO 7.4 %: 100,000 × 7.4 % = 7,400; CT base floor_1000(107,400) =
+    107,000; national 107,000 × 7.8 % = 8,346; local floor_100(8,346) = 8,300 × 22/78 = 2,341.0… → 2,341;
+    totals 7,400 + 8,300 + 2,300 = 18,000."""
+    for origin in ("GB", "XK", "gb"):
+        r = compute({"date": "2026-11-20", "lines": [{**TSHIRT, "origin": origin}]})
+        assert (r.lines[0].duty, r.totals.total) == (7400, 18000)
