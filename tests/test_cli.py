@@ -90,6 +90,11 @@ def test_compact_output_is_one_line() -> None:
     ({"date": "2026-11-01", "lines": [{"hs_code": "6109.10", "origin": "CN", "value": 300000}]}, "lines[0].hs_code"),
     ({"lines": [{"rate": "10%", "value": 5000}]}, "date"),
     ([E2, {"date": "2026-11-01", "lines": [{"rate": "10%", "value": "abc"}]}], "[1].lines[0].value"),
+    ({"date": "1996-01-01", "lines": [{"rate": "10%", "value": 5000}]}, "date: no consumption-tax rate is bundled"),
+    ({"date": "9999-12-31", "lines": [{"rate": "10%", "value": 5000, "currency": "USD"}]},
+     "lines[0].currency: no customs exchange rate for USD in the week 9999-12-26–9999-12-31"),
+    ({"date": "2026-11-01", "lines": [{"hs_code": "6109.10-020", "origin": "UK", "value": 5000}]},
+     "lines[0].origin: UK is not an ISO 3166-1 country code: use GB"),
 ])
 def test_invalid_input_exit_2(tmp_path: Path, data: Any, field: str) -> None:
     """Bad input: exit 2, nothing on stdout, exactly one stderr line naming the field."""
@@ -121,3 +126,28 @@ def test_python_dash_m_xlduty_runs_the_command() -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["duty"] == 60000
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (json.dumps(E2, ensure_ascii=False).replace('"12%"', '"１２％"').encode("cp932"), "is not UTF-8 text"),
+    (b"[" * 5000 + b"]" * 5000, "is nested too deeply"),
+    (b'{"date": "2026-11-01", "lines": [{"rate": "10%", "value": ' + b"9" * 5000 + b"}]}",
+     "has a number of more than 4,300 digits"),
+])
+def test_unreadable_bytes_exit_2(tmp_path: Path, raw: bytes, reason: str) -> None:
+    """A Shift_JIS file, absurd nesting, an integer beyond Python's digit limit: exit 2 and one line, no traceback."""
+    path = tmp_path / "in.json"
+    path.write_bytes(raw)
+    p = _run(str(path))
+    assert (p.returncode, p.stdout) == (2, "")
+    assert len(p.stderr.splitlines()) == 1 and reason in p.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_utf_with_bom_and_utf_16_are_read(tmp_path: Path, encoding: str) -> None:
+    """What Windows editors save (a BOM, or UTF-16) is read as JSON allows: E2 gives duty 60,000."""
+    path = tmp_path / "in.json"
+    path.write_bytes(json.dumps(E2).encode(encoding))
+    p = _run(str(path))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["totals"]["duty"] == 60000

@@ -146,3 +146,10 @@ def test_yen_lines_need_no_rate() -> None:
     r = compute({"date": "2026-11-01", "simplified": "never", "lines": [{"rate": "10%", "value": 50000}]})
     assert r.fx == []
     assert r.lines[0].customs_value == Decimal("50000")
+
+
+def test_week_of_is_cut_at_the_ends_of_the_calendar() -> None:
+    """Years 1 and 9999 have partial weeks: no OverflowError (the lookup then says no rate is bundled)."""
+    assert week_of(date(1, 1, 1)) == (date.min, date(1, 1, 6))          # a Monday: its Sunday is before year 1
+    assert week_of(date(9999, 12, 31)) == (date(9999, 12, 26), date.max)   # a Friday in the last week
+    assert week_of(date(2026, 11, 21)) == (date(2026, 11, 15), date(2026, 11, 21))

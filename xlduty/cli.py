@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 EXIT_INPUT = 2
@@ -22,14 +23,22 @@ def read_json(source: str) -> Any:
     """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
     from xlduty.errors import InputError
 
-    try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
+    try:   # bytes: json reads UTF-8 (with or without a BOM), UTF-16 and UTF-32
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise InputError("", f"cannot read {source}: {exc.strerror}") from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(raw, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise InputError("", f"{source} is not UTF-8 text (Shift_JIS?): save it as UTF-8") from None
+    except RecursionError:
+        raise InputError("", f"{source} is nested too deeply to be a declaration") from None
+    except ValueError as exc:   # Python's limit on the digits of an integer (CVE-2020-10735)
+        why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
+               else f"is not valid JSON: {exc}")
+        raise InputError("", f"{source} {why}") from None
 
 
 def cmd_compute(args: argparse.Namespace) -> int:

@@ -20,9 +20,11 @@ FX_INDEX_URL = "https://www.customs.go.jp/tetsuzuki/kawase/index.htm"
 
 
 def week_of(d: date) -> tuple[date, date]:
-    """The Sunday–Saturday week containing ``d``."""
-    start = d - timedelta(days=(d.weekday() + 1) % 7)
-    return start, start + timedelta(days=6)
+    """The Sunday–Saturday week containing ``d`` (cut at the ends of the calendar Python knows: years 1–9999)."""
+    back = (d.weekday() + 1) % 7   # days since Sunday
+    ahead = timedelta(days=6 - back)
+    return (d - timedelta(days=back) if d.toordinal() > back else date.min,
+            d + ahead if d <= date.max - ahead else date.max)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xlduty.bundle import rules_dir
-from xlduty.errors import DataError
+from xlduty.errors import DataError, InputError
 
 Verified = Literal["V-off", "V-sec", "U", "C"]
 
@@ -79,10 +79,13 @@ class ConsumptionTaxRules(_Model):
     pending: str | None = None
 
     def on(self, d: date) -> CTRate:
+        """The rate in force on ``d``; a date no bundled rate covers is an error in the input's ``date``."""
         for r in self.rates:
             if r.covers(d):
                 return r
-        raise DataError(f"no consumption-tax rate is bundled for {d}")
+        starts = [r.start for r in self.rates if r.start is not None]
+        since = f": the bundled rates start {min(starts)}" if starts else ""
+        raise InputError("date", f"no consumption-tax rate is bundled for {d}{since}")
 
 
 class PersonalUse(Period):

@@ -49,6 +49,8 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"greater than 0", "0 より大きい数値を入力してください"),
     (r"finite", "数値を入力してください"),
     (r"3-letter ISO 4217", "通貨は ISO 4217 の3文字で指定してください（例 USD）"),
+    (r"no consumption-tax rate is bundled for (\S+): the bundled rates start (\S+)",
+     r"\1 の消費税率は収録されていません（\2 以降の日付を指定してください）"),
     (r"2-letter ISO 3166", "原産国は ISO 3166 の2文字で指定してください（例 CN）"),
     (r"^(\w+) is not an ISO 3166-1 country code: use (\w\w) ",
      r"\1 は ISO 3166-1 の国コードではありません。\2 を指定してください"),
