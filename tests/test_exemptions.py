@@ -192,3 +192,23 @@ def test_outward_processing_ineligible_hs() -> None:
         compute(_decl({"hs_code": "0901.21-000", "origin": "CN", "value": 300000,
                        "relief": {"type": "outward_processing", "japanese_value": 100000}}))
     assert e.value.field == "lines[0].relief"
+
+
+def test_outward_processing_leather_handbag() -> None:
+    """暫八 on a handbag with an outer surface of leather (4202.21-110, WTO 14 %), 300,000 with Japanese materials
+    worth 100,000: full 42,000; reduction floor(42,000 × 100,000 / 300,000) = 14,000 → 28,000. CT base
+    floor_1000(328,000) = 328,000; nat 25,584 → 25,500; loc 25,500 × 22/78 = 7,192.3 → 7,192 → 7,100.
+    Total 28,000 + 25,500 + 7,100 = 60,600."""
+    decl = _decl({"hs_code": "4202.21-110", "origin": "CN", "value": 300000,
+                  "relief": {"type": "outward_processing", "japanese_value": 100000}})
+    assert _totals(decl) == (28000, 25500, 7100, 0, 60600)
+
+
+@pytest.mark.parametrize("code", ["4203.21-210", "4202.22-200", "4202.92-000"])
+def test_outward_processing_is_not_for_baseball_gloves_or_other_bags(code: str) -> None:
+    """Only leather-surfaced bags and leather gloves other than baseball gloves (rules/reliefs.yaml): a baseball
+    glove, a handbag of textile or plastic, a textile travel bag → InputError on lines[0].relief."""
+    with pytest.raises(InputError) as e:
+        compute(_decl({"hs_code": code, "origin": "CN", "value": 300000,
+                       "relief": {"type": "outward_processing", "japanese_value": 100000}}))
+    assert e.value.field == "lines[0].relief"

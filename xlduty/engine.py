@@ -51,7 +51,15 @@ from xlduty.rate import (
 from xlduty.rate_parser import parse_rate
 from xlduty.result import LineResult, Result, Step, Totals
 from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base, yen_text
-from xlduty.rules import CTRate, DeMinimisVersion, Rules, SimplifiedCategory, SimplifiedVersion, load_rules
+from xlduty.rules import (
+    CTRate,
+    DeMinimisVersion,
+    Rules,
+    SimplifiedCategory,
+    SimplifiedVersion,
+    hs_digits,
+    load_rules,
+)
 from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, unit_of
@@ -975,8 +983,11 @@ class Engine:
             raise InputError(f"{at}.relief.{name}", f"{info.article} needs {name} (in the line currency)")
         if rel.type == "outward_processing":
             eligible = info.eligible_hs or []
-            if p.tariff is None or not any(p.tariff.code.startswith(e.replace(".", "")) for e in eligible):
-                raise InputError(f"{at}.relief", f"{info.article} covers only {', '.join(eligible)}")
+            code = p.tariff.code if p.tariff is not None else ""
+            if (not code or not any(code.startswith(hs_digits(e)) for e in eligible)
+                    or any(code.startswith(hs_digits(e)) for e in info.excluded_hs)):
+                but = f" except {', '.join(info.excluded_hs)}" if info.excluded_hs else ""
+                raise InputError(f"{at}.relief", f"{info.article} covers only {', '.join(eligible)}{but}")
         part = given * p.fx.yen_per_unit
         if part > p.value:
             raise InputError(f"{at}.relief.{name}", f"{name} exceeds the customs value of the line")

@@ -329,6 +329,7 @@ class Relief(_Model):
     excise: str | None = None
     conditions: str | None = None
     eligible_hs: list[str] | None = None
+    excluded_hs: list[str] = []        # within eligible_hs but not covered
     verified: Verified
     source: str | None = None
 
