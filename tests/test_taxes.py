@@ -139,6 +139,18 @@ def test_other_excise_given_directly() -> None:
     assert _totals(_one(rate="10%", value=100000, excise=12000)) == (10000, 9500, 2600, 12000, 34100)
 
 
+def test_excise_enters_the_ct_base_in_whole_yen() -> None:
+    """The line's excise as it is (rules/rounding.yaml excise_in_ct_base, [U]; reference §0 step 5), not cut to
+    100 yen: rate 無税 on 100,950, excise 10,050. ct_base floor_1000(100,950 + 0 + 10,050) = 111,000 (cut first,
+    it would be floor_1000(110,950) = 110,000); nat 8,658 → 8,600; loc floor_100(8,658) = 8,600 × 22/78 = 2,425.6
+    → 2,425 → 2,400; excise payable floor_100(10,050) = 10,000. total 0 + 8,600 + 2,400 + 10,000 = 21,000."""
+    decl = _one(rate="無税", value=100950, excise=10050)
+    line = compute(decl).lines[0]
+    assert (line.ct_base, line.national_ct, line.local_ct) == (111000, 8658, 2425)
+    assert "excise added to the consumption-tax base in whole yen, not cut to 100 yen" in line.unverified
+    assert _totals(decl) == (0, 8600, 2400, 10000, 21000)
+
+
 def test_excise_and_liquor_together_is_an_error() -> None:
     """Give either liquor or excise: InputError on lines[0].excise."""
     with pytest.raises(InputError) as e:

@@ -801,8 +801,8 @@ class Engine:
             if ct_exempt:
                 ct_base = nat = loc = 0
             elif excise:
-                ct_base = truncate_tax_base(whole_yen + truncate_tax_amount(duty) + truncate_tax_amount(excise))
-                unverified.append("excise added to the consumption-tax base truncated to 100 yen")
+                ct_base = truncate_tax_base(whole_yen + truncate_tax_amount(duty) + excise)
+                unverified.append("excise added to the consumption-tax base in whole yen, not cut to 100 yen")
             else:
                 # whole yen + whole amounts: floor(value) + n = floor(value + n) exactly, where a Decimal sum of
                 # more than 28 digits would round
@@ -862,11 +862,11 @@ class Engine:
         if extra:
             steps += extra
         if not ct_exempt:
-            dt, et = truncate_tax_amount(duty), truncate_tax_amount(p.excise)
+            dt, et = truncate_tax_amount(duty), p.excise
             steps.append(self.step("ct_base", f"floor_1000({yen_text(p.value)} + {dt:,} + {et:,}) = {ct_base:,}",
                                    ct_base))
             if p.excise:
-                steps.append(self.step("excise_in_ct_base", f"excise in the base: floor_100({p.excise:,}) = {et:,}"))
+                steps.append(self.step("excise_in_ct_base", f"excise in the base: the line's {et:,} in whole yen"))
             steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = "
                                                        f"{yen_text(ct_base * p.ct_rate / 100)} → {nat:,}", nat))
             steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ratio} = {truncate_tax_amount(nat):,} × "
