@@ -153,3 +153,19 @@ def test_week_of_is_cut_at_the_ends_of_the_calendar() -> None:
     assert week_of(date(1, 1, 1)) == (date.min, date(1, 1, 6))          # a Monday: its Sunday is before year 1
     assert week_of(date(9999, 12, 31)) == (date(9999, 12, 26), date.max)   # a Friday in the last week
     assert week_of(date(2026, 11, 21)) == (date(2026, 11, 15), date(2026, 11, 21))
+
+
+def test_a_per_100_figure_given_as_a_per_unit_rate_is_warned_about() -> None:
+    """Customs quotes KRW per 100 units (8.94 yen per 100 KRW in the last bundled week, 2020-09-20). 8.94 given in
+    fx_rates is read as yen per 1 KRW, as the contract says: 1,000,000 KRW → 8,940,000 yen (not 89,400), and a
+    warning says so. 0.0894 (the per-unit rate) and USD (quoted per 1) draw none."""
+    def run(currency: str, rate: str) -> Any:
+        return compute({"date": "2026-11-20", "simplified": "never", "fx_rates": {currency: rate},
+                        "lines": [{"rate": "10%", "value": 1000000, "currency": currency}]})
+
+    r = run("KRW", "8.94")
+    assert r.lines[0].customs_value == Decimal("8940000.00")
+    assert r.warnings == ["fx_rates KRW 8.94 is read as yen per 1 KRW, about 100 times the customs rate (8.94 yen "
+                          "per 100 KRW in the week of 2020-09-20, the latest bundled): if 8.94 is a per-100 figure, "
+                          "give 0.0894"]
+    assert run("KRW", "0.0894").warnings == [] and run("USD", "155.39").warnings == []

@@ -31,7 +31,7 @@ from xlduty.declaration import (
     validate,
 )
 from xlduty.errors import DataError, InputError, RateParseError
-from xlduty.fx import YEN, FxRate, rate_for
+from xlduty.fx import YEN, FxRate, given_rate_warning, rate_for
 from xlduty.hs import format_hs
 from xlduty.rate import (
     ZERO,
@@ -300,6 +300,9 @@ class Engine:
                "week_end": str(r.week_end) if r.week_end else None,
                "source": r.source, **({"alias_of": r.alias_of} if r.alias_of else {})}
               for r in ctx.fx.values() if r.source != "yen"]
+        for r in ctx.fx.values():
+            if r.source == "declaration" and (hint := given_rate_warning(r.currency, r.published)) is not None:
+                warnings.append(hint)
         return Result(day.text, schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
                       exemption, totals, lines, explanation, warnings)
 

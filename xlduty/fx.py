@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 from xlduty.bundle import rules_dir
 from xlduty.errors import DataError, InputError
@@ -82,16 +83,55 @@ class CustomsRates:
         return FxRate(currency, Decimal(figure) / per_units, figure, per_units, start, end, "customs", alias)
 
 
-@lru_cache(maxsize=1)
-def customs_rates() -> CustomsRates:
+def _table_path() -> Path:
     from xlduty.rates.store import active_dir  # the refreshed table in use (xlduty rates), else the bundled one
 
-    path = (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
+    return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
+
+
+@lru_cache(maxsize=1)
+def customs_rates() -> CustomsRates:
+    path = _table_path()
     try:
         book = json.loads(gzip.decompress(path.read_bytes()))
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the exchange rates {path}: {exc}") from exc
     return CustomsRates(date.fromisoformat(book["first_week"]), book["weeks"], book["rates"], book["aliases"])
+
+
+@lru_cache(maxsize=1)
+def _per_100() -> dict[str, tuple[str, str]]:
+    """Each currency whose latest bundled week is quoted per 100 units: (that figure, the week's Sunday). Kept in the
+    user cache: reading the whole table costs 40 ms, which a declaration giving its own rates should not pay."""
+    from xlduty.cache import cached
+
+    def build() -> dict[str, tuple[str, str]]:
+        table = customs_rates()
+        latest = {}
+        for currency, series in table.rates.items():
+            i = next((i for i in range(len(series) - 1, -1, -1) if series[i] is not None), None)
+            if i is not None and series[i].endswith("/100"):   # type: ignore[union-attr]
+                latest[currency] = (series[i].partition("/")[0],   # type: ignore[union-attr]
+                                    str(table.first_week + timedelta(weeks=i)))
+        return latest
+
+    return cached("fx-per-100", [_table_path()], build, codec="marshal")
+
+
+@lru_cache(maxsize=4096)
+def given_rate_warning(currency: str, text: str) -> str | None:
+    """A warning for an ``fx_rates`` figure that looks like Customs' per-100-units quote (KRW 8.94 given as yen
+    per 1 KRW): 30–300 times the latest bundled per-unit rate of a currency Customs quotes per 100."""
+    found = _per_100().get(currency)
+    if found is None:
+        return None
+    figure, week = found
+    ratio = Decimal(text) * 100 / Decimal(figure)
+    if not 30 <= ratio <= 300:
+        return None
+    return (f"fx_rates {currency} {text} is read as yen per 1 {currency}, about {ratio:.0f} times the customs rate "
+            f"({figure} yen per 100 {currency} in the week of {week}, the latest bundled): if {text} is a per-100 "
+            f"figure, give {Decimal(text) / 100}")
 
 
 _given: dict[tuple[str, str], FxRate] = {}   # the rates declarations supply (fx_rates), by currency and text

@@ -635,6 +635,8 @@ def invalidate_caches() -> None:
         schedule._index.cache_clear()
     if (fx := mods.get("xlduty.fx")) is not None:
         fx.customs_rates.cache_clear()
+        fx._per_100.cache_clear()
+        fx.given_rate_warning.cache_clear()
     if (engine := mods.get("xlduty.engine")) is not None and engine._ENGINE is not None:
         engine._ENGINE.forget_plans()  # rate plans are keyed by edition name, which a refresh may keep
     if (functions := mods.get("xlduty.excel.functions")) is not None:
