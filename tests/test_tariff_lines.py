@@ -370,3 +370,43 @@ def test_hs_code_before_the_oldest_edition() -> None:
     with pytest.raises(InputError) as e:
         compute(_one("6109.10-020", 300000, date="2024-06-03", origin="CN"))
     assert e.value.field == "lines[0].hs_code"
+
+
+def test_gate_price_onions_general_rate_is_lower_than_wto() -> None:
+    """0703.10-012 onions of 67–73.70 yen/kg: general (73.70円−課税価格)/kg, WTO 8.5 %. 1,000 kg at 70,000 yen
+    (70.00 yen/kg), CN: general (73.70 − 70.00) × 1,000 = 3,700 against WTO 70,000 × 8.5 % = 5,950: the WTO rate
+    applies only if lower (通達3-1), so 3,700. Onions are food: CT base floor_1000(73,700) = 73,000 × 6.24 % =
+    4,555.2 → 4,555 → 4,500; loc floor_100(4,555) = 4,500 × 22/78 = 1,269.2 → 1,269 → 1,200. Total 9,400."""
+    decl = _one("0703.10-012", 70000, simplified="never", origin="CN", quantity=1000, unit="kg")
+    ln = compute(decl).lines[0]
+    assert (ln.rate_kind, ln.rate_column, ln.duty, ln.ct_rate) == ("gate_price", "rate_general", 3700, "6.24%")
+    assert _totals(decl) == (3700, 4500, 1200, 9400)
+
+
+@pytest.mark.parametrize(("origin", "kind", "column", "totals"), [
+    # NZ is named in the CPTPP cell's branch: free. CT base 100,000 × 6.24 % = 6,240 → 6,200;
+    #   loc 6,200 × 22/78 = 1,748.7 → 1,748 → 1,700; total 7,900.
+    ("NZ", "party", "epa_cptpp", (0, 6200, 1700, 7900)),
+    # CA is a CPTPP party the branch does not name: the claim fails, temporary 35 % + 120円/kg applies:
+    #   35,000 + 100 × 120 = 47,000; base 147,000 × 6.24 % = 9,172.8 → 9,172 → 9,100;
+    #   loc 9,100 × 22/78 = 2,566.6 → 2,566 → 2,500; total 58,600.
+    ("CA", "compound", "rate_temporary", (47000, 9100, 2500, 58600)),
+])
+def test_party_branch_of_a_cptpp_cell(origin: str, kind: str, column: str, totals: tuple[int, int, int, int]) -> None:
+    """0404.10-125 whey, CPTPP cell （オーストラリア及びニュージーランドに対する待遇） 無税: 100 kg, 100,000 yen."""
+    decl = _one("0404.10-125", 100000, simplified="never", origin=origin, quantity=100, unit="kg",
+                claim_preference="epa_cptpp")
+    ln = compute(decl).lines[0]
+    assert (ln.rate_kind, ln.rate_column) == (kind, column)
+    assert _totals(decl) == totals
+
+
+def test_manual_rate_asks_for_the_rate_never_zero() -> None:
+    """0203.11-031 pork: the temporary rate is the gap to a reference price in words (差額関税), which xlduty does not
+    compute: an error on lines[0].rate. Given as 482円/kg: 100 kg → 48,200."""
+    with pytest.raises(InputError) as e:
+        compute(_one("0203.11-031", 70000, simplified="never", origin="US", quantity=100, unit="kg"))
+    assert e.value.field == "lines[0].rate" and "cannot be applied automatically" in e.value.message
+    given = compute(_one("0203.11-031", 70000, simplified="never", origin="US", quantity=100, unit="kg",
+                         rate="482円/kg"))
+    assert given.lines[0].duty == 48200
