@@ -410,3 +410,45 @@ def test_manual_rate_asks_for_the_rate_never_zero() -> None:
     given = compute(_one("0203.11-031", 70000, simplified="never", origin="US", quantity=100, unit="kg",
                          rate="482円/kg"))
     assert given.lines[0].duty == 48200
+
+
+@pytest.mark.parametrize(("description", "band"), [
+    ("(2)課税価格が1キログラムにつき67円を超え73円70銭以下のもの", ("67", False, "73.70", True, "kg")),
+    ("− 課税価格が1キログラムにつき、299円25銭未満のもの", (None, False, "299.25", False, "kg")),
+    ("− 課税価格が1キログラムにつき3,600円以上のもの", ("3600", True, None, False, "kg")),
+    ("3 課税価格が1キログラムにつき490円を超えるもの", ("490", False, None, False, "kg")),
+    ("1 財布（…のうち、課税価格が1個につき6,000円を超えるもの）", ("6000", False, None, False, "piece")),
+])
+def test_value_band_read_from_the_description(description: str, band: tuple[Any, ...]) -> None:
+    """The customs value per unit a line is limited to, in figures (銭 are hundredths of a yen)."""
+    from decimal import Decimal
+
+    from xlduty.schedule import value_band
+
+    found = value_band(description)
+    assert found is not None
+    expected = tuple(Decimal(v) if isinstance(v, str) and v[0].isdigit() else v for v in band)
+    assert (found.low, found.low_included, found.high, found.high_included, found.unit) == expected
+
+
+def test_value_band_in_words_is_not_read() -> None:
+    from xlduty.schedule import value_band
+
+    assert value_band("*〔3〕課税価格が1キログラムにつき、枝肉に係る分岐点価格を超えるもの") is None
+    assert value_band("Tシャツ") is None
+
+
+def test_a_line_banded_by_value_warns_when_the_value_is_outside() -> None:
+    """0703.10-012 covers onions of 67–73.70 yen/kg. At 80,000 yen for 1,000 kg (80 yen/kg) the gate price gives
+    0, but 0703.10-013 applies: both lines of the declaration say so, every time (no remembered kind skips it).
+    At 70 yen/kg nothing is said. 7402.00-030 (copper over 490 yen/kg) without a quantity asks for one."""
+    onions = {"hs_code": "0703.10-012", "origin": "CN", "quantity": 1000, "unit": "kg"}
+    outside = compute({"date": DATE, "simplified": "never", "lines": [{**onions, "value": 80000}] * 2})
+    said = ("0703.10-012 covers only goods 「課税価格が1キログラムにつき67円を超え73円70銭以下」, and this line's "
+            "customs value is 80 yen per kg: another line of 0703.10 applies, with its own rate")
+    assert [w for w in outside.warnings if "covers only" in w] == [f"line 0: {said}", f"line 1: {said}"]
+    assert said in outside.lines[1].notes
+    inside = compute({"date": DATE, "simplified": "never", "lines": [{**onions, "value": 70000}]})
+    assert not [w for w in inside.warnings if "covers only" in w]
+    copper = compute(_one("7402.00-030", 600000, simplified="never", origin="CL"))
+    assert any("give the quantity in kg to check that it is the right line" in w for w in copper.warnings)

@@ -60,9 +60,9 @@ from xlduty.rules import (
     hs_digits,
     load_rules,
 )
-from xlduty.schedule import LookupError_, Schedule, TariffLine, edition_on
+from xlduty.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, value_band
 from xlduty.selection import Applied, Coverage, coverage, select_rate
-from xlduty.units import Unit, unit_of
+from xlduty.units import Unit, convert, unit_of
 
 AnyDeclaration = Declaration | PlainDeclaration
 AnyLine = Line | PlainLine | CommonLine
@@ -137,6 +137,7 @@ class _Context:
     ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
     ct_ratios: tuple[tuple[int, int], tuple[int, int]] = ((0, 1), (0, 1))   # and as fractions of 1
     plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
+    warnings: list[str] | None = None  # what preparing the lines found for the declaration's warnings
 
 
 @dataclass(slots=True)
@@ -300,6 +301,8 @@ class Engine:
                "week_end": str(r.week_end) if r.week_end else None,
                "source": r.source, **({"alias_of": r.alias_of} if r.alias_of else {})}
               for r in ctx.fx.values() if r.source != "yen"]
+        if ctx.warnings:
+            warnings += ctx.warnings
         for r in ctx.fx.values():
             if r.source == "declaration" and (hint := given_rate_warning(r.currency, r.published)) is not None:
                 warnings.append(hint)
@@ -492,7 +495,8 @@ class Engine:
             kind = self._kinds.get(key)
         if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
             p = self._prepare_any(i, ln, ctx, schedule)
-            if key is not None and not p.notes:
+            if key is not None and not p.notes and value_band(p.tariff.description) is None:   # type: ignore[union-attr]
+                # (a line banded by value is checked every time: its kind would skip the check)
                 assert p.tariff is not None
                 p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
                                                            p.ct_ratio, p.unverified.copy()))
@@ -551,6 +555,8 @@ class Engine:
         else:
             reduced = self._reduced(ln, tariff, ctx.reduced_on, i, notes, unverified)
         ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
+        if tariff is not None and (band := value_band(tariff.description)) is not None:
+            self._check_band(i, ln, tariff, band, value, unit, notes, ctx)
         excise_steps = None
         excise = 0
         if ln.excise is not None or ln.liquor is not None:
@@ -558,6 +564,31 @@ class Engine:
             excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
         return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
                          unverified, excise_steps, False, ctx.ct_texts[reduced], ctx.ct_ratios[reduced])
+
+    @staticmethod
+    def _check_band(i: int, ln: AnyLine, tariff: TariffLine, band: ValueBand, value: Decimal, unit: Unit | None,
+                    notes: list[str], ctx: _Context) -> None:
+        """A line whose description limits its goods by customs value per unit (copper, zinc, onions …): say so when
+        the line's value falls outside, or cannot be checked (no quantity), since a neighbouring line then applies
+        with another rate (its duty would not be what Customs assesses)."""
+        target = unit_of(band.unit)
+        where = f"{tariff.hs} covers only goods 「{band.text}」"
+        if ln.quantity is None or ln.quantity <= 0:
+            found = f"{where}: give the quantity in {target.code} to check that it is the right line"
+        else:
+            try:
+                quantity = convert(ln.quantity, unit or target, target)
+            except ValueError:
+                quantity = None
+            if quantity is None:
+                found = f"{where}: the quantity is not in a unit of {target.code}, so the line cannot be checked"
+            elif band.holds(per_unit := value / quantity):
+                return
+            else:
+                found = (f"{where}, and this line's customs value is {yen_text(per_unit)} yen per {target.ja}: "
+                         f"another line of {tariff.hs[:7]} applies, with its own rate")
+        notes.append(found)
+        ctx.warnings = [*(ctx.warnings or ()), f"line {i}: {found}"]
 
     def _valuation_steps(self, p: _Prepared) -> list[Step]:
         """Valuation and FX steps of a line, rendered only when its explanation is asked for."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from xlduty.bundle import rules_dir
 from xlduty.errors import DataError, RateParseError
@@ -28,6 +31,52 @@ COLUMN_NAMES_JA = {
 
 class LookupError_(LookupError):
     """An HS code that names no line, or a 6-digit code whose lines differ."""
+
+
+class ValueBand(NamedTuple):
+    """The customs values per unit a line is limited to by its description (課税価格が1キログラムにつき…のもの):
+    copper, lead, zinc, onions, pork … are split into neighbouring lines by value."""
+
+    low: Decimal | None        # None: no lower limit
+    low_included: bool         # 以上 (included) or を超え (excluded)
+    high: Decimal | None
+    high_included: bool        # 以下 (included) or 未満 (excluded)
+    unit: str                  # a units.py code: kg, piece, head
+    text: str                  # as the description words it
+
+    def holds(self, per_unit: Decimal) -> bool:
+        low, high = self.low, self.high
+        return ((low is None or per_unit > low or (self.low_included and per_unit == low))
+                and (high is None or per_unit < high or (self.high_included and per_unit == high)))
+
+
+_YEN = r"([\d,]+)円(?:(\d+)銭)?"
+_BAND = re.compile(rf"課税価格が1(キログラム|個|頭)につき、?{_YEN}(以下|未満|以上|を超えるもの|を超え)(?:{_YEN}以下)?")
+_BAND_UNITS = {"キログラム": "kg", "個": "piece", "頭": "head"}
+
+
+def _amount(yen: str, sen: str | None) -> Decimal:
+    return Decimal(yen.replace(",", "")) + (Decimal(sen) / 100 if sen else 0)
+
+
+@lru_cache(maxsize=1024)
+def value_band(description: str) -> ValueBand | None:
+    """The band of customs value per unit a line's description sets in figures, else None (a band in words, such as
+    分岐点価格, is not read)."""
+    m = _BAND.search(description)
+    if m is None:
+        return None
+    unit, yen, sen, how, yen2, sen2 = m.groups()
+    first = _amount(yen, sen)
+    if how == "を超え" and yen2 is not None:
+        band = ValueBand(first, False, _amount(yen2, sen2), True, _BAND_UNITS[unit], m.group(0))
+    elif how in ("以下", "未満"):
+        band = ValueBand(None, False, first, how == "以下", _BAND_UNITS[unit], m.group(0))
+    elif how in ("以上", "を超えるもの", "を超え"):
+        band = ValueBand(first, how == "以上", None, False, _BAND_UNITS[unit], m.group(0))
+    else:
+        return None
+    return band
 
 
 @dataclass(frozen=True, slots=True)
