@@ -133,6 +133,8 @@ def test_python_dash_m_xlduty_runs_the_command() -> None:
     (b"[" * 5000 + b"]" * 5000, "is nested too deeply"),
     (b'{"date": "2026-11-01", "lines": [{"rate": "10%", "value": ' + b"9" * 5000 + b"}]}",
      "has a number of more than 4,300 digits"),
+    (b'{"date": "2026-11-01", "lines": [{"rate": "10%", "value": 1e9999999999999999999}]}',
+     "has a number out of range"),
 ])
 def test_unreadable_bytes_exit_2(tmp_path: Path, raw: bytes, reason: str) -> None:
     """A Shift_JIS file, absurd nesting, an integer beyond Python's digit limit: exit 2 and one line, no traceback."""

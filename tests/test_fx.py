@@ -169,3 +169,22 @@ def test_a_per_100_figure_given_as_a_per_unit_rate_is_warned_about() -> None:
                           "per 100 KRW in the week of 2020-09-20, the latest bundled): if 8.94 is a per-100 figure, "
                           "give 0.0894"]
     assert run("KRW", "0.0894").warnings == [] and run("USD", "155.39").warnings == []
+
+
+def test_an_unreadable_customs_table_does_not_stop_a_declaration_with_its_own_rates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-100 check reads the customs table; when it cannot, the check is skipped, not the declaration."""
+    import xlduty.fx as fx
+    from xlduty.errors import DataError
+
+    def unreadable() -> dict[str, tuple[str, str]]:
+        raise DataError("cannot read the exchange rates")
+
+    fx.given_rate_warning.cache_clear()
+    monkeypatch.setattr(fx, "_per_100", unreadable)
+    try:
+        r = compute({"date": "2026-11-20", "fx_rates": {"KRW": "8.94"},
+                     "lines": [{"rate": "10%", "value": 1000, "currency": "KRW"}]})
+        assert r.lines[0].customs_value == Decimal("8940.00") and r.warnings == []
+    finally:
+        fx.given_rate_warning.cache_clear()

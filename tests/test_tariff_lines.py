@@ -402,14 +402,16 @@ def test_party_branch_of_a_cptpp_cell(origin: str, kind: str, column: str, total
 
 
 def test_manual_rate_asks_for_the_rate_never_zero() -> None:
-    """0203.11-031 pork: the temporary rate is the gap to a reference price in words (差額関税), which xlduty does not
-    compute: an error on lines[0].rate. Given as 482円/kg: 100 kg → 48,200."""
+    """0203.11-031 pork under 299.25 yen/kg: the temporary rate is the gap to a reference price in words (差額関税),
+    which xlduty does not compute: an error on lines[0].rate. Given as 482円/kg: 100 kg at 20,000 yen (200 yen/kg,
+    inside the line's band, so no band warning) → 48,200."""
     with pytest.raises(InputError) as e:
-        compute(_one("0203.11-031", 70000, simplified="never", origin="US", quantity=100, unit="kg"))
+        compute(_one("0203.11-031", 20000, simplified="never", origin="US", quantity=100, unit="kg"))
     assert e.value.field == "lines[0].rate" and "cannot be applied automatically" in e.value.message
-    given = compute(_one("0203.11-031", 70000, simplified="never", origin="US", quantity=100, unit="kg",
+    given = compute(_one("0203.11-031", 20000, simplified="never", origin="US", quantity=100, unit="kg",
                          rate="482円/kg"))
     assert given.lines[0].duty == 48200
+    assert not [w for w in given.warnings if "covers only" in w]
 
 
 @pytest.mark.parametrize(("description", "band"), [
@@ -418,6 +420,10 @@ def test_manual_rate_asks_for_the_rate_never_zero() -> None:
     ("− 課税価格が1キログラムにつき3,600円以上のもの", ("3600", True, None, False, "kg")),
     ("3 課税価格が1キログラムにつき490円を超えるもの", ("490", False, None, False, "kg")),
     ("1 財布（…のうち、課税価格が1個につき6,000円を超えるもの）", ("6000", False, None, False, "piece")),
+    ("X 課税価格が1キログラムにつき100円以上200円未満のもの", ("100", True, "200", False, "kg")),
+    # 2106.90-282: the line is the goods NOT over 257 yen/kg
+    ("II しよ糖の含有量が全重量の85％以上のもの（…及び課税価格が1キログラムにつき257円を超えるものを除く。）",
+     (None, False, "257", True, "kg")),
 ])
 def test_value_band_read_from_the_description(description: str, band: tuple[Any, ...]) -> None:
     """The customs value per unit a line is limited to, in figures (銭 are hundredths of a yen)."""
@@ -451,4 +457,26 @@ def test_a_line_banded_by_value_warns_when_the_value_is_outside() -> None:
     inside = compute({"date": DATE, "simplified": "never", "lines": [{**onions, "value": 70000}]})
     assert not [w for w in inside.warnings if "covers only" in w]
     copper = compute(_one("7402.00-030", 600000, simplified="never", origin="CL"))
-    assert any("give the quantity in kg to check that it is the right line" in w for w in copper.warnings)
+    assert any("give a quantity above 0 in kg to check that it is the right line" in w for w in copper.warnings)
+
+
+@pytest.mark.parametrize(("code", "value", "warned"), [
+    ("7403.19-011", 60000, True),    # the band is on its heading: 「1 課税価格が1キログラムにつき485円以下のもの」
+    ("7403.19-011", 40000, False),   # 400 yen/kg
+    ("2106.90-282", 30000, True),    # 300 yen/kg: the line excludes goods over 257 yen/kg
+    ("2106.90-282", 20000, False),
+])
+def test_bands_on_headings_and_exclusions(code: str, value: int, warned: bool) -> None:
+    """100 kg at ``value`` yen: a band written on the heading above a line, or as an exclusion (…を除く), is checked
+    as the line's own."""
+    r = compute(_one(code, value, simplified="never", origin="CN", quantity=100, unit="kg", reduced_ct=False))
+    assert bool([w for w in r.warnings if "covers only" in w]) is warned
+
+
+def test_a_quantity_too_small_to_divide_is_not_a_crash() -> None:
+    """1E-999999999 kg: the value per kg overflows Decimal; the band cannot be checked, and the line says so."""
+    from decimal import Decimal
+
+    r = compute(_one("7403.11-030", 1000, simplified="never", origin="CN", quantity=Decimal("1E-999999999"),
+                     unit="kg"))
+    assert any("cannot be checked against it" in w for w in r.warnings)

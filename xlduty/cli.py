@@ -32,9 +32,12 @@ def read_json(source: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except UnicodeDecodeError:
-        raise InputError("", f"{source} is not UTF-8 text (Shift_JIS?): save it as UTF-8") from None
+        raise InputError("", f"{source} is not UTF-8 text (nor UTF-16/32 with a BOM; Shift_JIS?): save it as UTF-8"
+                         ) from None
     except RecursionError:
-        raise InputError("", f"{source} is nested too deeply to be a declaration") from None
+        raise InputError("", f"{source} is nested too deeply to read") from None
+    except ArithmeticError:   # an exponent beyond what Decimal holds: 1e9999999999999999999
+        raise InputError("", f"{source} has a number out of range") from None
     except ValueError as exc:   # Python's limit on the digits of an integer (CVE-2020-10735)
         why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
                else f"is not valid JSON: {exc}")

@@ -13,10 +13,11 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import partial
 from typing import Any
 
+from xlduty.country import origin_problem
 from xlduty.declaration import (
     MAX_AMOUNT,
     CommonLine,
@@ -60,7 +61,7 @@ from xlduty.rules import (
     hs_digits,
     load_rules,
 )
-from xlduty.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, value_band
+from xlduty.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, line_band
 from xlduty.selection import Applied, Coverage, coverage, select_rate
 from xlduty.units import Unit, convert, unit_of
 
@@ -495,10 +496,11 @@ class Engine:
             kind = self._kinds.get(key)
         if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
             p = self._prepare_any(i, ln, ctx, schedule)
-            if key is not None and not p.notes and value_band(p.tariff.description) is None:   # type: ignore[union-attr]
-                # (a line banded by value is checked every time: its kind would skip the check)
-                assert p.tariff is not None
-                p.kind = _remember(self._kinds, key, _Kind(p.tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
+            tariff = p.tariff
+            # a line banded by value is checked every time (_check_band): a kind would skip the check
+            if key is not None and not p.notes and tariff is not None and line_band(tariff.path,
+                                                                                     tariff.description) is None:
+                p.kind = _remember(self._kinds, key, _Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text,
                                                            p.ct_ratio, p.unverified.copy()))
             return p
         fxs = ctx.fx
@@ -525,6 +527,8 @@ class Engine:
                 raise InputError(f"lines[{i}].hs_code", str(exc)) from None
         elif not ln.rate:
             raise InputError(f"lines[{i}].hs_code", "give hs_code or rate")
+        if ln.origin is not None and (problem := origin_problem(ln.origin)) is not None:
+            raise InputError(f"lines[{i}].origin", problem)   # also on a line with its own rate: never echoed
         unit = None
         if ln.unit:
             try:
@@ -555,7 +559,7 @@ class Engine:
         else:
             reduced = self._reduced(ln, tariff, ctx.reduced_on, i, notes, unverified)
         ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
-        if tariff is not None and (band := value_band(tariff.description)) is not None:
+        if tariff is not None and (band := line_band(tariff.path, tariff.description)) is not None:
             self._check_band(i, ln, tariff, band, value, unit, notes, ctx)
         excise_steps = None
         excise = 0
@@ -574,21 +578,25 @@ class Engine:
         target = unit_of(band.unit)
         where = f"{tariff.hs} covers only goods 「{band.text}」"
         if ln.quantity is None or ln.quantity <= 0:
-            found = f"{where}: give the quantity in {target.code} to check that it is the right line"
+            found = f"{where}: give a quantity above 0 in {target.code} to check that it is the right line"
         else:
             try:
-                quantity = convert(ln.quantity, unit or target, target)
-            except ValueError:
-                quantity = None
-            if quantity is None:
-                found = f"{where}: the quantity is not in a unit of {target.code}, so the line cannot be checked"
-            elif band.holds(per_unit := value / quantity):
+                with localcontext() as exact:   # the customs value per unit, to 60 digits: no boundary is blurred
+                    exact.prec = 60
+                    per_unit: Decimal | None = value / convert(ln.quantity, unit or target, target)
+            except (ValueError, ArithmeticError):   # another dimension; a quantity of 1E-999999999
+                per_unit = None
+            if per_unit is None:
+                found = f"{where}: the quantity in {ln.unit or target.code} cannot be checked against it"
+            elif band.holds(per_unit):
                 return
             else:
                 found = (f"{where}, and this line's customs value is {yen_text(per_unit)} yen per {target.ja}: "
                          f"another line of {tariff.hs[:7]} applies, with its own rate")
         notes.append(found)
-        ctx.warnings = [*(ctx.warnings or ()), f"line {i}: {found}"]
+        if ctx.warnings is None:
+            ctx.warnings = []
+        ctx.warnings.append(f"line {i}: {found}")
 
     def _valuation_steps(self, p: _Prepared) -> list[Step]:
         """Valuation and FX steps of a line, rendered only when its explanation is asked for."""

@@ -122,8 +122,11 @@ def _per_100() -> dict[str, tuple[str, str]]:
 def given_rate_warning(currency: str, text: str) -> str | None:
     """A warning for an ``fx_rates`` figure that looks like Customs' per-100-units quote (KRW 8.94 given as yen
     per 1 KRW): 30–300 times the latest bundled per-unit rate of a currency Customs quotes per 100."""
-    found = _per_100().get(currency)
-    if found is None:
+    try:
+        found = _per_100().get(currency)
+    except DataError:   # the customs table is unreadable: a declaration giving its own rates still computes
+        return None
+    if found is None or not Decimal(found[0]):
         return None
     figure, week = found
     ratio = Decimal(text) * 100 / Decimal(figure)

@@ -51,8 +51,10 @@ class ValueBand(NamedTuple):
 
 
 _YEN = r"([\d,]+)円(?:(\d+)銭)?"
-_BAND = re.compile(rf"課税価格が1(キログラム|個|頭)につき、?{_YEN}(以下|未満|以上|を超えるもの|を超え)(?:{_YEN}以下)?")
+_BAND = re.compile(rf"課税価格が1(キログラム|個|頭)につき、?{_YEN}(以下|未満|以上|を超えるもの|を超え)"
+                   rf"(?:{_YEN}(以下|未満))?")
 _BAND_UNITS = {"キログラム": "kg", "個": "piece", "頭": "head"}
+_EXCEPT = re.compile(r"[^（）]*を除く")   # 「（…課税価格が…を超えるものを除く。）」: the band is what the line is not
 
 
 def _amount(yen: str, sen: str | None) -> Decimal:
@@ -61,22 +63,35 @@ def _amount(yen: str, sen: str | None) -> Decimal:
 
 @lru_cache(maxsize=1024)
 def value_band(description: str) -> ValueBand | None:
-    """The band of customs value per unit a line's description sets in figures, else None (a band in words, such as
-    分岐点価格, is not read)."""
+    """The band of customs value per unit a description sets in figures, else None (a band in words, such as
+    分岐点価格, is not read). A band the description excludes (…を除く) is turned round where one-sided."""
     m = _BAND.search(description)
     if m is None:
         return None
-    unit, yen, sen, how, yen2, sen2 = m.groups()
-    first = _amount(yen, sen)
-    if how == "を超え" and yen2 is not None:
-        band = ValueBand(first, False, _amount(yen2, sen2), True, _BAND_UNITS[unit], m.group(0))
+    unit, yen, sen, how, yen2, sen2, how2 = m.groups()
+    first, code, text = _amount(yen, sen), _BAND_UNITS[unit], m.group(0)
+    if yen2 is not None and how in ("を超え", "以上"):
+        band = ValueBand(first, how == "以上", _amount(yen2, sen2), how2 == "以下", code, text)
     elif how in ("以下", "未満"):
-        band = ValueBand(None, False, first, how == "以下", _BAND_UNITS[unit], m.group(0))
-    elif how in ("以上", "を超えるもの", "を超え"):
-        band = ValueBand(first, how == "以上", None, False, _BAND_UNITS[unit], m.group(0))
-    else:
-        return None
+        band = ValueBand(None, False, first, how == "以下", code, text)
+    else:   # 以上, を超えるもの, を超え
+        band = ValueBand(first, how == "以上", None, False, code, text)
+    if _EXCEPT.match(description, m.end()):
+        if band.low is not None and band.high is not None:
+            return None   # the goods outside a two-sided band: not one band
+        band = (ValueBand(None, False, band.low, not band.low_included, code, f"{text}を除く") if band.high is None
+                else ValueBand(band.high, not band.high_included, None, False, code, f"{text}を除く"))
     return band
+
+
+@lru_cache(maxsize=1024)
+def line_band(path: str, description: str) -> ValueBand | None:
+    """The band of a line: its own description's, else the nearest heading's above it (「1 課税価格が1キログラムにつき
+    485円以下のもの」 over 7403.19-011 and -019)."""
+    for text in (description, *reversed(path.split(" > ") if path else [])):
+        if (band := value_band(text)) is not None:
+            return band
+    return None
 
 
 @dataclass(frozen=True, slots=True)
