@@ -10,7 +10,8 @@ treatment for the whole consignment and reports both.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
@@ -1217,27 +1218,31 @@ def compute(declaration: Declaration | dict[str, Any]) -> Result:
     return engine().compute(declaration)
 
 
-def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Result]:
-    """Compute several declarations; an error names the item (``[3].lines[0].value``).
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Cyclic garbage collection paused, then restored as it was: results and their output form no cycles, and
+    rescanning a growing list of them would otherwise dominate a large batch (rendering one: ×1.8)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
-    Cyclic garbage collection is paused for the batch: results form no cycles, and rescanning the
-    growing result list would otherwise dominate large batches.
-    """
+
+def compute_batch(declarations: list[Declaration | dict[str, Any]]) -> list[Result]:
+    """Compute several declarations; an error names the item (``[3].lines[0].value``). Collection is paused."""
     if not declarations:
         return []
     run = engine().compute   # loaded before collection is paused: a rules error leaves it as it was
     out = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collection_paused():
         for i, d in enumerate(declarations):
             try:
                 out.append(run(d))
             except InputError as exc:
                 raise exc.within(f"[{i}]") from None
-    finally:
-        if was_enabled:
-            gc.enable()
     return out
 
 
