@@ -380,6 +380,7 @@ def test_gate_price_onions_general_rate_is_lower_than_wto() -> None:
     decl = _one("0703.10-012", 70000, simplified="never", origin="CN", quantity=1000, unit="kg")
     ln = compute(decl).lines[0]
     assert (ln.rate_kind, ln.rate_column, ln.duty, ln.ct_rate) == ("gate_price", "rate_general", 3700, "6.24%")
+    assert any(u.startswith("gate-price unit value: ") for u in ln.unverified)   # rules/rounding.yaml, U
     assert _totals(decl) == (3700, 4500, 1200, 9400)
 
 

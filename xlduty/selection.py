@@ -200,6 +200,8 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
             chosen = min(offers.values(), key=lambda a: a.amount)
         else:
             notes.append("no claimed preferential rate is lower than the MFN rate")
+    if chosen.rate.kind == "gate_price":
+        unverified.append(f"gate-price unit value: {rules.step('gate_price_unit_value').rule}")
     chosen.notes = notes
     chosen.unverified = unverified
     return chosen
