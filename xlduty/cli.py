@@ -45,10 +45,10 @@ def read_json(source: str) -> Any:
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
-    from xlduty.engine import collection_paused, compute_batch
+    from xlduty.engine import CollectionPaused, compute_batch
     from xlduty.errors import InputError
 
-    with collection_paused():   # input, results and output form no cycles: a large batch runs ×1.3 faster
+    with CollectionPaused():   # input, results and output form no cycles: a large batch runs ×1.3 faster
         data = read_json(args.file)
         if isinstance(data, list):
             if not data:
