@@ -125,23 +125,6 @@ class _Kind:
 
 
 @dataclass(slots=True)
-class _Context:
-    """Per-declaration facts looked up once, not per line."""
-
-    on: date
-    fx_supplied: dict[str, Decimal]
-    personal: bool                     # personal-use factor in force and asked for
-    ct: Any
-    personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
-    fx: dict[str, FxRate] = field(default_factory=dict)
-    reduced_on: bool = False           # a reduced consumption-tax rate exists on the date
-    ct_texts: tuple[str, str] = ("", "")   # standard and reduced rate as output
-    ct_ratios: tuple[tuple[int, int], tuple[int, int]] = ((0, 1), (0, 1))   # and as fractions of 1
-    plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
-    warnings: list[str] | None = None  # what preparing the lines found for the declaration's warnings
-
-
-@dataclass(slots=True)
 class _Day:
     """The dated rules in force on one date, looked up once per date rather than per declaration."""
 
@@ -152,6 +135,20 @@ class _Day:
     de_minimis: DeMinimisVersion | None   # the de minimis version (定率法14条18号), if any
     simplified: SimplifiedVersion | None  # the simplified-tariff version (簡易税率), if any
     text: str                          # the date as output (YYYY-MM-DD)
+
+
+@dataclass(slots=True)
+class _Context:
+    """Per-declaration facts looked up once, not per line."""
+
+    on: date
+    fx_supplied: dict[str, Decimal]
+    personal: bool                     # personal-use factor in force and asked for
+    day: _Day                          # the rules in force on ``on``
+    personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
+    fx: dict[str, FxRate] = field(default_factory=dict)
+    plain: bool = True                 # no personal-use factor or note: lines may use ``_Kind``
+    warnings: list[str] | None = None  # what preparing the lines found for the declaration's warnings
 
 
 _Done = tuple[LineResult, CommonLine, _Kind, FxRate, Decimal, Decimal]
@@ -232,9 +229,7 @@ class Engine:
                     first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                     raise InputError(f"lines[{first}].hs_code", str(exc)) from None
             pu = self.rules.personal_use
-            day = self._day(on)
-            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), day.ct, None, {}, day.reduced_on,
-                           day.ct_texts, day.ct_ratios)
+            ctx = _Context(on, decl.fx_rates, decl.personal_use and pu.covers(on), self._day(on), None, {})
             if decl.personal_use and not ctx.personal:
                 ctx.personal_off = f"the personal-use ×{pu.factor} rule is not in force on {on}: full value used"
             ctx.plain = not decl.personal_use
@@ -242,7 +237,7 @@ class Engine:
         warnings: list[str] = []
         explanation: list[Step] = [Step("thresholds", lambda: f"total customs value = {yen_text(total_value)}",
                                         _num(total_value), *self._thresholds_basis)]
-        day = self._day(on)
+        day = ctx.day
         dm = day.de_minimis
         if fast is not None and dm is not None and total_value <= dm.threshold_jpy:
             prepared = _ready(prepared)   # the check may exempt lines or add notes: results built before are dropped
@@ -330,9 +325,8 @@ class Engine:
                 schedule = _pinned_edition(edition)
             except InputError:
                 return None
-        day = self._day(on)
-        ct = day.ct
-        ctx = _Context(on, rates, False, ct, None, {}, day.reduced_on, day.ct_texts, day.ct_ratios)
+        ctx = _Context(on, rates, False, self._day(on), None, {})
+        ct = ctx.day.ct
         kinds, fxs, seen = self._kinds, ctx.fx, self._seen
         num, den = ct.local_fraction
         ratio = ct.local_ratio
@@ -554,11 +548,12 @@ class Engine:
             foreign = ln.value + ln.freight + ln.insurance + ln.additions
         value = foreign if fx is YEN else foreign * fx.yen_per_unit
         food = self._food.get(tariff.code) if tariff is not None else None
-        if food is not None and food[1] is None and ln.reduced_ct is None and ln.liquor is None and ctx.reduced_on:
+        day = ctx.day
+        if food is not None and food[1] is None and ln.reduced_ct is None and ln.liquor is None and day.reduced_on:
             reduced = food[0]   # the common case of _reduced: classified, nothing to report
         else:
-            reduced = self._reduced(ln, tariff, ctx.reduced_on, i, notes, unverified)
-        ct_rate = ctx.ct.national_reduced if reduced else ctx.ct.national_standard
+            reduced = self._reduced(ln, tariff, day.reduced_on, i, notes, unverified)
+        ct_rate = day.ct.national_reduced if reduced else day.ct.national_standard
         if tariff is not None and (band := line_band(tariff.path, tariff.description)) is not None:
             self._check_band(i, ln, tariff, band, value, unit, notes, ctx)
         excise_steps = None
@@ -567,7 +562,7 @@ class Engine:
             excise_steps = []
             excise = self._excise(ln, on, f"lines[{i}]", excise_steps, unverified)
         return _Prepared(i, ln, tariff, fx, foreign, value, unit, ct_rate, reduced, excise, ctx.personal, notes,
-                         unverified, excise_steps, False, ctx.ct_texts[reduced], ctx.ct_ratios[reduced])
+                         unverified, excise_steps, False, day.ct_texts[reduced], day.ct_ratios[reduced])
 
     @staticmethod
     def _check_band(i: int, ln: AnyLine, tariff: TariffLine, band: ValueBand, value: Decimal, unit: Unit | None,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xlduty.bundle import rules_dir
 from xlduty.errors import DataError, InputError
+from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
 
 FX_INDEX_URL = "https://www.customs.go.jp/tetsuzuki/kawase/index.htm"
 
@@ -84,8 +85,7 @@ class CustomsRates:
 
 
 def _table_path() -> Path:
-    from xlduty.rates.store import active_dir  # the refreshed table in use (xlduty rates), else the bundled one
-
+    """The customs table in use: the refreshed version (xlduty rates), else the bundled one."""
     return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from xlduty.country import origin_problem
 from xlduty.errors import InputError
 from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
 from xlduty.rules import Rules
@@ -134,8 +133,6 @@ def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> C
     notes: list[str] = []
     unverified: list[str] = []
     wto = rules.parties.columns["rate_wto"]
-    if origin is not None and (problem := origin_problem(origin)) is not None:
-        raise InputError("origin", problem)
     if origin is None:
         wto_ok = True
         notes.append("no origin given: assumed a WTO member or 便益関税 country")
