@@ -287,10 +287,11 @@ class GatePrice(Rate):
         exact = per_unit * q
         amount = _EXACT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
         if trace is not None:
-            unit_value = _EXACT.divide(Decimal(b.taxable_value), qty)
+            unit_value = _EXACT.divide(Decimal(b.taxable_value), qty)   # both shown cut, never rounded (nor float)
+            gap = _EXACT.divide(Decimal(per_unit.numerator), Decimal(per_unit.denominator))
             trace.append(
-                f"unit value {b.taxable_value:,} / {qty.normalize():f} = {unit_value:.2f}円/{self.unit.ja}; "
-                f"{self} → {float(per_unit):,.4f}円/{self.unit.ja} × {qty.normalize():f} = {yen_text(amount)}")
+                f"unit value {b.taxable_value:,} / {qty.normalize():f} = {yen_text(unit_value)}円/{self.unit.ja}; "
+                f"{self} → {yen_text(gap)}円/{self.unit.ja} × {qty.normalize():f} = {yen_text(amount)}")
         return amount
 
     @property
