@@ -82,11 +82,12 @@ def ribbon_explain() -> None:
 
 
 def ribbon_new_quote() -> None:
-    """New quote: opens a fresh copy of the quote template shipped beside the add-in."""
+    """New quote: opens a fresh copy of the quote template shipped with xlduty, in the Excel whose button
+    was pressed (``xw.Book(path)`` would take whichever Excel instance is active)."""
     from xlduty.excel import macros
 
     path = macros.new_quote_path()
-    xw.Book(str(path))
+    xw.Book.caller().app.books.open(str(path))
 
 
 def ribbon_about() -> None:
