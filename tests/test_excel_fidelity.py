@@ -247,11 +247,14 @@ Option Explicit
 ' compile the real one), and entry points for the test.
 Public Const XLWINGS_VERSION As String = "0.37.8"
 Public TestInterpreter As String
+Public TestConda As String
 Public Recorded As String
 
 Public Function GetConfig(configKey As String, Optional default As String = "", Optional source As String = "")
     If UCase(configKey) = "INTERPRETER_WIN" Then
         GetConfig = TestInterpreter
+    ElseIf UCase(configKey) = "CONDA PATH" Then
+        GetConfig = TestConda
     Else
         GetConfig = default
     End If
@@ -272,8 +275,9 @@ Public Function Registered() As String
     Registered = Recorded
 End Function
 
-Public Function Probe(ByVal python As String) As String
+Public Function Probe(ByVal python As String, ByVal conda As String) As String
     TestInterpreter = python
+    TestConda = conda
     Probe = SetupProblem()
 End Function
 '''
@@ -298,17 +302,17 @@ def lo_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (env / "Scripts" / "pythonw.exe").write_bytes(b"")
     python = (env / "Scripts" / "pythonw.exe").as_posix()
     calls: list[tuple[str, list[Any]]] = [("xlwings.Registered", [])]
-    calls += [("XlDutyFunctions.Message", [key]) for key in RIBBON_MESSAGES]
-    calls += [("xlwings.Probe", [""]), ("xlwings.Probe", ["C:\\nowhere\\venv\\Scripts\\pythonw.exe"]),
-              ("xlwings.Probe", ["pythonw"]), ("xlwings.Probe", [python])]
+    calls += [("XlDutyFunctions.RibbonText", [key]) for key in RIBBON_MESSAGES]
+    calls += [("xlwings.Probe", ["", ""]), ("xlwings.Probe", ["C:\\nowhere\\venv\\Scripts\\pythonw.exe", ""]),
+              ("xlwings.Probe", ["pythonw", ""]), ("xlwings.Probe", ["", "C:\\conda"]), ("xlwings.Probe", [python, ""])]
     first = run_basic(doc, "probe", calls, folder / "profile")
     # The DLL the check asked for (its name depends on #If Win64, which LibreOffice does not evaluate):
     dll = re.search(r"(xlwings(?:32|64)-[\d.]+\.dll)", first[-1])
     assert dll, first[-1]
     (env / dll.group(1)).write_bytes(b"")            # a virtual environment keeps it one folder up
-    second = run_basic(doc, "probe", [("xlwings.Probe", [python])], folder / "profile2")
-    return {"registered": first[0], "messages": dict(zip(RIBBON_MESSAGES, first[1:-4], strict=True)),
-            "probes": first[-4:], "dll": dll.group(1), "python": python, "with_dll": second[0]}
+    second = run_basic(doc, "probe", [("xlwings.Probe", [python, ""])], folder / "profile2")
+    return {"registered": first[0], "messages": dict(zip(RIBBON_MESSAGES, first[1:-5], strict=True)),
+            "probes": first[-5:], "dll": dll.group(1), "python": python, "with_dll": second[0]}
 
 
 @needs_lo_basic
@@ -334,14 +338,15 @@ def test_libreoffice_reads_the_messages(lo_results: dict[str, Any]) -> None:
 @needs_lo_basic
 def test_setup_check_says_how_to_fix_python(lo_results: dict[str, Any]) -> None:
     """No interpreter set: the not-configured text, naming the config file and the command. A set
-    interpreter that is not there: its path. A bare name: nothing to check (xlwings searches PATH). No
-    xlwings DLL beside the interpreter or one folder up: which DLL. Everything there: no message."""
-    none, missing, bare, no_dll = lo_results["probes"]
+    interpreter that is not there: its path. A bare name or a conda setting: nothing to check (xlwings finds
+    those itself). No xlwings DLL beside the interpreter or one folder up: which DLL. Everything there: no
+    message."""
+    none, missing, bare, conda, no_dll = lo_results["probes"]
     conf = "C:\\Users\\tanaka\\.xlduty\\xlduty.conf"
     assert none == RIBBON_MESSAGES["not_configured"].replace("{conf}", conf)
     assert missing == RIBBON_MESSAGES["interpreter_missing"].replace(
         "{path}", "C:\\nowhere\\venv\\Scripts\\pythonw.exe").replace("{conf}", conf)
-    assert bare == ""
+    assert bare == conda == ""
     assert no_dll == RIBBON_MESSAGES["dll_missing"].replace("{path}", lo_results["python"]).replace(
         "{dll}", lo_results["dll"])
     assert lo_results["dll"] in ("xlwings64-0.37.8.dll", "xlwings32-0.37.8.dll")
@@ -516,3 +521,59 @@ def test_vba_reads_the_config_file_as_written(tmp_path: Path) -> None:
     assert _read_like_vba(written.read_bytes(), "cp932")["interpreter_win"] == str(python)
     assert written.read_bytes().endswith(b"\r\n")
     assert not (tmp_path / ".xlwings").exists()
+
+
+def _code_words(text: str) -> set[str]:
+    """The identifiers of VBA code, upper-cased, comments and string literals left out."""
+    words: set[str] = set()
+    for line in _lines(text):
+        code = re.sub(r'"(?:[^"]|"")*"', '""', _without_comment(line))
+        words |= {w.upper() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code)}
+    return words
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_our_names_do_not_meet_xlwings_names(kind: str) -> None:
+    """A public procedure of ours is a name in the whole project: in xlwings' module, which has no Option
+    Explicit, an undeclared variable of the same name would then be a compile error. None of the names our
+    modules declare occurs in xlwings' module or Dictionary class, nor is a worksheet function's name."""
+    modules = shipped_modules(kind)
+    ours = {"XlDutyFunctions", "ThisWorkbook"} | ({"XlDutyRibbon"} if kind == "xlam" else set())
+    declared = set()
+    for name in ours:
+        for line in _lines(modules[name]):
+            m = re.match(r"^(?:(?:Public|Private)\s+)?(?:Sub|Function|Declare PtrSafe Function|Declare Function"
+                         r"|Const)\s+(\w+)", line.strip())
+            if m:
+                declared.add(m.group(1).upper())
+    assert {"REGISTERFUNCTIONS", "RIBBONTEXT", "UNICODE"} <= declared
+    theirs = _code_words(modules["xlwings"]) | _code_words(modules["Dictionary"])
+    assert not declared & theirs
+    assert not declared & {fn.name.upper() for fn in catalog.FUNCTIONS}
+    assert not declared & {w.upper() for w in catalog.VBA_RESERVED}
+
+
+def test_the_function_table_imports_without_xlwings() -> None:
+    """catalog (the one table the COM add-in, the template and an xlwings Lite module are made from) and the
+    callables it names import without xlwings."""
+    code = ("import sys; import xlduty.excel.catalog as c; "
+            "assert 'xlwings' not in sys.modules, sorted(m for m in sys.modules if 'xlwings' in m); "
+            "print(len(c.FUNCTIONS))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(catalog.FUNCTIONS) == 14
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"description": "x" * 256}, "description of 256 characters"),
+    ({"args": (catalog.Arg("date", "日付 / date"),)}, "not usable as a VBA parameter name"),
+    ({"args": (catalog.Arg("value", "課税価格 / value"), catalog.Arg("hs_code", "品目 / HS", optional=False))},
+     "a required argument after an optional one"),
+    ({"args": (catalog.HS,)}, "the callable takes"),
+])
+def test_the_table_refuses_what_excel_or_vba_would_not_take(change: dict[str, Any], message: str) -> None:
+    import dataclasses
+
+    bad = dataclasses.replace(catalog.BY_NAME["DUTY"], **change)
+    with pytest.raises(ValueError, match=message):
+        catalog.check((bad,))

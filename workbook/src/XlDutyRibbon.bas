@@ -5,7 +5,7 @@ Option Explicit
 ' The Python ones run inside the UDF server (xlduty.conf: Use UDF Server = True), so the caches the
 ' worksheet functions use are the ones the buttons refresh. Before starting Python they check that the
 ' interpreter the add-in is set to start exists and has xlwings' DLL beside it, and say how to fix it
-' (XlDutyFunctions.Message, in Japanese and English) instead of letting a VBA error box appear.
+' (XlDutyFunctions.RibbonText, in Japanese and English) instead of letting a VBA error box appear.
 ' Keep this module ASCII: VBA stores module text in the project code page. Japanese text comes from
 ' XlDutyFunctions.Unicode, built by workbook/build.py from xlduty/excel/messages.py.
 
@@ -62,7 +62,7 @@ Public Function RunXlduty(ByVal action As String) As Boolean
     Dim problem As String
     On Error GoTo failed
     If ActiveWorkbook Is Nothing Then   ' xlwings reads its settings through the active workbook
-        ShowMessage XlDutyFunctions.Message("no_workbook"), vbInformation
+        ShowMessage XlDutyFunctions.RibbonText("no_workbook"), vbInformation
         Exit Function
     End If
     problem = SetupProblem()
@@ -77,7 +77,7 @@ failed:
     Resume report   ' leave the handler, so that nothing below can raise to Excel
 report:
     On Error Resume Next
-    ShowMessage Fill(XlDutyFunctions.Message("python_failed")) & vbCrLf & problem, vbExclamation
+    ShowMessage Fill(XlDutyFunctions.RibbonText("python_failed")) & vbCrLf & problem, vbExclamation
 End Function
 
 Public Function SetupProblem() As String
@@ -86,33 +86,36 @@ Public Function SetupProblem() As String
     ' otherwise the text that says what to do. Reads no Python, so it works when Python is missing.
     Dim python As String, folder As String, sep As String
     python = ConfiguredPython()
-    If python = "" Then
-        SetupProblem = Fill(XlDutyFunctions.Message("not_configured"))
-    ElseIf Parent(python) = "" Then
-        SetupProblem = ""  ' a bare "pythonw": xlwings looks it up on PATH; nothing to check here
+    If python = "" And GetConfig("CONDA PATH", "") = "" Then
+        SetupProblem = Fill(XlDutyFunctions.RibbonText("not_configured"))
+    ElseIf python = "" Or FolderOf(python) = "" Then
+        ' a conda environment, or a bare "pythonw": xlwings finds them itself; nothing to check here
+        SetupProblem = ""
     ElseIf Not FileThere(python) Then
-        SetupProblem = Fill(XlDutyFunctions.Message("interpreter_missing"))
+        SetupProblem = Fill(XlDutyFunctions.RibbonText("interpreter_missing"))
     Else
-        folder = Parent(python)
+        folder = FolderOf(python)
         sep = Mid$(python, Len(folder) + 1, 1)
-        If Not (FileThere(folder & sep & DllName()) Or FileThere(Parent(folder) & sep & DllName())) Then
-            SetupProblem = Fill(XlDutyFunctions.Message("dll_missing"))
+        If Not (FileThere(folder & sep & DllName()) Or FileThere(FolderOf(folder) & sep & DllName())) Then
+            SetupProblem = Fill(XlDutyFunctions.RibbonText("dll_missing"))
         End If
     End If
 End Function
 
-Private Function Parent(ByVal path As String) As String
+Private Function FolderOf(ByVal path As String) As String
     ' The folder part of a path ("" for a bare name); "/" is accepted as a separator too.
     Dim i As Long
     i = InStrRev(path, "\")
     If InStrRev(path, "/") > i Then i = InStrRev(path, "/")
-    If i > 0 Then Parent = Left$(path, i - 1)
+    If i > 0 Then FolderOf = Left$(path, i - 1)
 End Function
 
 Public Function ConfiguredPython() As String
     ' The interpreter xlwings will start, read the way xlwings reads it.
-    ConfiguredPython = GetConfig("INTERPRETER_WIN", "")
-    If ConfiguredPython = "" Then ConfiguredPython = GetConfig("INTERPRETER", "")
+    Dim python As String
+    python = GetConfig("INTERPRETER_WIN", "")
+    If python = "" Then python = GetConfig("INTERPRETER", "")
+    ConfiguredPython = python
 End Function
 
 Private Function DllName() As String
@@ -128,7 +131,7 @@ Private Function Fill(ByVal text As String) As String
     Dim python As String
     python = ConfiguredPython()
     text = Replace(Replace(text, "{conf}", GetConfigFilePath()), "{dll}", DllName())
-    text = Replace(text, "{console}", Replace(python, "pythonw.exe", "python.exe", Compare:=vbTextCompare))
+    text = Replace(text, "{console}", Replace(python, "pythonw.exe", "python.exe", 1, -1, vbTextCompare))
     Fill = Replace(text, "{path}", python)
 End Function
 
@@ -154,15 +157,15 @@ Public Function ExportPdf(Optional ByVal openAfter As Boolean = True) As String
     Dim target As String
     Set wb = ActiveWorkbook
     If wb Is Nothing Then
-        ShowMessage XlDutyFunctions.Message("no_workbook"), vbInformation
+        ShowMessage XlDutyFunctions.RibbonText("no_workbook"), vbInformation
         Exit Function
     End If
     If Not (SheetIsThere(wb, "Quote") And SheetIsThere(wb, "Lines")) Then
-        ShowMessage XlDutyFunctions.Message("not_a_quote"), vbExclamation
+        ShowMessage XlDutyFunctions.RibbonText("not_a_quote"), vbExclamation
         Exit Function
     End If
     If wb.Path = "" Then
-        ShowMessage XlDutyFunctions.Message("save_first"), vbExclamation
+        ShowMessage XlDutyFunctions.RibbonText("save_first"), vbExclamation
         Exit Function
     End If
     target = wb.Path & Application.PathSeparator & Left(wb.Name, InStrRev(wb.Name, ".") - 1) & ".pdf"

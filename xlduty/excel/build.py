@@ -198,7 +198,7 @@ End Function"""
 def help_module() -> str:
     """``XlDutyFunctions``: ``RegisterFunctions`` gives every function of the catalog its Insert Function help
     (``Application.MacroOptions``: description, category, one help per argument — what xlwings' import_udfs
-    registers), ``Message`` the add-in's own messages (xlduty.excel.messages.RIBBON_MESSAGES), ``Unicode``
+    registers), ``RibbonText`` the add-in's own messages (xlduty.excel.messages.RIBBON_MESSAGES), ``Unicode``
     decodes both. ``Option Private Module``: none of it is a worksheet function or a macro users see."""
     from xlduty.excel.catalog import CATEGORY, FUNCTIONS
     from xlduty.excel.messages import RIBBON_MESSAGES
@@ -238,12 +238,12 @@ def help_module() -> str:
         f'        Category:="{CATEGORY}", ArgumentDescriptions:=args',
         "End Sub",
         "",
-        "Public Function Message(ByVal key As String) As String",
+        "Public Function RibbonText(ByVal key As String) As String",
         "    Select Case key",
     ]
     for key, text in RIBBON_MESSAGES.items():
         out.append(f'    Case "{key}"')
-        out += _assign("Message", text, indent="        ")
+        out += _assign("RibbonText", text, indent="        ")
     out += ["    End Select", "End Function", "", *_UNICODE_FUNCTION.split("\n"), ""]
     too_long = [line for line in out if len(line) > _VBA_MAX_LINE]
     if too_long:

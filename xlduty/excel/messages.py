@@ -139,7 +139,7 @@ def _cell_error(exc: Exception, field: str | None) -> tuple[str, str]:
 
 # --- what the add-in's ribbon says itself ------------------------------------------------------------
 # Shown by the VBA in workbook/src/XlDutyRibbon.bas before (or instead of) starting Python, so they live in
-# the add-in itself (the build writes them into its VBA, XlDutyFunctions.Message). Japanese first, English
+# the add-in itself (the build writes them into its VBA, XlDutyFunctions.RibbonText). Japanese first, English
 # below; placeholders {conf} (the user config file the add-in reads), {path} (the interpreter set there),
 # {console} (python.exe beside it), {dll} (xlwings' DLL).
 _CONFIGURE = "%LOCALAPPDATA%\\xlduty\\venv\\Scripts\\xlduty addin config"
