@@ -470,7 +470,10 @@ def _package(data: bytes, kind: str) -> bytes:
             if kind == "xlam" and item.filename == "_rels/.rels":
                 body = _add_ribbon_rel(body)
             if kind == "xlam" and item.filename == "xl/workbook.xml":
-                # As in add-ins Excel saves: the workbook window is hidden (seen only if IsAddin is turned off).
+                # As in add-ins Excel saves, the workbook window is hidden (seen only if IsAddin is turned off):
+                # "hidden" in xlwings' add-ins (first saved by Excel), "veryHidden" in XLRisk.xlam (Excel 365,
+                # github.com/pyscripter/XLRisk). That add-in also pairs the 2007 ui/extensibility relationship
+                # with customUI/customUI14.xml and declares no content type for it, as _add_ribbon_rel does.
                 body = _replace_once(body, b"<workbookView ", b'<workbookView visibility="hidden" ')
             _write(zout, item.filename, body)
         if kind == "xlam":
