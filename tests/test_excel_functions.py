@@ -230,4 +230,23 @@ def test_xlduty_info() -> None:
     assert f.XLDUTY_INFO("edition", "2026-11-20") == "2026_07_09"
     assert f.XLDUTY_INFO("edition", "2025-05-01") == "2025_04_01"
     assert f.XLDUTY_INFO("fx_week", 46346.0) == "2026-11-15–2026-11-21"
-    assert f.XLDUTY_INFO("bogus") == "#エラー 項目(what): use edition, fx_week, fx_weeks or version"
+    assert f.XLDUTY_INFO("bogus") == ("#エラー 項目(what): use edition, fx_week, fx_weeks, version, python or xlwings "
+                                      "(blank: the versions)")
+
+
+def test_xlduty_info_reports_what_it_reached() -> None:
+    """What a workbook reached, for the SelfTest sheet and the acceptance kit: the xlduty version, the Python
+    (version and interpreter) and xlwings of the process computing; blank gives all three in one line."""
+    import platform
+    import sys
+
+    import xlwings
+
+    from xlduty import __version__
+
+    python = f"{platform.python_version()} ({sys.executable})"
+    assert f.XLDUTY_INFO("version") == __version__
+    assert f.XLDUTY_INFO("Python") == python
+    assert f.XLDUTY_INFO("xlwings") == xlwings.__version__ == "0.37.8"
+    assert f.XLDUTY_INFO() == f.XLDUTY_INFO("") == f"xlduty {__version__}; Python {python}; xlwings 0.37.8"
+    assert udfs.XLDUTY_INFO(None, None) == f.XLDUTY_INFO()

@@ -150,6 +150,14 @@ def test_template_self_test_passes_headless(template: openpyxl.Workbook) -> None
     ws = template["SelfTest"]
     assert [ws[f"D{r}"].value for r in range(5, 16)] == ["OK"] * 11
     assert ws["B2"].value == "ALL OK"
+    # and what it reached: the xlduty it was built with (a twelfth check), the Python and xlwings that computed it
+    import platform
+
+    from xlduty import __version__
+
+    assert (ws["B16"].value, ws["C16"].value, ws["D16"].value) == (__version__, __version__, "OK")
+    assert ws["B19"].value.startswith(platform.python_version() + " (")
+    assert ws["B20"].value == "0.37.8"
 
 
 def _example_input() -> dict[str, object]:

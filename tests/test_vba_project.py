@@ -4,7 +4,8 @@
 - compound file: olefile (strict) lists exactly our streams with exactly our bytes, and a reader of the
   raw directory written here from MS-CFB 2.6 checks name order and the red-black tree;
 - project: olevba reads every module from an .xlsm built with XlsxWriter; records, references,
-  attribute headers and docstrings compared with Excel-saved files shipped in the xlwings package;
+  attribute headers and docstrings compared with the files shipped in the xlwings package, and record
+  by record with one Excel saved itself (every difference is one EXCEL_DIFFERENCES explains);
 - LibreOffice imports the modules (converted to .ods, its Basic library XML read back);
 - the same input gives the same bytes.
 
@@ -38,9 +39,11 @@ from xlduty.excel.cfb import build_compound_file, name_key
 from xlduty.excel.vba_project import REFERENCES, VbaModule, build_vba_project, compress, encrypt, module_text
 
 XLWINGS = Path(xlwings.__file__).parent
-EXCEL_STANDALONE = XLWINGS / "quickstart_standalone.xlsm"  # saved by Excel: documents, module, class
-EXCEL_RIBBON_ADDIN = XLWINGS / "quickstart_addin_ribbon.xlam"  # saved by Excel, no PROJECTCOMPATVERSION
-EXCEL_ADDIN = XLWINGS / "addin" / "xlwings.xlam"  # saved by Excel: references stdole and Office
+# Files Excel opens for every xlwings user. xlwings' release script rewrites them with Aspose.Cells from
+# Excel-saved originals (xlwings scripts/build_excel_files.py); EXCEL_SAVED below is one Excel saved itself.
+EXCEL_STANDALONE = XLWINGS / "quickstart_standalone.xlsm"  # documents, module, class
+EXCEL_RIBBON_ADDIN = XLWINGS / "quickstart_addin_ribbon.xlam"  # no PROJECTCOMPATVERSION
+EXCEL_ADDIN = XLWINGS / "addin" / "xlwings.xlam"  # references stdole and Office
 
 
 def _ribbon_module() -> VbaModule:
@@ -566,3 +569,102 @@ def test_same_input_same_bytes(vba_bin: bytes) -> None:
     changed = [*_modules()[:2], VbaModule("XlDutyRibbon", "standard", _ribbon_module().code + "' changed\n"),
                *_modules()[3:]]
     assert build_vba_project(changed) != vba_bin
+
+
+# --- 6. record by record beside a project Excel saved ------------------------------------------
+
+EXCEL_SAVED = XLWINGS / "quickstart.xlsm"   # saved by Excel itself: _VBA_PROJECT has Excel's version and cache
+_FIXED_INFO = {0x0001: "PROJECTSYSKIND", 0x0002: "PROJECTLCID", 0x0014: "PROJECTLCIDINVOKE",
+               0x0003: "PROJECTCODEPAGE", 0x0005: "PROJECTDOCSTRING", 0x0040: "PROJECTDOCSTRING",
+               0x0006: "PROJECTHELPFILEPATH", 0x003D: "PROJECTHELPFILEPATH", 0x0007: "PROJECTHELPCONTEXT",
+               0x0008: "PROJECTLIBFLAGS", 0x000C: "PROJECTCONSTANTS", 0x003C: "PROJECTCONSTANTS"}
+
+
+def _project_text(vba: bytes) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, str]]]:
+    """The PROJECT stream as (properties, [Host Extender Info] lines, [Workspace] entries)."""
+    text = olefile.OleFileIO(io.BytesIO(vba)).openstream("PROJECT").read().decode("cp1252")
+    head, _, rest = text.partition("\r\n\r\n[Host Extender Info]\r\n")
+    hosts, _, workspace = rest.partition("\r\n\r\n[Workspace]\r\n")
+    props = [tuple(line.split("=", 1)) for line in head.split("\r\n")]
+    spaces = [tuple(line.split("=", 1)) for line in workspace.split("\r\n") if line]
+    return props, hosts.split("\r\n"), spaces  # type: ignore[return-value]
+
+
+def excel_differences(ours: bytes, excel: bytes) -> set[str]:
+    """The names (EXCEL_DIFFERENCES) of what differs between two vbaProject.bin, record by record."""
+    found: set[str] = set()
+    ole = {name: olefile.OleFileIO(io.BytesIO(data)) for name, data in (("ours", ours), ("excel", excel))}
+    if ole["ours"].openstream("VBA/_VBA_PROJECT").read() != ole["excel"].openstream("VBA/_VBA_PROJECT").read():
+        assert ole["ours"].openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000100")
+        found.add("_VBA_PROJECT")
+    assert not [p for p in ole["ours"].listdir() if p[-1].startswith("__SRP_")]
+    records = {"ours": _dir_records(ours), "excel": _dir_records(excel)}
+    info = {k: r[:next(i for i, (rid, _) in enumerate(r) if rid in (0x0016, 0x000F))] for k, r in records.items()}
+    if [rid for rid, _ in info["ours"]] != [rid for rid, _ in info["excel"]]:
+        assert [rid for rid, _ in info["excel"] if rid != 0x004A] == [rid for rid, _ in info["ours"]]
+        found.add("PROJECTCOMPATVERSION")
+    for (rid, mine), (_, theirs) in zip(info["ours"], [r for r in info["excel"] if r[0] != 0x004A], strict=True):
+        if rid in _FIXED_INFO:
+            assert mine == theirs, _FIXED_INFO[rid]     # never a difference: these must be Excel's values
+        elif rid == 0x0009 and mine != theirs:
+            found.add("PROJECTVERSION")
+
+    def names(rs: list[tuple[int, bytes]]) -> list[str]:
+        return [p.decode("cp1252") for rid, p in rs if rid == 0x0016]
+
+    if names(records["ours"]) != names(records["excel"]):
+        found.add("references")
+    cookies = {k: [p for rid, p in r if rid == 0x0013] for k, r in records.items()}
+    if cookies["ours"] != cookies["excel"]:
+        assert cookies["ours"] == [b"\xff\xff"]
+        found.add("PROJECTCOOKIE")
+    for rid, label in ((0x002C, "MODULECOOKIE"), (0x0031, "MODULEOFFSET")):
+        mine = {p for r, p in records["ours"] if r == rid}
+        if mine != {p for r, p in records["excel"] if r == rid}:
+            assert mine == {b"\xff\xff" if rid == 0x002C else bytes(4)}
+            found.add(label)
+    ours_shape, excel_shape = _shape(records["ours"]), _shape(records["excel"])
+    excel_kinds = {0x0021 in m: m for m in excel_shape[1]}   # a procedural and a document module
+    for module in ours_shape[1]:
+        assert module == excel_kinds[0x0021 in module]       # the same records, in Excel's order
+    props = {"ours": _project_text(ours), "excel": _project_text(excel)}
+    kinds = ("Document", "Module", "Class", "Package", "BaseClass")
+    keys = {k: [key for key, _ in p[0] if key not in kinds] for k, p in props.items()}
+    assert keys["ours"] == keys["excel"] == ["ID", "Name", "HelpContextID", "VersionCompatible32", "CMG", "DPB", "GC"]
+    first_module = {k: next(i for i, (key, _) in enumerate(p[0]) if key in kinds) for k, p in props.items()}
+    assert first_module["ours"] == first_module["excel"] == 1          # ID, then the modules, then Name
+    values = {k: dict(p[0]) for k, p in props.items()}
+    assert values["ours"]["HelpContextID"] == values["excel"]["HelpContextID"]
+    assert values["ours"]["VersionCompatible32"] == values["excel"]["VersionCompatible32"]
+    if values["ours"]["ID"] != values["excel"]["ID"]:
+        found.add("PROJECT ID")
+    if any(values["ours"][k] != values["excel"][k] for k in ("CMG", "DPB", "GC")):
+        found.add("PROJECT protection")
+    assert props["ours"][1] == props["excel"][1]                      # [Host Extender Info]
+    documents = {k: {name: where for name, where in p[2] if name in ("ThisWorkbook", "Sheet1")}
+                 for k, p in props.items()}
+    assert documents["ours"] == documents["excel"] == {"ThisWorkbook": "0, 0, 0, 0, C", "Sheet1": "0, 0, 0, 0, C"}
+    return found
+
+
+@pytest.mark.parametrize("name", ["xlduty.xlam", "xlduty.xlsm"])
+def test_shipped_project_differs_from_excels_only_as_documented(name: str) -> None:
+    """The shipped project beside Excel's own save: every difference, record by record, is one that
+    EXCEL_DIFFERENCES explains; all other records hold Excel's values in Excel's order."""
+    from xlduty.excel.vba_project import EXCEL_DIFFERENCES
+
+    ours = _excel_bin(Path(__file__).resolve().parents[1] / "workbook" / name)
+    excel = _excel_bin(EXCEL_SAVED)
+    header = olefile.OleFileIO(io.BytesIO(excel)).openstream("VBA/_VBA_PROJECT").read()
+    assert header[2:4] != b"\xff\xff" and len(header) > 7   # really Excel's save: its VBA version and cache
+    assert excel_differences(ours, excel) == set(EXCEL_DIFFERENCES)
+
+
+def test_office_reference_is_excels_in_the_excel_saved_file(vba_bin: bytes) -> None:
+    """The Office library reference, byte for byte as in the file Excel saved (not only in xlwings' add-in)."""
+    def office(vba: bytes) -> bytes:
+        records = _dir_records(vba)
+        k = next(i for i, (rid, p) in enumerate(records) if rid == 0x0016 and p == b"Office")
+        return b"".join(struct.pack("<HI", r, len(p)) + p for r, p in records[k:k + 3])
+
+    assert office(vba_bin) == office(_excel_bin(EXCEL_SAVED))

@@ -73,7 +73,9 @@ def test_vba_holds_xlwings_at_the_pinned_version(xlam: bytes, xlsm: bytes) -> No
     import xlwings
 
     assert xlwings.__version__ == build.XLWINGS_VERSION
-    for data, name, project in ((xlam, "xlduty.xlam", '"xlduty"'), (xlsm, "xlduty.xlsm", '"xlwings"')):
+    # Both name the project xlduty: the template reads the xlduty.conf sheet and files as the add-in does
+    # (issue 13: with "xlwings" it read ~/.xlwings/xlwings.conf, which `xlduty addin config` does not write).
+    for data, name, project in ((xlam, "xlduty.xlam", '"xlduty"'), (xlsm, "xlduty.xlsm", '"xlduty"')):
         code = _modules(data, name)["xlwings"]
         assert f"'Version: {build.XLWINGS_VERSION}" in code
         assert f"Public Const PROJECT_NAME As String = {project}" in code
@@ -130,9 +132,9 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(xlsm), keep_vba=True)
-    assert wb.sheetnames == ["Quote", "Lines", "Costs", "Rates", "SelfTest", "xlwings.conf"]
+    assert wb.sheetnames == ["Quote", "Lines", "Costs", "Rates", "SelfTest", "xlduty.conf"]
     assert [ws.sheet_properties.codeName for ws in wb] == [f"Sheet{i}" for i in range(1, 7)]
-    conf = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(min_row=1, max_row=4, values_only=True)}
+    conf = {row[0]: row[1] for row in wb["xlduty.conf"].iter_rows(min_row=1, max_row=4, values_only=True)}
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
@@ -209,7 +211,7 @@ def test_libreoffice_sees_the_shipped_modules(name: str, tmp_path: Path) -> None
     with zipfile.ZipFile(ods) as z:
         library = ET.fromstring(z.read(f"Basic/{project}/script-lb.xml"))
         listed = {e.get(f"{{{ns['library']}}}name") for e in library.findall("library:element", ns)}
-        expected = {"ThisWorkbook", "xlwings", "Dictionary", "xlwings_udfs"}
+        expected = {"ThisWorkbook", "xlwings", "Dictionary", "xlwings_udfs", "XlDutyFunctions"}
         expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 7)}
         assert listed == expected
         udfs = ET.fromstring(z.read(f"Basic/{project}/xlwings_udfs.xml")).text or ""
@@ -218,3 +220,57 @@ def test_libreoffice_sees_the_shipped_modules(name: str, tmp_path: Path) -> None
         if name.endswith("xlam"):
             assert "Public Sub OnAbout(control As IRibbonControl)" in (ET.fromstring(
                 z.read(f"Basic/{project}/XlDutyRibbon.xml")).text or "")
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _workbook_facts(data: bytes) -> dict[str, object]:
+    """What makes a package an add-in to Excel, read from its parts."""
+    from xml.etree import ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    types_ns = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+    rels_ns = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    parts = _parts(data)
+    book = ET.fromstring(parts["xl/workbook.xml"])
+    types_xml = ET.fromstring(parts["[Content_Types].xml"])
+    overrides = {e.get("PartName"): e.get("ContentType") for e in types_xml.iter(f"{types_ns}Override")}
+    defaults = {e.get("Extension"): e.get("ContentType") for e in types_xml.iter(f"{types_ns}Default")}
+    book_rels = ET.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    return {
+        "main": overrides["/xl/workbook.xml"],
+        # the part's content type, declared by extension (as Excel does) or for the part (as Aspose does)
+        "vba_type": overrides.get("/xl/vbaProject.bin", defaults.get("bin")),
+        "codeName": book.find(f"{main}workbookPr").get("codeName"),  # type: ignore[union-attr]
+        "visibility": [v.get("visibility") for v in book.iter(f"{main}workbookView")],
+        "vba_rel": [r.get("Target") for r in book_rels.iter(f"{rels_ns}Relationship")
+                    if r.get("Type", "").endswith("/vbaProject")],
+    }
+
+
+def test_addin_workbook_part_is_an_add_ins(xlam: bytes, xlsm: bytes) -> None:
+    """The add-in's package beside the add-ins xlwings ships (which Excel opens as add-ins): the add-in main
+    content type, the VBA project part and its relationship, workbookPr's codeName, and the workbook window
+    hidden as Excel saves add-ins (Excel hides an add-in anyway; the window stays hidden if IsAddin is turned
+    off). The template is an ordinary, visible macro workbook. Package declarations as Excel writes them."""
+    import xlwings
+
+    shipped = Path(xlwings.__file__).parent
+    ours = _workbook_facts(xlam)
+    for theirs_path in (shipped / "quickstart_addin.xlam", shipped / "addin" / "xlwings.xlam"):
+        theirs = _workbook_facts(theirs_path.read_bytes())
+        assert ours == theirs | {"vba_rel": ours["vba_rel"]}, theirs_path.name
+    assert ours["main"] == "application/vnd.ms-excel.addin.macroEnabled.main+xml"
+    excel_saved = _parts((shipped / "quickstart.xlsm").read_bytes())["[Content_Types].xml"]
+    assert b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' in excel_saved
+    assert b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' in _parts(xlam)[
+        "[Content_Types].xml"]
+    assert ours["visibility"] == ["hidden"] and ours["vba_rel"] == ["vbaProject.bin"]
+    template = _workbook_facts(xlsm)
+    assert template["main"] == "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    assert template["visibility"] == [None] and template["codeName"] == "ThisWorkbook"
+    for name in ("_rels/.rels", "[Content_Types].xml", "xl/workbook.xml"):
+        assert _parts(xlam)[name].startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'), name

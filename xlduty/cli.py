@@ -102,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
                    help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "
-                        "starts this interpreter")
-    a.add_argument("--template", action="store_true",
-                   help="with config: also set the interpreter in ~/.xlwings/xlwings.conf, which the quote "
-                        "template and every other standalone xlwings workbook read")
+                        "and the quote template start this interpreter")
+    a.add_argument("--xlwings-conf", "--template", dest="xlwings_conf", action="store_true",
+                   help="with config: also set the interpreter in ~/.xlwings/xlwings.conf, which the stock "
+                        "xlwings add-in and other xlwings workbooks read (xlduty's own files do not need it)")
     a.set_defaults(func=cmd_addin)
     return p
 
@@ -132,7 +132,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
         raise DataError(str(exc)) from None
     if args.action == "config":
         try:
-            files = install.configure(template=args.template)
+            files = install.configure(xlwings_conf=args.xlwings_conf)
         except ValueError as exc:
             from xlduty.errors import InputError
 

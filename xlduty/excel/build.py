@@ -1,10 +1,15 @@
 """Build ``workbook/xlduty.xlsm`` (quote template) and ``workbook/xlduty.xlam`` (add-in) from text sources.
 
 Sources (``workbook/src``): the sheet definitions (``quote.yaml``), the ribbon (``customUI14.xml``),
-our VBA modules (``*.bas``), and the UDF wrapper text, generated here from the signatures in
-``xlduty.excel.udfs`` in the form xlwings' own "Import Functions" writes. xlwings' runtime VBA
-module is taken from the installed, exactly pinned xlwings (its version is checked), so the
-workbooks call the xlwings DLL of the user's environment. ``vbaProject.bin`` is written by
+our VBA modules (``*.bas``, ``ThisWorkbook.cls``), and two modules generated here from the function
+table ``xlduty.excel.catalog``: ``xlwings_udfs``, the wrappers Excel calls, written as xlwings' own
+"Import Functions" (``xlwings.udfs.import_udfs``) writes them, and ``XlDutyFunctions``, which
+registers each function's help with ``Application.MacroOptions`` when the workbook opens (what
+``import_udfs`` does once on the developer's machine; done on every open here, as nothing is imported
+on the user's). xlwings' runtime VBA module is taken from the installed, exactly pinned xlwings (its
+version is checked), so the workbooks call the xlwings DLL of the user's environment; both files name
+their project ``xlduty`` in it, so both read the same ``xlduty.conf`` settings (sheet, file beside the
+workbook, ``%USERPROFILE%\\.xlduty\\xlduty.conf``). ``vbaProject.bin`` is written by
 ``xlduty.excel.vba_project`` (MS-OVBA / MS-CFB). Same inputs → same bytes: fixed document dates,
 fixed zip timestamps, stable part order.
 
@@ -15,7 +20,6 @@ fixed zip timestamps, stable part order.
 from __future__ import annotations
 
 import argparse
-import inspect
 import io
 import os
 import re
@@ -39,20 +43,25 @@ UDF_MODULE = "xlduty.excel.udfs"
 FIXED_TIME = datetime(2026, 1, 1)               # document dates: reproducible bytes
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 _SHEET_MACRO = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _ADDIN_MACRO = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
 
-# Settings in the <PROJECT_NAME>.conf sheet (xlwings docs/addin.md; keys from A1 down). A key in the
-# sheet wins over every config file, even when blank — so the interpreter keys are left out: the
-# user's own file (%USERPROFILE%\.xlduty\xlduty.conf, written by `xlduty addin config`) sets them.
+# xlwings' runtime module reads its settings by PROJECT_NAME: the sheet "<name>.conf", then "<name>.conf"
+# beside the workbook, then %USERPROFILE%\.<name>\<name>.conf (GetConfig in xlwings.bas). Both files use
+# "xlduty" (xlwings' own quickstart renames a custom add-in the same way), so the template reads the file
+# `xlduty addin config` writes, as the add-in does, and never xlwings' own ~/.xlwings/xlwings.conf, which
+# other xlwings workbooks on the machine use.
+PROJECT_NAME = "xlduty"
+CONF_SHEET = PROJECT_NAME + ".conf"
+# Settings in that sheet (keys from A1 down). A key in the sheet wins over every config file, even when
+# blank — so the interpreter keys are left out: the user's own file (written by `xlduty addin config`) sets them.
 CONF = [("UDF Modules", UDF_MODULE), ("Use UDF Server", True), ("Debug UDFs", False), ("Show Console", False)]
 CONF_HELP = [
     "xlduty settings for xlwings (keys start in A1; a key here overrides the config files).",
     "UDF Modules must stay xlduty.excel.udfs; Use UDF Server must stay TRUE: the ribbon and the "
     "functions share one Python process and its caches.",
-    "The Python interpreter comes from the user config file: run `xlduty addin config` once.",
+    "The Python interpreter comes from %USERPROFILE%\\.xlduty\\xlduty.conf: run `xlduty addin config` once.",
 ]
 
 
@@ -67,58 +76,178 @@ def _xlwings_dir() -> Path:
     return Path(spec.origin).parent
 
 
+_PROJECT_NAME_LINE = re.compile(r'^Public Const PROJECT_NAME As String = "\w+"$', re.M)
+
+
 def xlwings_module(kind: str) -> str:
-    """xlwings' runtime VBA at the pinned version: standalone for the template, custom add-in for the .xlam."""
+    """xlwings' runtime VBA at the pinned version: standalone for the template, custom add-in for the .xlam,
+    with its PROJECT_NAME set to ``xlduty`` (the one line xlwings' quickstart changes for a custom add-in)."""
     d = _xlwings_dir()
     text = (d / ("xlwings_custom_addin.bas" if kind == "xlam" else "xlwings.bas")).read_text(encoding="ascii")
     found = re.search(r"'Version: (\S+)", text)
     if not found or found.group(1) != XLWINGS_VERSION:
         raise SystemExit(f"xlwings VBA is {found.group(1) if found else 'unversioned'}, the pin is "
                          f"{XLWINGS_VERSION}: pip install xlwings=={XLWINGS_VERSION}")
-    if kind == "xlam":  # what `xlwings quickstart --addin` does: the project name drives <name>.conf
-        text = text.replace('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "xlduty"')
+    text, count = _PROJECT_NAME_LINE.subn(f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"', text)
+    if count != 1:
+        raise SystemExit(f"xlwings {XLWINGS_VERSION}: expected one PROJECT_NAME constant, found {count}")
     return text
 
 
 def udf_functions() -> list[tuple[str, list[tuple[str, bool]]]]:
     """(name, [(argument, optional)]) for each worksheet function, in the order users see them."""
-    from xlduty.excel import functions, udfs
+    from xlduty.excel.catalog import FUNCTIONS
 
-    out = []
-    for name in functions.EXCEL_FUNCTIONS:
-        sig = inspect.signature(getattr(udfs, name))
-        out.append((name, [(p.name, p.default is not inspect.Parameter.empty) for p in sig.parameters.values()]))
-    return out
+    return [(fn.name, [(a.name, a.optional) for a in fn.args]) for fn in FUNCTIONS]
 
 
 def udf_functions_names() -> list[str]:
     return [name for name, _args in udf_functions()]
 
 
+_VBA_MAX_LINE = 1023   # characters VBA allows on one physical line
+
+
 def udf_wrappers(kind: str) -> str:
-    """The ``xlwings_udfs`` module: one VBA wrapper per function calling ``XLPy.CallUDF`` (xlwings'
-    wrapper form; an add-in passes ``ActiveWorkbook``, a workbook ``ThisWorkbook``)."""
+    """The ``xlwings_udfs`` module as ``xlwings.udfs.import_udfs`` writes it: the module name, a comment, the
+    ``#Const App`` line its wrappers test, then one wrapper per function calling ``XLPy.CallUDF``, in
+    ``dir()`` order (an add-in passes ``ActiveWorkbook``, a workbook ``ThisWorkbook``). Only the comments
+    are ours; tests/test_workbook.py compares every other line with xlwings' own output."""
     book = "ActiveWorkbook" if kind == "xlam" else "ThisWorkbook"
-    out = ['Attribute VB_Name = "xlwings_udfs"']
-    for name, args in udf_functions():
+    out = ['Attribute VB_Name = "xlwings_udfs"',
+           "' Made by the xlduty build from xlduty/excel/catalog.py, in the form of xlwings' Import Functions.",
+           '#Const App = "Microsoft Excel"']
+    for name, args in sorted(udf_functions()):
         sig = ", ".join(("Optional " if optional else "") + arg for arg, optional in args)
-        call_args = ", ".join(arg for arg, _ in args)
+        call = f'XLPy.CallUDF("{UDF_MODULE}", "{name}", Array({", ".join(arg for arg, _ in args)})'
         out += [
             f"Function {name}({sig})",
-            '        #If App = "Microsoft Excel" Then',
-            "            If TypeOf Application.Caller Is Range Then On Error GoTo failed",
-            f'            {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", Array({call_args}), {book}, '
-            "Application.Caller)",
-            "            Exit Function",
-            "        #Else",
-            f'            {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", Array({call_args}))',
-            "            Exit Function",
-            "        #End If",
+            '    #If App = "Microsoft Excel" Then',
+            "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
+            f"        {name} = {call}, {book}, Application.Caller)",
+            "        Exit Function",
+            "    #Else",
+            f"        {name} = {call})",
+            "        Exit Function",
+            "    #End If",
             "failed:",
-            f"        {name} = Err.Description",
+            f"    {name} = Err.Description",
             "End Function",
             "",
         ]
+    too_long = [line for line in out if len(line) > _VBA_MAX_LINE]
+    if too_long:
+        raise ValueError(f"a VBA line of {len(too_long[0])} characters: {too_long[0][:60]}…")
+    return "\r\n".join(out)
+
+
+# --- the function help and the add-in's own messages (module XlDutyFunctions) ---------------------
+
+_CHUNK = 200   # characters of escaped text per Unicode("...") literal: lines stay far below VBA's limit
+
+
+def vba_escape(text: str) -> list[str]:
+    """``text`` as VBA string literal bodies for ``Unicode()``: printable ASCII as it is (a quote doubled),
+    every other UTF-16 code unit, and the backslash, as ``\\uXXXX``. The module text stays ASCII, which any
+    code page reads the same; the string is Unicode again at run time. Cut into chunks of at most
+    ``_CHUNK`` characters, never inside an escape."""
+    tokens: list[str] = []
+    for ch in text:
+        if ch == '"':
+            tokens.append('""')
+        elif " " <= ch <= "~" and ch != "\\":
+            tokens.append(ch)
+        else:
+            units = ch.encode("utf-16-le")
+            tokens += [f"\\u{int.from_bytes(units[i:i + 2], 'little'):04X}" for i in range(0, len(units), 2)]
+    chunks, current = [], ""
+    for token in tokens:
+        if len(current) + len(token) > _CHUNK:
+            chunks.append(current)
+            current = ""
+        current += token
+    return [*chunks, current]
+
+
+def _assign(target: str, text: str, indent: str = "    ") -> list[str]:
+    """VBA statements that set ``target`` to ``text``: one per literal chunk, never a long line."""
+    chunks = vba_escape(text)
+    lines = [f'{indent}{target} = Unicode("{chunks[0]}")']
+    lines += [f'{indent}{target} = {target} & Unicode("{chunk}")' for chunk in chunks[1:]]
+    return lines
+
+
+_UNICODE_FUNCTION = """\
+Public Function Unicode(ByVal s As String) As String
+    ' s with each \\uXXXX (four upper-case hex digits) replaced by the UTF-16 code unit it names.
+    Dim i As Long, k As Long, code As Long, out As String
+    i = InStr(1, s, "\\u", vbBinaryCompare)
+    Do While i > 0
+        code = 0
+        For k = i + 2 To i + 5
+            code = code * 16 + InStr(1, "0123456789ABCDEF", Mid$(s, k, 1), vbBinaryCompare) - 1
+        Next k
+        out = out & Left$(s, i - 1) & ChrW$(code)
+        s = Mid$(s, i + 6)
+        i = InStr(1, s, "\\u", vbBinaryCompare)
+    Loop
+    Unicode = out & s
+End Function"""
+
+
+def help_module() -> str:
+    """``XlDutyFunctions``: ``RegisterFunctions`` gives every function of the catalog its Insert Function help
+    (``Application.MacroOptions``: description, category, one help per argument — what xlwings' import_udfs
+    registers), ``RibbonText`` the add-in's own messages (xlduty.excel.messages.RIBBON_MESSAGES), ``Unicode``
+    decodes both. ``Option Private Module``: none of it is a worksheet function or a macro users see."""
+    from xlduty.excel.catalog import CATEGORY, FUNCTIONS
+    from xlduty.excel.messages import RIBBON_MESSAGES
+
+    out = ['Attribute VB_Name = "XlDutyFunctions"',
+           "Option Explicit",
+           "Option Private Module",
+           "' Made by the xlduty build from xlduty/excel/catalog.py and messages.py: rebuild, do not edit.",
+           "' Text is written as Unicode(\"...\"): the module stays ASCII, the strings are Unicode at run time.",
+           "",
+           "Public Sub RegisterFunctions(ByVal book As Workbook)",
+           "    ' Each function's help for the Insert Function dialog (fx), as xlwings' Import Functions registers it.",
+           "    ' On error, the next function: a refusal must never stop the workbook from opening.",
+           "    Dim wasSaved As Boolean",
+           "    Dim text As String",
+           "    Dim args() As Variant",
+           "    On Error Resume Next",
+           "    wasSaved = book.Saved",
+           ]
+    for fn in FUNCTIONS:
+        if not fn.args:
+            raise ValueError(f"{fn.name}: MacroOptions needs at least one argument description")
+        out += ["", f"    ReDim args(0 To {len(fn.args) - 1})"]
+        for i, arg in enumerate(fn.args):
+            out += _assign(f"args({i})", arg.help)
+        out += _assign("text", fn.description)
+        out.append(f'    Register book, "{fn.name}", text, args')
+    out += [
+        "",
+        "    book.Saved = wasSaved   ' registering is not an edit the user should be asked to save",
+        "End Sub",
+        "",
+        "Private Sub Register(ByVal book As Workbook, ByVal fn As String, ByVal description As String, _",
+        "                     args As Variant)",
+        "    Application.MacroOptions Macro:=\"'\" & Replace(book.Name, \"'\", \"''\") & \"'!\" & fn, "
+        "Description:=description, _",
+        f'        Category:="{CATEGORY}", ArgumentDescriptions:=args',
+        "End Sub",
+        "",
+        "Public Function RibbonText(ByVal key As String) As String",
+        "    Select Case key",
+    ]
+    for key, text in RIBBON_MESSAGES.items():
+        out.append(f'    Case "{key}"')
+        out += _assign("RibbonText", text, indent="        ")
+    out += ["    End Select", "End Function", "", *_UNICODE_FUNCTION.split("\n"), ""]
+    too_long = [line for line in out if len(line) > _VBA_MAX_LINE]
+    if too_long:
+        raise ValueError(f"a VBA line of {len(too_long[0])} characters: {too_long[0][:60]}…")
     return "\r\n".join(out)
 
 
@@ -126,12 +255,13 @@ def vba_modules(kind: str, sheet_code_names: list[str]) -> list[Any]:
     from xlduty.excel.vba_project import VbaModule
 
     dictionary = (_xlwings_dir() / "addin" / "Dictionary.cls").read_text(encoding="ascii")
-    modules = [VbaModule("ThisWorkbook", "document", "")]
+    modules = [VbaModule("ThisWorkbook", "document", (SRC / "ThisWorkbook.cls").read_text(encoding="ascii"))]
     modules += [VbaModule(code, "document", "") for code in sheet_code_names]
     modules += [
         VbaModule("xlwings", "standard", xlwings_module(kind)),
         VbaModule("Dictionary", "class", dictionary),
         VbaModule("xlwings_udfs", "standard", udf_wrappers(kind)),
+        VbaModule("XlDutyFunctions", "standard", help_module()),
     ]
     if kind == "xlam":
         modules.append(VbaModule("XlDutyRibbon", "standard", (SRC / "XlDutyRibbon.bas").read_text(encoding="ascii")))
@@ -318,11 +448,11 @@ def _workbook_bytes(kind: str) -> bytes:
         sheets = spec["sheets"]
         _write_sheets(wb, sheets, spec.get("define"))
         code_names = [s["code_name"] for s in sheets] + [f"Sheet{len(sheets) + 1}"]
-        _conf_sheet(wb, "xlwings.conf", code_names[-1])
+        _conf_sheet(wb, CONF_SHEET, code_names[-1])
         project = "xlduty_quote"
     else:
         code_names = ["Sheet1"]
-        _conf_sheet(wb, "xlduty.conf", "Sheet1")
+        _conf_sheet(wb, CONF_SHEET, "Sheet1")
         project = "xlduty"
     wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(kind, code_names), project)), is_stream=True)
     wb.close()
@@ -336,13 +466,25 @@ def _package(data: bytes, kind: str) -> bytes:
         for item in zin.infolist():
             body = zin.read(item.filename)
             if kind == "xlam" and item.filename == "[Content_Types].xml":
-                body = body.replace(_SHEET_MACRO.encode(), _ADDIN_MACRO.encode())
+                body = _replace_once(body, _SHEET_MACRO.encode(), _ADDIN_MACRO.encode())
             if kind == "xlam" and item.filename == "_rels/.rels":
                 body = _add_ribbon_rel(body)
+            if kind == "xlam" and item.filename == "xl/workbook.xml":
+                # As in add-ins Excel saves, the workbook window is hidden (seen only if IsAddin is turned off):
+                # "hidden" in xlwings' add-ins (first saved by Excel), "veryHidden" in XLRisk.xlam (Excel 365,
+                # github.com/pyscripter/XLRisk). That add-in also pairs the 2007 ui/extensibility relationship
+                # with customUI/customUI14.xml and declares no content type for it, as _add_ribbon_rel does.
+                body = _replace_once(body, b"<workbookView ", b'<workbookView visibility="hidden" ')
             _write(zout, item.filename, body)
         if kind == "xlam":
             _write(zout, "customUI/customUI14.xml", (SRC / "customUI14.xml").read_bytes())
     return out.getvalue()
+
+
+def _replace_once(body: bytes, old: bytes, new: bytes) -> bytes:
+    if body.count(old) != 1:
+        raise ValueError(f"expected {old!r} once in a part XlsxWriter wrote")
+    return body.replace(old, new)
 
 
 def _write(zout: zipfile.ZipFile, name: str, body: bytes) -> None:
@@ -353,16 +495,15 @@ def _write(zout: zipfile.ZipFile, name: str, body: bytes) -> None:
 
 
 def _add_ribbon_rel(body: bytes) -> bytes:
-    ET.register_namespace("", _PKG_RELS)
+    """The package relationships with the ribbon's (customUI14.xml, Office 2010+) added under a free Id,
+    as text, so the part keeps the XML declaration and form XlsxWriter and Excel write."""
     root = ET.fromstring(body)
-    for rel in list(root):
-        if rel.get("Type") == _UI14:
-            root.remove(rel)
+    if any(rel.get("Type") == _UI14 for rel in root):
+        raise ValueError("the package already has a ribbon relationship")
     ids = {rel.get("Id") for rel in root}
     n = next(i for i in range(1, 999) if f"rId{i}" not in ids)
-    ET.SubElement(root, f"{{{_PKG_RELS}}}Relationship", Id=f"rId{n}", Type=_UI14,
-                  Target="customUI/customUI14.xml")
-    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+    rel = f'<Relationship Id="rId{n}" Type="{_UI14}" Target="customUI/customUI14.xml"/>'.encode()
+    return _replace_once(body, b"</Relationships>", rel + b"</Relationships>")
 
 
 def build(kind: str) -> bytes:

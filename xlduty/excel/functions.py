@@ -260,14 +260,13 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
 def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
     """What a figure was computed on, for the quote's record: ``edition`` (the 実行関税率表 in force on the
     date, from the tables in use), ``fx_week`` (its Sunday–Saturday customs FX week), ``fx_weeks`` (the
-    weeks the FX table holds), ``version`` (xlduty)."""
+    weeks the FX table holds); and what the workbook reached: ``version`` (xlduty), ``python`` (its version
+    and interpreter), ``xlwings``; blank: the three versions in one text."""
     follow_tables()
     try:
         key = (text_of(what, "what") or "").lower()
-        if key == "version":
-            from xlduty import __version__
-
-            return __version__
+        if key in ("", "version", "python", "xlwings"):
+            return _reached(key)
         on = to_date(on_date)
         if key == "edition":
             from xlduty.schedule import LookupError_, edition_on
@@ -288,9 +287,28 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
 
             fx = customs_rates()
             return f"{fx.first_week}–{fx.last_week + timedelta(days=6)}"
-        raise InputError("what", "use edition, fx_week, fx_weeks or version")
+        raise InputError("what", "use edition, fx_week, fx_weeks, version, python or xlwings (blank: the versions)")
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
+
+
+def _reached(key: str) -> str:
+    """The versions of what this process runs: xlduty, Python (with its interpreter) and xlwings (read from its
+    installed metadata: this module does not import xlwings)."""
+    import platform
+    import sys
+    from importlib import metadata
+
+    from xlduty import __version__
+
+    try:
+        xlwings = metadata.version("xlwings")
+    except metadata.PackageNotFoundError:
+        xlwings = "not installed"
+    parts = {"version": __version__, "python": f"{platform.python_version()} ({sys.executable})", "xlwings": xlwings}
+    if key:
+        return parts[key]
+    return f"xlduty {parts['version']}; Python {parts['python']}; xlwings {parts['xlwings']}"
 
 
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------

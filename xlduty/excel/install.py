@@ -1,12 +1,13 @@
 """``xlduty addin path|config``: where the add-in is, and the user config that tells it which Python to start.
 
-The add-in's VBA (xlwings' custom add-in module, PROJECT_NAME ``xlduty``) reads its settings from the
-``xlduty.conf`` sheet, then ``xlduty.conf`` beside the active workbook, then
-``%USERPROFILE%\\.xlduty\\xlduty.conf``; the quote template (standalone, PROJECT_NAME ``xlwings``)
-reads ``%USERPROFILE%\\.xlwings\\xlwings.conf`` — shared with every other standalone xlwings
-workbook on the machine, so it is written only when asked (``--template``). Both files are VBA
-``Input #`` lists of ``"KEY","value"`` lines, read by VBA in the system code page (cp932 on Japanese
-Windows): we write in that encoding, set the interpreter keys and keep every other line byte for byte.
+Both shipped files run xlwings' VBA with PROJECT_NAME ``xlduty`` (``xlduty.excel.build``): the add-in
+(custom add-in module) and the quote template (standalone module) read their settings from the
+``xlduty.conf`` sheet, then ``xlduty.conf`` beside the workbook, then
+``%USERPROFILE%\\.xlduty\\xlduty.conf`` — the file ``configure`` writes, so one command sets up both.
+xlwings' own ``%USERPROFILE%\\.xlwings\\xlwings.conf`` (the stock xlwings add-in and other xlwings
+workbooks read it) is left alone unless asked (``--xlwings-conf``, for the stock add-in route in the README).
+These files are VBA ``Input #`` lists of ``"KEY","value"`` lines, read by VBA in the system code page (cp932
+on Japanese Windows): we write in that encoding, set the interpreter keys and keep every other line byte for byte.
 """
 
 from __future__ import annotations
@@ -67,15 +68,21 @@ def update_conf(path: Path, values: dict[str, str], encoding: str | None = None)
     write_atomic(path, b"\r\n".join(keep + new) + b"\r\n")
 
 
-def configure(home: Path | None = None, python: Path | None = None, *, template: bool = False,
-              encoding: str | None = None) -> list[Path]:
-    """Write the interpreter into the add-in's user config (and, with ``template``, into xlwings' own,
-    which the quote template reads); return the files written."""
+USER_CONF = (".xlduty", "xlduty.conf")      # read by the add-in and the template (PROJECT_NAME xlduty)
+XLWINGS_CONF = (".xlwings", "xlwings.conf")  # xlwings' own, shared with every other xlwings workbook
+
+
+def configure(home: Path | None = None, python: Path | None = None, *, xlwings_conf: bool = False,
+              template: bool = False, encoding: str | None = None) -> list[Path]:
+    """Write the interpreter into the user config the add-in and the quote template read (and, with
+    ``xlwings_conf``, into xlwings' own, for the stock xlwings add-in); return the files written.
+
+    ``template`` is the old name of ``xlwings_conf``, from when the template read xlwings' file."""
     home = home or Path(os.environ.get("USERPROFILE") or Path.home())
     python = python or interpreter()
     values = {"INTERPRETER_WIN": str(python), "INTERPRETER_MAC": str(python)}
     written = []
-    targets = [(".xlduty", "xlduty.conf")] + ([(".xlwings", "xlwings.conf")] if template else [])
+    targets = [USER_CONF] + ([XLWINGS_CONF] if xlwings_conf or template else [])
     for folder, name in targets:
         path = home / folder / name
         update_conf(path, values, encoding)

@@ -135,3 +135,43 @@ def _cell_error(exc: Exception, field: str | None) -> tuple[str, str]:
     if isinstance(exc, DataError):
         return f"{PREFIX} データ: {exc}", ""
     return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}", ""
+
+
+# --- what the add-in's ribbon says itself ------------------------------------------------------------
+# Shown by the VBA in workbook/src/XlDutyRibbon.bas before (or instead of) starting Python, so they live in
+# the add-in itself (the build writes them into its VBA, XlDutyFunctions.RibbonText). Japanese first, English
+# below; placeholders {conf} (the user config file the add-in reads), {path} (the interpreter set there),
+# {console} (python.exe beside it), {dll} (xlwings' DLL).
+_CONFIGURE = "%LOCALAPPDATA%\\xlduty\\venv\\Scripts\\xlduty addin config"
+RIBBON_MESSAGES: dict[str, str] = {
+    "not_configured": (
+        "xlduty: 使う Python が設定されていません。xlduty をインストールした環境で次のコマンドを1回実行してから、"
+        f"Excel を再起動してください（README「Install」の手順）:\r\n    {_CONFIGURE}\r\n設定ファイル: {{conf}}\r\n\r\n"
+        "xlduty: no Python is configured. Run this once in the environment where xlduty is installed, then "
+        f"restart Excel (README, Install):\r\n    {_CONFIGURE}\r\nConfig file: {{conf}}"),
+    "interpreter_missing": (
+        "xlduty: 設定された Python が見つかりません:\r\n    {path}\r\n環境を移動・削除した場合は、xlduty を"
+        f"インストールした環境で次を実行し直してください:\r\n    {_CONFIGURE}\r\n設定ファイル: {{conf}}\r\n\r\n"
+        "xlduty: the Python set for xlduty was not found (see above). If the environment moved or was removed, run "
+        f"this again in the environment where xlduty is installed:\r\n    {_CONFIGURE}"),
+    "dll_missing": (
+        "xlduty: {path} の環境に xlwings の {dll} がありません（xlduty と同じ版の xlwings が必要です）。"
+        "その環境に xlduty をインストールし直してから、次を実行してください:\r\n"
+        f"    {_CONFIGURE}\r\n\r\n"
+        "xlduty: {dll} is not in the environment of {path}: xlduty needs the xlwings version it was built with. "
+        "Install xlduty into that environment again (README, Install), then run the command above."),
+    "python_failed": (
+        "xlduty: Python を起動できないか、xlduty を読み込めませんでした。コマンドプロンプトで次を実行して"
+        "エラーを確認してください:\r\n    \"{console}\" -c \"import xlduty.excel.udfs\"\r\n\r\n"
+        "xlduty: Python could not be started or could not import xlduty. Run the command above in a command "
+        "prompt to see why. Excel said:"),
+    "no_workbook": (
+        "xlduty: ブックを開いてからもう一度押してください。\r\n\r\nxlduty: open a workbook first, then press the "
+        "button again."),
+    "not_a_quote": (
+        "xlduty: このブックは xlduty の見積書ではありません（Quote と Lines のシートが必要です）。\r\n\r\n"
+        "xlduty: this workbook is not an xlduty quote (sheets Quote and Lines)."),
+    "save_first": (
+        "xlduty: 見積書を先に保存してください。PDF はその隣に保存されます。\r\n\r\n"
+        "xlduty: save the quote first: the PDF is written beside it."),
+}

@@ -3,7 +3,8 @@
 The project carries source only: ``_VBA_PROJECT`` is the 7-byte header with version 0xFFFF and no
 performance cache (MS-OVBA 2.3.4.1), every module stream is compressed source at MODULEOFFSET 0
 (2.3.4.3), so Office compiles the modules from source when it opens the file. Records are written in
-the order and form Excel writes them (checked against Excel-saved files shipped with xlwings).
+the order and form Excel writes them; where they differ from a file Excel saved, EXCEL_DIFFERENCES says
+why Excel reads ours the same (tests/test_vba_project.py checks that list is complete).
 Same modules in, same bytes out: no clock, no randomness (the project ID and the encryption seed of
 the protection fields are fixed functions of the input).
 """
@@ -58,6 +59,36 @@ _LCID_EN_US = 0x00000409
 _PROJECT_VERSION = (0x00000001, 0x0000)  # VersionMajor, VersionMinor (2.3.4.2.1.11): any fixed value
 _ENCRYPTION_SEED = 0x36  # 2.4.3.2 allows any seed; a fixed one keeps the output reproducible
 _HOST_EXTENDER = "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000"  # 2.3.1.18, as Excel
+
+
+# Where our project differs from one Excel saves, and why Excel reads it all the same. The reference is
+# quickstart.xlsm in xlwings' wheel, the one file there last saved by Excel (it has Excel's performance
+# cache; xlwings' other files are rewritten by Aspose.Cells, xlwings scripts/build_excel_files.py).
+# tests/test_vba_project.py compares record by record and fails on any difference not named here; every
+# other record, and the PROJECT stream's keys and their order, are as Excel writes them.
+EXCEL_DIFFERENCES: dict[str, str] = {
+    "_VBA_PROJECT": "Excel writes the version of the VBA that saved the file (0x00B5) and its performance "
+                    "cache. MS-OVBA 2.3.4.1: Version MUST be 0xFFFF on write and the cache MUST NOT be "
+                    "written; 1.6: with 0xFFFF every cache is ignored and Office compiles the source. The "
+                    "xlwings files Aspose writes, which Excel opens, hold these same seven bytes.",
+    "PROJECTCOMPATVERSION": "Excel 2010 and later add this record (value 5). It is optional in MS-OVBA "
+                            "2.3.4.2.1 (olevba reads projects without it) and absent from the xlwings add-ins "
+                            "Excel opens every day.",
+    "PROJECTVERSION": "Excel stores a version number of its own choosing; MS-OVBA 2.3.4.2.1.11 gives it no "
+                      "meaning on read. A fixed 1.0 keeps the bytes reproducible.",
+    "references": "Excel's file references MSForms and the xlwings add-in project besides Office; ours "
+                  "reference stdole and Office, what a new Excel project references and what the code "
+                  "uses (IRibbonControl). Both records are byte for byte Excel's (see REFERENCES).",
+    "PROJECTCOOKIE": "Excel writes a value of its own; MS-OVBA 2.3.4.2.3.1: MUST be ignored on read, MUST be "
+                     "0xFFFF on write.",
+    "MODULECOOKIE": "As PROJECTCOOKIE (MS-OVBA 2.3.4.2.3.2.7).",
+    "MODULEOFFSET": "Excel's module streams start with its p-code cache, so the source starts further in. "
+                    "Ours hold the source only (offset 0): the cache MUST be ignored on read (2.3.4.3), and "
+                    "xlwings' quickstart_standalone.xlsm, which Excel opens, has its xlwings module so.",
+    "PROJECT ID": "A project's own CLSID; ours is derived from the project, stable across builds.",
+    "PROJECT protection": "CMG, DPB and GC hold the same values (not protected, no password, visible) "
+                          "encrypted with another seed: Excel picks a random one, MS-OVBA 2.4.3.2 allows any.",
+}
 
 
 @dataclass(frozen=True)
