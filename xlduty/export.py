@@ -119,8 +119,8 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
 
     source, target = Path(src), Path(dst)
     check_output(target, inputs=[source], suffixes=(".pdf",), why=_PDF)   # the output's checks, shared: files.py
-    binary = soffice()
     sheets = _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
+    binary = soffice()
     with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
         work = Path(tmp)
         calculated = work / f"calculated{(output_suffix(source) or (source.suffix,))[0]}"

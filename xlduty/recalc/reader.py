@@ -28,8 +28,8 @@ from xlduty.recalc import _formulas
 from xlduty.recalc.refs import MAX_COL, MAX_ROW, address, col_index, parse_cell
 
 MAX_CELLS = 2_000_000
-"""Cells holding a value or a formula, plus the cells of array-formula areas, in all sheets: about 15 s
-and 1 GB of memory for a recalculation. Beyond it, compute declarations with ``xlduty compute`` (a JSON batch)."""
+"""Cells holding a value or a formula, plus the cells of array-formula areas, in all sheets: 2,000,000 (200,000
+rows × 10) recalculate in 12.5 s with 810 MB. Beyond it, compute declarations with ``xlduty compute`` (a JSON batch)."""
 MAX_ELEMENTS = 10_000_000
 """XML elements read from the sheets and the shared strings (a cell is two or three): it bounds the time
 spent on a sheet of empty or unknown elements, which hold no cells."""
