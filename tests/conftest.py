@@ -24,3 +24,19 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("XLDUTY_DATA_DIR", None)
     else:
         os.environ["XLDUTY_DATA_DIR"] = old
+
+
+FAIL_ON_SKIP = "XLDUTY_FAIL_ON_SKIP"
+"""Set (to anything but "" or "0") by ``.ci/run``: a skipped test fails. On a developer's machine a test that
+needs ``../shared/data/raw`` or LibreOffice skips without them; in CI both exist, so a skip means a test
+did not run."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(FAIL_ON_SKIP, "0") not in ("", "0"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped ({reason}), and {FAIL_ON_SKIP} is set (CI): a test that does not run fails"

@@ -11,10 +11,13 @@
 - ``LoopbackServer``: a real HTTP server on 127.0.0.1 in a thread, with faults to order: delay, truncate,
   re-encode as UTF-8, 404, dying after N requests, and queued answers (429/503 with Retry-After). Like
   the official site (Apache) it sends Last-Modified and an ETag, and answers a conditional GET with 304.
+  ``close()`` ends every thread it started (the listener and each connection's handler, also one sleeping
+  out a delay or waiting on a kept-alive connection) and joins them: a test leaves no thread behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import html
@@ -250,6 +253,8 @@ class LoopbackServer:
         self.arrivals: list[float] = []
         self._lock = threading.Lock()
         self._dead = False
+        self._closing = threading.Event()
+        self._handlers: dict[threading.Thread, socket.socket] = {}
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -258,6 +263,8 @@ class LoopbackServer:
             def setup(self) -> None:
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
+                with server._lock:
+                    server._handlers[threading.current_thread()] = self.connection
 
             def log_message(self, *args: object) -> None:  # quiet
                 pass
@@ -270,7 +277,7 @@ class LoopbackServer:
                 pass  # a client that gave up (timeout tests) leaves a broken pipe: expected, not news
 
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd.daemon_threads = True   # never joined by the server itself: close() joins them
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -293,7 +300,7 @@ class LoopbackServer:
             h.connection.shutdown(socket.SHUT_RDWR)
             return
         if path in self.delay:
-            time.sleep(self.delay[path])
+            self._closing.wait(self.delay[path])   # a sleep that close() cuts short
         if path in self.redirect:
             h.send_response(302)
             h.send_header("Location", self.redirect[path])
@@ -354,7 +361,21 @@ class LoopbackServer:
             self.httpd.server_close()
 
     def close(self) -> None:
+        """Stop, then end and join every thread: the listener, and each handler (a delay is cut short, and a
+        connection the client keeps alive is shut, so its handler's wait for the next request ends)."""
+        self._closing.set()
         self.kill()
+        self._thread.join(10)
+        with self._lock:
+            handlers = dict(self._handlers)
+        for connection in handlers.values():
+            with contextlib.suppress(OSError):   # already closed by its handler
+                connection.shutdown(socket.SHUT_RDWR)
+        for thread in handlers:
+            thread.join(10)
+        alive = [t.name for t in handlers if t.is_alive()]
+        if self._thread.is_alive() or alive:
+            raise RuntimeError(f"LoopbackServer threads did not end: {alive or [self._thread.name]}")
 
 
 def serve_site(server: LoopbackServer, *, edition: str = "2026_07_09", chapters: tuple[str, ...] = CHAPTERS,

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -89,6 +91,26 @@ def site(key: str = "wto84", **kw: object) -> dict[str, tuple[bytes, str]]:
         serve_site(holder, chapters=kw.pop("chapters", CH), **kw)  # type: ignore[arg-type]
         _SITES[key] = holder.pages
     return dict(_SITES[key])
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left() -> Iterator[None]:
+    """Every thread a test starts ends with it: ``LoopbackServer.close`` joins its own, and the monitor thread
+    tqdm starts with the first progress bar (``rates refresh``) and keeps for the process is stopped here.
+    A thread left running would make tests/test_recalc.py's parallel-helper test skip (it forks only from
+    a process with no other thread), so a leak fails here, in the test that caused it."""
+    before = set(threading.enumerate())
+    yield
+    from tqdm import tqdm
+
+    monitor = tqdm.monitor
+    if monitor is not None:
+        monitor.exit()
+        tqdm.monitor = None
+    started = [t for t in threading.enumerate() if t not in before]
+    for thread in started:
+        thread.join(10)
+    assert not [t.name for t in started if t.is_alive()], "threads left running"
 
 
 @pytest.fixture

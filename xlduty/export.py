@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from xlduty.errors import DataError, InputError
-from xlduty.files import write_atomic
+from xlduty.files import Package, check_output, write_output
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -50,7 +50,7 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
     """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active)."""
-    with zipfile.ZipFile(src) as z:
+    with Package(src) as z:
         parts = _sheet_parts(z)
         missing = [s for s in sheets if s not in parts]
         if missing:
@@ -93,7 +93,7 @@ QUOTE_SHEETS = ("Quote", "Lines", "Costs")
 def _check_sheets(src: Path, sheets: Sequence[str] | None) -> list[str]:
     """The sheets to print: as named (each must exist), or the quote sheets the workbook has."""
     try:
-        with zipfile.ZipFile(src) as z:
+        with Package(src) as z:   # within the package limits: xlduty.files
             parts = _sheet_parts(z)
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
         raise InputError("file", f"{src} is not a readable .xlsx/.xlsm workbook ({exc})") from None
@@ -108,22 +108,22 @@ def _check_sheets(src: Path, sheets: Sequence[str] | None) -> list[str]:
     return list(sheets)
 
 
+_PDF = "the output must be a .pdf file"
+
+
 def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                sheets: Sequence[str] | None = None, *, timeout: float = 180) -> Path:
     """Recalculate ``src`` headlessly and render ``sheets`` (default: QUOTE_SHEETS it has) to the PDF ``dst``
     (written atomically)."""
-    from xlduty.recalc import recalc
+    from xlduty.recalc import output_suffix, recalc
 
     source, target = Path(src), Path(dst)
-    if target.suffix.lower() != ".pdf":
-        raise InputError("output", "the output must be a .pdf file")
-    if not target.parent.is_dir():
-        raise InputError("output", f"no such folder: {target.parent}")
-    binary = soffice()
+    check_output(target, inputs=[source], suffixes=(".pdf",), why=_PDF)   # the output's checks, shared: files.py
     sheets = _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
+    binary = soffice()
     with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
         work = Path(tmp)
-        calculated = work / f"calculated{source.suffix}"
+        calculated = work / f"calculated{(output_suffix(source) or (source.suffix,))[0]}"
         recalc(source, calculated)
         printable = work / "print.xlsx"
         print_copy(calculated, printable, sheets)
@@ -134,5 +134,5 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         rendered = work / "print.pdf"
         if not rendered.exists():
             raise DataError(f"LibreOffice did not render the PDF: {(result.stderr or result.stdout).strip()[:300]}")
-        write_atomic(target, rendered.read_bytes())
+        write_output(target, rendered.read_bytes(), inputs=[source], suffixes=(".pdf",), why=_PDF)
     return target

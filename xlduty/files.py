@@ -1,18 +1,96 @@
-"""Writing a file so that it is never half-written: a temporary file beside the target, flushed to disk,
-then renamed over it. Every file xlduty writes for a user (workbooks, PDFs, settings, caches) goes here.
+"""Files xlduty reads and writes for a user: never half-written, never written onto what was not meant,
+and never read beyond what a workbook can hold.
 
-The rates store keeps its own variant (``xlduty.rates.store.replace_file``): it adds fault-injection
+Writing. ``atomic_file``/``write_atomic`` write a temporary file beside the target, flushed to disk, then
+renamed over it: the target is the old file or the new one, never a mix. Every file xlduty writes goes
+there (workbooks, PDFs, records, settings, caches). A file the *user names* (``recalc -o``, ``quote --save``,
+``export-pdf -o``) goes through ``output_file``/``write_output``, which first refuse, in one line:
+the input itself (by path, symbolic link or hard link), a folder, a symbolic link, anything else that is
+not a regular file (a FIFO, a device, a socket: a rename would replace it), a folder that does not exist,
+and a name whose extension does not match what is written. The check runs again just before the rename.
+
+Reading. ``Package`` opens a workbook package (a zip) for reading within ``MAX_PARTS``,
+``MAX_PART_BYTES`` and ``MAX_PACKAGE_BYTES``: the sizes declared in the zip's directory are checked before
+anything is inflated, and the bytes actually inflated are counted while reading (a header may lie), so a
+"zip bomb" is refused in one line within a second, without holding its data. Only the compression methods
+Office writes (stored, deflated) are read: bzip2 and LZMA inflate far more per byte read.
+
+The rates store keeps its own writer variant (``xlduty.rates.store.replace_file``): it adds fault-injection
 checkpoints and retries the rename on Windows, which only the switch of the tables in use needs.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import stat
+import struct
 import tempfile
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
+
+from xlduty.errors import InputError
+
+MiB = 1 << 20
+MAX_PARTS = 10_000
+"""Parts (zip entries) in one workbook package: a workbook has a few per sheet."""
+MAX_PART_BYTES = 256 * MiB
+"""One part, inflated: a worksheet of about 4 million cells as Excel writes them."""
+MAX_PACKAGE_BYTES = 1024 * MiB
+"""All parts, inflated; also what one reader may inflate in all (a part read twice counts twice)."""
+MAX_OBJECT_MODEL_BYTES = 16 * MiB
+"""All parts, inflated, of a workbook loaded whole into memory (openpyxl: ``xlduty quote book.xlsm``),
+which costs about 35 bytes of memory per byte of XML: a quote of a few hundred thousand cells."""
+_MAX_DIRECTORY_BYTES = 8 * MiB
+"""The zip's central directory, checked before ``zipfile`` reads it: ``MAX_PARTS`` entries fit many times."""
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # a compound file: a password-protected workbook, or a legacy .xls
+_READ_AS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+
+# The content type of the workbook part → the extension Excel requires for it (it will not open an .xlsx
+# holding a macro-enabled workbook, nor the reverse).
+WORKBOOK_SUFFIXES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml": ".xlam",
+}
+_KINDS = {".xlsx": "a workbook", ".xltx": "a template", ".xlsm": "a macro-enabled workbook",
+          ".xltm": "a macro-enabled template", ".xlam": "an add-in"}
+
+
+class FileError(InputError):
+    """A file that cannot be read or written as asked; the message names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("", message)
+
+
+def _mib(n: int) -> str:
+    return f"{n / MiB:,.0f} MiB" if n >= MiB else f"{n:,} bytes"
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+class WriteError(OSError):
+    """Writing the temporary file or renaming it failed (disk full, no permission): an ``OSError`` like any
+    other for callers that catch those, and told apart by ``output_file`` from errors of the block's own."""
+
+
+class _TempFile(io.FileIO):
+    """The temporary file: its write errors are ``WriteError``s."""
+
+    def write(self, b: Any) -> int:
+        try:
+            return super().write(b)
+        except OSError as exc:
+            raise WriteError(exc.errno, exc.strerror) from exc
 
 
 def _default_mode(target: Path) -> int:
@@ -29,15 +107,31 @@ def _default_mode(target: Path) -> int:
 @contextmanager
 def atomic_file(target: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[BinaryIO]:
     """A binary file to write; on leaving the block it replaces ``target`` whole, or, on an error, vanishes."""
-    path = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _atomic(Path(target), mode, None) as fh:
+        yield fh
+
+
+@contextmanager
+def _atomic(path: Path, mode: int | None, before_rename: Any) -> Iterator[BinaryIO]:
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _default_mode(path) if mode is None else mode)
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, str(path.parent)) from exc
+    try:
+        with io.BufferedWriter(_TempFile(fd, "wb")) as fh:
+            yield fh  # type: ignore[misc]
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                raise WriteError(exc.errno, exc.strerror) from exc
+        if before_rename is not None:
+            before_rename()
+        try:
+            os.chmod(tmp, _default_mode(path) if mode is None else mode)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise WriteError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -47,3 +141,261 @@ def write_atomic(target: str | os.PathLike[str], data: bytes, *, mode: int | Non
     """Replace ``target`` with ``data`` atomically (see ``atomic_file``)."""
     with atomic_file(target, mode=mode) as fh:
         fh.write(data)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_output(target: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
+                 suffixes: Iterable[str] = (), why: str = "") -> Path:
+    """``target`` as a path xlduty may replace with a new file, or a ``FileError`` saying why not.
+
+    Refused: one of ``inputs`` (the same file by path, symbolic link or hard link); an existing folder, symbolic
+    link, FIFO, device or socket (a rename would replace it with a regular file; a link is not written
+    through, so what it points to is never changed unseen); a folder that does not exist; an extension other
+    than ``suffixes`` (lower case, with the dot), ``why`` saying why.
+    """
+    path = Path(target)
+    for source in inputs:
+        if source is not None and str(source) != "-" and _same_file(Path(source), path):
+            raise FileError(f"{path} is the input file: write the result to another file")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:   # a path through a file (ENOTDIR), a folder it may not see (EACCES)
+        raise FileError(f"cannot write {path}: {exc.strerror}") from None
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise FileError(f"{path} is a symbolic link (to {os.readlink(path)}): name the file itself; "
+                            "xlduty does not write through links")
+        if stat.S_ISDIR(st.st_mode):
+            raise FileError(f"{path} is a folder: name the file to write")
+        if not stat.S_ISREG(st.st_mode):
+            raise FileError(f"{path} is {_kind(st.st_mode)}: xlduty writes only regular files")
+    parent = path.parent
+    if not parent.is_dir():
+        raise FileError(f"cannot write {path}: no such folder {parent}")
+    allowed = tuple(suffixes)
+    if allowed and path.suffix.lower() not in allowed:
+        raise FileError(f"{path}: {why or 'the file to write must end in ' + ' or '.join(allowed)}")
+    return path
+
+
+@contextmanager
+def output_file(target: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
+                suffixes: Iterable[str] = (), why: str = "", mode: int | None = None) -> Iterator[BinaryIO]:
+    """A file the user named, written atomically after ``check_output`` (run again just before the rename,
+    in case the path changed meanwhile). A failure to write it (disk full, no permission) is a ``FileError``
+    naming it; errors raised by the block itself pass unchanged."""
+    inputs, suffixes = tuple(inputs), tuple(suffixes)
+    path = check_output(target, inputs=inputs, suffixes=suffixes, why=why)
+    try:
+        with _atomic(path, mode, lambda: check_output(path, inputs=inputs, suffixes=suffixes, why=why)) as fh:
+            yield fh
+    except WriteError as exc:
+        raise FileError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_output(target: str | os.PathLike[str], data: bytes, *,
+                 inputs: Iterable[str | os.PathLike[str] | None] = (), suffixes: Iterable[str] = (),
+                 why: str = "", mode: int | None = None) -> Path:
+    """Write ``data`` to a file the user named (see ``output_file``); returns its path."""
+    with output_file(target, inputs=inputs, suffixes=suffixes, why=why, mode=mode) as fh:
+        fh.write(data)
+    return Path(target)
+
+
+# --- reading workbook packages ----------------------------------------------------------------------------------
+
+
+def _directory(fp: IO[bytes], size: int) -> tuple[int, int] | None:
+    """(entries, central directory bytes) from the zip's end records, or None when there are none (then
+    ``zipfile`` says what is wrong). Read here, before ``zipfile`` reads and parses the whole directory."""
+    tail = min(size, 22 + 0xFFFF)
+    fp.seek(size - tail)
+    data = fp.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(data):
+        return None
+    entries, cd_size = struct.unpack_from("<HL", data, at + 10)
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:   # ZIP64: the record just before the locator holds them
+        start = size - tail + at - 20 - 56
+        if start < 0:
+            return None
+        fp.seek(start)
+        record = fp.read(56)
+        if len(record) < 56 or record[:4] != b"PK\x06\x06":
+            return None
+        entries, cd_size = struct.unpack_from("<QQ", record, 32)
+    return entries, cd_size
+
+
+class Package(zipfile.ZipFile):
+    """A workbook package (.xlsx/.xlsm/…) opened for reading within the limits above.
+
+    ``max_bytes``: what all parts may inflate to, and what this object may inflate in all. Raises
+    ``FileError`` (one line naming the file) for a file that is not a readable package or exceeds a limit,
+    when opened or while a part is read.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = MAX_PACKAGE_BYTES) -> None:
+        self.source = str(path)
+        self.max_bytes = max_bytes
+        self.max_part = min(MAX_PART_BYTES, max_bytes)
+        self.inflated = 0
+        name = self.source
+        try:
+            st = os.stat(name)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileError(f"{name} is {_kind(st.st_mode)}, not a workbook file")
+            with open(name, "rb") as fp:
+                head = fp.read(8)
+                if head == _OLE:
+                    raise FileError(f"{name} is not a workbook package (.xlsx/.xlsm) but an OLE compound file: "
+                                    "a password-protected workbook or a legacy .xls; save it without a password "
+                                    "as .xlsx/.xlsm")
+                if st.st_size > max_bytes + _MAX_DIRECTORY_BYTES:
+                    raise FileError(f"{name} is {_mib(st.st_size)}: xlduty reads workbooks of at most "
+                                    f"{_mib(max_bytes)} (see README, Limits)")
+                found = _directory(fp, st.st_size)
+            if found is not None and (found[0] > MAX_PARTS or found[1] > _MAX_DIRECTORY_BYTES):
+                raise FileError(f"{name} lists {found[0]:,} parts in {_mib(found[1])}: xlduty reads packages of "
+                                f"at most {MAX_PARTS:,} parts (see README, Limits)")
+            super().__init__(name)
+        except FileNotFoundError:
+            raise FileError(f"{name}: no such file") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise FileError(f"{name} is not a workbook (.xlsx/.xlsm): {detail}") from None
+        try:
+            self._check_directory()
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_directory(self) -> None:
+        infos = self.infolist()
+        if len(infos) > MAX_PARTS:
+            raise FileError(f"{self.source} has {len(infos):,} parts: xlduty reads packages of at most "
+                            f"{MAX_PARTS:,} parts (see README, Limits)")
+        total = 0
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise FileError(f"{self.source}: part {info.filename} is encrypted: not a workbook Excel writes")
+            if info.compress_type not in _READ_AS:
+                raise FileError(f"{self.source}: part {info.filename} uses zip compression method "
+                                f"{info.compress_type}: Office writes only stored and deflated parts")
+            if info.file_size > self.max_part:
+                raise FileError(self._too_large(info.filename, info.file_size))
+            total += info.file_size
+        if total > self.max_bytes:
+            raise FileError(f"{self.source} inflates to {_mib(total)}: xlduty reads workbooks of at most "
+                            f"{_mib(self.max_bytes)} inflated (see README, Limits)")
+
+    def _too_large(self, part: str, size: int, more: str = "") -> str:
+        limits = (f"parts of at most {_mib(self.max_part)} and workbooks of at most {_mib(self.max_bytes)}"
+                  if self.max_part < self.max_bytes else f"workbooks of at most {_mib(self.max_bytes)}")
+        return f"{self.source}: part {part} inflates to {_mib(size)}{more}: xlduty reads {limits} (see README, Limits)"
+
+    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
+        if mode != "r":
+            raise ValueError("a Package is read only")
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        try:
+            inner = super().open(info, "r", pwd)
+        except NotImplementedError as exc:
+            raise FileError(f"{self.source}: {exc}") from None
+        except zipfile.BadZipFile as exc:
+            raise FileError(f"{self.source}: part {info.filename} is damaged ({exc})") from None
+        return _Member(inner, self, info)
+
+
+class _Member(io.RawIOBase):
+    """One part being read: counts what it inflates against the part's declared size and the limits."""
+
+    def __init__(self, inner: Any, package: Package, info: zipfile.ZipInfo) -> None:
+        super().__init__()
+        self._inner = inner
+        self._package = package
+        self._read = 0
+        self._declared = info.file_size
+        self.name = info.filename
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            chunks = []
+            while chunk := self.read(MiB):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        package = self._package
+        try:
+            data = self._inner.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise FileError(f"{package.source}: part {self.name} is damaged ({exc})") from None
+        self._read += len(data)
+        package.inflated += len(data)
+        if self._read > self._declared:
+            raise FileError(f"{package.source}: part {self.name} inflates to more than its declared "
+                            f"{_mib(self._declared)}: a damaged or hostile package")
+        if self._read > package.max_part:
+            raise FileError(package._too_large(self.name, self._read, " or more"))
+        if package.inflated > package.max_bytes:
+            raise FileError(f"{package.source}: reading it inflated more than {_mib(package.max_bytes)}: "
+                            "xlduty reads workbooks of at most that (see README, Limits)")
+        return data
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def workbook_suffix(package: zipfile.ZipFile) -> str | None:
+    """The extension Excel requires for this package (``WORKBOOK_SUFFIXES``), from ``[Content_Types].xml``;
+    None when its workbook part's type is none of those."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(package.read("[Content_Types].xml"))
+    except (KeyError, ET.ParseError):
+        return None
+    for el in root:
+        found = WORKBOOK_SUFFIXES.get((el.get("ContentType") or "").strip())
+        if found and el.tag.endswith("Override"):
+            return found
+    return None
+
+
+def workbook_kind(suffix: str) -> str:
+    """``.xlsm`` → "a macro-enabled workbook"."""
+    return _KINDS.get(suffix, "a workbook")
+
+
+def check_package(path: str | os.PathLike[str], *, max_bytes: int = MAX_PACKAGE_BYTES) -> None:
+    """Refuse (``FileError``) a workbook beyond the limits before another library loads it whole: the sizes it
+    declares (``zipfile`` never inflates a part beyond its declared size, so they bound what that library
+    reads)."""
+    with Package(path, max_bytes=max_bytes):
+        pass

@@ -8,7 +8,8 @@ Forms::
     xlduty quote quote.json                      # the quote (with "record": the saved form)
     xlduty quote quote.json --compare            # + "comparison": the treatments side by side
     xlduty quote quote.json --sensitivity        # + "sensitivity": landed cost at FX × 0.95 / × 1.05
-    xlduty quote quote.json --save saved.json    # also write the record to a file
+    xlduty quote quote.json --save saved.json    # also write the record to a .json file (atomically; never
+                                                 # the input, a folder, a link or a device: xlduty.files)
     xlduty quote quote.json --reverse --target-cost 1500 [--line 0] [--view cost|cash] [--step 0.01]
     xlduty quote quote.json --reverse --sell-price 2400 --target-margin 30 [--margin-on price|cost]
     xlduty quote quote.json --reverse --target-price 2400     # quote price (input's margin) ≤ 2400
@@ -91,6 +92,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+_SAVE_AS = "the quote record is JSON: name it .json (a workbook or PDF under that name would be overwritten)"
+
+
 def _json(value: Any) -> Any:
     from xlduty.quote.result import num
 
@@ -103,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``xlduty quote``; input errors propagate as ``InputError`` (the caller prints them, exit 2)."""
     from xlduty.cli import read_json
     from xlduty.errors import InputError
+    from xlduty.files import MAX_OBJECT_MODEL_BYTES, check_output, check_package, write_output
     from xlduty.quote import (
         compare_treatments,
         compare_with_permit,
@@ -114,9 +119,12 @@ def run(args: argparse.Namespace) -> int:
     )
     from xlduty.quote.record import jsonable
 
+    if args.save:   # before any work: never onto the input, a folder, a link, a device, nor a workbook's name
+        check_output(args.save, inputs=[args.file, args.permit], suffixes=(".json",), why=_SAVE_AS)
     if args.file.lower().endswith((".xlsx", ".xlsm")):   # the quote template (or any QUOTE_TOTALS sheet)
         from xlduty.excel.quote_workbook import quote_from_workbook
 
+        check_package(args.file, max_bytes=MAX_OBJECT_MODEL_BYTES)   # openpyxl loads it whole, twice
         data: Any = quote_from_workbook(args.file)
     else:
         data = read_json(args.file)
@@ -135,7 +143,11 @@ def run(args: argparse.Namespace) -> int:
         qt = quote(data)
         out = qt.to_dict()
         out["declaration"] = jsonable(qt.declaration)
-        out["record"] = save(qt, args.save)
+        out["record"] = record = save(qt)
+        if args.save:
+            text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"   # as record.save writes it
+            write_output(args.save, text.encode("utf-8"), inputs=[args.file, args.permit], suffixes=(".json",),
+                         why=_SAVE_AS)
         if args.compare:
             out["comparison"] = compare_treatments(qt.input).to_dict()
         if args.sensitivity:

@@ -19,9 +19,16 @@ compiled function per formula shape), ``graph`` (evaluation order, cycles), ``ev
 
 Limits: Excel functions the engine lacks (OFFSET, INDIRECT of a computed text, CELL, …) give ``#NAME?``
 and are reported; whole-column references (``A:A``) are clipped to the used rows; structured (table)
-references, other workbooks and the 1904 date system are not supported; what-if data tables keep their
-cached values. A plain formula's spilled values are written as values, so a later recalc finds them in
-its way (``#SPILL!``); dynamic-array formulas (``t="array"`` with ``cm``, as Excel 365 and XlsxWriter's
+references are not supported; what-if data tables keep their cached values. A reference to another
+workbook (``[1]Sheet1!A1``, ``'C:\\data\\[other.xlsx]Sheet1'!A1``, a defined name defined by one, an
+INDIRECT of such a literal text) is never read — its cell gets ``#NAME?`` and is listed in the report —
+because the only data at hand would be this workbook's own sheet of that name. A workbook in the 1904
+date system is refused (``reader``), as are OUT = IN and an OUT that is not a regular file or whose
+extension does not match the package (``xlduty.files.check_output``), and workbooks beyond the size
+limits (``xlduty.files.Package``, ``reader.MAX_CELLS``, ``evaluate.MAX_AREA``).
+
+A plain formula's spilled values are written as values, so a later recalc finds them in its way
+(``#SPILL!``); dynamic-array formulas (``t="array"`` with ``cm``, as Excel 365 and XlsxWriter's
 ``write_dynamic_array_formula`` store them) are refilled in place on every run, their ``ref`` set to the
 area the result now spills over (cells it no longer reaches emptied), so a second run gives the same
 values; a legacy (CSE) array formula keeps its range's size.
@@ -32,7 +39,6 @@ from __future__ import annotations
 import gc
 import os
 import time
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +63,9 @@ class RecalcReport:
     ``cells``: formula cells computed. ``errors``: of them, cells whose value is an Excel error (#N/A,
     #VALUE!, …). ``unsupported``: cells calling a function neither the engine nor the registry has
     (``#NAME?`` where it is called, as in Excel), and ``unknown_functions`` their names. ``exceptions``:
-    the first exception each custom function raised (its cells show #VALUE!).
+    the first exception each custom function raised (its cells show #VALUE!). ``external``: cells that
+    refer to another workbook, each with the workbooks it names (``Sheet1!A2 (other.xlsx)``): not read,
+    ``#NAME?``.
     """
 
     cells: int
@@ -67,10 +75,14 @@ class RecalcReport:
     exceptions: dict[str, str] = field(default_factory=dict)
     vectorised: int = 0
     seconds: float = 0.0
+    external: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for stderr."""
         text = f"{self.cells} formula cells recalculated in {self.seconds:.2f} s, {self.errors} errors"
+        if self.external:
+            shown = ", ".join(self.external[:5]) + (" …" if len(self.external) > 5 else "")
+            text += f"; {len(self.external)} refer to other workbooks, not read (#NAME?): {shown}"
         if self.unsupported:
             shown = ", ".join(self.unsupported[:5]) + (" …" if len(self.unsupported) > 5 else "")
             text += f"; {len(self.unsupported)} unsupported ({', '.join(self.unknown_functions)}: {shown})"
@@ -90,24 +102,52 @@ def _default_functions() -> Mapping[str, Callable[..., Any]]:
     return EXCEL_FUNCTIONS
 
 
-def _check_paths(src: Path, dst: Path) -> None:
-    if not src.is_file():
-        raise RecalcError(f"{src}: no such file")
-    if dst.resolve() == src.resolve() or (dst.exists() and os.path.samefile(src, dst)):
-        raise RecalcError(f"{dst} is the input file: write the result to another file")
-    if not dst.parent.is_dir():
-        raise RecalcError(f"{dst.parent}: no such directory")
-    if dst.is_dir():
-        raise RecalcError(f"{dst} is a directory")
+def output_suffix(src: Path) -> tuple[str, ...]:
+    """The extension OUT must have for the package ``src`` (as its content type says; Excel will not open a
+    macro-enabled workbook named .xlsx, nor the reverse), or () when the type is not one Excel names."""
+    from xlduty.files import FileError, Package, workbook_suffix
+
+    try:
+        with Package(src) as zf:
+            suffix = workbook_suffix(zf)
+    except FileError as exc:
+        raise RecalcError(str(exc)) from None
+    return (suffix,) if suffix else ()
 
 
-def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes]) -> None:
+def _why(src: Path, suffixes: tuple[str, ...]) -> str:
+    from xlduty.files import workbook_kind
+
+    return (f"{src.name} is {workbook_kind(suffixes[0])}: write it to a {suffixes[0]} file (Excel refuses a "
+            "package whose extension does not match its content)") if suffixes else ""
+
+
+def _check_paths(src: Path, dst: Path) -> tuple[str, ...]:
+    """OUT's required extension, once IN is a file and OUT a path ``xlduty.files.check_output`` accepts."""
+    from xlduty.files import FileError, check_output
+
+    try:
+        check_output(dst, inputs=[src])
+        if not src.is_file():
+            raise RecalcError(f"{src}: no such file" if not src.exists() else f"{src} is not a regular file")
+        suffixes = output_suffix(src)
+        check_output(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes))
+    except FileError as exc:
+        raise RecalcError(str(exc)) from None
+    return suffixes
+
+
+def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes], suffixes: tuple[str, ...] = ()) -> None:
     """Write beside ``dst`` and rename over it: ``dst`` is never a partial file, also on failure."""
-    from xlduty.files import atomic_file
+    from xlduty.files import FileError, output_file
     from xlduty.recalc.writer import copy_zip
 
-    with atomic_file(dst, mode=src.stat().st_mode & 0o777) as fh:
-        copy_zip(str(src), fh, parts)
+    try:
+        with output_file(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes),
+                         mode=src.stat().st_mode & 0o777) as fh:
+            copy_zip(str(src), fh, parts)
+    except FileError as exc:
+        raise RecalcError(str(exc)) from None
 
 
 def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
@@ -134,13 +174,14 @@ def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
 
 def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | None, parallel: bool,
             started: float) -> RecalcReport:
+    from xlduty.files import FileError, Package
     from xlduty.recalc.compiler import Registry
-    from xlduty.recalc.evaluate import evaluate
+    from xlduty.recalc.evaluate import AreaTooLarge, evaluate
     from xlduty.recalc.graph import CycleError
     from xlduty.recalc.reader import BookError, read
     from xlduty.recalc.writer import patch_sheet, patch_workbook
 
-    _check_paths(src, dst)
+    suffixes = _check_paths(src, dst)
     try:
         book = read(str(src))
     except BookError as exc:
@@ -148,15 +189,18 @@ def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | 
     registry = Registry(functions if functions is not None else _default_functions)
     try:
         outcome = evaluate(book, registry, parallel)
-    except CycleError as exc:
+    except (CycleError, AreaTooLarge) as exc:
         raise RecalcError(f"{src}: {exc}") from None
     parts: dict[str, bytes] = {}
-    with zipfile.ZipFile(src) as zf:
-        for index, writes in outcome.writes.items():
-            part = book.sheets[index].part
-            assert part is not None
-            parts[part] = patch_sheet(zf.read(part), writes, outcome.refs.get(index))
-        parts[book.workbook_part] = patch_workbook(zf.read(book.workbook_part))
-    _write_atomic(src, dst, parts)
+    try:
+        with Package(src) as zf:
+            for index, writes in outcome.writes.items():
+                part = book.sheets[index].part
+                assert part is not None
+                parts[part] = patch_sheet(zf.read(part), writes, outcome.refs.get(index))
+            parts[book.workbook_part] = patch_workbook(zf.read(book.workbook_part))
+    except FileError as exc:
+        raise RecalcError(str(exc)) from None
+    _write_atomic(src, dst, parts, suffixes)
     return RecalcReport(outcome.cells, outcome.errors, outcome.unsupported, outcome.unknown_functions,
-                        outcome.exceptions, outcome.vectorised, time.perf_counter() - started)
+                        outcome.exceptions, outcome.vectorised, time.perf_counter() - started, outcome.external)

@@ -25,7 +25,7 @@ import numpy as np
 
 from xlduty.recalc import _formulas
 from xlduty.recalc.parallel import MIN_ROWS, MIN_SECONDS_PER_ROW, Helper, restored
-from xlduty.recalc.refs import MAX_COL, MAX_ROW, Ref, engine_text, refs, shift, single_ref
+from xlduty.recalc.refs import MAX_COL, MAX_ROW, Ref, engine_text, external_books, refs, shift, single_ref
 
 # Functions whose result for each element depends only on that element of the listed argument positions
 # (None: all positions), so a column of copies can be computed in one call. Each entry is checked against
@@ -312,10 +312,14 @@ def _coords(attr: Mapping[str, Any]) -> tuple[int, int, int, int]:
 
 
 def resolve_name(book: Any, sheet: int, name: str) -> tuple[str, Any]:
-    """A defined name as ("ref", (sheet, Ref)) or ("value", constant) or ("error", "#NAME?")."""
+    """A defined name as ("ref", (sheet, Ref)) or ("value", constant) or ("error", "#NAME?"), or
+    ("external", [workbooks]) when its definition refers to other workbooks."""
     text = book.names.get((sheet, name), book.names.get((None, name)))
     if text is None:
         return "error", "#NAME?"
+    linked = external_books(text, getattr(book, "external", ()))
+    if linked:
+        return "external", linked
     ref = single_ref(text)
     if ref is not None:
         where = sheet if ref.sheet is None else book.sheet_index(ref.sheet)
@@ -333,13 +337,23 @@ def resolve_name(book: Any, sheet: int, name: str) -> tuple[str, Any]:
         return "error", "#NAME?"
 
 
+def _linked_name(where: str, links: Any) -> str:
+    """``1`` → the path of externalLink 1; a file name or path as it is."""
+    if where.isdigit():
+        n = int(where)
+        return links[n - 1] if 0 < n <= len(links) else f"[{where}]"
+    return where
+
+
 @dataclass(slots=True)
 class Shape:
     """A compiled formula and its inputs; ``row``/``col`` is the cell relative references count from.
 
     ``literal``: references are taken as written (no copies share it). ``broken``: the engine cannot
-    parse or compile it; its cells get ``#NAME?``. ``unknown``: function names neither the engine nor the
-    registry knows (their calls give ``#NAME?``, as in Excel).
+    parse or compile it, or it refers to another workbook; its cells get ``#NAME?``. ``unknown``: function
+    names neither the engine nor the registry knows (their calls give ``#NAME?``, as in Excel).
+    ``external``: the other workbooks it refers to (directly or through a defined name), never read: a
+    link's cells would otherwise be taken from this workbook's sheet of the same name.
     """
 
     text: str
@@ -353,6 +367,7 @@ class Shape:
     vectorisable: bool = False
     unknown: set[str] = field(default_factory=set)
     broken: str | None = None
+    external: list[str] = field(default_factory=list)
 
     def call(self, args: list[Any], n: int | None = None) -> Any:
         for c in self.customs:
@@ -390,6 +405,11 @@ def _compile(text: str, sheet: int, row: int, col: int, book: Any, functions: Ma
     from formulas.tokens.operand import Range
 
     shape = Shape(text, sheet, row + drow, col, literal)
+    links = getattr(book, "external", ())
+    shape.external = external_books(text, links)
+    if shape.external:
+        shape.broken = "a reference to another workbook"
+        return shape
     etext = engine_text(text, row, col)
     if drow:
         far = shift(etext, drow, 0)
@@ -411,6 +431,16 @@ def _compile(text: str, sheet: int, row: int, col: int, book: Any, functions: Ma
         if not isinstance(t, Range):
             continue
         attr = t.attr
+        if attr.get("filename") or attr.get("directory"):   # also INDIRECT("'[book.xlsx]S'!A1"), a literal
+            where = str(attr.get("directory") or "") + str(attr["filename"] if attr.get("filename") else "")
+            linked = _linked_name(where, links)
+            if linked not in shape.external:
+                shape.external.append(linked)
+            continue
+        if attr.get("is_reference") and "ref" in attr and "r1" not in attr:
+            kind, found = resolve_name(book, sheet, attr["name"])
+            if kind == "external":
+                shape.external.extend(b for b in found if b not in shape.external)
         if attr.get("is_reference") and "ref" in attr and "r1" not in attr:
             name_keys.add(attr["name"])
             continue
@@ -419,6 +449,9 @@ def _compile(text: str, sheet: int, row: int, col: int, book: Any, functions: Ma
             mine = None
         seen.append(mine)
         ref_tokens.setdefault(attr["name"], []).append((mine, attr))
+    if shape.external:
+        shape.broken, shape.fn = "a reference to another workbook", None
+        return shape
     if not literal:
         scanned = refs(etext)
         if any(len({m for m, _ in v}) > 1 for v in ref_tokens.values()):

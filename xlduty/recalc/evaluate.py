@@ -29,6 +29,9 @@ CLEAR = object()
 """Written for a cell that held part of a dynamic array which no longer reaches it: no value."""
 
 _MAX_PASSES = 3
+MAX_AREA = 20_000_000
+"""Cells one range may span as read (whole columns and rows count up to the book's last used row and column):
+a sheet with one value in XFD1048576 must not make SUM(A:XFD) build 17 billion cells."""
 BLOCK = 1024
 """Rows per vectorised call when independent groups advance together (see ``_Run.run``)."""
 
@@ -46,6 +49,11 @@ class Outcome:
     exceptions: dict[str, str]
     vectorised: int = 0
     refs: dict[int, dict[tuple[int, int], str]] = field(default_factory=dict)
+    external: list[str] = field(default_factory=list)
+
+
+class AreaTooLarge(ValueError):
+    """A range spans more than ``MAX_AREA`` cells."""
 
 
 @dataclass(slots=True)
@@ -122,6 +130,10 @@ class _Run:
         key = (sheet, r1, c1, r2, c2)
         hit = self.areas.get(key)
         if hit is None:
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_AREA:
+                where = f"{self.book.sheets[sheet].name}!{address(r1, c1)}:{address(r2, c2)}"
+                raise AreaTooLarge(f"a formula reads {where}, {(r2 - r1 + 1) * (c2 - c1 + 1):,} cells: xlduty "
+                                   f"recalc reads at most {MAX_AREA:,} cells in one range (see README, Limits)")
             get = self.store[sheet].get
             empty = self.empty
             out = np.empty((r2 - r1 + 1, c2 - c1 + 1), dtype=object)
@@ -246,6 +258,8 @@ class _Run:
         args = [self._arg(shape, i, drow, dcol) for i in range(len(shape.inputs))]
         try:
             res = _unwrap(shape.call(args))
+        except AreaTooLarge:
+            raise
         except Exception:  # an engine failure on one cell is that cell's #VALUE!
             res = _formulas.error("#VALUE!")
         self._place(cid, res)
@@ -468,12 +482,15 @@ def _evaluate(book: Book, registry: Registry, helper: Helper) -> Outcome:
     errors = 0
     unsupported: list[str] = []
     unknown: set[str] = set()
+    external: list[str] = []
     for cid, fc in enumerate(cells):
         if isinstance(run.store[fc.sheet].get((fc.row, fc.col)), xl_error):
             errors += 1
         shape = groups[group_of[cid]].shape
-        if shape.broken is not None or shape.unknown:
+        if shape.external:
+            external.append(f"{_label(book, fc)} ({', '.join(shape.external)})")
+        elif shape.broken is not None or shape.unknown:
             unsupported.append(_label(book, fc))
             unknown.update(shape.unknown or {f"(formula the engine cannot parse: {shape.broken})"})
     return Outcome(run.writes, len(cells), errors, unsupported, sorted(unknown), exceptions, run.vectorised,
-                   run.refs)
+                   run.refs, external)

@@ -41,6 +41,17 @@ _ENGINE = re.compile(
     re.X | re.I | re.S,
 )
 _CELL = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)")
+# References into other workbooks, as stored ([1]Sheet1!A1, '[1]My sheet'!A1, [1]!Name) or as typed
+# ('[other.xlsx]Sheet1'!A1, 'C:\data\[other.xlsx]Sheet1'!A1, 'C:\data\other.xlsx'!Name). A sheet name
+# cannot hold [ ] \ / : ? *, so a quoted prefix with a bracket or a path separator names another workbook.
+# Not references: string literals, a table's structured reference (Table1[[#This Row],[Col]]), and an
+# add-in's function ([1]!DUTY( or 'C:\…\xlduty.xlam'!DUTY(, which engine_text strips); [0] is this workbook.
+_EXTERNAL = re.compile(
+    r"""(?P<str>"(?:[^"]|"")*")
+      |(?P<table>[A-Za-z_\\][\w.\\]*\[(?:[^\[\]]|\[[^\[\]]*\])*\])
+      |'(?P<quoted>(?:[^']|'')*)'!(?P<qcall>[A-Za-z_][\w.]*\()?
+      |\[(?P<book>[^\[\]]*)\](?P<sheet>[^\W\d][\w.]*)?!(?P<call>[A-Za-z_][\w.]*\()?""",
+    re.X | re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +252,37 @@ class ShapeKeys:
         if rel_rows:
             runs = [int(v) - row if i in rel_rows else v for i, v in enumerate(runs)]
         return template, col if rel_col else 0, tuple(runs)
+
+
+def external_books(text: str, links: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The other workbooks ``text`` (formula text or a defined name's definition) refers to, in order, each
+    once: ``[n]`` as ``links[n - 1]`` (the workbook's externalLink paths) when known; [] for none."""
+    found: list[str] = []
+    for m in _EXTERNAL.finditer(text):
+        quoted, book = m.group("quoted"), m.group("book")
+        if quoted is not None and m.group("qcall") is None:
+            name = quoted.replace("''", "'")
+            if not any(ch in name for ch in "[]\\/"):
+                continue   # this workbook's sheet (or sheets: 'Jan:Mar'!)
+            if "[" in name and "]" in name:
+                folder, _, rest = name.partition("[")
+                book = rest.partition("]")[0]
+                where = _linked(book, links) if book.isdigit() else folder + book
+            else:
+                where = name
+        elif book is not None and m.group("call") is None and book.strip() != "0":
+            book = book.strip()
+            where = _linked(book, links) if book.isdigit() else book
+        else:
+            continue
+        if where not in found:
+            found.append(where)
+    return found
+
+
+def _linked(index: str, links: list[str] | tuple[str, ...]) -> str:
+    n = int(index) if index.isdigit() else 0
+    return links[n - 1] if 0 < n <= len(links) else f"[{index}]"
 
 
 def engine_text(text: str, row: int, col: int) -> str:

@@ -232,7 +232,9 @@ def patch_workbook(xml: bytes) -> bytes:
 def copy_zip(src: str, out: IO[bytes], replace: Mapping[str, bytes]) -> None:
     """``src`` with the entries in ``replace`` swapped, every entry in its order, name, date, compression
     and attributes."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+    from xlduty.files import Package
+
+    with Package(src) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             data = replace.get(info.filename)
             if data is None:
