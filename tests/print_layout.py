@@ -192,3 +192,27 @@ def _drawn(ws: Any, page_grid: tuple[list[float], Any], row_band: dict[int, list
              <= bottom + 0.5 and ch["x0"] >= left - 0.5 and ch["x1"] <= right + 0.5 and ch["bottom"] <= bottom + 1]
     chars.sort(key=lambda ch: (round(ch["top"]), ch["x0"]))
     return re.sub(r"\s+", "", "".join(ch["text"] for ch in chars))
+
+
+def template_with(folder: Path, edit: Any, name: str = "edited.xlsm") -> Path:
+    """The template built (workbook/build.py) from its sources with ``edit`` applied to the sheets of quote.yaml
+    ({name: sheet}): a user's quote with other lines or labels, without a writer that would turn its dynamic arrays
+    into fixed ones (openpyxl does)."""
+    import yaml
+
+    from xlduty.excel import build
+
+    src = folder / "src"
+    shutil.copytree(build.SRC, src, dirs_exist_ok=True)
+    spec = yaml.safe_load((src / "quote.yaml").read_text(encoding="utf-8"))
+    edit({sheet["name"]: sheet for sheet in spec["sheets"]})
+    (src / "quote.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    old = build.SRC
+    build.SRC = src
+    try:
+        data = build.build("xlsm")
+    finally:
+        build.SRC = old
+    out = folder / name
+    out.write_bytes(data)
+    return out

@@ -297,7 +297,7 @@ _STYLES: dict[str, dict[str, Any]] = {
     "doc_text": {"valign": "vcenter"},
     "doc_subject": {"bottom": 1, "valign": "vcenter"},
     "doc_label": {"align": "right", "valign": "vcenter"},
-    "doc_value": {"align": "left", "valign": "vcenter", "bottom": 4},
+    "doc_value": {"align": "left", "valign": "vcenter", "bottom": 4, "indent": 1},
     "doc_issuer": {"valign": "vcenter"},
     "doc_amount_label": {"bold": True, "font_size": 13, "bottom": 2, "valign": "vcenter"},
     "doc_amount": {"bold": True, "font_size": 13, "bottom": 2, "num_format": "¥#,##0\\-", "align": "right",
@@ -430,6 +430,14 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]], define: dict[str, str] 
         for ref, spec in sheet.get("arrays", {}).items():
             ws.write_dynamic_array_formula(ref, _expand(spec["formula"], define),
                                            formats.get(spec.get("style", "label")))
+        for block in sheet.get("spill_formats", []):   # the cells an array fills, formatted per column
+            first, last = block["range"].split(":")
+            (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+            anchors = {xl_cell_to_rowcol(ref.split(":")[0]) for ref in sheet.get("arrays", {})}
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) not in anchors:
+                        ws.write_blank(r, c, None, formats[block["style"]])
         for spec in sheet.get("conditional", []):
             ws.conditional_format(spec["range"], {"type": "formula", "criteria": spec["formula"],
                                                   "format": conditional[spec["style"]]})

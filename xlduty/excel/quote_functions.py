@@ -42,8 +42,8 @@ from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
                 "customs_unit", "unit", "reduced_ct")
 SHORT_LINE_COLUMNS = LINE_COLUMNS[:7]   # without the customs quantity: enough unless a duty is specific
-# Widths a lines range may have: 7, 9 (with the customs quantity) or 11 (with the 見積書's unit and the food flag).
-LINE_WIDTHS = (SHORT_LINE_COLUMNS, LINE_COLUMNS[:9], LINE_COLUMNS)
+CUSTOMS_LINE_COLUMNS = LINE_COLUMNS[:9]   # with the customs quantity and its unit
+# A lines range has 7, 9 or 11 columns: the last two are the 見積書's unit (単位) and the food flag (軽減税率).
 # The 見積書's own fields, one cell each, in this order (QUOTE_CUSTOMER's document range; xlduty.quote.document).
 DOCUMENT_ROWS = ("customer", "honorific", "quote_no", "issued", "valid_until", "subject", "delivery_terms",
                  "payment_terms", "remarks", "issuer_name", "issuer_address", "issuer_contact", "issuer_kind",
@@ -80,18 +80,22 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
 # --- ranges → the quote input --------------------------------------------------------------------
 
-def _rows(v: object, columns: tuple[str, ...], table: str, shorter: tuple[tuple[str, ...], ...] = (),
-          needs: tuple[str, ...] | None = None) -> list[tuple[int, dict[str, Any]]]:
+def _rows(v: object, columns: tuple[str, ...], table: str, short: tuple[str, ...] | None = None,
+          needs: tuple[str, ...] | None = None, wider: tuple[str, ...] | None = None
+          ) -> list[tuple[int, dict[str, Any]]]:
     """(row index in the range, {column: cell}) for each row holding anything (or any of ``needs``); a range of
-    the wrong width is refused (a shifted column would put prices into quantities). ``shorter``: the columns of
-    narrower ranges also accepted."""
+    the wrong width is refused (a shifted column would put prices into quantities). ``short``: the columns of
+    a narrower range also accepted; ``wider``: of a wider one (the lines with the 見積書's columns)."""
     if blank(v):
         return []
     rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (v if isinstance(v, list | tuple) else [[v]])]
     width = max((len(r) for r in rows), default=0)
-    columns = next((c for c in shorter if len(c) == width), columns)
+    if short is not None and width == len(short):
+        columns = short
+    if wider is not None and width == len(wider):
+        columns = wider
     if width != len(columns):
-        also = "".join(f" or the first {len(c)}" for c in shorter if len(c) != len(columns))
+        also = f" or the first {len(short)}" if short else ""
         raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}){also}, not {width}")
     out = []
     for i, r in enumerate(rows):
@@ -281,7 +285,8 @@ def quote_input(lines: object, charges: object, costs: object, on_date: object, 
     ``document``: the 見積書's own fields (DOCUMENT_ROWS), for QUOTE_CUSTOMER."""
     fields, extra = _options(options)
     fields.update(document_input(document))
-    line_rows = _rows(lines, LINE_COLUMNS, "lines", LINE_WIDTHS, ("hs_code", "quantity", "unit_price"))
+    line_rows = _rows(lines, CUSTOMS_LINE_COLUMNS, "lines", SHORT_LINE_COLUMNS, ("hs_code", "quantity", "unit_price"),
+                      LINE_COLUMNS)
     items, where = _table(line_rows, "lines", lambda c: _line(c, extra.get("claim")))
     if not items:
         raise InputError("lines", "no lines: give HS codes, quantities and unit prices")
