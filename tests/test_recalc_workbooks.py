@@ -85,7 +85,7 @@ def test_formulas_and_vba_are_kept(template_path: Path) -> None:
     import zipfile
 
     wb = openpyxl.load_workbook(template_path, keep_vba=True)
-    assert wb["Quote"][f"B{_row(wb['Quote'], '関税 Duty')}"].value.startswith("=QUOTE_TOTALS(Lines!$B$5:$J$54,")
+    assert wb["Quote"][f"B{_row(wb['Quote'], '関税 Duty')}"].value.startswith("=QUOTE_TOTALS(Lines!$B$5:$L$54,")
     assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     original = zipfile.ZipFile(ROOT / "workbook" / "xlduty.xlsm").read("xl/vbaProject.bin")
     assert zipfile.ZipFile(template_path).read("xl/vbaProject.bin") == original
@@ -137,12 +137,12 @@ def test_template_lines(template: openpyxl.Workbook) -> None:
     15,744, local 7,483 / 4,417); domestic costs 7,080 + 4,444 / 4,720 + 556; landed 353,552 → 1,767.76 per unit
     → ROUNDUP(× 1.3) 2,299; 207,998 → 103,999 → 135,199; cash per unit 1,940.68 and 114,107.50."""
     ws = template["Lines"]
-    assert [ws.cell(5, c).value for c in range(11, 23)] == ["7.4%", 300000, 18528, 318528, 23500, 34139, 11524,
+    assert [ws.cell(5, c).value for c in range(13, 25)] == ["7.4%", 300000, 18528, 318528, 23500, 34139, 11524,
                                                            353552, 1767.76, 1940.68, 2299, 459800]
-    assert [ws.cell(6, c).value for c in range(11, 23)] == ["無税", 200000, 2722, 202722, 0, 20161, 5276, 207998,
+    assert [ws.cell(6, c).value for c in range(13, 25)] == ["無税", 200000, 2722, 202722, 0, 20161, 5276, 207998,
                                                            103999, 114107.5, 135199, 270398]
     assert (ws["A5"].value, ws["A6"].value) == (1, 2)
-    assert ws["A7"].value in ("", None) and ws["K7"].value in ("", None) and ws["V54"].value in ("", None)
+    assert ws["A7"].value in ("", None) and ws["M7"].value in ("", None) and ws["X54"].value in ("", None)
 
 
 def test_template_self_test_passes_headless(template: openpyxl.Workbook) -> None:
@@ -180,8 +180,8 @@ def test_template_agrees_with_the_quote_api(template: openpyxl.Workbook) -> None
 
     q = quote(_example_input()).to_dict()
     lines, sheet = template["Lines"], template["Quote"]
-    assert [ln["price"] for ln in q["lines"]] == [lines["U5"].value, lines["U6"].value] == [2299, 135199]
-    assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["T5"].value, lines["T6"].value]
+    assert [ln["price"] for ln in q["lines"]] == [lines["W5"].value, lines["W6"].value] == [2299, 135199]
+    assert [float(ln["unit_cost_cash"]) for ln in q["lines"]] == [lines["V5"].value, lines["V6"].value]
     t = q["totals"]
     assert [t["duty"], t["consumption_tax"], t["taxes_total"], t["landed_cost"], t["price_total"],
             t["landed_cost_cash"]] == [_value(sheet, label) for label in (
@@ -269,8 +269,8 @@ def test_template_with_a_yen_invoice_and_a_seller_paid_charge(tmp_path: Path) ->
                 domestic_costs=[{"kind": "customs_brokerage", "amount": 11800}])
     data["lines"][0]["unit_price"], data["lines"][1]["unit_price"] = 1500, 100000  # type: ignore[index]
     q = quote(data).to_dict()
-    assert [ln["customs_value"] for ln in q["lines"]] == [lines["N5"].value, lines["N6"].value] == [295050, 199950]
-    assert [ln["price"] for ln in q["lines"]] == [lines["U5"].value, lines["U6"].value]
+    assert [ln["customs_value"] for ln in q["lines"]] == [lines["P5"].value, lines["P6"].value] == [295050, 199950]
+    assert [ln["price"] for ln in q["lines"]] == [lines["W5"].value, lines["W6"].value]
     assert (q["totals"]["landed_cost"], q["totals"]["price_total"]) == (_value(sheet, "仕入原価合計"),
                                                                         _value(sheet, "見積合計"))
 

@@ -62,7 +62,7 @@ def test_every_ribbon_action_has_its_sub(xlam: bytes) -> None:
     """Each onAction="Module.Sub" names a Sub Module.Sub(control As IRibbonControl) in the add-in's VBA."""
     ui = zipfile.ZipFile(io.BytesIO(xlam)).read("customUI/customUI14.xml").decode()
     actions = re.findall(r'onAction="([^"]+)"', ui)
-    assert len(actions) == 5
+    assert len(actions) == 6   # refresh, about, explain, new quote, export PDF, the customer's 見積書 PDF
     modules = _modules(xlam, "xlduty.xlam")
     for action in actions:
         module, sub = action.split(".")
@@ -132,19 +132,19 @@ def test_template_sheets_and_settings(xlsm: bytes) -> None:
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(xlsm), keep_vba=True)
-    assert wb.sheetnames == ["Quote", "Lines", "Costs", "Rates", "SelfTest", "xlduty.conf"]
-    assert [ws.sheet_properties.codeName for ws in wb] == [f"Sheet{i}" for i in range(1, 7)]
+    assert wb.sheetnames == ["Quote", "Lines", "Costs", "見積書", "Rates", "SelfTest", "xlduty.conf"]
+    assert [ws.sheet_properties.codeName for ws in wb] == [f"Sheet{i}" for i in range(1, 8)]
     conf = {row[0]: row[1] for row in wb["xlduty.conf"].iter_rows(min_row=1, max_row=4, values_only=True)}
     assert "Interpreter_Win" not in conf   # a blank key in the sheet would override the user's config file
     assert conf["UDF Modules"] == "xlduty.excel.udfs"
     assert conf["Use UDF Server"] is True
-    assert wb["Quote"]["B21"].value == ("=QUOTE_TOTALS(Lines!$B$5:$J$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$9,"
+    assert wb["Quote"]["B21"].value == ("=QUOTE_TOTALS(Lines!$B$5:$L$54,Costs!$A$5:$F$14,Costs!$A$19:$G$28,Quote!$B$9,"
                                         "Quote!$B$10,Quote!$B$11,Quote!$B$12,Quote!$B$13,Quote!$B$14,Quote!$B$15,\"duty\")")
     assert wb["Lines"]["A5"].value == '=IF(AND(C5="",E5="",F5=""),"",ROW()-4)'
     z = zipfile.ZipFile(io.BytesIO(xlsm))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
     sheet2 = z.read("xl/worksheets/sheet2.xml").decode()
-    assert re.search(r'<c r="K5"[^>]*cm="1"[^>]*><f t="array" ref="K5:V54"', sheet2)   # spills in Excel 365
+    assert re.search(r'<c r="M5"[^>]*cm="1"[^>]*><f t="array" ref="M5:X54"', sheet2)   # spills in Excel 365
     costs = wb["Costs"]
     kinds = [dv for dv in costs.data_validations.dataValidation if str(dv.sqref) == "A19:A28"]
     assert kinds and "customs_brokerage" in kinds[0].formula1 and kinds[0].errorStyle == "warning"
@@ -212,7 +212,7 @@ def test_libreoffice_sees_the_shipped_modules(name: str, tmp_path: Path) -> None
         library = ET.fromstring(z.read(f"Basic/{project}/script-lb.xml"))
         listed = {e.get(f"{{{ns['library']}}}name") for e in library.findall("library:element", ns)}
         expected = {"ThisWorkbook", "xlwings", "Dictionary", "xlwings_udfs", "XlDutyFunctions"}
-        expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 7)}
+        expected |= {"Sheet1", "XlDutyRibbon"} if name.endswith("xlam") else {f"Sheet{i}" for i in range(1, 8)}
         assert listed == expected
         udfs = ET.fromstring(z.read(f"Basic/{project}/xlwings_udfs.xml")).text or ""
         assert 'DUTY = XLPy.CallUDF("xlduty.excel.udfs", "DUTY", Array(hs_code, value, origin, quantity, ' \

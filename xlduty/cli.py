@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file", help="the workbook (left unchanged)")
     e.add_argument("-o", "--output", required=True, help="the PDF to write")
     e.add_argument("--sheets", help="sheets to print, comma-separated (default: Quote,Lines,Costs — those it has)")
+    e.add_argument("--customer", action="store_true",
+                   help="the 見積書 for the customer alone (= --sheets 見積書): no costing sheet")
     e.set_defaults(func=cmd_export_pdf)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", choices=["path", "config"],
@@ -115,6 +117,13 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
     from xlduty.export import export_pdf
 
     sheets = None if args.sheets is None else [s.strip() for s in args.sheets.split(",") if s.strip()]
+    if args.customer:
+        from xlduty.errors import InputError
+        from xlduty.export import CUSTOMER_SHEETS
+
+        if sheets is not None and sheets != list(CUSTOMER_SHEETS):
+            raise InputError("sheets", "--customer prints the 見積書 alone: leave out --sheets")
+        sheets = list(CUSTOMER_SHEETS)
     path = export_pdf(args.file, args.output, sheets)
     sys.stderr.write(f"xlduty: wrote {path}\n")
     return 0

@@ -1,4 +1,4 @@
-"""``xlduty export-pdf IN -o OUT.pdf``: the printable quote without Excel.
+"""``xlduty export-pdf IN -o OUT.pdf``: the printable quote without Excel (``--customer``: the 見積書 alone).
 
 Why not convert the workbook directly: LibreOffice cannot compute the xlduty functions (its own
 recalculation of an array formula it does not know gives ``#VALUE!``). So the workbook is first
@@ -82,12 +82,25 @@ def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
 
     text = re.sub(r"<sheet\s[^>]*/>", one, text)
     text = re.sub(r"<workbookView\b", f'<workbookView activeTab="{names.index(sheets[0])}"', text, count=1)
+    # LibreOffice prints a hidden sheet that has a print area: the print areas and titles of the sheets not asked
+    # for go (a defined name is tied to its sheet by localSheetId, the sheet's position).
+    hidden = {str(i) for i, name in enumerate(names) if name not in sheets}
+
+    def printing(m: re.Match[str]) -> str:
+        local = re.search(r'\slocalSheetId="(\d+)"', m.group(0))
+        return "" if local and local.group(1) in hidden else m.group(0)
+
+    text = re.sub(r'<definedName\s[^>]*name="_xlnm\.Print_(?:Area|Titles)"[^>]*>.*?</definedName>', printing, text,
+                  flags=re.S)
+    text = re.sub(r"<definedNames>\s*</definedNames>", "", text)
     return text.encode("utf-8")
 
 
 # What a quote prints when no sheets are named: those of these the workbook has (a quote made before the Costs
 # sheet existed prints without it).
 QUOTE_SHEETS = ("Quote", "Lines", "Costs")
+# What the customer receives (--customer): the 見積書 alone, never the costing sheets.
+CUSTOMER_SHEETS = ("見積書",)
 
 
 def _check_sheets(src: Path, sheets: Sequence[str] | None) -> list[str]:

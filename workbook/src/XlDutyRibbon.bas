@@ -39,6 +39,10 @@ Public Sub OnExportPdf(control As IRibbonControl)
     ExportPdf True
 End Sub
 
+Public Sub OnExportCustomerPdf(control As IRibbonControl)
+    ExportPdf True, True
+End Sub
+
 Public Sub RefreshRates()
     ' The functions are non-volatile: recalculate so every cell sees the new rates.
     If RunXlduty("ribbon_refresh") Then Application.CalculateFull
@@ -150,17 +154,27 @@ Public Sub ShowMessage(ByVal text As String, ByVal icon As Long)
     #End If
 End Sub
 
-Public Function ExportPdf(Optional ByVal openAfter As Boolean = True) As String
-    ' The quote as PDF through Excel itself: the Quote and Lines (and Costs) sheets of the active workbook,
-    ' with their print setup (A4), written beside the workbook; returns the PDF's path ("" if none).
+Public Function ExportPdf(Optional ByVal openAfter As Boolean = True, Optional ByVal customer As Boolean = False) _
+    As String
+    ' The quote as PDF through Excel itself, with the sheets' print setup (A4), written beside the workbook;
+    ' returns the PDF's path ("" if none). customer = False: the Quote and Lines (and Costs) sheets, the internal
+    ' costing, as <book>.pdf. customer = True: the customer's sheet (mitsumorisho) alone, as
+    ' <book>_<that name>.pdf (xlduty export-pdf --customer does the same without Excel).
     Dim wb As Workbook
     Dim target As String
+    Dim sheetName As String
     Set wb = ActiveWorkbook
     If wb Is Nothing Then
         ShowMessage XlDutyFunctions.RibbonText("no_workbook"), vbInformation
         Exit Function
     End If
-    If Not (SheetIsThere(wb, "Quote") And SheetIsThere(wb, "Lines")) Then
+    sheetName = CustomerSheet()
+    If customer Then
+        If Not SheetIsThere(wb, sheetName) Then
+            ShowMessage XlDutyFunctions.RibbonText("no_customer_sheet"), vbExclamation
+            Exit Function
+        End If
+    ElseIf Not (SheetIsThere(wb, "Quote") And SheetIsThere(wb, "Lines")) Then
         ShowMessage XlDutyFunctions.RibbonText("not_a_quote"), vbExclamation
         Exit Function
     End If
@@ -168,16 +182,27 @@ Public Function ExportPdf(Optional ByVal openAfter As Boolean = True) As String
         ShowMessage XlDutyFunctions.RibbonText("save_first"), vbExclamation
         Exit Function
     End If
-    target = wb.Path & Application.PathSeparator & Left(wb.Name, InStrRev(wb.Name, ".") - 1) & ".pdf"
-    If SheetIsThere(wb, "Costs") Then
-        wb.Sheets(Array("Quote", "Lines", "Costs")).Select
+    target = wb.Path & Application.PathSeparator & Left(wb.Name, InStrRev(wb.Name, ".") - 1)
+    If customer Then
+        target = target & "_" & sheetName & ".pdf"
+        wb.Sheets(sheetName).Select
     Else
-        wb.Sheets(Array("Quote", "Lines")).Select
+        target = target & ".pdf"
+        If SheetIsThere(wb, "Costs") Then
+            wb.Sheets(Array("Quote", "Lines", "Costs")).Select
+        Else
+            wb.Sheets(Array("Quote", "Lines")).Select
+        End If
     End If
     ActiveSheet.ExportAsFixedFormat Type:=xlTypePDF, Filename:=target, Quality:=xlQualityStandard, _
         IncludeDocProperties:=True, IgnorePrintAreas:=False, OpenAfterPublish:=openAfter
-    wb.Sheets("Quote").Select
+    If Not customer Then wb.Sheets("Quote").Select
     ExportPdf = target
+End Function
+
+Private Function CustomerSheet() As String
+    ' The customer's sheet, named in Japanese: written as escapes, as this module stays ASCII.
+    CustomerSheet = XlDutyFunctions.Unicode("\u898B\u7A4D\u66F8")
 End Function
 
 Private Function SheetIsThere(wb As Workbook, sheetName As String) As Boolean

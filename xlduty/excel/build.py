@@ -284,8 +284,42 @@ _STYLES: dict[str, dict[str, Any]] = {
     "yen": {"num_format": "#,##0"},
     "yen2": {"num_format": "#,##0.00"},
     "yen_bold": {"num_format": "#,##0", "bold": True},
+    "yen_shrink": {"num_format": "#,##0", "shrink": True},
     "number": {"num_format": "0"},
     "number4": {"num_format": "#,##0.00##"},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "note_wrap": {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
+    "number4_wrap": {"num_format": "#,##0.00##", "text_wrap": True, "valign": "top"},
+    "input_wrap": {"bg_color": "#FFF2CC", "num_format": "@", "text_wrap": True, "valign": "top"},
+    # the 見積書 (customer print): no input shading, no internal colours
+    "doc_title": {"bold": True, "font_size": 20, "align": "center", "valign": "vcenter"},
+    "doc_addressee": {"font_size": 14, "bottom": 1, "valign": "bottom"},
+    "doc_text": {"valign": "vcenter"},
+    "doc_subject": {"bottom": 1, "valign": "vcenter"},
+    "doc_label": {"align": "right", "valign": "vcenter"},
+    "doc_value": {"align": "left", "valign": "vcenter", "bottom": 4, "indent": 1},
+    "doc_issuer": {"valign": "vcenter"},
+    "doc_amount_label": {"bold": True, "font_size": 13, "bottom": 2, "valign": "vcenter"},
+    "doc_amount": {"bold": True, "font_size": 13, "bottom": 2, "num_format": "¥#,##0\\-", "align": "right",
+                   "valign": "vcenter"},
+    "doc_head": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2"},
+    "doc_no": {"align": "center", "valign": "vcenter"},
+    "doc_item": {"valign": "vcenter"},
+    "doc_qty": {"align": "right", "valign": "vcenter"},
+    "doc_unit": {"align": "center", "valign": "vcenter"},
+    "doc_yen": {"num_format": "#,##0;-#,##0;0;@", "align": "right", "valign": "vcenter"},
+    "doc_rate": {"align": "center", "valign": "vcenter"},
+    "doc_remark_label": {"bold": True, "valign": "top"},
+    "doc_remark": {"valign": "top"},
+    "doc_rule": {"bottom": 1},
+    "doc_bold": {"bold": True},
+}
+# Conditional styles (differential formats): only what they change.
+_CONDITIONAL: dict[str, dict[str, Any]] = {
+    "row_rule": {"bottom": 1, "bottom_color": "#7F7F7F"},
+    "total_box": {"border": 1},
+    "total_bold": {"bold": True, "border": 1, "bottom": 6},
+    "qty_whole": {"num_format": "#,##0"},
 }
 
 
@@ -354,6 +388,7 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]], define: dict[str, str] 
 
     define = define or {}
     formats = {name: wb.add_format(props) for name, props in _STYLES.items()}
+    conditional = {name: wb.add_format(props) for name, props in _CONDITIONAL.items()}
     for sheet in sheets:
         ws = wb.add_worksheet(sheet["name"])
         ws.set_vba_name(sheet["code_name"])
@@ -384,9 +419,28 @@ def _write_sheets(wb: Any, sheets: list[dict[str, Any]], define: dict[str, str] 
                         cells[ref] = {"value": None, "style": block["style"]}
         for ref, spec in cells.items():
             _write_cell(ws, ref, spec, formats)
+        for ref, spec in sheet.get("merge", {}).items():   # merged cells: the value or formula in the first
+            fmt = formats.get(spec.get("style", "label"))
+            ws.merge_range(ref, "", fmt)
+            first = ref.split(":")[0]
+            if "formula" in spec:
+                ws.write_formula(first, _expand(spec["formula"], define), fmt)
+            elif spec.get("value") not in (None, ""):
+                _write_cell(ws, first, spec, formats)
         for ref, spec in sheet.get("arrays", {}).items():
             ws.write_dynamic_array_formula(ref, _expand(spec["formula"], define),
                                            formats.get(spec.get("style", "label")))
+        for block in sheet.get("spill_formats", []):   # the cells an array fills, formatted per column
+            first, last = block["range"].split(":")
+            (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+            anchors = {xl_cell_to_rowcol(ref.split(":")[0]) for ref in sheet.get("arrays", {})}
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) not in anchors:
+                        ws.write_blank(r, c, None, formats[block["style"]])
+        for spec in sheet.get("conditional", []):
+            ws.conditional_format(spec["range"], {"type": "formula", "criteria": spec["formula"],
+                                                  "format": conditional[spec["style"]]})
         _validations(ws, sheet.get("validations", {}))
 
 
@@ -394,8 +448,8 @@ _PAPER = {"A4": 9, "A3": 8, "Letter": 1}
 
 
 def _print_setup(ws: Any, spec: dict[str, Any]) -> None:
-    """The printable layout (見積書 on A4): paper, orientation, print area, fit to the page width,
-    titles repeated on every page, header and footer. Excel's PDF export and the headless export use it."""
+    """The printable layout of a sheet: A4, orientation, print area, fit to one page wide, title rows repeated on
+    every page, header and footer. Excel's PDF export and the headless export (LibreOffice) both use it."""
     ws.set_paper(_PAPER[spec.get("paper", "A4")])
     if spec.get("landscape"):
         ws.set_landscape()
@@ -412,7 +466,9 @@ def _print_setup(ws: Any, spec: dict[str, Any]) -> None:
         ws.set_header(spec["header"])
     if "footer" in spec:
         ws.set_footer(spec["footer"])
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    if spec.get("center"):
+        ws.center_horizontally()
+    ws.set_margins(**{"left": 0.5, "right": 0.5, "top": 0.75, "bottom": 0.75, **spec.get("margins", {})})
 
 
 def _conf_sheet(wb: Any, name: str, code_name: str) -> None:

@@ -95,8 +95,9 @@ _COLUMNS = (
 )
 
 QUOTE_ARGS = (
-    Arg("lines", "明細 7列: 品名, 品目番号, 原産国, 数量, 単価, 重量kg, 特恵 / lines: description, HS code, origin, "
-                 "quantity, unit price, weight kg, claim", optional=False, range=True),
+    Arg("lines", "明細 7・9・11列: 品名, 品目番号, 原産国, 数量, 単価, 重量kg, 特恵 (+税関数量, その単位 "
+                 "+単位, 軽減税率) / lines: description, HS code, origin, quantity, unit price, kg, claim (+customs "
+                 "qty, its unit +unit, food)", optional=False, range=True),
     Arg("charges", "運賃等 6列: 種類, 摘要, 金額, 通貨, 按分基準, 負担者 / charges: kind, label, amount, currency, "
                    "allocate by, paid by", range=True),
     Arg("costs", "国内諸掛 7列: 種類, 摘要, 金額(円), 消費税区分, 税込, 輸入時払い, 按分基準 / domestic costs: kind, "
@@ -163,6 +164,22 @@ FUNCTIONS: tuple[Function, ...] = (
                                     "price"))),
     Function("QUOTE_TREATMENTS", qf.QUOTE_TREATMENTS, "取扱いの比較（スピル）: 一般・簡易・特恵・個人使用ごとの"
              "納付税額と原価 / Treatments compared (spills): taxes at import and landed cost of each", QUOTE_ARGS),
+    Function("QUOTE_CUSTOMER", qf.QUOTE_CUSTOMER, "見積書（顧客向け）: 明細・小計・税率ごとの消費税・合計・備考。"
+             "原価・関税・利益は出さない / The customer's 見積書: lines, subtotal, tax per rate, total, remarks; "
+             "never costs, duty or margin", (
+                 *QUOTE_ARGS,
+                 Arg("document", "見積書の記載 14セル（1列）: 宛先, 敬称, 見積番号, 発行日, 有効期限, 件名, 受渡条件, "
+                                 "支払条件, 備考, 発行者名, 住所, 連絡先, 区分, 登録番号 / the 見積書's own fields, "
+                                 "one cell each", range=True),
+                 Arg("part", "table（既定）, lines, issuer, remarks, addressee, quote_no, issued, valid_until, "
+                             "subject, registration_number, subtotal, tax, total, fx / what to show"))),
+    Function("REGISTRATION_NUMBER", qf.REGISTRATION_NUMBER, "適格請求書発行事業者の登録番号（T+13桁）を検証して返す。"
+             "法人は法人番号の検査用数字も確認 / A qualified-invoice registration number, checked (a corporation's "
+             "check digit too) and written as T + 13 digits", (
+                 Arg("number", "登録番号、例 T1234567890123（全角・ハイフン可） / the number, e.g. T1234567890123",
+                     optional=False),
+                 Arg("kind", "法人 corporation（既定）または 個人 individual（個人事業者: 検査用数字なし） / "
+                             "corporation (default) or individual"))),
 )
 
 BY_NAME: dict[str, Function] = {fn.name: fn for fn in FUNCTIONS}

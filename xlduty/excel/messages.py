@@ -171,6 +171,9 @@ RIBBON_MESSAGES: dict[str, str] = {
     "not_a_quote": (
         "xlduty: このブックは xlduty の見積書ではありません（Quote と Lines のシートが必要です）。\r\n\r\n"
         "xlduty: this workbook is not an xlduty quote (sheets Quote and Lines)."),
+    "no_customer_sheet": (
+        "xlduty: このブックには 見積書 シートがありません。新しい見積はリボンの「新規見積」から作ってください。\r\n\r\n"
+        "xlduty: this workbook has no 見積書 sheet: start a new quote from the ribbon (New quote)."),
     "save_first": (
         "xlduty: 見積書を先に保存してください。PDF はその隣に保存されます。\r\n\r\n"
         "xlduty: save the quote first: the PDF is written beside it."),

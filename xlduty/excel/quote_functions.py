@@ -40,8 +40,16 @@ from xlduty.excel.messages import cell_error
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
-                "customs_unit")
+                "customs_unit", "unit", "reduced_ct")
 SHORT_LINE_COLUMNS = LINE_COLUMNS[:7]   # without the customs quantity: enough unless a duty is specific
+CUSTOMS_LINE_COLUMNS = LINE_COLUMNS[:9]   # with the customs quantity and its unit
+# A lines range has 7, 9 or 11 columns: the last two are the 見積書's unit (単位) and the food flag (軽減税率).
+# The 見積書's own fields, one cell each, in this order (QUOTE_CUSTOMER's document range; xlduty.quote.document).
+DOCUMENT_ROWS = ("customer", "honorific", "quote_no", "issued", "valid_until", "subject", "delivery_terms",
+                 "payment_terms", "remarks", "issuer_name", "issuer_address", "issuer_contact", "issuer_kind",
+                 "registration_number")
+CUSTOMER_PARTS = ("table", "lines", "addressee", "quote_no", "issued", "valid_until", "subject", "issuer",
+                  "registration_number", "subtotal", "tax", "total", "remarks", "fx")
 CHARGE_COLUMNS = ("kind", "label", "amount", "currency", "allocate_by", "paid_by")
 COST_COLUMNS = ("kind", "label", "amount", "ct", "tax_included", "at_import", "allocate_by")
 
@@ -73,16 +81,19 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 # --- ranges → the quote input --------------------------------------------------------------------
 
 def _rows(v: object, columns: tuple[str, ...], table: str, short: tuple[str, ...] | None = None,
-          needs: tuple[str, ...] | None = None) -> list[tuple[int, dict[str, Any]]]:
+          needs: tuple[str, ...] | None = None, wider: tuple[str, ...] | None = None
+          ) -> list[tuple[int, dict[str, Any]]]:
     """(row index in the range, {column: cell}) for each row holding anything (or any of ``needs``); a range of
     the wrong width is refused (a shifted column would put prices into quantities). ``short``: the columns of
-    a narrower range also accepted."""
+    a narrower range also accepted; ``wider``: of a wider one (the lines with the 見積書's columns)."""
     if blank(v):
         return []
     rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (v if isinstance(v, list | tuple) else [[v]])]
     width = max((len(r) for r in rows), default=0)
     if short is not None and width == len(short):
         columns = short
+    if wider is not None and width == len(wider):
+        columns = wider
     if width != len(columns):
         also = f" or the first {len(short)}" if short else ""
         raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}){also}, not {width}")
@@ -139,6 +150,10 @@ def _line(cells: dict[str, Any], claim_default: bool | str | None) -> dict[str, 
             _put(line, name, number_text(cells[name], name))
     if "customs_unit" in cells:
         _put(line, "customs_unit", text_of(cells["customs_unit"], "customs_unit"))
+    if "unit" in cells:
+        _put(line, "unit", text_of(cells["unit"], "unit"))
+    if "reduced_ct" in cells:   # food at the reduced rate: yes / no; blank = as the tariff line says
+        _put(line, "reduced_ct", _flag(cells["reduced_ct"], "reduced_ct"))
     claim = _claim(cells["claim"], "claim_preference")
     _put(line, "claim_preference", claim_default if claim is None else claim)
     return line
@@ -224,12 +239,54 @@ def _options(v: object) -> tuple[dict[str, Any], dict[str, Any]]:
     return fields, extra
 
 
+def _document_cells(v: object) -> dict[str, Any]:
+    """The document range (one column or one row of len(DOCUMENT_ROWS) cells) as {field: cell}."""
+    rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (v if isinstance(v, list | tuple) else [[v]])]
+    cells = [c for r in rows for c in r] if all(len(r) == 1 for r in rows) or len(rows) == 1 else []
+    if len(cells) != len(DOCUMENT_ROWS):
+        raise InputError("document", f"give {len(DOCUMENT_ROWS)} cells in one column ({', '.join(DOCUMENT_ROWS)})")
+    return dict(zip(DOCUMENT_ROWS, cells, strict=True))
+
+
+def document_input(v: object) -> dict[str, Any]:
+    """The quote fields a document range gives: ``customer``, ``reference`` (見積番号 and 件名, as one text) and
+    ``document`` (the 見積書's own fields, xlduty.quote.model.QuoteDocument)."""
+    no_error(v, "document")
+    if blank(v):
+        return {}
+    cells = _document_cells(v)
+    doc: dict[str, Any] = {}
+    for name in ("honorific", "quote_no", "subject", "delivery_terms", "payment_terms", "remarks"):
+        _put(doc, name, text_of(cells[name], f"document.{name}"))
+    for name in ("issued", "valid_until"):
+        no_error(cells[name], f"document.{name}")
+        if not blank(cells[name]):
+            try:
+                doc[name] = to_date(cells[name]).isoformat()
+            except InputError as exc:
+                raise InputError(f"document.{name}", exc.message) from None
+    issuer: dict[str, Any] = {}
+    for name in ("issuer_name", "issuer_address", "issuer_contact", "issuer_kind", "registration_number"):
+        _put(issuer, name.removeprefix("issuer_"), text_of(cells[name], f"document.issuer.{name}"))
+    if issuer:
+        doc["issuer"] = issuer
+    out: dict[str, Any] = {"document": doc}
+    _put(out, "customer", text_of(cells["customer"], "document.customer"))
+    reference = " ".join(x for x in (doc.get("quote_no"), doc.get("subject")) if x)
+    _put(out, "reference", reference or None)
+    return out
+
+
 def quote_input(lines: object, charges: object, costs: object, on_date: object, incoterm: object,
                 invoice_currency: object, fx: object, margin: object, margin_on: object,
-                options: object) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[int]]]:
-    """(the ``xlduty quote`` JSON input, worksheet settings, the range row of each item per quote table)."""
+                options: object, document: object = None
+                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[int]]]:
+    """(the ``xlduty quote`` JSON input, worksheet settings, the range row of each item per quote table).
+    ``document``: the 見積書's own fields (DOCUMENT_ROWS), for QUOTE_CUSTOMER."""
     fields, extra = _options(options)
-    line_rows = _rows(lines, LINE_COLUMNS, "lines", SHORT_LINE_COLUMNS, ("hs_code", "quantity", "unit_price"))
+    fields.update(document_input(document))
+    line_rows = _rows(lines, CUSTOMS_LINE_COLUMNS, "lines", SHORT_LINE_COLUMNS, ("hs_code", "quantity", "unit_price"),
+                      LINE_COLUMNS)
     items, where = _table(line_rows, "lines", lambda c: _line(c, extra.get("claim")))
     if not items:
         raise InputError("lines", "no lines: give HS codes, quantities and unit prices")
@@ -264,10 +321,10 @@ def _computed(key: str) -> Any:
     return q if extra.get("fx_factor") is None else at_fx(q, Decimal(extra["fx_factor"]))
 
 
-def _quote(args: tuple[object, ...]) -> tuple[Any, dict[str, list[int]]]:
+def _quote(args: tuple[object, ...], document: object = None) -> tuple[Any, dict[str, list[int]]]:
     """(the quote, the range row of each item per quote table)."""
     follow_tables()
-    data, extra, where = quote_input(*args)
+    data, extra, where = quote_input(*args, document=document)
     try:
         q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
     except InputError as exc:
@@ -450,10 +507,70 @@ def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object
         return [[cell_error(exc)]]
 
 
+def QUOTE_CUSTOMER(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
+                   incoterm: object = None, invoice_currency: object = None, fx: object = None, margin: object = None,
+                   margin_on: object = None, options: object = None, document: object = None,
+                   part: object = None) -> Any:
+    """見積書: the customer's view of the quote (xlduty.quote.document), as ``xlduty quote`` gives it in
+    ``customer_quote``. ``document``: the 見積書's own fields, one cell each (DOCUMENT_ROWS). ``part`` (CUSTOMER_PARTS):
+    ``table`` (default: spills No, 品名, 数量, 単位, 単価, 金額, 税率 per line, then 小計, the amount and tax of each
+    rate, 合計), ``lines``, ``issuer`` and ``remarks`` (spill), or one text or figure: ``addressee`` (宛先 with 御中
+    or 様), ``quote_no``, ``issued``, ``valid_until``, ``subject``, ``registration_number``, ``subtotal``, ``tax``,
+    ``total``, ``fx`` (the FX assumption). No cost, duty, margin or supplier figure is among them."""
+    from xlduty.quote.document import japanese_date
+
+    spills = ("table", "lines", "issuer", "remarks")
+    name = "table" if blank(part) else str(part).strip().lower()
+    try:
+        if len(field_names(part, CUSTOMER_PARTS, ("table",))) != 1:
+            raise InputError("part", "give one part")
+        if blank(document) and name not in ("table", "lines", "subtotal", "tax", "total", "fx"):
+            raise InputError("document", f"{name} comes from the document range: give it")
+        q, _where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
+                            options), document)
+        c = q.customer_quote()
+        if name in ("table", "lines", "subtotal", "tax", "total") and not c.priced:
+            raise InputError("margin", "the 見積書 shows prices: give the margin")
+        if name in ("table", "lines"):
+            rows = c.table() if name == "table" else c.table()[:len(c.lines)]
+            return [[_excel(v) for v in row] for row in rows]
+        if name == "issuer":
+            issuer = c.issuer or {}
+            number = issuer.get("registration_number")
+            rows = [issuer.get(k) for k in ("name", "address", "contact")] + [f"登録番号 {number}" if number else None]
+            return [[r] for r in rows if r] or [[""]]
+        if name == "remarks":
+            return [[r] for r in c.remarks] or [[""]]
+        value: Any = {"addressee": f"{c.customer} {c.honorific}" if c.customer else "", "quote_no": c.quote_no,
+                      "issued": japanese_date(c.issued) if c.issued else "",
+                      "valid_until": japanese_date(c.valid_until) if c.valid_until else "", "subject": c.subject,
+                      "registration_number": (c.issuer or {}).get("registration_number"), "subtotal": c.subtotal,
+                      "tax": c.tax, "total": c.total, "fx": "、".join(c.fx_assumptions)}[name]
+        return _excel(value)
+    except Exception as exc:  # never a traceback in a cell
+        return [[cell_error(exc)]] if name in spills else cell_error(exc)
+
+
+def REGISTRATION_NUMBER(number: object = None, kind: object = None) -> Any:
+    """適格請求書発行事業者の登録番号: ``number`` checked and written as T + 13 digits (xlduty.quote.registration):
+    a corporation's (法人, default) check digit is verified; an individual's (個人) number has none to verify."""
+    from xlduty.quote.registration import kind_of, registration_number
+
+    try:
+        text = text_of(number, "registration_number")
+        if text is None:
+            raise InputError("registration_number", "required: T and 13 digits")
+        return registration_number(text, kind_of(text_of(kind, "kind"), "kind"), "registration_number")
+    except Exception as exc:  # never a traceback in a cell
+        return cell_error(exc)
+
+
 def clear_caches() -> None:
     _computed.cache_clear()
     _compared.cache_clear()
 
 
 QUOTE_FUNCTIONS: dict[str, Callable[..., Any]] = {"QUOTE_LINES": QUOTE_LINES, "QUOTE_TOTALS": QUOTE_TOTALS,
-                                                  "QUOTE_REVERSE": QUOTE_REVERSE, "QUOTE_TREATMENTS": QUOTE_TREATMENTS}
+                                                  "QUOTE_REVERSE": QUOTE_REVERSE, "QUOTE_TREATMENTS": QUOTE_TREATMENTS,
+                                                  "QUOTE_CUSTOMER": QUOTE_CUSTOMER,
+                                                  "REGISTRATION_NUMBER": REGISTRATION_NUMBER}

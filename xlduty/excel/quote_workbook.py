@@ -9,7 +9,9 @@ arguments — the lines, charges and costs ranges and the date … options cells
 after rows are inserted or moved, so no layout is assumed. Each argument is read as the quote functions
 receive it and turned into the JSON input by the same code (``quote_functions.quote_input``). A cell that
 holds a formula gives its last computed value; one never computed is an error (run ``xlduty recalc`` first).
-The customer, reference and supplier come from the Quote sheet rows labelled 宛先, 件名 and 仕入先.
+The 見積書's own fields (customer, 見積番号 and 件名 — together the reference —, dates, terms, issuer) come from the
+document range of its ``=QUOTE_CUSTOMER(…)`` formulas; a workbook made before the 見積書 sheet gives the customer and
+reference from the Quote sheet rows labelled 宛先 and 件名. The supplier comes from the row labelled 仕入先.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from xlduty.errors import InputError
 from xlduty.excel.cells import split_args
 
 _CALL = re.compile(r"^=\s*(?:_xludf\.)?QUOTE_TOTALS\((.*)\)\s*$", re.S | re.I)
+_CUSTOMER = re.compile(r"QUOTE_CUSTOMER\((.*)\)", re.S | re.I)
 _REF = re.compile(r"^(?:'?(?P<sheet>[^'!]+)'?!)?(?P<first>\$?[A-Z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Z]{1,3}\$?\d+))?$",
                   re.I)
 _LABELS = {"customer": "宛先 ", "reference": "件名", "supplier": "仕入先"}   # "宛先・件名" heads the block
@@ -43,15 +46,45 @@ def quote_from_workbook(path: str | Path) -> dict[str, Any]:
     sheet, args = _quote_call(formulas)
     read = [_argument(arg, sheet, formulas, values) for arg in args[:10]]
     read += [None] * (10 - len(read))
-    data, extra, _where = quote_input(*read)
+    document = _document(formulas, values, sheet)
+    data, extra, _where = quote_input(*read, document=document)
     if extra.get("fx_factor") is not None:
         raise InputError("options.fx_factor", "the quote's options hold fx_factor=: that is for the FX rows only")
     quote_sheet = formulas[sheet]
     for field, label in _LABELS.items():
+        if field in data and document is not None:
+            continue   # from the 見積書's fields (the Quote sheet only shows them)
         text = _labelled(quote_sheet, values[sheet], label)
         if text:
             data[field] = text
     return data
+
+
+def _document(formulas: Any, values: Any, sheet: str) -> Any:
+    """The 見積書's own fields: the document argument (the 12th) of the first QUOTE_CUSTOMER formula, if any."""
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and (m := _CUSTOMER.search(cell.value)):
+                    args = split_args(_balanced(m.group(1)))
+                    if len(args) >= 11 and args[10].strip():
+                        return _argument(args[10], ws.title, formulas, values)
+    return None
+
+
+def _balanced(text: str) -> str:
+    """``text`` up to the parenthesis that closes the call it starts in (a formula may go on after it)."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            if depth == 0:
+                return text[:i]
+            depth -= 1
+    return text
 
 
 def _quote_call(wb: Any) -> tuple[str, list[str]]:

@@ -41,7 +41,11 @@ Input (a JSON object; numbers may be JSON numbers or strings; money is exact)::
        # kind: customs_brokerage 通関料, postal_clearance 郵便通関料, advance_fee 立替手数料, delivery,
        #       inspection, other; ct: standard (10 %) | reduced (8 %) | exempt; default by kind
      "margin": {"percent": 30, "on": "price"},   # on price: cost ÷ (1 − m); on cost (markup): cost × (1 + m)
-     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1}}
+     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1},
+     "document": {"honorific": "御中", "quote_no": "Q-2026-031", "issued": "2026-11-10", "valid_until": "2026-12-20",
+                  "subject": "…", "delivery_terms": "…", "payment_terms": "…", "remarks": "…",
+                  "issuer": {"name": "…", "address": "…", "contact": "…", "kind": "corporation",
+                             "registration_number": "T…"}}}   # optional: the 見積書's own fields
 
 Output (``Quote.to_dict()``): ``date``, ``tariff_edition``, ``currency``, ``fx`` (each rate with its customs
 week and source), ``incoterm``, ``options``; ``totals`` (goods, goods_yen, charges_yen, customs_value,
@@ -51,6 +55,8 @@ price_total_with_ct, gross_profit, margin_percent, markup_percent); ``cash_at_im
 per line, with the rate applied, ``duty_line`` = the line's own duty and ``duty`` = its share of the duty
 payable, ``unit_cost`` / ``unit_cost_cash`` per unit to 0.01 yen, ``price`` per unit); ``charges`` and
 ``domestic_costs`` (each with its allocation); ``simplified``, ``exemption``, ``warnings``, ``notes``,
+``customer_quote`` (the 見積書: lines at the quote price, amount and tax per rate, subtotal, tax, total, the FX
+assumption and remarks — no cost, duty or margin; ``xlduty.quote.document``),
 ``declaration`` (the ``xlduty compute`` input the quote ran) and ``record`` (see ``record.py``).
 Whole yen are integers; fractions are exact decimal strings.
 """

@@ -12,7 +12,7 @@ from datetime import date as Date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from xlduty.declaration import (
     Amount,
@@ -49,7 +49,7 @@ class QuoteLine(_Input):
     hs_code: str | None = None
     origin: Country | None = None
     quantity: Positive                        # units sold: the per-unit figures divide by it
-    unit: str = "pcs"                         # label of the unit for the quote sheet (not the tariff's unit)
+    unit: str = "pcs"                         # label of the unit on the 見積書 (not the tariff's unit)
     unit_price: Amount                        # in the invoice currency, at the incoterm
     weight_kg: Amount | None = None           # total weight of the line (all units), for allocation by weight
     claim_preference: bool | str = False      # as in a declaration: true = best eligible EPA/GSP/LDC, or a column
@@ -141,6 +141,66 @@ class Options(_Input):
         return (not self.personal_use) if self.ct_recoverable is None else self.ct_recoverable
 
 
+class Issuer(_Input):
+    """Who issues the 見積書 (発行者): printed on it, with the 適格請求書発行事業者 registration number the invoice
+    that follows will carry (消費税法57条の4第1項1号). ``kind``: corporation (法人: the number embeds the 法人番号,
+    whose check digit is verified) or individual (個人事業者・人格のない社団等: only the form is checked)."""
+
+    name: str
+    address: str | None = None
+    contact: str | None = None                # TEL, e-mail, person in charge
+    kind: str = "corporation"                 # before the number: its check depends on it
+    registration_number: str | None = None    # T + 13 digits
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        from xlduty.quote.registration import kind_of
+
+        try:
+            return kind_of(v, "kind")
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("registration_number")
+    @classmethod
+    def _number(cls, v: str | None, info: ValidationInfo) -> str | None:
+        from xlduty.quote.registration import registration_number
+
+        if not v:
+            return None
+        try:
+            return registration_number(v, info.data.get("kind", "corporation"))
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+
+
+class QuoteDocument(_Input):
+    """What the 見積書 the customer receives says besides the figures: its number, dates, subject, terms, issuer.
+    The customer's name is the quote's ``customer``; ``subject`` defaults to its ``reference``."""
+
+    honorific: Literal["御中", "様"] = "御中"   # 御中 for a company or department, 様 for a person
+    quote_no: str | None = None
+    issued: Date | None = None
+    valid_until: Date | None = None
+    subject: str | None = None
+    delivery_terms: str | None = None         # 納期・受渡条件
+    payment_terms: str | None = None          # お支払条件
+    remarks: str | None = None                # free text for 備考
+    issuer: Issuer | None = None
+
+    @field_validator("issued", "valid_until", mode="before")
+    @classmethod
+    def _dates(cls, v: object) -> object:
+        return date_text(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> QuoteDocument:
+        if self.issued and self.valid_until and self.valid_until < self.issued:
+            raise ValueError("valid_until is before the issue date (有効期限が発行日より前です)")
+        return self
+
+
 class QuoteInput(_Input):
     date: Date                                # expected declaration date: tariff edition, FX week, rules
     currency: Currency = "JPY"                # currency of the supplier invoice
@@ -157,6 +217,7 @@ class QuoteInput(_Input):
     margin: Margin | None = None
     options: Options = Options()
     tariff_edition: str | None = None         # pin the edition (a saved quote reproduced); default: in force on date
+    document: QuoteDocument | None = None     # the 見積書's own fields (xlduty.quote.document)
 
     @field_validator("date", mode="before")
     @classmethod

@@ -264,15 +264,23 @@ class Quote:
             return None
         return sum((ln.price_total or Decimal(0) for ln in self.lines), Decimal(0))
 
-    @property
-    def sales_ct(self) -> int | None:
-        """Consumption tax on the quote: one rounding per rate over the quote (施行令70条の10), fractions dropped."""
+    def sales_ct_by_rate(self) -> dict[Decimal, tuple[Decimal, int]] | None:
+        """Consumption tax on the quote per rate: {percent: (the amounts at that rate summed, their tax)}, the tax
+        rounded once per rate over the whole quote, fractions of a yen dropped — as the 適格請求書 that follows
+        must compute it (消費税法施行令70条の10; 基本通達1-8-15: rounding each line and adding is not allowed;
+        the direction of the rounding is the issuer's choice, and xlduty truncates). Highest rate first."""
         if self.price_total is None:
             return None
         groups: dict[Decimal, Decimal] = {}
         for ln in self.lines:
             groups[ln.sales_ct_percent] = groups.get(ln.sales_ct_percent, Decimal(0)) + (ln.price_total or 0)
-        return sum(int(amount * pct / 100) for pct, amount in groups.items())
+        return {pct: (amount, int(amount * pct / 100)) for pct, amount in sorted(groups.items(), reverse=True)}
+
+    @property
+    def sales_ct(self) -> int | None:
+        """Consumption tax on the quote: one rounding per rate over the quote (施行令70条の10), fractions dropped."""
+        by_rate = self.sales_ct_by_rate()
+        return None if by_rate is None else sum(tax for _base, tax in by_rate.values())
 
     def cash_at_import(self) -> dict[str, Decimal | int]:
         """Cash the importer needs at clearance: the taxes payable it bears and the domestic costs paid at import
@@ -336,4 +344,11 @@ class Quote:
             "exemption": r.exemption,
             "warnings": self.warnings,
             "notes": self.notes,
+            "customer_quote": self.customer_quote().to_dict(),
         }
+
+    def customer_quote(self) -> Any:
+        """The 見積書 the customer receives (``xlduty.quote.document.CustomerQuote``)."""
+        from xlduty.quote.document import customer_quote
+
+        return customer_quote(self)
