@@ -69,7 +69,7 @@ def tariff_rates() -> list[tuple[str, float | None]]:
     """Every line of the edition in force on ON: (HS code, rate). The rate is the WTO rate, else the general
     one, and None unless the general, temporary and WTO cells are all plain ad valorem (or empty): the
     plain sheet cannot follow conditional, specific or temporary rates, and the purchases avoid them."""
-    from xlduty.schedule import edition_on
+    from xlduty.core.schedule import edition_on
 
     out = []
     for lines in edition_on(ON).lines.values():

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xlduty import compute
-from xlduty.declaration import Declaration, Line, PlainDeclaration, parse_declaration, plain_declaration, validate
-from xlduty.errors import InputError
+from xlduty.core.declaration import Declaration, Line, PlainDeclaration, parse_declaration, plain_declaration, validate
+from xlduty.core.errors import InputError
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -207,7 +207,7 @@ def common_declarations(draw: st.DrawFn) -> dict[str, Any]:
 
 def _warm() -> None:
     """Every text of ``_BENCH_TEXTS`` computed once, so that ``Engine._plain`` has seen them."""
-    from xlduty.engine import engine
+    from xlduty.core.engine import engine
 
     for code, origin, unit, claim in _BENCH_TEXTS:
         line = {"hs_code": code, "origin": origin, "value": 500000, "claim_preference": claim}
@@ -241,7 +241,7 @@ def test_one_pass_reports_the_first_error_in_line_order() -> None:
 def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: str, value: int) -> None:
     """Common lines whose general result ``Engine._plain`` builds at once agree with the models when the de minimis
     check exempts them (small totals), when the simplified tariff is computed or chosen, and otherwise."""
-    from xlduty.engine import engine
+    from xlduty.core.engine import engine
 
     _warm()
     assert any(k.plan is not None and k.plan[1] is not None for k in engine()._kinds.values())
@@ -254,7 +254,7 @@ def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: s
 def test_common_line_reads_its_amounts_as_decimal() -> None:
     """``CommonLine`` keeps value and freight as given (the one pass converts only their sum) and reads them as
     Decimal, as a validated ``Line`` has them: an int exactly, a Decimal as the same object."""
-    from xlduty.declaration import CommonLine
+    from xlduty.core.declaration import CommonLine
 
     given = Decimal("12.50")
     ln = CommonLine("6109.10-020", "CN", 1000, "JPY", given, None, None, False)

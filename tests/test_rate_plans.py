@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlduty.engine import Engine, engine
-from xlduty.errors import InputError
-from xlduty.schedule import edition_on
+from xlduty.core.engine import Engine, engine
+from xlduty.core.errors import InputError
+from xlduty.core.schedule import edition_on
 
 
 def _line(value: int) -> dict[str, Any]:
@@ -34,8 +34,8 @@ def _varied_codes() -> list[str]:
     compound, marked, specific), a few hundred of them."""
     from datetime import date
 
-    from xlduty.rate import AdValorem, Free
-    from xlduty.schedule import edition_on
+    from xlduty.core.rate import AdValorem, Free
+    from xlduty.core.schedule import edition_on
 
     schedule = edition_on(date(2026, 11, 20))
     out = []
@@ -91,8 +91,8 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
 def test_value_dependent_winners_remembered_only_where_ordered() -> None:
     """2009.19-190 from the US (WTO 29.8% or 23 yen/kg, general 35% or 27 yen/kg: the WTO rate is below at every
     value and quantity) keeps its winner; with a preference claimed the EPA offers are not ordered against it."""
-    from xlduty.engine import _ordered
-    from xlduty.selection import coverage
+    from xlduty.core.engine import _ordered
+    from xlduty.core.selection import coverage
 
     rules = engine().rules
     on = date(2026, 11, 20)
@@ -125,10 +125,10 @@ def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
 def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
     """Wherever ``_ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
     values and quantities (tiny quantities truncated to 0 included)."""
-    from xlduty.engine import _ordered
-    from xlduty.rate import DutyBase
-    from xlduty.selection import coverage, select_rate
-    from xlduty.units import unit_of
+    from xlduty.core.engine import _ordered
+    from xlduty.core.rate import DutyBase
+    from xlduty.core.selection import coverage, select_rate
+    from xlduty.core.units import unit_of
 
     rules = engine().rules
     on = date(2026, 11, 20)

@@ -37,7 +37,7 @@ from rates_fixtures import (
     serve_site,
 )
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.rates import (
     FetchSettings,
     active_fx_path,
@@ -455,7 +455,7 @@ def test_an_older_edition_is_refused_unless_asked(server: LoopbackServer, data_d
     assert compute(spring).tariff_edition == "2026_04_01" and compute(spring).totals.duty == 28200
     assert totals() == REFRESHED     # 2026_07_09 is carried over from the version that was in use
     # the week of 2026-09-27 keeps its figures; 2026-09-20 is filled in
-    from xlduty.fx import customs_rates
+    from xlduty.core.fx import customs_rates
 
     rates = customs_rates()
     assert rates.lookup("USD", date(2026, 9, 22)).published == "155.39"
@@ -634,7 +634,7 @@ def _archive_site(srv: LoopbackServer) -> None:
 
 
 def test_a_refresh_fills_missing_weeks_from_the_weekly_pdfs(server: LoopbackServer, data_dir: Path) -> None:
-    from xlduty.fx import customs_rates
+    from xlduty.core.fx import customs_rates
 
     _seed_fx(ARCHIVE_GAPS)
     _archive_site(server)

@@ -21,7 +21,7 @@ EXIT_DATA = 3
 
 def read_json(source: str) -> Any:
     """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
-    from xlduty.errors import InputError
+    from xlduty.core.errors import InputError
 
     try:   # bytes: json reads UTF-8 (with or without a BOM), UTF-16 and UTF-32
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
@@ -45,8 +45,8 @@ def read_json(source: str) -> Any:
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
-    from xlduty.engine import CollectionPaused, compute_batch
-    from xlduty.errors import InputError
+    from xlduty.core.engine import CollectionPaused, compute_batch
+    from xlduty.core.errors import InputError
 
     with CollectionPaused():   # input, results and output form no cycles: a large batch runs ×1.3 faster
         data = read_json(args.file)
@@ -127,14 +127,14 @@ def cmd_addin(args: argparse.Namespace) -> int:
     try:
         path = install.addin_path()
     except FileNotFoundError as exc:
-        from xlduty.errors import DataError
+        from xlduty.core.errors import DataError
 
         raise DataError(str(exc)) from None
     if args.action == "config":
         try:
             files = install.configure(template=args.template)
         except ValueError as exc:
-            from xlduty.errors import InputError
+            from xlduty.core.errors import InputError
 
             raise InputError("interpreter", str(exc)) from None
         for written in files:
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     # xlduty uses no pydantic plugins: skip their discovery through importlib.metadata (start-up time).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
-    from xlduty.errors import DataError, InputError
+    from xlduty.core.errors import DataError, InputError
 
     try:
         return args.func(args)

@@ -102,7 +102,7 @@ def _json(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Run ``xlduty quote``; input errors propagate as ``InputError`` (the caller prints them, exit 2)."""
     from xlduty.cli import read_json
-    from xlduty.errors import InputError
+    from xlduty.core.errors import InputError
     from xlduty.quote import (
         compare_treatments,
         compare_with_permit,

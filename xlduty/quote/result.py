@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from xlduty.result import Result
+from xlduty.core.result import Result
 
 CENT = Decimal("0.01")
 

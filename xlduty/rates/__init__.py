@@ -6,7 +6,7 @@
 
 New tables are stored, versioned, in the user data directory (``$XLDUTY_DATA_DIR`` overrides it) and
 switched into use atomically; the bundled tables remain the fallback. ``xlduty rates list|use|rollback``
-moves between versions. This module stays light: ``xlduty.schedule`` and ``xlduty.fx`` consult
+moves between versions. This module stays light: ``xlduty.core.schedule`` and ``xlduty.core.fx`` consult
 ``xlduty.rates.store`` on start-up, and the heavy parts (HTTP, HTML, pydantic) load only for a refresh.
 """
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def active_tariff_dir() -> Path:
     """The ``tariff/`` folder in use (``editions.json`` and one ``<edition>.json.gz`` per edition)."""
-    from xlduty.bundle import rules_dir
+    from xlduty.core.bundle import rules_dir
     from xlduty.rates.store import active_dir
 
     return (active_dir("tariff") or rules_dir()) / "tariff"
@@ -31,7 +31,7 @@ def active_tariff_dir() -> Path:
 
 def active_fx_path() -> Path:
     """The customs weekly FX table in use (``customs_weekly.json.gz``)."""
-    from xlduty.bundle import rules_dir
+    from xlduty.core.bundle import rules_dir
     from xlduty.rates.store import active_dir
 
     return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"

@@ -56,7 +56,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ``rates`` subcommand; errors become one line on stderr and exit code 2."""
-    from xlduty.errors import DataError
+    from xlduty.core.errors import DataError
 
     try:
         return _COMMANDS[args.rates_command](args)
@@ -145,7 +145,7 @@ def _bundled(kind: str) -> str:
     import json
     from datetime import date, timedelta
 
-    from xlduty.bundle import rules_dir
+    from xlduty.core.bundle import rules_dir
 
     if kind == "tariff":
         index = json.loads((rules_dir() / "tariff" / "editions.json").read_text(encoding="utf-8"))["editions"]

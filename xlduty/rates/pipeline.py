@@ -26,8 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, RateParseError
+from xlduty.core.bundle import rules_dir
+from xlduty.core.errors import DataError, RateParseError
 from xlduty.rates import store as store_mod
 from xlduty.rates.errors import PageError, RefreshError, SanityError, SourceError
 from xlduty.rates.fx_csv import FxWeek, latest_csv_link, merge_week, parse_fx_csv, week_figures
@@ -81,7 +81,7 @@ def book_lines(book: dict) -> list[PageLine]:
 @lru_cache(maxsize=16384)
 def _parses(text: str) -> bool:
     """Whether the rate parser reads ``text`` (cached: an edition repeats ~1,400 texts, and the parser is pure)."""
-    from xlduty.rate_parser import parse_rate
+    from xlduty.core.rate_parser import parse_rate
 
     try:
         parse_rate(text)
@@ -630,14 +630,14 @@ def invalidate_caches() -> None:
     """
     store_mod.clear_cache()
     mods = sys.modules
-    if (schedule := mods.get("xlduty.schedule")) is not None:
+    if (schedule := mods.get("xlduty.core.schedule")) is not None:
         schedule.load_edition.cache_clear()
         schedule._index.cache_clear()
-    if (fx := mods.get("xlduty.fx")) is not None:
+    if (fx := mods.get("xlduty.core.fx")) is not None:
         fx.customs_rates.cache_clear()
         fx._per_100.cache_clear()
         fx.given_rate_warning.cache_clear()
-    if (engine := mods.get("xlduty.engine")) is not None and engine._ENGINE is not None:
+    if (engine := mods.get("xlduty.core.engine")) is not None and engine._ENGINE is not None:
         engine._ENGINE.forget_plans()  # rate plans are keyed by edition name, which a refresh may keep
     if (functions := mods.get("xlduty.excel.functions")) is not None:
         functions.clear_caches()

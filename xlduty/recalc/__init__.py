@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 __all__ = ["RecalcError", "RecalcReport", "recalc"]
 

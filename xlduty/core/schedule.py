@@ -16,11 +16,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, RateParseError
-from xlduty.hs import format_hs, normalize_hs
-from xlduty.rate import Manual, Rate
-from xlduty.rate_parser import _in_season_text, parse_rate, season_of
+from xlduty.core.bundle import rules_dir
+from xlduty.core.errors import DataError, RateParseError
+from xlduty.core.hs import format_hs, normalize_hs
+from xlduty.core.rate import Manual, Rate
+from xlduty.core.rate_parser import _in_season_text, parse_rate, season_of
 from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
 
 COLUMN_NAMES_JA = {
@@ -231,7 +231,7 @@ def _index(directory: str) -> list[dict]:
 
 @lru_cache(maxsize=8)
 def load_edition(edition: str, directory: str | None = None) -> Schedule:
-    from xlduty.cache import cached
+    from xlduty.core.cache import cached
 
     d = Path(directory) if directory else tables_dir()
     path = d / "tariff" / f"{edition}.json.gz"

@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from xlduty.errors import DataError
+from xlduty.core.errors import DataError
 
 USER_ASSIGNED = {"XK": "Kosovo"}   # not in ISO 3166-1; Japan's GSP list names it (rules/preference_parties.yaml)
 _HINTS = {   # codes people write for a country whose ISO code differs
@@ -24,7 +24,7 @@ _HINTS = {   # codes people write for a country whose ISO code differs
 @lru_cache(maxsize=1)
 def codes() -> frozenset[str]:
     """Every alpha-2 code of ISO 3166-1 and ``USER_ASSIGNED``, read once (the per-user cache keeps it)."""
-    from xlduty.cache import cached
+    from xlduty.core.cache import cached
 
     spec = importlib.util.find_spec("pycountry")   # its data file only: importing pycountry costs 20 ms
     if spec is None or not spec.submodule_search_locations:

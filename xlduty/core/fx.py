@@ -14,8 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, InputError
+from xlduty.core.bundle import rules_dir
+from xlduty.core.errors import DataError, InputError
 from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
 
 FX_INDEX_URL = "https://www.customs.go.jp/tetsuzuki/kawase/index.htm"
@@ -103,7 +103,7 @@ def customs_rates() -> CustomsRates:
 def _per_100() -> dict[str, tuple[str, str]]:
     """Each currency whose latest bundled week is quoted per 100 units: (that figure, the week's Sunday). Kept in the
     user cache: reading the whole table costs 40 ms, which a declaration giving its own rates should not pay."""
-    from xlduty.cache import cached
+    from xlduty.core.cache import cached
 
     def build() -> dict[str, tuple[str, str]]:
         table = customs_rates()

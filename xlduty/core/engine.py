@@ -17,8 +17,8 @@ from decimal import Decimal, localcontext
 from functools import partial
 from typing import Any
 
-from xlduty.country import origin_problem
-from xlduty.declaration import (
+from xlduty.core.country import origin_problem
+from xlduty.core.declaration import (
     MAX_AMOUNT,
     CommonLine,
     Declaration,
@@ -31,10 +31,10 @@ from xlduty.declaration import (
     plain_line,
     validate,
 )
-from xlduty.errors import DataError, InputError, RateParseError
-from xlduty.fx import YEN, FxRate, given_rate_warning, rate_for
-from xlduty.hs import format_hs
-from xlduty.rate import (
+from xlduty.core.errors import DataError, InputError, RateParseError
+from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
+from xlduty.core.hs import format_hs
+from xlduty.core.rate import (
     ZERO,
     AdValorem,
     Compound,
@@ -49,10 +49,10 @@ from xlduty.rate import (
     Specific,
     proportional,
 )
-from xlduty.rate_parser import parse_rate
-from xlduty.result import LineResult, Result, Step, Totals
-from xlduty.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base, yen_text
-from xlduty.rules import (
+from xlduty.core.rate_parser import parse_rate
+from xlduty.core.result import LineResult, Result, Step, Totals
+from xlduty.core.rounding import floor_yen, quantity_decimals, truncate_tax_amount, truncate_tax_base, yen_text
+from xlduty.core.rules import (
     CTRate,
     DeMinimisVersion,
     Rules,
@@ -61,9 +61,9 @@ from xlduty.rules import (
     hs_digits,
     load_rules,
 )
-from xlduty.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, line_band
-from xlduty.selection import Applied, Coverage, coverage, select_rate
-from xlduty.units import Unit, convert, unit_of
+from xlduty.core.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, line_band
+from xlduty.core.selection import Applied, Coverage, coverage, select_rate
+from xlduty.core.units import Unit, convert, unit_of
 
 AnyDeclaration = Declaration | PlainDeclaration
 AnyLine = Line | PlainLine | CommonLine
@@ -1054,8 +1054,8 @@ def _sum_formula(lines: list[LineResult], name: str, total: int) -> str:
 
 def _pinned_edition(name: str) -> Schedule:
     """The edition a declaration names (``tariff_edition``): from the tables in use, else the bundled ones."""
-    from xlduty.bundle import rules_dir
-    from xlduty.schedule import editions, load_edition
+    from xlduty.core.bundle import rules_dir
+    from xlduty.core.schedule import editions, load_edition
 
     for directory in (None, str(rules_dir())):
         if name in [e for e, _start in editions(directory)]:

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from xlduty.errors import InputError
-from xlduty.rate import ZERO as _ZERO  # the shared zero: the engine does not add it to a line's value
+from xlduty.core.errors import InputError
+from xlduty.core.rate import ZERO as _ZERO  # the shared zero: the engine does not add it to a line's value
 
 # Validated natively by pydantic-core (no Python callback per field: batches of 10^5 lines):
 # floats become Decimals through their shortest repr (0.1 stays 0.1), booleans are refused.

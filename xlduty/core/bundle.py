@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from xlduty.errors import DataError
+from xlduty.core.errors import DataError
 
 
 @lru_cache(maxsize=1)
 def rules_dir() -> Path:
     """The bundled ``rules/`` folder: beside the package in a checkout, inside it in a wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "rules", here / "_rules"):
+    package = Path(__file__).resolve().parent.parent   # xlduty/
+    for candidate in (package.parent / "rules", package / "_rules"):
         if (candidate / "tariff" / "editions.json").exists():
             return candidate
     raise DataError("the bundled rules/ folder is missing: reinstall xlduty")

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from xlduty.errors import InputError
-from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
-from xlduty.rules import Rules
-from xlduty.schedule import COLUMN_NAMES_JA, TariffLine
+from xlduty.core.errors import InputError
+from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.core.rules import Rules
+from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""The calculation core: pure law and arithmetic, no Excel, no network, no adapters."""
