@@ -16,9 +16,9 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     old = os.environ.get("XLDUTY_DATA_DIR")
     os.environ["XLDUTY_DATA_DIR"] = str(folder)
     os.environ.setdefault("XLDUTY_CACHE_DIR", str(tmp_path_factory.mktemp("xlduty-cache")))
-    from xlduty.rates import store
+    from xlduty.core import tables
 
-    store.clear_cache()
+    tables.clear_cache()
     yield folder
     if old is None:
         os.environ.pop("XLDUTY_DATA_DIR", None)

@@ -68,8 +68,8 @@ def test_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_rules_from_cache_equal_the_sources(cache_dir: Path) -> None:
-    from xlduty.core.bundle import rules_dir
     from xlduty.core.rules import _validate_rules, load_rules
+    from xlduty.core.tables import rules_dir
 
     load_rules.cache_clear()
     first = load_rules()

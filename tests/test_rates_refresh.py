@@ -38,6 +38,7 @@ from rates_fixtures import (
 )
 
 from xlduty.core.errors import InputError
+from xlduty.core.tables import ENV_DATA_DIR as ENV
 from xlduty.rates import (
     FetchSettings,
     active_fx_path,
@@ -62,7 +63,6 @@ from xlduty.rates.tariff_page import parse_chapter
 pytestmark = pytest.mark.skipif(not TARBALL.exists(), reason="shared/data/raw is not beside the repo")
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = store_mod.ENV_DATA_DIR
 CH = ("04", "09", "61", "84")
 J61 = "/tariff/2026_07_09/data/j_61.htm"
 FAST = FetchSettings(connect_timeout=1, read_timeout=2, deadline=10, attempts=2, backoff=0.01, max_backoff=0.02, pace=0)

@@ -17,6 +17,7 @@ from decimal import Decimal, localcontext
 from functools import partial
 from typing import Any
 
+from xlduty.core import tables
 from xlduty.core.country import origin_problem
 from xlduty.core.declaration import (
     MAX_AMOUNT,
@@ -61,7 +62,7 @@ from xlduty.core.rules import (
     hs_digits,
     load_rules,
 )
-from xlduty.core.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, line_band
+from xlduty.core.schedule import LookupError_, Schedule, TariffLine, ValueBand, edition_on, line_band, pinned_edition
 from xlduty.core.selection import Applied, Coverage, coverage, select_rate
 from xlduty.core.units import Unit, convert, unit_of
 
@@ -221,7 +222,7 @@ class Engine:
             on = decl.date
             schedule = None
             if decl.tariff_edition is not None:
-                schedule = _pinned_edition(decl.tariff_edition)
+                schedule = pinned_edition(decl.tariff_edition)
             elif decl.lines[0].hs_code or any(ln.hs_code for ln in decl.lines):
                 try:
                     schedule = edition_on(on)
@@ -322,7 +323,7 @@ class Engine:
         schedule = None
         if edition is not None:
             try:
-                schedule = _pinned_edition(edition)
+                schedule = pinned_edition(edition)
             except InputError:
                 return None
         ctx = _Context(on, rates, False, self._day(on), None, {})
@@ -1052,18 +1053,6 @@ def _sum_formula(lines: list[LineResult], name: str, total: int) -> str:
     return f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
 
 
-def _pinned_edition(name: str) -> Schedule:
-    """The edition a declaration names (``tariff_edition``): from the tables in use, else the bundled ones."""
-    from xlduty.core.bundle import rules_dir
-    from xlduty.core.schedule import editions, load_edition
-
-    for directory in (None, str(rules_dir())):
-        if name in [e for e, _start in editions(directory)]:
-            return load_edition(name, directory)
-    known = sorted({e for d in (None, str(rules_dir())) for e, _ in editions(d)})
-    raise InputError("tariff_edition", f"edition {name!r} is not available (available: {', '.join(known)})")
-
-
 _CACHE_LIMIT = 8192
 _COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
 # the fields of most lines: a line with no others whose texts were seen before is checked by _plain itself
@@ -1197,6 +1186,12 @@ def _num(d: Decimal) -> int | str:
 
 
 _ENGINE: Engine | None = None
+
+
+@tables.on_switch
+def _forget() -> None:
+    if _ENGINE is not None:
+        _ENGINE.forget_plans()   # rate plans are keyed by edition name, which a refresh may keep
 
 
 def engine() -> Engine:

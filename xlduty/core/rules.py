@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xlduty.core.bundle import rules_dir
 from xlduty.core.errors import DataError, InputError
+from xlduty.core.tables import rules_dir
 
 Verified = Literal["V-off", "V-sec", "U", "C"]
 

@@ -162,7 +162,7 @@ _STYLES: dict[str, dict[str, Any]] = {
 def _build_value(key: str) -> Any:
     from xlduty import __version__
     from xlduty.core.fx import customs_rates
-    from xlduty.core.schedule import editions
+    from xlduty.core.tables import editions
 
     if key == "tariff_edition":
         name, start = editions()[-1]

@@ -145,7 +145,7 @@ def follow_tables() -> None:
     if now < _watch["next"]:
         return
     _watch["next"] = now + 1.0
-    from xlduty.rates.store import rates_root
+    from xlduty.core.tables import rates_root
 
     try:
         st = (rates_root() / "active.json").stat()

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from xlduty.core.errors import InputError, XlDutyError
+from xlduty.core.tables import on_switch
 from xlduty.excel.cells import (
     blank,
     column,
@@ -397,8 +398,9 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     return row[0] if len(row) == 1 else [row]
 
 
+@on_switch
 def clear_caches() -> None:
-    """Forget cached results (after rates are refreshed)."""
+    """Forget cached results (after rates are refreshed: ``tables.switched()`` calls this)."""
     _one.cache_clear()
     _many.cache_clear()
     _parse_opts.cache_clear()

@@ -74,7 +74,8 @@ def about_text() -> str:
 
     from xlduty import __version__
     from xlduty.core.fx import customs_rates
-    from xlduty.core.schedule import edition_on, editions
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.tables import editions
 
     today = date.today()
     fx = customs_rates()

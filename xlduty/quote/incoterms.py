@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from xlduty.core.bundle import rules_dir
 from xlduty.core.errors import DataError
 from xlduty.core.rules import Verified
+from xlduty.core.tables import rules_dir
 
 Payer = Literal["seller", "buyer", "either"]
 Role = Literal["add", "landed_only", "deduct", "in_price"]

@@ -117,7 +117,7 @@ def _check_edition(record: dict[str, Any], on: Date) -> None:
     saved = record.get("tariff_edition")
     if saved is None:
         return
-    from xlduty.core.engine import _pinned_edition
+    from xlduty.core.schedule import pinned_edition as _pinned_edition
 
     _pinned_edition(saved)
 
