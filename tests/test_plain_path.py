@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xlduty import compute
-from xlduty.core.declaration import Declaration, Line, PlainDeclaration, parse_declaration, plain_declaration, validate
+from xlduty.core.declaration import Declaration, Line, PlainDeclaration, parse_declaration
 from xlduty.core.errors import InputError
+from xlduty.core.fast.plain import plain_declaration, validate
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -214,7 +215,7 @@ def _warm() -> None:
         if unit:
             line.update(quantity=10, unit=unit)
         compute({"date": "2026-11-20", "simplified": "never", "lines": [line]})
-    assert engine()._seen
+    assert engine().fast.seen
 
 
 @SETTINGS
@@ -244,7 +245,7 @@ def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: s
     from xlduty.core.engine import engine
 
     _warm()
-    assert any(k.plan is not None and k.plan[1] is not None for k in engine()._kinds.values())
+    assert any(k.plan is not None and k.plan[1] is not None for k in engine().fast.kinds.values())
     lines = [{"hs_code": code, "origin": origin, "value": value, "freight": 300, "claim_preference": claim,
               **({"quantity": 3, "unit": unit} if unit else {})} for code, origin, unit, claim in _BENCH_TEXTS[:4]]
     lines.append({"hs_code": "6109.10-020", "origin": "CN", "value": value // 150, "currency": "USD"})

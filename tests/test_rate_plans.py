@@ -91,7 +91,7 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
 def test_value_dependent_winners_remembered_only_where_ordered() -> None:
     """2009.19-190 from the US (WTO 29.8% or 23 yen/kg, general 35% or 27 yen/kg: the WTO rate is below at every
     value and quantity) keeps its winner; with a preference claimed the EPA offers are not ordered against it."""
-    from xlduty.core.engine import _ordered
+    from xlduty.core.fast.plans import ordered as _ordered
     from xlduty.core.selection import coverage
 
     rules = engine().rules
@@ -125,7 +125,7 @@ def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
 def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
     """Wherever ``_ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
     values and quantities (tiny quantities truncated to 0 included)."""
-    from xlduty.core.engine import _ordered
+    from xlduty.core.fast.plans import ordered as _ordered
     from xlduty.core.rate import DutyBase
     from xlduty.core.selection import coverage, select_rate
     from xlduty.core.units import unit_of

@@ -9,6 +9,9 @@ read or written is ignored: the sources are always the truth.
 
 Location: ``$XLDUTY_CACHE_DIR``, else the platform's user cache directory. ``XLDUTY_CACHE_DIR=off``
 disables it.
+
+``remember`` is the other kind of cache: a bounded dictionary in memory, for what a process looks up again and
+again (rule lookups per code, rate plans, line kinds).
 """
 
 from __future__ import annotations
@@ -83,4 +86,15 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
         write_atomic(path, dumps(value))
     except (OSError, ValueError, pickle.PicklingError):
         pass
+    return value
+
+
+MEMORY_LIMIT = 8192
+
+
+def remember(memo: dict, key: object, value: T) -> T:
+    """Store ``value`` in a per-process ``memo`` that is emptied when full (Excel keeps one process for days)."""
+    if len(memo) >= MEMORY_LIMIT:
+        memo.clear()
+    memo[key] = value
     return value
