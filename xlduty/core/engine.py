@@ -58,7 +58,6 @@ class Engine:
         self.de_minimis = DeMinimis(rules)
         self.simplified = Simplified(rules)
         self.fast = FastPath(rules, self.prepare_line, self.explanation) if fast else None
-        self.validate = validate if fast else parse_declaration
 
     def forget_plans(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
@@ -73,14 +72,14 @@ class Engine:
         """One declaration (a dict in the ``xlduty compute`` JSON shape, or a ``Declaration``), step by step."""
         fast = self.fast
         declared = fast.declare(data) if fast is not None and type(data) is dict else None
-        decl, ctx, schedule, lines, total = declared or self.declare(data)
+        decl, ctx, schedule, lines, total = declared or self.declare(data)   # each line classified and valued
         day = ctx.day
         warnings: list[str] = []
         explanation = [self.explanation.thresholds(total)]
         exemption = self.de_minimis.apply(lines, total, day.de_minimis, warnings, explanation)  # type: ignore[arg-type]
-        general = self.treat(lines, ctx, GENERAL)
+        general = self.treat(lines, ctx, GENERAL)   # each line's rate, duty, relief, exemption, consumption tax
         simplified = reason = None
-        if decl.simplified != "never":
+        if decl.simplified != "never":   # the simplified tariff, where the consignment is small enough
             reason = self.simplified.why_not(day.simplified, total, ctx.on, exemption, warnings)
             if reason is None:
                 try:
@@ -90,7 +89,7 @@ class Engine:
                         raise
                     reason = f"simplified tariff not computed: {exc}"
         chosen, simplified_info = self.simplified.choose(decl.simplified, general, simplified, reason, day.simplified)
-        explanation += self.explanation.totals(chosen)
+        explanation += self.explanation.totals(chosen)   # cut to 100 yen
         for ln in chosen.flagged:
             warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
         if chosen.preference:
@@ -114,7 +113,7 @@ class Engine:
                                                                   list[Prepared], Decimal]:
         """The declaration checked, the tariff edition it is computed under, every line prepared, and the total
         customs value (summed in line order)."""
-        decl = self.validate(data)
+        decl = validate(data) if self.fast is not None else parse_declaration(data)   # the fast path checks by hand
         on = decl.date
         schedule = None
         if decl.tariff_edition is not None:
@@ -206,9 +205,8 @@ class Engine:
         whole_yen = int(value)   # floored: a customs value is never negative
         tv = truncate_tax_base(value)
         base = duty.duty_base(p, tv, on)
-        if treatment == GENERAL and ln.rate is None:
-            applied, amount, full_duty = (self.fast.general(p, base, on) if self.fast is not None
-                                          else self.selected_duty(p, base, on))
+        if treatment == GENERAL and ln.rate is None and self.fast is not None:
+            applied, amount, full_duty = self.fast.general(p, base, on)   # amount None: worked out when explained
         else:
             applied, amount = self.rate_under(p, base, ctx, treatment)
             full_duty = floor_yen(amount)
@@ -266,11 +264,6 @@ class Engine:
         assert p.tariff is not None
         applied = select_for_line(p.index, p.tariff, base, claim, self.rules, on)
         return applied, applied.amount
-
-    def selected_duty(self, p: Prepared, base: DutyBase, on: date) -> tuple[Applied, Decimal, int]:
-        """The selected rate of a line under the general treatment, its exact amount and the duty."""
-        applied, amount = self.selected(p, base, on, p.line.claim_preference)
-        return applied, amount, floor_yen(amount)
 
 
 _ENGINE: Engine | None = None
