@@ -42,7 +42,7 @@ def cache_dir() -> Path | None:
 
 
 def _key(name: str, sources: Sequence[Path]) -> str:
-    from xlduty import __version__
+    from xlduty.version import __version__
 
     h = hashlib.sha256(f"{name}|{__version__}|{LAYOUT}|{sys.version}".encode())
     pyd = sys.modules.get("pydantic")
