@@ -179,7 +179,7 @@ _BENCH_TEXTS = [("6109.10-020", "CN", None, False), ("6204.62-200", "vn", None, 
 @st.composite
 def common_declarations(draw: st.DrawFn) -> dict[str, Any]:
     """Declarations of lines with only the common fields and texts seen before, their amounts, currency and quantity
-    now and then odd: what ``Engine._plain`` checks itself once it has seen a line's texts."""
+    now and then odd: what ``FastPath.declare`` checks itself once it has seen a line's texts."""
     rnd = draw(st.randoms(use_true_random=True))
     lines = []
     for _ in range(rnd.choice([1, 2, 5, 12])):
@@ -207,7 +207,7 @@ def common_declarations(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _warm() -> None:
-    """Every text of ``_BENCH_TEXTS`` computed once, so that ``Engine._plain`` has seen them."""
+    """Every text of ``_BENCH_TEXTS`` computed once, so that ``FastPath.declare`` has seen them."""
     from xlduty.core.engine import engine
 
     for code, origin, unit, claim in _BENCH_TEXTS:
@@ -240,7 +240,7 @@ def test_one_pass_reports_the_first_error_in_line_order() -> None:
 @pytest.mark.parametrize("simplified", ["never", "auto", "always"])
 @pytest.mark.parametrize("value", [0, 500, 1500, 3000, 9000, 60000, 500000])
 def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: str, value: int) -> None:
-    """Common lines whose general result ``Engine._plain`` builds at once agree with the models when the de minimis
+    """Common lines whose general result ``FastPath.declare`` builds at once agree with the models when the de minimis
     check exempts them (small totals), when the simplified tariff is computed or chosen, and otherwise."""
     from xlduty.core.engine import engine
 

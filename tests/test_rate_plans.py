@@ -65,8 +65,8 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
                                                      simplified: str, sparse: bool) -> None:
     """The second of two declarations of one line computes as it would in a process that never saw the first
     (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other;
-    a winner remembered for value-dependent rates (``_ordered``) serves any other value and quantity; ``sparse``
-    leaves out fields at their defaults, so that a line of seen texts gets its result in ``Engine._plain``)."""
+    a winner remembered for value-dependent rates (``plans.ordered``) serves any other value and quantity; ``sparse``
+    leaves out fields at their defaults, so that a line of seen texts gets its result in ``FastPath.declare``)."""
     def decl(value: int, quantity: Any) -> dict[str, Any]:
         line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
                                 "in_quota": in_quota, "condition": condition}
@@ -123,7 +123,7 @@ def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
 
 
 def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
-    """Wherever ``_ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
+    """Wherever ``plans.ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
     values and quantities (tiny quantities truncated to 0 included)."""
     from xlduty.core.fast.plans import ordered as _ordered
     from xlduty.core.rate import DutyBase
