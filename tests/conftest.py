@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,3 +26,14 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("XLDUTY_DATA_DIR", None)
     else:
         os.environ["XLDUTY_DATA_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def throughput_bench() -> ModuleType:
+    """bench/throughput.py as a module: its ``batch`` builds the declarations the benchmark times."""
+    path = Path(__file__).parent.parent / "bench" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench

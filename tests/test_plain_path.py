@@ -7,11 +7,10 @@ declaration validated by the models; anything it declines goes to the models unc
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 from random import Random
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -145,13 +144,9 @@ def test_plain_path_agrees_with_the_models(decl: dict[str, Any]) -> None:
     _check(decl)
 
 
-def test_plain_path_takes_the_common_case() -> None:
+def test_plain_path_takes_the_common_case(throughput_bench: ModuleType) -> None:
     """The benchmark's declarations (ints, Decimals, clean codes) all take the plain path, and agree."""
-    path = Path(__file__).parent.parent / "bench" / "throughput.py"
-    spec = importlib.util.spec_from_file_location("throughput", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = throughput_bench
     decls = bench.batch(600, 3) + bench.batch(240, 20, seed=3)
     assert all(_check(d) for d in decls)
     assert isinstance(validate(decls[0]), PlainDeclaration)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -103,17 +104,10 @@ def test_value_dependent_winners_remembered_only_where_ordered() -> None:
         assert not all(_ordered(typed, coverage(rules, o, c, on)) for o in ("US", "AU", "CN") for c in (False, True))
 
 
-def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
+def test_a_warm_engine_computes_what_fresh_ones_do(throughput_bench: ModuleType) -> None:
     """The benchmark's declarations through one engine (plans, line kinds and per-date facts remembered) give,
     explanations included, what an engine that has seen nothing else gives for each."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parent.parent / "bench" / "throughput.py"
-    spec = importlib.util.spec_from_file_location("throughput", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = throughput_bench
     decls = bench.batch(1200, 20, seed=11) + bench.batch(300, 1, seed=12)
     for d in decls[::7]:
         d["simplified"] = "auto"
