@@ -36,7 +36,7 @@ from xlduty.core.fast.plain import validate
 from xlduty.core.fx import given_rate_warning
 from xlduty.core.hs import format_hs
 from xlduty.core.rate import DutyBase
-from xlduty.core.result import LineResult, Result, Totals
+from xlduty.core.result import LineResult, Result, Step, Totals
 from xlduty.core.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.core.rules import Rules, load_rules
 from xlduty.core.schedule import LookupError_, Schedule, edition_on, line_band, pinned_edition
@@ -213,7 +213,7 @@ class Engine:
         notes = p.notes + applied.notes
         unverified = p.unverified + applied.unverified
         line_duty = full_duty
-        extra: list[Any] | None = None   # relief and exemption steps, rare: built eagerly
+        extra: list[Step] | None = None   # relief and exemption steps, rare: built eagerly
         relief, ct_exempt = None, False
         if ln.relief is not None:
             extra = []
