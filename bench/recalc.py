@@ -69,7 +69,7 @@ def tariff_rates() -> list[tuple[str, float | None]]:
     """Every line of the edition in force on ON: (HS code, rate). The rate is the WTO rate, else the general
     one, and None unless the general, temporary and WTO cells are all plain ad valorem (or empty): the
     plain sheet cannot follow conditional, specific or temporary rates, and the purchases avoid them."""
-    from xlduty.schedule import edition_on
+    from xlduty.core.schedule import edition_on
 
     out = []
     for lines in edition_on(ON).lines.values():
@@ -270,10 +270,6 @@ def main() -> None:
         recalc(ours, work / "ours.xlsx", functions)
         warm.append(time.perf_counter() - started)
     ours_check = check_ours(work / "ours.xlsx", args.rows)
-    _clear_caches()
-    started = time.perf_counter()
-    recalc(ours, work / "ours_one_process.xlsx", functions, parallel=False)
-    one_process = time.perf_counter() - started
     plain_report = recalc(plain, work / "vlookup_by_xlduty.xlsx", functions)
     same = _sheet(work / "vlookup_by_xlduty.xlsx") == _sheet(lo_out / plain.name)
 
@@ -286,7 +282,7 @@ def main() -> None:
         print(f"xlduty recalc, DUTY/CONSUMPTION_TAX sheet, subprocess incl. start-up: median {sub:.2f} s "
               f"(runs {', '.join(f'{t:.2f}' for t in sub_times)})")
     print(f"xlduty recalc, in process: first call {first:.2f} s, then median {statistics.median(warm):.2f} s "
-          f"with the functions' caches cleared; {one_process:.2f} s without the helper process (parallel=False)")
+          "with the functions' caches cleared")
     print(f"  verified: {ours_check}; {report.summary()}")
     print(f"  (for reference: xlduty recalc of the VLOOKUP sheet itself, in process: {plain_report.seconds:.2f} s; "
           f"{'every value identical to' if same else 'VALUES DIFFER from'} LibreOffice's)")

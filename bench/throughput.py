@@ -21,7 +21,7 @@ import time
 from decimal import Decimal
 
 from xlduty import compute_batch
-from xlduty.engine import engine
+from xlduty.core.engine import engine
 
 LINES = [  # (hs code, origin, quantity, unit, claim) — real 2026_07_09 lines
     ("6109.10-020", "CN", None, None, False),

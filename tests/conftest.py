@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,9 +18,9 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     old = os.environ.get("XLDUTY_DATA_DIR")
     os.environ["XLDUTY_DATA_DIR"] = str(folder)
     os.environ.setdefault("XLDUTY_CACHE_DIR", str(tmp_path_factory.mktemp("xlduty-cache")))
-    from xlduty.rates import store
+    from xlduty.core import tables
 
-    store.clear_cache()
+    tables.clear_cache()
     yield folder
     if old is None:
         os.environ.pop("XLDUTY_DATA_DIR", None)
@@ -40,3 +42,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped ({reason}), and {FAIL_ON_SKIP} is set (CI): a test that does not run fails"
+
+
+@pytest.fixture(scope="session")
+def throughput_bench() -> ModuleType:
+    """bench/throughput.py as a module: its ``batch`` builds the declarations the benchmark times."""
+    path = Path(__file__).parent.parent / "bench" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench

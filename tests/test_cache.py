@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xlduty import cache
+from xlduty.core import cache
 
 
 @pytest.fixture
@@ -45,6 +45,20 @@ def test_damaged_entry_is_rebuilt(cache_dir: Path, tmp_path: Path) -> None:
     assert cache.cached("d", [src], lambda: [4]) == [4]
 
 
+def test_an_entry_of_an_earlier_layout_is_never_read(cache_dir: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry pickled before a cached class moved (the rules once pickled as ``xlduty.rules.Rules``) misses:
+    the layout is part of the key, so it is rebuilt from the sources, and the stale file is dropped."""
+    src = tmp_path / "rules.yaml"
+    src.write_text("x")
+    layout = cache.LAYOUT
+    monkeypatch.setattr(cache, "LAYOUT", layout - 1)
+    assert cache.cached("r", [src], lambda: "as the old layout pickled it") == "as the old layout pickled it"
+    monkeypatch.setattr(cache, "LAYOUT", layout)
+    assert cache.cached("r", [src], lambda: "rebuilt") == "rebuilt"
+    assert len(list(cache_dir.glob("r-*.pickle"))) == 1
+
+
 def test_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(cache.ENV, "off")
     src = tmp_path / "a"
@@ -54,8 +68,8 @@ def test_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_rules_from_cache_equal_the_sources(cache_dir: Path) -> None:
-    from xlduty.bundle import rules_dir
-    from xlduty.rules import _validate_rules, load_rules
+    from xlduty.core.rules import _validate_rules, load_rules
+    from xlduty.core.tables import rules_dir
 
     load_rules.cache_clear()
     first = load_rules()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from xlduty import compute
-from xlduty.country import codes, origin_problem
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
+from xlduty.core.origin import codes, origin_problem
 
 TSHIRT = {"hs_code": "6109.10-020", "value": 100000}
 

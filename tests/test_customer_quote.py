@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from print_layout import template_with
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.excel import quote_functions as qf
 from xlduty.quote import quote
 from xlduty.quote.registration import check_digit, kind_of, registration_number

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from xlduty.declaration import parse_declaration
-from xlduty.errors import InputError
+from xlduty.core.declaration import parse_declaration
+from xlduty.core.errors import InputError
 
 
 def _line(**kw: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from xlduty import compute
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 DATE = "2026-11-01"
 DE_MINIMIS = "定率法14条18号"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from xlduty import compute
-from xlduty.errors import InputError
-from xlduty.fx import customs_rates, rate_for, week_of
+from xlduty.core.errors import InputError
+from xlduty.core.fx import customs_rates, rate_for, week_of
 
 
 def _decl(day: str, value: Any, currency: str, **kw: Any) -> dict[str, Any]:
@@ -174,8 +174,8 @@ def test_a_per_100_figure_given_as_a_per_unit_rate_is_warned_about() -> None:
 def test_an_unreadable_customs_table_does_not_stop_a_declaration_with_its_own_rates(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-100 check reads the customs table; when it cannot, the check is skipped, not the declaration."""
-    import xlduty.fx as fx
-    from xlduty.errors import DataError
+    import xlduty.core.fx as fx
+    from xlduty.core.errors import DataError
 
     def unreadable() -> dict[str, tuple[str, str]]:
         raise DataError("cannot read the exchange rates")

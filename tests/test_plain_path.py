@@ -7,11 +7,10 @@ declaration validated by the models; anything it declines goes to the models unc
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 from random import Random
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,8 +19,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xlduty import compute
-from xlduty.declaration import Declaration, Line, PlainDeclaration, parse_declaration, plain_declaration, validate
-from xlduty.errors import InputError
+from xlduty.core.declaration import Declaration, Line, PlainDeclaration, parse_declaration
+from xlduty.core.errors import InputError
+from xlduty.core.fast.plain import plain_declaration, validate
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -144,13 +144,9 @@ def test_plain_path_agrees_with_the_models(decl: dict[str, Any]) -> None:
     _check(decl)
 
 
-def test_plain_path_takes_the_common_case() -> None:
+def test_plain_path_takes_the_common_case(throughput_bench: ModuleType) -> None:
     """The benchmark's declarations (ints, Decimals, clean codes) all take the plain path, and agree."""
-    path = Path(__file__).parent.parent / "bench" / "throughput.py"
-    spec = importlib.util.spec_from_file_location("throughput", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = throughput_bench
     decls = bench.batch(600, 3) + bench.batch(240, 20, seed=3)
     assert all(_check(d) for d in decls)
     assert isinstance(validate(decls[0]), PlainDeclaration)
@@ -178,7 +174,7 @@ _BENCH_TEXTS = [("6109.10-020", "CN", None, False), ("6204.62-200", "vn", None, 
 @st.composite
 def common_declarations(draw: st.DrawFn) -> dict[str, Any]:
     """Declarations of lines with only the common fields and texts seen before, their amounts, currency and quantity
-    now and then odd: what ``Engine._plain`` checks itself once it has seen a line's texts."""
+    now and then odd: what ``FastPath.declare`` checks itself once it has seen a line's texts."""
     rnd = draw(st.randoms(use_true_random=True))
     lines = []
     for _ in range(rnd.choice([1, 2, 5, 12])):
@@ -206,15 +202,15 @@ def common_declarations(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _warm() -> None:
-    """Every text of ``_BENCH_TEXTS`` computed once, so that ``Engine._plain`` has seen them."""
-    from xlduty.engine import engine
+    """Every text of ``_BENCH_TEXTS`` computed once, so that ``FastPath.declare`` has seen them."""
+    from xlduty.core.engine import engine
 
     for code, origin, unit, claim in _BENCH_TEXTS:
         line = {"hs_code": code, "origin": origin, "value": 500000, "claim_preference": claim}
         if unit:
             line.update(quantity=10, unit=unit)
         compute({"date": "2026-11-20", "simplified": "never", "lines": [line]})
-    assert engine()._seen
+    assert engine().fast.seen
 
 
 @SETTINGS
@@ -239,12 +235,12 @@ def test_one_pass_reports_the_first_error_in_line_order() -> None:
 @pytest.mark.parametrize("simplified", ["never", "auto", "always"])
 @pytest.mark.parametrize("value", [0, 500, 1500, 3000, 9000, 60000, 500000])
 def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: str, value: int) -> None:
-    """Common lines whose general result ``Engine._plain`` builds at once agree with the models when the de minimis
+    """Common lines whose general result ``FastPath.declare`` builds at once agree with the models when the de minimis
     check exempts them (small totals), when the simplified tariff is computed or chosen, and otherwise."""
-    from xlduty.engine import engine
+    from xlduty.core.engine import engine
 
     _warm()
-    assert any(k.plan is not None and k.plan[1] is not None for k in engine()._kinds.values())
+    assert any(k.plan is not None and k.plan[1] is not None for k in engine().fast.kinds.values())
     lines = [{"hs_code": code, "origin": origin, "value": value, "freight": 300, "claim_preference": claim,
               **({"quantity": 3, "unit": unit} if unit else {})} for code, origin, unit, claim in _BENCH_TEXTS[:4]]
     lines.append({"hs_code": "6109.10-020", "origin": "CN", "value": value // 150, "currency": "USD"})
@@ -254,7 +250,7 @@ def test_results_built_in_the_one_pass_agree_under_every_treatment(simplified: s
 def test_common_line_reads_its_amounts_as_decimal() -> None:
     """``CommonLine`` keeps value and freight as given (the one pass converts only their sum) and reads them as
     Decimal, as a validated ``Line`` has them: an int exactly, a Decimal as the same object."""
-    from xlduty.declaration import CommonLine
+    from xlduty.core.declaration import CommonLine
 
     given = Decimal("12.50")
     ln = CommonLine("6109.10-020", "CN", 1000, "JPY", given, None, None, False)

@@ -168,8 +168,8 @@ def test_compute_batch_of_nothing_and_rules_errors_leave_collection_on(monkeypat
     Excel server runs for days)."""
     import gc
 
-    import xlduty.engine as eng
-    from xlduty.errors import DataError
+    import xlduty.core.engine as eng
+    from xlduty.core.errors import DataError
 
     assert compute_batch([]) == []
     monkeypatch.setattr(eng, "_ENGINE", None)

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.quote import (
     compare_treatments,
     compare_with_permit,

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.excel.quote_workbook import quote_from_workbook
 from xlduty.quote import quote
 

@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from xlduty.errors import RateParseError
-from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, Rate
-from xlduty.rate_parser import parse_rate
-from xlduty.schedule import editions, load_edition
-from xlduty.units import unit_of
+from xlduty.core.errors import RateParseError
+from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, Rate
+from xlduty.core.rate_parser import parse_rate
+from xlduty.core.schedule import load_edition
+from xlduty.core.tables import editions
+from xlduty.core.units import unit_of
 
 KINDS = {"free", "ad_valorem", "specific", "compound", "higher_of", "lower_of", "gate_price", "quota",
          "conditional", "party", "seasonal", "range", "not_applied", "manual"}

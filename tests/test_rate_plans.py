@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlduty.engine import Engine, engine
-from xlduty.errors import InputError
-from xlduty.schedule import edition_on
+from xlduty.core.engine import Engine, engine
+from xlduty.core.errors import InputError
+from xlduty.core.schedule import edition_on
 
 
 def _line(value: int) -> dict[str, Any]:
@@ -34,8 +35,8 @@ def _varied_codes() -> list[str]:
     compound, marked, specific), a few hundred of them."""
     from datetime import date
 
-    from xlduty.rate import AdValorem, Free
-    from xlduty.schedule import edition_on
+    from xlduty.core.rate import AdValorem, Free
+    from xlduty.core.schedule import edition_on
 
     schedule = edition_on(date(2026, 11, 20))
     out = []
@@ -65,8 +66,8 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
                                                      simplified: str, sparse: bool) -> None:
     """The second of two declarations of one line computes as it would in a process that never saw the first
     (the simplified tariff selects the same line without its claim: a plan of one claim never serves the other;
-    a winner remembered for value-dependent rates (``_ordered``) serves any other value and quantity; ``sparse``
-    leaves out fields at their defaults, so that a line of seen texts gets its result in ``Engine._plain``)."""
+    a winner remembered for value-dependent rates (``plans.ordered``) serves any other value and quantity; ``sparse``
+    leaves out fields at their defaults, so that a line of seen texts gets its result in ``FastPath.declare``)."""
     def decl(value: int, quantity: Any) -> dict[str, Any]:
         line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim,
                                 "in_quota": in_quota, "condition": condition}
@@ -91,8 +92,8 @@ def test_remembered_plans_agree_with_fresh_selection(code: str, origin: str | No
 def test_value_dependent_winners_remembered_only_where_ordered() -> None:
     """2009.19-190 from the US (WTO 29.8% or 23 yen/kg, general 35% or 27 yen/kg: the WTO rate is below at every
     value and quantity) keeps its winner; with a preference claimed the EPA offers are not ordered against it."""
-    from xlduty.engine import _ordered
-    from xlduty.selection import coverage
+    from xlduty.core.fast.plans import ordered as _ordered
+    from xlduty.core.selection import coverage
 
     rules = engine().rules
     on = date(2026, 11, 20)
@@ -103,17 +104,10 @@ def test_value_dependent_winners_remembered_only_where_ordered() -> None:
         assert not all(_ordered(typed, coverage(rules, o, c, on)) for o in ("US", "AU", "CN") for c in (False, True))
 
 
-def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
+def test_a_warm_engine_computes_what_fresh_ones_do(throughput_bench: ModuleType) -> None:
     """The benchmark's declarations through one engine (plans, line kinds and per-date facts remembered) give,
     explanations included, what an engine that has seen nothing else gives for each."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parent.parent / "bench" / "throughput.py"
-    spec = importlib.util.spec_from_file_location("throughput", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = throughput_bench
     decls = bench.batch(1200, 20, seed=11) + bench.batch(300, 1, seed=12)
     for d in decls[::7]:
         d["simplified"] = "auto"
@@ -123,12 +117,12 @@ def test_a_warm_engine_computes_what_fresh_ones_do() -> None:
 
 
 def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
-    """Wherever ``_ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
+    """Wherever ``plans.ordered`` holds, select_rate gives the same column, notes and unverified notes over a grid of
     values and quantities (tiny quantities truncated to 0 included)."""
-    from xlduty.engine import _ordered
-    from xlduty.rate import DutyBase
-    from xlduty.selection import coverage, select_rate
-    from xlduty.units import unit_of
+    from xlduty.core.fast.plans import ordered as _ordered
+    from xlduty.core.rate import DutyBase
+    from xlduty.core.selection import coverage, select_rate
+    from xlduty.core.units import unit_of
 
     rules = engine().rules
     on = date(2026, 11, 20)

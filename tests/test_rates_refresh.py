@@ -39,7 +39,8 @@ from rates_fixtures import (
     serve_site,
 )
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
+from xlduty.core.tables import ENV_DATA_DIR as ENV
 from xlduty.rates import (
     FetchSettings,
     active_fx_path,
@@ -64,7 +65,6 @@ from xlduty.rates.tariff_page import parse_chapter
 pytestmark = pytest.mark.skipif(not TARBALL.exists(), reason="shared/data/raw is not beside the repo")
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = store_mod.ENV_DATA_DIR
 CH = ("04", "09", "61", "84")
 J61 = "/tariff/2026_07_09/data/j_61.htm"
 FAST = FetchSettings(connect_timeout=1, read_timeout=2, deadline=10, attempts=2, backoff=0.01, max_backoff=0.02, pace=0)
@@ -477,7 +477,7 @@ def test_an_older_edition_is_refused_unless_asked(server: LoopbackServer, data_d
     assert compute(spring).tariff_edition == "2026_04_01" and compute(spring).totals.duty == 28200
     assert totals() == REFRESHED     # 2026_07_09 is carried over from the version that was in use
     # the week of 2026-09-27 keeps its figures; 2026-09-20 is filled in
-    from xlduty.fx import customs_rates
+    from xlduty.core.fx import customs_rates
 
     rates = customs_rates()
     assert rates.lookup("USD", date(2026, 9, 22)).published == "155.39"
@@ -656,7 +656,7 @@ def _archive_site(srv: LoopbackServer) -> None:
 
 
 def test_a_refresh_fills_missing_weeks_from_the_weekly_pdfs(server: LoopbackServer, data_dir: Path) -> None:
-    from xlduty.fx import customs_rates
+    from xlduty.core.fx import customs_rates
 
     _seed_fx(ARCHIVE_GAPS)
     _archive_site(server)

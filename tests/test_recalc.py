@@ -408,39 +408,6 @@ def test_cell_types_as_stored_by_other_writers(tmp_path: Path) -> None:
     assert '<row><c><v>7</v></c><c><f>A5*6</f><v>42</v></c></row>' in xml
 
 
-def test_parallel_helper_splits_large_slow_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A custom function slower than parallel.MIN_SECONDS_PER_ROW on 600 rows: with ``parallel`` a forked
-    helper computes half of each block (its pid shows in the results), the values are those of one
-    process, and the helper is gone afterwards."""
-    import threading
-    import time
-
-    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
-        pytest.skip("the helper runs only on Linux with two CPUs and no other thread")
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # as on an idle machine
-
-    def slow(x: Any) -> str:
-        time.sleep(0.0001)
-        return f"{x * 2:.0f}|{os.getpid()}"
-
-    def fill(wb: Any) -> None:
-        ws = wb.add_worksheet()
-        for r in range(600):
-            ws.write_number(r, 0, r)
-            ws.write_formula(r, 1, f"=SLOW(A{r + 1})")
-
-    src = _build(tmp_path / "in.xlsx", fill)
-    results = {}
-    for parallel in (True, False):
-        recalc(src, tmp_path / f"{parallel}.xlsx", {"SLOW": slow}, parallel=parallel)
-        ws = _values(tmp_path / f"{parallel}.xlsx")
-        results[parallel] = [ws[f"B{r}"].value.split("|") for r in range(1, 601)]
-    assert [v for v, _ in results[True]] == [v for v, _ in results[False]] == [str(2 * r) for r in range(600)]
-    assert {pid for _, pid in results[False]} == {str(os.getpid())}
-    assert len({pid for _, pid in results[True]}) == 2
-    assert threading.active_count() == 1 and not __import__("multiprocessing").active_children()
-
-
 def test_array_formulas_and_spills(tmp_path: Path) -> None:
     """C1:C3 {=A1:A3*B1:B3} = 10, 40, 90. E1:E3 (dynamic) = A × 2 = 2, 4, 6. G1 (a dynamic array of one
     cell) = FAKE_LINES(A1:A3, {0.5}) spills 3 rows × 2 columns: floor(1 × 0.5) = 0, floor(2 × 0.5) = 1,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlduty.rounding import (
+from xlduty.core.rounding import (
     floor_yen,
     quantity_decimals,
     truncate_quantity,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from xlduty import compute
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 DATE = "2026-11-01"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from xlduty import compute
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 DATE = "2026-11-01"
 
@@ -430,7 +430,7 @@ def test_value_band_read_from_the_description(description: str, band: tuple[Any,
     """The customs value per unit a line is limited to, in figures (銭 are hundredths of a yen)."""
     from decimal import Decimal
 
-    from xlduty.schedule import value_band
+    from xlduty.core.schedule import value_band
 
     found = value_band(description)
     assert found is not None
@@ -439,7 +439,7 @@ def test_value_band_read_from_the_description(description: str, band: tuple[Any,
 
 
 def test_value_band_in_words_is_not_read() -> None:
-    from xlduty.schedule import value_band
+    from xlduty.core.schedule import value_band
 
     assert value_band("*〔3〕課税価格が1キログラムにつき、枝肉に係る分岐点価格を超えるもの") is None
     assert value_band("Tシャツ") is None

@@ -3,7 +3,7 @@
 Usage: python -m update.tariff [RAW_DIR]   (default: ../shared/data/raw)
 
 Each edition becomes ``rules/tariff/<edition>.json.gz``: distinct rate texts and description paths
-stored once, lines referring to them by index. Every rate text must parse (xlduty.rate_parser);
+stored once, lines referring to them by index. Every rate text must parse (xlduty.core.rate_parser);
 the build fails otherwise, so the bundle never holds a cell the calculator cannot read.
 Rates are kept as printed; a cell left empty on a 9-digit row inherits from its nearest ancestor
 row (already applied in the lines CSVs; tests/test_tariff_build.py re-derives it from the rows CSV).
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from update._common import CREDIT, DEFAULT_RAW, RULES, write_bytes_atomic, write_json_gz
-from xlduty.rate_parser import parse_rate
+from xlduty.core.rate_parser import parse_rate
 
 RATE_COLUMNS = [
     "rate_general", "rate_temporary", "rate_wto", "rate_gsp", "rate_ldc",

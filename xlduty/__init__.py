@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from xlduty.version import __version__
 
 if TYPE_CHECKING:
-    from xlduty.engine import Engine, compute, compute_batch
-    from xlduty.errors import DataError, InputError
+    from xlduty.core.engine import Engine, compute, compute_batch
+    from xlduty.core.errors import DataError, InputError
 
 
 def __getattr__(name: str) -> Any:  # lazy: `xlduty compute` must start fast
     if name in ("compute", "compute_batch", "Engine"):
-        from xlduty import engine
+        from xlduty.core import engine
 
         return getattr(engine, name)
     if name in ("InputError", "DataError", "XlDutyError"):
-        from xlduty import errors
+        from xlduty.core import errors
 
         return getattr(errors, name)
     raise AttributeError(name)

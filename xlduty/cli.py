@@ -9,44 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-EXIT_INPUT = 2
-EXIT_DATA = 3
-
-
-def read_json(source: str) -> Any:
-    """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
-    from xlduty.errors import InputError
-
-    try:   # bytes: json reads UTF-8 (with or without a BOM), UTF-16 and UTF-32
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
-    try:
-        return json.loads(raw, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except UnicodeDecodeError:
-        raise InputError("", f"{source} is not UTF-8 text (nor UTF-16/32 with a BOM; Shift_JIS?): save it as UTF-8"
-                         ) from None
-    except RecursionError:
-        raise InputError("", f"{source} is nested too deeply to read") from None
-    except ArithmeticError:   # an exponent beyond what Decimal holds: 1e9999999999999999999
-        raise InputError("", f"{source} has a number out of range") from None
-    except ValueError as exc:   # Python's limit on the digits of an integer (CVE-2020-10735)
-        why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
-               else f"is not valid JSON: {exc}")
-        raise InputError("", f"{source} {why}") from None
+from xlduty.command import new_parser, read_json, run
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
-    from xlduty.engine import CollectionPaused, compute_batch
-    from xlduty.errors import InputError
+    from xlduty.core.engine import CollectionPaused, compute_batch
+    from xlduty.core.errors import InputError
 
     with CollectionPaused():   # input, results and output form no cycles: a large batch runs ×1.3 faster
         data = read_json(args.file)
@@ -78,8 +49,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p, sub = new_parser()
     c = sub.add_parser("compute", help="compute a declaration (JSON object) or a batch (JSON array)")
     c.add_argument("file", help="JSON file, or - for standard input")
     c.add_argument("--compact", action="store_true", help="one-line JSON output")
@@ -118,7 +88,7 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
 
     sheets = None if args.sheets is None else [s.strip() for s in args.sheets.split(",") if s.strip()]
     if args.customer:
-        from xlduty.errors import InputError
+        from xlduty.core.errors import InputError
         from xlduty.export import CUSTOMER_SHEETS
 
         if sheets is not None and sheets != list(CUSTOMER_SHEETS):
@@ -136,14 +106,14 @@ def cmd_addin(args: argparse.Namespace) -> int:
     try:
         path = install.addin_path()
     except FileNotFoundError as exc:
-        from xlduty.errors import DataError
+        from xlduty.core.errors import DataError
 
         raise DataError(str(exc)) from None
     if args.action == "config":
         try:
             files = install.configure(xlwings_conf=args.xlwings_conf)
         except ValueError as exc:
-            from xlduty.errors import InputError
+            from xlduty.core.errors import InputError
 
             raise InputError("interpreter", str(exc)) from None
         for written in files:
@@ -153,19 +123,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # xlduty uses no pydantic plugins: skip their discovery through importlib.metadata (start-up time).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    args = build_parser().parse_args(argv)
-    from xlduty.errors import DataError, InputError
-
-    try:
-        return args.func(args)
-    except InputError as exc:
-        sys.stderr.write(f"xlduty: {exc}\n")
-        return EXIT_INPUT
-    except DataError as exc:
-        sys.stderr.write(f"xlduty: data error: {exc}\n")
-        return EXIT_DATA
+    return run(build_parser, argv)
 
 
 if __name__ == "__main__":

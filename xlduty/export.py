@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from xlduty.errors import DataError, InputError
+from xlduty.core.errors import DataError, InputError
 from xlduty.files import Package, check_output, write_output
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 MiB = 1 << 20
 MAX_PARTS = 10_000

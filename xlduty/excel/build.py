@@ -325,8 +325,8 @@ _CONDITIONAL: dict[str, dict[str, Any]] = {
 
 def _build_value(key: str) -> Any:
     from xlduty import __version__
-    from xlduty.fx import customs_rates
-    from xlduty.schedule import editions
+    from xlduty.core.fx import customs_rates
+    from xlduty.core.tables import editions
 
     if key == "tariff_edition":
         name, start = editions()[-1]

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.excel.messages import PREFIX
 
 EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
@@ -145,7 +145,7 @@ def follow_tables() -> None:
     if now < _watch["next"]:
         return
     _watch["next"] = now + 1.0
-    from xlduty.rates.store import rates_root
+    from xlduty.core.tables import rates_root
 
     try:
         st = (rates_root() / "active.json").stat()

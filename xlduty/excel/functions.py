@@ -20,7 +20,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from xlduty.errors import InputError, XlDutyError
+from xlduty.core.errors import InputError, XlDutyError
+from xlduty.core.tables import on_switch
 from xlduty.excel.cells import (
     blank,
     column,
@@ -103,7 +104,7 @@ class _Summary:
 def _compute_one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None,
                  on: date, options: tuple[str, ...]) -> Any:
     """The full result of a one-line declaration, or the error text for its cell."""
-    from xlduty.engine import compute
+    from xlduty.core.engine import compute
 
     try:
         opts = _parse_opts(options)
@@ -214,7 +215,7 @@ def explain_text(result: Any) -> str:
 
 def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
     """税関長公示レート: yen per one unit of ``currency`` for the week of ``date`` (default today)."""
-    from xlduty.fx import rate_for
+    from xlduty.core.fx import rate_for
 
     try:
         ccy = text_of(currency)
@@ -227,8 +228,8 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
 
 def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) -> Any:
     """品名: the tariff description of a line (``lang="en"``: the HS heading text in English)."""
-    from xlduty.hs import normalize_hs
-    from xlduty.schedule import LookupError_, edition_on, english_descriptions
+    from xlduty.core.hs import normalize_hs
+    from xlduty.core.schedule import LookupError_, edition_on, english_descriptions
 
     try:
         hs = hs_text(hs_code)
@@ -269,21 +270,21 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
             return _reached(key)
         on = to_date(on_date)
         if key == "edition":
-            from xlduty.schedule import LookupError_, edition_on
+            from xlduty.core.schedule import LookupError_, edition_on
 
             try:
                 return edition_on(on).edition
             except LookupError_ as exc:
                 raise InputError("on_date", str(exc)) from None
         if key == "fx_week":
-            from xlduty.fx import week_of
+            from xlduty.core.fx import week_of
 
             start, end = week_of(on)
             return f"{start}–{end}"
         if key == "fx_weeks":
             from datetime import timedelta
 
-            from xlduty.fx import customs_rates
+            from xlduty.core.fx import customs_rates
 
             fx = customs_rates()
             return f"{fx.first_week}–{fx.last_week + timedelta(days=6)}"
@@ -315,7 +316,7 @@ def _reached(key: str) -> str:
 
 @lru_cache(maxsize=256)
 def _many(rows: tuple[tuple[Any, ...], ...], on: date, options: tuple[str, ...]) -> Any:
-    from xlduty.engine import compute
+    from xlduty.core.engine import compute
 
     opts = _parse_opts(options)
     lines = [_line(hs, value, origin, qty, opts) for hs, value, origin, qty in rows]
@@ -415,8 +416,9 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     return row[0] if len(row) == 1 else [row]
 
 
+@on_switch
 def clear_caches() -> None:
-    """Forget cached results (after rates are refreshed)."""
+    """Forget cached results (after rates are refreshed: ``tables.switched()`` calls this)."""
     _one.cache_clear()
     _many.cache_clear()
     _parse_opts.cache_clear()

@@ -73,8 +73,9 @@ def about_text() -> str:
     from datetime import date
 
     from xlduty import __version__
-    from xlduty.fx import customs_rates
-    from xlduty.schedule import edition_on, editions
+    from xlduty.core.fx import customs_rates
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.tables import editions
 
     today = date.today()
     fx = customs_rates()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from xlduty.errors import DataError, InputError
+from xlduty.core.errors import DataError, InputError
 
 PREFIX = "#エラー"
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 YES = frozenset({"yes", "y", "true", "1", "on", "はい"})   # the words of a yes/no option or cell
 NO = frozenset({"no", "n", "false", "0", "off", "いいえ"})

@@ -34,7 +34,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_error, number_text, text_of, to_date
 from xlduty.excel.messages import cell_error
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.excel.cells import split_args
 
 _CALL = re.compile(r"^=\s*(?:_xludf\.)?QUOTE_TOTALS\((.*)\)\s*$", re.S | re.I)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 Number = int | Decimal
 

@@ -111,8 +111,8 @@ def _json(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xlduty quote``; input errors propagate as ``InputError`` (the caller prints them, exit 2)."""
-    from xlduty.cli import read_json
-    from xlduty.errors import InputError
+    from xlduty.command import read_json
+    from xlduty.core.errors import InputError
     from xlduty.files import MAX_OBJECT_MODEL_BYTES, check_output, check_package, write_output
     from xlduty.quote import (
         compare_treatments,
@@ -164,9 +164,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m xlduty.quote.cli FILE …``: the same as ``xlduty quote FILE …`` (one error handling)."""
-    from xlduty.cli import main as xlduty_main
+    from xlduty.command import run_alone
 
-    return xlduty_main(["quote", *(sys.argv[1:] if argv is None else argv)])
+    return run_alone(add_parser, ["quote", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
+from xlduty.core.rules import load_rules
 from xlduty.quote.landed import build
 from xlduty.quote.model import QuoteInput, parse_quote
 from xlduty.quote.result import Quote, num
-from xlduty.rules import load_rules
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from xlduty.quote.result import Quote, num
+from xlduty.core.result import num
 
 REDUCED_MARK = "※"
 REDUCED_NOTE = "※は軽減税率（{percent}%）対象品目です"   # 57条の4第1項3号: the reduced-rate lines are marked
@@ -150,41 +150,6 @@ def fx_assumption(currency: str, yen_per_unit: Decimal) -> str:
     """``1 USD = 125円前提``: the rate the prices were computed at."""
     rate = num(yen_per_unit)
     return f"1 {currency} = {rate:,}円前提" if isinstance(rate, int) else f"1 {currency} = {rate}円前提"
-
-
-def customer_quote(q: Quote) -> CustomerQuote:
-    """The 見積書 of a computed quote."""
-    doc = q.input.document
-    by_rate = q.sales_ct_by_rate()
-    lines: list[CustomerLine] = []
-    rates: list[RateTotal] = []
-    if by_rate is not None:
-        reduced_pct = {ln.sales_ct_percent for ln, e in zip(q.lines, q.result.lines, strict=True) if e.reduced_ct}
-        for k, (ln, e) in enumerate(zip(q.lines, q.result.lines, strict=True), start=1):
-            assert ln.price is not None and ln.price_total is not None
-            lines.append(CustomerLine(k, ln.description, ln.quantity, unit_name(ln.unit), ln.price, ln.price_total,
-                                      ln.sales_ct_percent, bool(e.reduced_ct)))
-        rates = [RateTotal(pct, pct in reduced_pct, base, tax) for pct, (base, tax) in by_rate.items()]
-    issuer = None
-    if doc is not None and doc.issuer is not None:
-        issuer = doc.issuer.model_dump()
-    remarks: list[str] = []
-    if doc is not None:
-        if doc.delivery_terms:
-            remarks.append(f"受渡条件: {doc.delivery_terms}")
-        if doc.payment_terms:
-            remarks.append(f"お支払条件: {doc.payment_terms}")
-        if doc.valid_until:
-            remarks.append(f"有効期限: {japanese_date(doc.valid_until)}")
-    fx = [fx_assumption(cur, rate) for cur, rate in q.fx_rates.items()]
-    if fx:
-        remarks.append("為替: " + "、".join(fx) + "（為替変動時は再見積いたします）")
-    if doc is not None and doc.remarks:
-        remarks.append(doc.remarks)
-    return CustomerQuote(q.input.customer, doc.honorific if doc else "御中", doc.quote_no if doc else None,
-                         doc.issued if doc else None, doc.valid_until if doc else None,
-                         (doc.subject if doc and doc.subject else None) or q.input.reference, issuer, lines, rates,
-                         fx, remarks)
 
 
 def japanese_date(d: date) -> str:

@@ -17,10 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, InputError
-from xlduty.rounding import floor_yen
-from xlduty.rules import Verified, load_rules
+from xlduty.core.errors import DataError, InputError
+from xlduty.core.rounding import floor_yen
+from xlduty.core.rules import Verified, load_rules
+from xlduty.core.tables import rules_dir
 
 CtClass = Literal["standard", "reduced", "exempt"]
 

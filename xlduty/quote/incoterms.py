@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError
-from xlduty.rules import Verified
+from xlduty.core.errors import DataError
+from xlduty.core.rules import Verified
+from xlduty.core.tables import rules_dir
 
 Payer = Literal["seller", "buyer", "either"]
 Role = Literal["add", "landed_only", "deduct", "in_price"]
@@ -115,7 +115,7 @@ def role_of(term_code: str, kind: str, paid_by: Literal["buyer", "seller"], in_c
     A charge that contradicts the term (the buyer paying what the price already includes) is kept and warned
     about: the buyer may really pay extra (more insurance cover), but it may be counted twice.
     """
-    from xlduty.errors import InputError
+    from xlduty.core.errors import InputError
 
     rules = incoterm_rules()
     element = rules.elements.get(kind)

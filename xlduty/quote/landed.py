@@ -2,7 +2,7 @@
 
 Steps, and why each is done this way:
 1. FX: one rate per currency used (the invoice's and each charge's): the input's ``fx``/``fx_rates``, else
-   the customs weekly rate of the quote date (関税定率法4条の7, ``xlduty.fx.rate_for``). The same rates are
+   the customs weekly rate of the quote date (関税定率法4条の7, ``xlduty.core.fx.rate_for``). The same rates are
    passed to the engine as ``fx_rates``, so the goods cost and the customs value use one rate and a saved
    quote can pin it.
 2. Charges are allocated across the lines (largest remainder, in the charge's own currency: ``allocation``)
@@ -28,15 +28,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from xlduty.engine import compute
-from xlduty.errors import InputError
-from xlduty.fx import FxRate, rate_for
+from xlduty.core.engine import compute
+from xlduty.core.errors import InputError
+from xlduty.core.fx import FxRate, rate_for
+from xlduty.core.result import Result
 from xlduty.quote.allocation import allocate, allocate_yen, quantum_of
 from xlduty.quote.domestic import ct_percent, domestic_rules, split_ct
 from xlduty.quote.incoterms import ChargeRole, missing_additions, role_of, seller_pays_taxes, unstated_in_price
 from xlduty.quote.model import QuoteInput, QuoteLine, parse_quote
 from xlduty.quote.result import ChargeResult, DomesticResult, Quote, QuoteLineResult, num
-from xlduty.result import Result
 
 # engine field → quote field, for errors the engine raises about a line
 _LINE_FIELDS = {"value": "unit_price", "quantity": "customs_quantity", "unit": "customs_unit"}

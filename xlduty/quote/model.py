@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from xlduty.declaration import (
+from xlduty.core.declaration import (
     Amount,
     Country,
     Currency,
@@ -24,7 +24,7 @@ from xlduty.declaration import (
     date_text,
     input_error,
 )
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.quote.domestic import CtClass, domestic_rules
 from xlduty.quote.incoterms import incoterm_rules
 

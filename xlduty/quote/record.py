@@ -22,13 +22,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from xlduty.declaration import Amount, Positive
-from xlduty.errors import InputError
-from xlduty.fx import week_of
+from xlduty.core.declaration import Amount, Positive
+from xlduty.core.errors import InputError
+from xlduty.core.fx import week_of
+from xlduty.core.schedule import LookupError_, edition_on
 from xlduty.quote.landed import build
 from xlduty.quote.model import QuoteInput, parse_quote
 from xlduty.quote.result import Quote, num
-from xlduty.schedule import LookupError_, edition_on
 
 FORMAT = "xlduty-quote/1"
 _LINE_FIGURES = ("customs_value", "taxable_value", "duty_line", "duty", "national_ct", "local_ct", "excise",
@@ -117,7 +117,7 @@ def _check_edition(record: dict[str, Any], on: Date) -> None:
     saved = record.get("tariff_edition")
     if saved is None:
         return
-    from xlduty.engine import _pinned_edition
+    from xlduty.core.schedule import pinned_edition as _pinned_edition
 
     _pinned_edition(saved)
 

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import Literal
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 IssuerKind = Literal["corporation", "individual"]
 # Names a sheet or a JSON file may give the kind by.

@@ -19,7 +19,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from xlduty.result import Result
+from xlduty.core.result import Result, num
+from xlduty.quote.document import (
+    CustomerLine,
+    CustomerQuote,
+    RateTotal,
+    fx_assumption,
+    japanese_date,
+    unit_name,
+)
 
 CENT = Decimal("0.01")
 
@@ -61,13 +69,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "fx": ("税関長公示レート", "Customs exchange rate"),
     "incoterm": ("貿易条件", "Incoterm"),
 }
-
-
-def num(d: Decimal | int) -> int | str:
-    """Whole numbers as int; fractions as an exact decimal string (never a float)."""
-    if isinstance(d, int):
-        return d
-    return int(d) if d == d.to_integral_value() else format(d.normalize(), "f")
 
 
 def cents(x: Fraction | Decimal) -> Decimal:
@@ -347,8 +348,37 @@ class Quote:
             "customer_quote": self.customer_quote().to_dict(),
         }
 
-    def customer_quote(self) -> Any:
-        """The 見積書 the customer receives (``xlduty.quote.document.CustomerQuote``)."""
-        from xlduty.quote.document import customer_quote
-
-        return customer_quote(self)
+    def customer_quote(self) -> CustomerQuote:
+        """The 見積書 the customer receives: the lines at the quote price and the tax per rate, never the costing."""
+        doc = self.input.document
+        by_rate = self.sales_ct_by_rate()
+        lines: list[CustomerLine] = []
+        rates: list[RateTotal] = []
+        if by_rate is not None:
+            pairs = list(zip(self.lines, self.result.lines, strict=True))
+            reduced_pct = {ln.sales_ct_percent for ln, e in pairs if e.reduced_ct}
+            for k, (ln, e) in enumerate(pairs, start=1):
+                assert ln.price is not None and ln.price_total is not None
+                lines.append(CustomerLine(k, ln.description, ln.quantity, unit_name(ln.unit), ln.price, ln.price_total,
+                                          ln.sales_ct_percent, bool(e.reduced_ct)))
+            rates = [RateTotal(pct, pct in reduced_pct, base, tax) for pct, (base, tax) in by_rate.items()]
+        issuer = None
+        if doc is not None and doc.issuer is not None:
+            issuer = doc.issuer.model_dump()
+        remarks: list[str] = []
+        if doc is not None:
+            if doc.delivery_terms:
+                remarks.append(f"受渡条件: {doc.delivery_terms}")
+            if doc.payment_terms:
+                remarks.append(f"お支払条件: {doc.payment_terms}")
+            if doc.valid_until:
+                remarks.append(f"有効期限: {japanese_date(doc.valid_until)}")
+        fx = [fx_assumption(cur, rate) for cur, rate in self.fx_rates.items()]
+        if fx:
+            remarks.append("為替: " + "、".join(fx) + "（為替変動時は再見積いたします）")
+        if doc is not None and doc.remarks:
+            remarks.append(doc.remarks)
+        return CustomerQuote(self.input.customer, doc.honorific if doc else "御中", doc.quote_no if doc else None,
+                             doc.issued if doc else None, doc.valid_until if doc else None,
+                             (doc.subject if doc and doc.subject else None) or self.input.reference, issuer, lines,
+                             rates, fx, remarks)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 from xlduty.quote.landed import build
 from xlduty.quote.model import QuoteInput, parse_quote
 from xlduty.quote.result import Quote, QuoteLineResult, cents, num

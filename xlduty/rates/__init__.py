@@ -6,8 +6,9 @@
 
 New tables are stored, versioned, in the user data directory (``$XLDUTY_DATA_DIR`` overrides it) and
 switched into use atomically; the bundled tables remain the fallback. ``xlduty rates list|use|rollback``
-moves between versions. This module stays light: ``xlduty.schedule`` and ``xlduty.fx`` consult
-``xlduty.rates.store`` on start-up, and the heavy parts (HTTP, HTML, pydantic) load only for a refresh.
+moves between versions. This package is an adapter above the calculation core: the core reads the tables in use
+through ``xlduty.core.tables`` and never imports it. The heavy parts (HTTP, HTML, PDF, pydantic) load only for a
+refresh.
 """
 
 from __future__ import annotations
@@ -23,18 +24,16 @@ if TYPE_CHECKING:
 
 def active_tariff_dir() -> Path:
     """The ``tariff/`` folder in use (``editions.json`` and one ``<edition>.json.gz`` per edition)."""
-    from xlduty.bundle import rules_dir
-    from xlduty.rates.store import active_dir
+    from xlduty.core.tables import tables_dir
 
-    return (active_dir("tariff") or rules_dir()) / "tariff"
+    return tables_dir("tariff") / "tariff"
 
 
 def active_fx_path() -> Path:
     """The customs weekly FX table in use (``customs_weekly.json.gz``)."""
-    from xlduty.bundle import rules_dir
-    from xlduty.rates.store import active_dir
+    from xlduty.core.tables import fx_table_path
 
-    return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
+    return fx_table_path()
 
 
 def use(version: str) -> ActiveState:
@@ -63,8 +62,9 @@ def rollback() -> ActiveState:
 
 def report_text(version: str | None = None) -> str:
     """The stored change report of ``version``, or of the versions in use (for the CLI and the ribbon)."""
+    from xlduty.core.tables import KINDS
     from xlduty.rates.report import FxChanges, TariffChanges, render_fx, render_tariff
-    from xlduty.rates.store import KINDS, Store
+    from xlduty.rates.store import Store
 
     store = Store()
     if version is None:

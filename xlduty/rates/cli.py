@@ -56,7 +56,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ``rates`` subcommand; errors become one line on stderr and exit code 2."""
-    from xlduty.errors import DataError
+    from xlduty.core.errors import DataError
 
     try:
         return _COMMANDS[args.rates_command](args)
@@ -116,7 +116,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from xlduty.rates.store import KINDS, Store
+    from xlduty.core.tables import KINDS
+    from xlduty.rates.store import Store
 
     store = Store()
     state = store.state()
@@ -141,16 +142,13 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _bundled(kind: str) -> str:
-    import gzip
-    import json
     from datetime import date, timedelta
 
-    from xlduty.bundle import rules_dir
+    from xlduty.core.tables import editions, read_json_gz, rules_dir
 
     if kind == "tariff":
-        index = json.loads((rules_dir() / "tariff" / "editions.json").read_text(encoding="utf-8"))["editions"]
-        return "editions " + ", ".join(e["edition"] for e in index) + " (shipped with xlduty)"
-    book = json.loads(gzip.decompress((rules_dir() / "fx" / "customs_weekly.json.gz").read_bytes()))
+        return "editions " + ", ".join(name for name, _start in editions(str(rules_dir()))) + " (shipped with xlduty)"
+    book = read_json_gz(rules_dir() / "fx" / "customs_weekly.json.gz")
     first = date.fromisoformat(book["first_week"])
     return f"weeks {first} – {first + timedelta(weeks=book['weeks'], days=-1)} (shipped with xlduty)"
 

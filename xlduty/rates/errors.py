@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xlduty.errors import DataError
+from xlduty.core.errors import DataError
 
 
 class RefreshError(DataError):

@@ -1,7 +1,7 @@
 """Pydantic models of what a refresh writes: checked before anything is switched into use.
 
 The tariff and FX books are the same compact formats the bundled tables use (``update/tariff.py``,
-``update/fx.py``), so ``xlduty.schedule`` and ``xlduty.fx`` read a refreshed version unchanged.
+``update/fx.py``), so ``xlduty.core.schedule`` and ``xlduty.core.fx`` read a refreshed version unchanged.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import contextlib
 import gzip
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,8 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, RateParseError
+from xlduty.core import tables
+from xlduty.core.errors import DataError, RateParseError
+from xlduty.core.tables import rules_dir
 from xlduty.rates import store as store_mod
 from xlduty.rates.errors import PageError, RefreshError, SanityError, SourceError
 from xlduty.rates.fx_csv import FxWeek, latest_csv_link, merge_week, parse_fx_csv, week_figures
@@ -81,7 +81,7 @@ def book_lines(book: dict) -> list[PageLine]:
 @lru_cache(maxsize=16384)
 def _parses(text: str) -> bool:
     """Whether the rate parser reads ``text`` (cached: an edition repeats ~1,400 texts, and the parser is pure)."""
-    from xlduty.rate_parser import parse_rate
+    from xlduty.core.rate_parser import parse_rate
 
     try:
         parse_rate(text)
@@ -171,7 +171,7 @@ def _current(st: Store, kind: str) -> tuple[Path, str, str | None]:
     if version is None:
         return rules_dir(), "bundled", None
     d = st.version_dir(kind, version)
-    if not (d / store_mod.INDEX_FILE[kind]).is_file():
+    if not (d / tables.INDEX_FILE[kind]).is_file():
         return rules_dir(), "bundled", None
     return d, f"version {version}", version
 
@@ -186,7 +186,7 @@ def _get(src: Source, cache: PageCache | None, path: str) -> Fetched:
 
 def _load_gz(path: Path) -> dict:
     try:
-        return json.loads(gzip.decompress(path.read_bytes()))
+        return tables.read_json_gz(path)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the table in use {path}: {exc}") from exc
 
@@ -620,27 +620,16 @@ def _in_use(st: Store) -> dict[str, str]:
         state = st.state()
     except DataError:
         return {}
-    return {k: getattr(state, k) or "bundled" for k in store_mod.KINDS}
+    return {k: getattr(state, k) or "bundled" for k in tables.KINDS}
 
 
 def invalidate_caches() -> None:
-    """Make this process read the tables in use afresh: the pointer, editions, FX, rate plans, Excel results.
+    """Make this process read the tables in use afresh: the pointer, editions, FX, rate plans, Excel results (each
+    module that keeps something derived from the tables registered with ``tables.on_switch``).
 
     Called after every switch made here; the Excel add-in's UDF server keeps running between refreshes.
     """
-    store_mod.clear_cache()
-    mods = sys.modules
-    if (schedule := mods.get("xlduty.schedule")) is not None:
-        schedule.load_edition.cache_clear()
-        schedule._index.cache_clear()
-    if (fx := mods.get("xlduty.fx")) is not None:
-        fx.customs_rates.cache_clear()
-        fx._per_100.cache_clear()
-        fx.given_rate_warning.cache_clear()
-    if (engine := mods.get("xlduty.engine")) is not None and engine._ENGINE is not None:
-        engine._ENGINE.forget_plans()  # rate plans are keyed by edition name, which a refresh may keep
-    if (functions := mods.get("xlduty.excel.functions")) is not None:
-        functions.clear_caches()
+    tables.switched()
 
 
 def refresh(source: str | None = None, *, progress: Progress | None = None, allow_older: bool = False,
@@ -659,7 +648,7 @@ def refresh(source: str | None = None, *, progress: Progress | None = None, allo
     ``gap_editions``: at most this many editions the site lists between those held and its newest are
     fetched too (0: only reported). The report's ``ok`` is False, with the reason, when nothing was switched.
     """
-    kinds = [k for k in store_mod.KINDS if k in set(what)]
+    kinds = [k for k in tables.KINDS if k in set(what)]
     report = RefreshReport(ok=False, source=source or DEFAULT_SOURCE, started_at=now())
     st = Store()
     written: list[tuple[str, str]] = []

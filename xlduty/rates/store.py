@@ -12,27 +12,24 @@ Layout (root: ``$XLDUTY_DATA_DIR``, else platformdirs' user data directory for x
 
 A version is written whole into ``.staging``, fsynced, renamed into ``versions/`` and only then named
 in ``active.json``; a crash at any point leaves the previous pointer, and what it names, intact.
-The reading side (``active_dir``) is kept to a JSON read and a stat, and this module imports only what
-it needs at the top: ``xlduty compute`` starts fast.
+This is the writing side: the core reads the tables in use through ``xlduty.core.tables`` (a JSON read and a stat),
+which never imports this package.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from xlduty.core.tables import KINDS, clear_cache, rates_root
 
 if TYPE_CHECKING:
     from xlduty.rates.models import ActiveState, Manifest
 
-ENV_DATA_DIR = "XLDUTY_DATA_DIR"
-KINDS = ("tariff", "fx")
-INDEX_FILE = {"tariff": "tariff/editions.json", "fx": "fx/customs_weekly.json.gz"}
 HISTORY = 10          # pointers kept for rollback
 KEEP_UNUSED = 2       # newest versions per kind kept even when no pointer names them
 
@@ -43,61 +40,6 @@ def _no_fault(step: str) -> None:
 checkpoint: Callable[[str], None] = _no_fault
 """Called at each step of a commit ("staged", "committed", "pointer-written", "switched"): tests inject faults."""
 
-
-def data_root() -> Path:
-    """``$XLDUTY_DATA_DIR`` if set, else the per-user data directory (``%LOCALAPPDATA%\\xlduty`` on Windows)."""
-    env = os.environ.get(ENV_DATA_DIR)
-    if env:
-        return Path(env)
-    import platformdirs  # lazy: only when no override is set
-
-    return Path(platformdirs.user_data_dir("xlduty", appauthor=False))
-
-
-def rates_root() -> Path:
-    return data_root() / "rates"
-
-
-# --- reading side (start-up path) ------------------------------------------------------------------
-
-def _read_pointer(root: Path) -> dict:
-    path = root / "active.json"
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"xlduty: {path} is unreadable ({exc}): the bundled tables are used", RuntimeWarning,
-                      stacklevel=3)
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-@lru_cache(maxsize=len(KINDS))
-def active_dir(kind: str) -> Path | None:
-    """The active refreshed version of ``kind`` ("tariff" or "fx"): a folder holding ``tariff/`` or ``fx/``
-    laid out like the bundled ``rules/``; None when the bundled table is in use.
-
-    Read once per process (a switch made here, or ``xlduty.rates.invalidate_caches()``, reads it again).
-    """
-    root = rates_root()
-    version = _read_pointer(root).get(kind)
-    if not (isinstance(version, str) and version):
-        return None
-    d = root / "versions" / kind / version
-    if (d / INDEX_FILE[kind]).is_file():
-        return d
-    warnings.warn(f"xlduty: the {kind} version {version} named in {root / 'active.json'} is missing: "
-                  "the bundled table is used", RuntimeWarning, stacklevel=2)
-    return None
-
-
-def clear_cache() -> None:
-    """Forget the pointer read (after a switch, or when ``XLDUTY_DATA_DIR`` changes)."""
-    active_dir.cache_clear()
-
-
-# --- writing side ----------------------------------------------------------------------------------
 
 def now() -> str:
     from datetime import UTC, datetime

@@ -15,7 +15,7 @@ as it is (the functions return readable error texts).
 
 Module map: ``reader`` (cells from the XML), ``refs`` (references in formula text), ``compiler`` (one
 compiled function per formula shape), ``graph`` (evaluation order, cycles), ``evaluate`` (running it),
-``writer`` (cached values back into the XML), ``parallel`` (a second process for slow custom functions).
+``writer`` (cached values back into the XML).
 
 Limits: Excel functions the engine lacks (OFFSET, INDIRECT of a computed text, CELL, …) give ``#NAME?``
 and are reported; whole-column references (``A:A``) are clipped to the used rows; structured (table)
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlduty.errors import InputError
+from xlduty.core.errors import InputError
 
 __all__ = ["RecalcError", "RecalcReport", "recalc"]
 
@@ -151,12 +151,11 @@ def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes], suffixes: tu
 
 
 def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-           functions: Mapping[str, Callable[..., Any]] | None = None, *, parallel: bool = True) -> RecalcReport:
+           functions: Mapping[str, Callable[..., Any]] | None = None) -> RecalcReport:
     """Recalculate workbook ``src`` into ``dst`` (never ``src`` itself) and report what was computed.
 
     ``functions``: the custom functions by Excel name; default ``xlduty.excel.functions.EXCEL_FUNCTIONS``.
-    ``parallel``: let slow custom functions on large sheets use a second (forked) process; see
-    ``xlduty.recalc.parallel``. Raises RecalcError for input that cannot be recalculated.
+    Raises RecalcError for input that cannot be recalculated.
     """
 
     started = time.perf_counter()
@@ -166,13 +165,13 @@ def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _recalc(Path(src), Path(dst), functions, parallel, started)
+        return _recalc(Path(src), Path(dst), functions, started)
     finally:
         if collecting:
             gc.enable()
 
 
-def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | None, parallel: bool,
+def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | None,
             started: float) -> RecalcReport:
     from xlduty.files import FileError, Package
     from xlduty.recalc.compiler import Registry
@@ -188,7 +187,7 @@ def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | 
         raise RecalcError(str(exc)) from None
     registry = Registry(functions if functions is not None else _default_functions)
     try:
-        outcome = evaluate(book, registry, parallel)
+        outcome = evaluate(book, registry)
     except (CycleError, AreaTooLarge) as exc:
         raise RecalcError(f"{src}: {exc}") from None
     parts: dict[str, bytes] = {}

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from functools import cache
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 
 from xlduty.recalc import _formulas
-from xlduty.recalc.parallel import MIN_ROWS, MIN_SECONDS_PER_ROW, Helper, restored
 from xlduty.recalc.refs import MAX_COL, MAX_ROW, Ref, engine_text, external_books, refs, shift, single_ref
 
 # Functions whose result for each element depends only on that element of the listed argument positions
@@ -137,31 +135,24 @@ def call_custom(func: Callable[..., Any], name: str, args: tuple[Any, ...], exce
         return _formulas.error("#VALUE!")
 
 
-_SAMPLE = 32
-"""Rows timed on a custom function's first vectorised call."""
-
-
 class CustomCall:
     """A registry function called where the engine would call one of its own.
 
     Arguments arrive as the engine's values: a single cell becomes a scalar (``None`` when empty), a range
     a list of rows. In a vectorised call (``n`` set), the ``varying`` positions hold one value per copy,
-    and the function runs once per copy — in two processes when it is slow and the call large
-    (``parallel``).
+    and the function runs once per copy.
     """
 
-    __slots__ = ("exceptions", "func", "helper", "missing", "n", "name", "seconds_per_row", "varying")
+    __slots__ = ("exceptions", "func", "missing", "n", "name", "varying")
 
     def __init__(self, name: str, func: Callable[..., Any], missing: frozenset[int],
-                 exceptions: dict[str, str], helper: Helper | None = None) -> None:
+                 exceptions: dict[str, str]) -> None:
         self.name = name
         self.func = func
         self.missing = missing
         self.varying: frozenset[int] = frozenset()
         self.n: int | None = None
         self.exceptions = exceptions
-        self.helper = helper
-        self.seconds_per_row: float | None = None
 
     def __call__(self, _name: Any, *args: Any) -> Any:
         if self.n is None or not self.varying:
@@ -170,34 +161,9 @@ class CustomCall:
         return self._vector(args, self.n)
 
     def _rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
-        """Call the function on each row. The first call times a few rows; once any custom function
-        proves slow, large calls give their second half to the helper process (all functions alike, so
-        that rows meet their cached neighbours there)."""
+        """Call the function on each row."""
         func, name, exceptions = self.func, self.name, self.exceptions
-        out: list[Any] = []
-        if self.seconds_per_row is None:
-            sample = rows[:_SAMPLE]
-            started = perf_counter()
-            out = [call_custom(func, name, row, exceptions) for row in sample]
-            if sample:
-                self.seconds_per_row = (perf_counter() - started) / len(sample)
-                if self.helper is not None and self.seconds_per_row >= MIN_SECONDS_PER_ROW:
-                    self.helper.engaged = True
-            rows = rows[len(sample):]
-        helper = self.helper
-        n = len(rows) + len(out)
-        if helper is not None and helper.engaged and n >= MIN_ROWS and helper.available():
-            half = max(n // 2 - len(out), 0)
-            if helper.submit(name, rows[half:]):
-                out += [call_custom(func, name, row, exceptions) for row in rows[:half]]
-                got = helper.collect()
-                if got is not None:
-                    theirs, errors = got
-                    for k, v in errors.items():
-                        exceptions.setdefault(k, v)
-                    return out + [restored(x) for x in theirs]
-                return out + [call_custom(func, name, row, exceptions) for row in rows[half:]]
-        return out + [call_custom(func, name, row, exceptions) for row in rows]
+        return [call_custom(func, name, row, exceptions) for row in rows]
 
     def _vector(self, args: tuple[Any, ...], n: int) -> Any:
         columns: list[Any] = []
@@ -377,7 +343,7 @@ class Shape:
 
 def compile_shape(text: str, sheet: int, row: int, col: int, book: Any,
                   functions: Mapping[str, Callable[..., Any]], exceptions: dict[str, str],
-                  literal: bool = False, helper: Helper | None = None) -> Shape:
+                  literal: bool = False) -> Shape:
     """Compile ``text`` written in (sheet, row, col). Raises ShapeMismatch (only when not ``literal``) if
     its references cannot be matched one to one with the engine's, so copies cannot share it.
 
@@ -386,11 +352,11 @@ def compile_shape(text: str, sheet: int, row: int, col: int, book: Any,
     sheet, where its relative references land on other cells than its absolute ones.
     """
     try:
-        return _compile(text, sheet, row, col, book, functions, exceptions, literal, helper, 0)
+        return _compile(text, sheet, row, col, book, functions, exceptions, literal, 0)
     except _Ambiguous:
         far = MAX_ROW // 2 - row if row < MAX_ROW // 2 else -(MAX_ROW // 4)
         try:
-            return _compile(text, sheet, row, col, book, functions, exceptions, literal, helper, far)
+            return _compile(text, sheet, row, col, book, functions, exceptions, literal, far)
         except _Ambiguous:
             raise ShapeMismatch(text) from None
 
@@ -400,7 +366,7 @@ class _Ambiguous(ShapeMismatch):
 
 
 def _compile(text: str, sheet: int, row: int, col: int, book: Any, functions: Mapping[str, Callable[..., Any]],
-             exceptions: dict[str, str], literal: bool, helper: Helper | None, drow: int) -> Shape:
+             exceptions: dict[str, str], literal: bool, drow: int) -> Shape:
     formulas = _formulas.load()
     from formulas.tokens.operand import Range
 
@@ -513,7 +479,7 @@ def _compile(text: str, sheet: int, row: int, col: int, book: Any, functions: Ma
             shape.unknown.add(fname)
             continue
         args = [i for i in nodes[node_id]["inputs"] if type(i) is str][1:]
-        call = CustomCall(fname, func, frozenset(i for i, a in enumerate(args) if a == ""), exceptions, helper)
+        call = CustomCall(fname, func, frozenset(i for i, a in enumerate(args) if a == ""), exceptions)
         nodes[node_id]["function"] = call
         shape.customs.append(call)
 

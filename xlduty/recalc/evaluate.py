@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 
 from xlduty.recalc import _formulas
-from xlduty.recalc.compiler import NotVectorisable, Registry, Shape, ShapeMismatch, call_custom, compile_shape
+from xlduty.recalc.compiler import NotVectorisable, Registry, Shape, ShapeMismatch, compile_shape
 from xlduty.recalc.graph import Index, order
-from xlduty.recalc.parallel import Helper, runner
 from xlduty.recalc.reader import Book, FormulaCell
 from xlduty.recalc.refs import MAX_COL, MAX_ROW, ShapeKeys, address, col_letters
 
@@ -340,8 +339,8 @@ def _label(book: Book, fc: FormulaCell) -> str:
     return f"{book.sheets[fc.sheet].name}!{address(fc.row, fc.col)}"
 
 
-def _groups(book: Book, functions: Mapping[str, Callable[..., Any]], exceptions: dict[str, str],
-            helper: Helper | None = None) -> tuple[list[_Group], list[int]]:
+def _groups(book: Book, functions: Mapping[str, Callable[..., Any]],
+            exceptions: dict[str, str]) -> tuple[list[_Group], list[int]]:
     keyed: dict[tuple[Any, ...], list[int]] = {}
     master_keys: dict[tuple[int, int, int], object] = {}
     keys = ShapeKeys()
@@ -365,7 +364,7 @@ def _groups(book: Book, functions: Mapping[str, Callable[..., Any]], exceptions:
         rep = book.formulas[members[0]]
         try:
             shape = compile_shape(rep.resolve_text(), rep.sheet, rep.row, rep.col, book, functions, exceptions,
-                                  literal=key[0] == "array", helper=helper)
+                                  literal=key[0] == "array")
             parts = [(shape, members)]
         except ShapeMismatch:
             by_text: dict[str, list[int]] = {}
@@ -377,7 +376,7 @@ def _groups(book: Book, functions: Mapping[str, Callable[..., Any]], exceptions:
                 shape = literal.get((fc.sheet, text))
                 if shape is None:
                     shape = literal[(fc.sheet, text)] = compile_shape(text, fc.sheet, fc.row, fc.col, book,
-                                                                      functions, exceptions, True, helper)
+                                                                      functions, exceptions, True)
                 parts.append((shape, cids))
         for shape, cids in parts:
             for cid in cids:
@@ -442,22 +441,17 @@ def _levels(steps: list[tuple[str, list[int]]], group_deps: list[set[int]], grou
     return levels
 
 
-def evaluate(book: Book, functions: Mapping[str, Callable[..., Any]], parallel: bool = True) -> Outcome:
+def evaluate(book: Book, functions: Mapping[str, Callable[..., Any]]) -> Outcome:
     """Recalculate every formula of ``book`` with the engine's functions plus ``functions`` (upper-case
-    names); ``parallel`` lets slow custom functions use a second process. Raises graph.CycleError on a
-    circular reference."""
+    names). Raises graph.CycleError on a circular reference."""
     _formulas.load()
     registry = functions if isinstance(functions, Registry) else Registry(functions)
-    helper = Helper(runner(registry, call_custom), enabled=parallel)
-    try:
-        return _evaluate(book, registry, helper)
-    finally:
-        helper.close()
+    return _evaluate(book, registry)
 
 
-def _evaluate(book: Book, registry: Registry, helper: Helper) -> Outcome:
+def _evaluate(book: Book, registry: Registry) -> Outcome:
     exceptions: dict[str, str] = {}
-    groups, group_of = _groups(book, registry, exceptions, helper)
+    groups, group_of = _groups(book, registry, exceptions)
     cells = book.formulas
     owned: dict[int, list[tuple[int, int, int, int]]] = {
         cid: [fc.array] for cid, fc in enumerate(cells) if fc.array is not None}

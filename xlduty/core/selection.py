@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from xlduty.errors import InputError
-from xlduty.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
-from xlduty.rules import Rules
-from xlduty.schedule import COLUMN_NAMES_JA, TariffLine
+from xlduty.core.errors import InputError
+from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.core.rules import Rules
+from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
 
 
 @dataclass(slots=True)
@@ -202,3 +202,14 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
     chosen.notes = notes
     chosen.unverified = unverified
     return chosen
+
+
+def select_for_line(i: int, line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date,
+                    cover: Coverage | None = None) -> Applied:
+    """``select_rate`` for line ``i`` of a declaration: an error names the line (``lines[2].quantity``)."""
+    try:
+        if cover is None:
+            cover = coverage(rules, b.origin, claim, on)
+        return select_rate(line, b, claim, rules, on, cover)
+    except InputError as exc:
+        raise exc.within(f"lines[{i}]") from None

@@ -1,6 +1,6 @@
 """Typed rate expressions (税率) and the duty each produces for one declaration line.
 
-Every cell of the tariff parses (``xlduty.rate_parser``) into one of these. ``evaluate`` gives the
+Every cell of the tariff parses (``xlduty.core.rate_parser``) into one of these. ``evaluate`` gives the
 exact duty before the per-line drop of yen fractions; it raises ``NotApplicable`` when the cell
 does not cover the goods (a quota-only rate outside the quota, a rate printed in parentheses),
 ``NeedsInput`` when the user must say more (quantity, which condition), and ``ManualRate`` when the
@@ -16,8 +16,8 @@ from decimal import ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 from typing import ClassVar, NamedTuple
 
-from xlduty.rounding import truncate_quantity, yen_text
-from xlduty.units import Unit, convert
+from xlduty.core.rounding import truncate_quantity, yen_text
+from xlduty.core.units import Unit, convert
 
 ZERO = Decimal(0)
 _EXACT = Context(prec=60, rounding=ROUND_FLOOR)

@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, InputError
+from xlduty.core.errors import DataError, InputError
+from xlduty.core.tables import rules_dir
 
 Verified = Literal["V-off", "V-sec", "U", "C"]
 
@@ -391,8 +391,8 @@ _FILES = {
 def load_rules(directory: str | None = None) -> Rules:
     """Load and validate every rule file once; ``directory`` defaults to the bundled ``rules/``.
 
-    The validated object is kept in the user cache (``xlduty.cache``), keyed by the files' stamps."""
-    from xlduty.cache import cached
+    The validated object is kept in the user cache (``xlduty.core.cache``), keyed by the files' stamps."""
+    from xlduty.core.cache import cached
 
     d = Path(directory) if directory else rules_dir()
     paths = [d / name for name in _FILES.values()]

@@ -6,17 +6,13 @@ declaration date. Figures are kept exactly as published, per 1 or per 100 units.
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, InputError
-from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
+from xlduty.core import tables
+from xlduty.core.errors import DataError, InputError
 
 FX_INDEX_URL = "https://www.customs.go.jp/tetsuzuki/kawase/index.htm"
 
@@ -84,16 +80,11 @@ class CustomsRates:
         return FxRate(currency, Decimal(figure) / per_units, figure, per_units, start, end, "customs", alias)
 
 
-def _table_path() -> Path:
-    """The customs table in use: the refreshed version (xlduty rates), else the bundled one."""
-    return (active_dir("fx") or rules_dir()) / "fx" / "customs_weekly.json.gz"
-
-
 @lru_cache(maxsize=1)
 def customs_rates() -> CustomsRates:
-    path = _table_path()
+    path = tables.fx_table_path()
     try:
-        book = json.loads(gzip.decompress(path.read_bytes()))
+        book = tables.read_json_gz(path)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the exchange rates {path}: {exc}") from exc
     return CustomsRates(date.fromisoformat(book["first_week"]), book["weeks"], book["rates"], book["aliases"])
@@ -103,7 +94,7 @@ def customs_rates() -> CustomsRates:
 def _per_100() -> dict[str, tuple[str, str]]:
     """Each currency whose latest bundled week is quoted per 100 units: (that figure, the week's Sunday). Kept in the
     user cache: reading the whole table costs 40 ms, which a declaration giving its own rates should not pay."""
-    from xlduty.cache import cached
+    from xlduty.core.cache import cached
 
     def build() -> dict[str, tuple[str, str]]:
         table = customs_rates()
@@ -115,7 +106,7 @@ def _per_100() -> dict[str, tuple[str, str]]:
                                     str(table.first_week + timedelta(weeks=i)))
         return latest
 
-    return cached("fx-per-100", [_table_path()], build, codec="marshal")
+    return cached("fx-per-100", [tables.fx_table_path()], build, codec="marshal")
 
 
 @lru_cache(maxsize=4096)
@@ -135,6 +126,13 @@ def given_rate_warning(currency: str, text: str) -> str | None:
     return (f"fx_rates {currency} {text} is read as yen per 1 {currency}, about {ratio:.0f} times the customs rate "
             f"({figure} yen per 100 {currency} in the week of {week}, the latest bundled): if {text} is a per-100 "
             f"figure, give {Decimal(text) / 100}")
+
+
+@tables.on_switch
+def _forget() -> None:
+    customs_rates.cache_clear()
+    _per_100.cache_clear()
+    given_rate_warning.cache_clear()
 
 
 _given: dict[tuple[str, str], FxRate] = {}   # the rates declarations supply (fx_rates), by currency and text

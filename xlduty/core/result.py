@@ -66,7 +66,7 @@ class LineResult:
             "hs_code": self.hs_code,
             "description": self.description,
             "origin": self.origin,
-            "customs_value": _num(self.customs_value),
+            "customs_value": num(self.customs_value),
             "taxable_value": self.taxable_value,
             "rate": self.rate,
             "rate_kind": self.rate_kind,
@@ -136,6 +136,8 @@ class Result:
         }
 
 
-def _num(d: Decimal) -> int | str:
-    """Whole yen as an int; fractions as an exact decimal string (never a float)."""
+def num(d: Decimal | int) -> int | str:
+    """Whole numbers as an int; fractions as an exact decimal string (never a float)."""
+    if isinstance(d, int):
+        return d
     return int(d) if d == d.to_integral_value() else format(d.normalize(), "f")

@@ -4,10 +4,14 @@ Why: ``xlduty compute`` must start in ≤ 0.3 s. Parsing the rule YAML, validati
 and decoding a 9,654-line edition from JSON cost about 0.1 s on every start; reading the same objects
 back from this cache costs about a fifth of that. An entry is keyed by the source files' paths, sizes
 and modification times plus the xlduty, Python and pydantic versions, so a changed source or upgrade
-simply misses. A cache that cannot be read or written is ignored: the sources are always the truth.
+simply misses; so does an entry written before a cached class moved (``LAYOUT``). A cache that cannot be
+read or written is ignored: the sources are always the truth.
 
 Location: ``$XLDUTY_CACHE_DIR``, else the platform's user cache directory. ``XLDUTY_CACHE_DIR=off``
 disables it.
+
+``remember`` is the other kind of cache: a bounded dictionary in memory, for what a process looks up again and
+again (rule lookups per code, rate plans, line kinds).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 ENV = "XLDUTY_CACHE_DIR"
+LAYOUT = 2
+"""Part of every key: raised when a cached object's class moves or changes shape (2: the calculation modules moved
+into ``xlduty.core``), so an entry pickled by an earlier layout is never read, not even tried."""
 
 
 def cache_dir() -> Path | None:
@@ -35,9 +42,9 @@ def cache_dir() -> Path | None:
 
 
 def _key(name: str, sources: Sequence[Path]) -> str:
-    from xlduty import __version__
+    from xlduty.version import __version__
 
-    h = hashlib.sha256(f"{name}|{__version__}|{sys.version}".encode())
+    h = hashlib.sha256(f"{name}|{__version__}|{LAYOUT}|{sys.version}".encode())
     pyd = sys.modules.get("pydantic")
     if pyd is not None:
         h.update(str(getattr(pyd, "VERSION", "")).encode())
@@ -79,4 +86,15 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
         write_atomic(path, dumps(value))
     except (OSError, ValueError, pickle.PicklingError):
         pass
+    return value
+
+
+MEMORY_LIMIT = 8192
+
+
+def remember(memo: dict, key: object, value: T) -> T:
+    """Store ``value`` in a per-process ``memo`` that is emptied when full (Excel keeps one process for days)."""
+    if len(memo) >= MEMORY_LIMIT:
+        memo.clear()
+    memo[key] = value
     return value

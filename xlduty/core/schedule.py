@@ -1,27 +1,24 @@
 """The tariff schedule (実行関税率表): editions keyed by the date they take effect, lines by HS code.
 
-Editions load lazily from ``rules/tariff/<edition>.json.gz`` (built by ``update/tariff.py``); a
-declaration date picks the newest edition in force on that date. Rate texts parse on first use.
+Editions load lazily through ``tables`` (``rules/tariff/<edition>.json.gz``, built by ``update/tariff.py``, or a
+refreshed version); a declaration date picks the newest edition in force on that date. Rate texts parse on first
+use.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
-from xlduty.bundle import rules_dir
-from xlduty.errors import DataError, RateParseError
-from xlduty.hs import format_hs, normalize_hs
-from xlduty.rate import Manual, Rate
-from xlduty.rate_parser import _in_season_text, parse_rate, season_of
-from xlduty.rates.store import active_dir  # a standard-library-only module: cheap to import
+from xlduty.core import tables
+from xlduty.core.errors import InputError, RateParseError
+from xlduty.core.hs import format_hs, normalize_hs
+from xlduty.core.rate import Manual, Rate
+from xlduty.core.rate_parser import _in_season_text, parse_rate, season_of
 
 COLUMN_NAMES_JA = {
     "rate_general": "基本税率", "rate_temporary": "暫定税率", "rate_wto": "WTO協定税率",
@@ -215,60 +212,38 @@ class Schedule:
         return self.line(lines[0].code, on)
 
 
-def tables_dir() -> Path:
-    """Where ``tariff/`` is read from: the refreshed version in use (``xlduty rates``), else the bundled rules/."""
-    return active_dir("tariff") or rules_dir()
-
-
-@lru_cache(maxsize=1)
-def _index(directory: str) -> list[dict]:
-    path = Path(directory) / "tariff" / "editions.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))["editions"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read the tariff index {path}: {exc}") from exc
+@tables.on_switch
+def _forget() -> None:
+    load_edition.cache_clear()
 
 
 @lru_cache(maxsize=8)
 def load_edition(edition: str, directory: str | None = None) -> Schedule:
-    from xlduty.cache import cached
-
-    d = Path(directory) if directory else tables_dir()
-    path = d / "tariff" / f"{edition}.json.gz"
-    try:  # decoded once into the user cache (marshal reads back in a third of JSON's time)
-        book = cached(f"edition-{edition}", [path], lambda: json.loads(gzip.decompress(path.read_bytes())),
-                      codec="marshal")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
-    return Schedule(book)
-
-
-def editions(directory: str | None = None) -> list[tuple[str, date]]:
-    """(edition, effective from), oldest first."""
-    d = directory or str(tables_dir())
-    return [(e["edition"], date.fromisoformat(e["effective_from"])) for e in _index(d)]
+    """An edition of the tables in use (or of ``directory``), read once per process."""
+    return Schedule(tables.read_edition(edition, directory))
 
 
 def edition_on(on: date, directory: str | None = None) -> Schedule:
     """The newest edition in force on ``on`` (among the bundled or refreshed tables in use)."""
-    return load_edition(_edition_name(on, directory or str(tables_dir())), directory)
-
-
-@lru_cache(maxsize=4096)
-def _edition_name(on: date, directory: str) -> str:
-    """Keyed by the folder: a rates switch points at another folder, so a stale answer cannot be reused."""
-    chosen = None
-    for name, start in editions(directory):
-        if start <= on:
-            chosen = name
-    if chosen is None:
-        first = editions(directory)[0]
+    d = directory or str(tables.tables_dir("tariff"))
+    name = tables.edition_in_force(on, d)
+    if name is None:
+        first = tables.editions(d)[0]
         raise LookupError_(f"no bundled tariff edition is in force on {on} (the oldest starts {first[1]}): "
                            "give the rate in `rate`")
-    return chosen
+    return load_edition(name, directory)
+
+
+def pinned_edition(name: str) -> Schedule:
+    """The edition a declaration names (``tariff_edition``): from the tables in use, else the bundled ones."""
+    bundled = str(tables.rules_dir())
+    for directory in (None, bundled):
+        if name in [e for e, _start in tables.editions(directory)]:
+            return load_edition(name, directory)
+    known = sorted({e for d in (None, bundled) for e, _ in tables.editions(d)})
+    raise InputError("tariff_edition", f"edition {name!r} is not available (available: {', '.join(known)})")
 
 
 @lru_cache(maxsize=1)
 def english_descriptions() -> dict[str, str]:
-    path = rules_dir() / "tariff" / "hs_en.json.gz"
-    return json.loads(gzip.decompress(path.read_bytes()))["descriptions"]
+    return tables.read_json_gz(tables.rules_dir() / "tariff" / "hs_en.json.gz")["descriptions"]

@@ -18,8 +18,8 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-from xlduty.errors import RateParseError
-from xlduty.rate import (
+from xlduty.core.errors import RateParseError
+from xlduty.core.rate import (
     AdValorem,
     Branch,
     Branches,
@@ -37,7 +37,7 @@ from xlduty.rate import (
     Specific,
     _in_season,
 )
-from xlduty.units import Unit, unit_of
+from xlduty.core.units import Unit, unit_of
 
 # Parties named in （…に対する待遇）, as the EPA columns print them.
 PARTY_NAMES = {

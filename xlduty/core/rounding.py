@@ -51,6 +51,12 @@ def truncate_quantity(quantity: Decimal, yen_per_unit: Decimal) -> Decimal:
 _steps: dict[Decimal, Decimal] = {}
 
 
+def percent_fraction(percent: Decimal) -> tuple[int, int]:
+    """``percent`` / 100 as (numerator, denominator): a rate of a few digits applied in exact integers."""
+    n, d = percent.as_integer_ratio()
+    return n, d * 100
+
+
 def yen_text(amount: Number) -> str:
     """A yen figure as an explanation prints it: thousands separators, fractions cut (never rounded up) after six
     places, so that a floor or truncation printed beside it agrees with it (910,999.999999 → 910,000, never 911,000).

@@ -1,0 +1,93 @@
+"""What the steps hand each other: the rules in force on the declaration's date, the declaration's own facts, each
+line as prepared (classified, valued in yen, its consumption-tax class and excise known), and the lines under one
+treatment with their totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from xlduty.core.declaration import CommonLine, Declaration, Line, PlainDeclaration, PlainLine
+from xlduty.core.fx import FxRate
+from xlduty.core.rate import ZERO
+from xlduty.core.result import LineResult, Step, Totals
+from xlduty.core.rounding import percent_fraction
+from xlduty.core.rules import CTRate, DeMinimisVersion, Rules, SimplifiedVersion
+from xlduty.core.schedule import TariffLine
+from xlduty.core.units import Unit
+
+AnyDeclaration = Declaration | PlainDeclaration
+AnyLine = Line | PlainLine | CommonLine
+
+
+@dataclass(slots=True)
+class Day:
+    """The dated rules in force on one date."""
+
+    ct: CTRate                         # the consumption-tax version
+    reduced_on: bool                   # it has a reduced rate
+    ct_texts: tuple[str, str]          # its standard and reduced national rates as output
+    ct_ratios: tuple[tuple[int, int], tuple[int, int]]   # and as fractions of 1
+    de_minimis: DeMinimisVersion | None   # the de minimis version (定率法14条18号), if any
+    simplified: SimplifiedVersion | None  # the simplified-tariff version (簡易税率), if any
+    text: str                          # the date as output (YYYY-MM-DD)
+
+
+def day_of(rules: Rules, on: date) -> Day:
+    """The consumption-tax, de minimis and simplified-tariff versions in force on ``on``."""
+    ct = rules.consumption_tax.on(on)
+    return Day(ct, ct.national_reduced is not None, (f"{ct.national_standard}%", f"{ct.national_reduced}%"),
+               (percent_fraction(ct.national_standard), percent_fraction(ct.national_reduced or ZERO)),
+               rules.de_minimis_on(on), rules.simplified_on(on), str(on))
+
+
+@dataclass(slots=True)
+class Context:
+    """Per-declaration facts looked up once, not per line."""
+
+    on: date
+    fx_supplied: dict[str, Decimal]
+    personal: bool                     # personal-use factor in force and asked for
+    day: Day                           # the rules in force on ``on``
+    personal_off: str | None = None    # note when personal use is asked for but the rule is not in force
+    fx: dict[str, FxRate] = field(default_factory=dict)
+    plain: bool = True                 # no personal-use factor or note: the fast path may use its line kinds
+    warnings: list[str] | None = None  # what preparing the lines found for the declaration's warnings
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What a line is, independent of the treatment chosen."""
+
+    index: int
+    line: AnyLine
+    tariff: TariffLine | None
+    fx: FxRate
+    foreign: Decimal                   # the value in the line currency (after the personal-use factor)
+    value: Decimal                     # customs value in yen, unrounded
+    unit: Unit | None
+    ct_rate: Decimal
+    reduced: bool
+    excise: int
+    personal: bool                     # the personal-use factor was applied
+    notes: list[str]
+    unverified: list[str]
+    excise_steps: list[Step] | None = None
+    de_minimis_exempt: bool = False
+    ct_text: str = ""                  # the consumption-tax rate as output ("7.8%")
+    ct_ratio: tuple[int, int] = (0, 1)  # the national rate / 100 as a fraction
+    kind: Any = None                   # the fast path's kind of the line (``fast.path.Kind``), if it has one
+
+
+@dataclass(slots=True)
+class Treated:
+    """The lines under one treatment, their totals, and what the declaration reports about them."""
+
+    lines: list[LineResult]
+    totals: Totals
+    excise: bool                       # some line bears excise (its total may still round to 0)
+    flagged: list[LineResult]          # lines relying on unverified rule data
+    preference: bool                   # a preferential rate is applied to some line
+

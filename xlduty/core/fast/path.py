@@ -1,0 +1,420 @@
+"""The fast path: the same steps for repeated kinds of line, with what cannot change between them worked out once.
+
+A batch repeats a few dozen kinds of line. What every line of one code, unit, origin, claim and date has in common
+(its tariff line, unit, consumption-tax class: a ``Kind``) is remembered the first time the engine prepares one; so is
+the winning rate where it cannot depend on the value (a plan: ``plans.value_free``), or where the rates compared are
+ordered (``plans.ordered``), and then only a line's duty is worked out, in exact integers where Decimal is exact.
+A plain declaration (``plain.py``) is checked and prepared in one pass; a line whose texts were seen before has only
+its amounts and currency checked, and, where its kind has such a winner, its general result built in that pass
+(``Done``): no ``Prepared`` is made unless the de minimis check or the simplified tariff needs one, or its
+explanation is rendered.
+
+Everything here is a shortcut through the steps the engine composes (classification, valuation, selection, duty,
+consumption tax, explanation), never a rule of its own: ``Engine(fast=False)`` computes without any of it, and
+tests/test_fast_path.py holds the two equal, results and explanations, over random declarations of the real
+schedule. A result never depends on what was computed before (tests/test_rate_plans.py); every cache is bounded
+(``cache.remember``), and ``forget`` empties the ones keyed by edition name when the tables in use are switched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from xlduty.core.cache import remember
+from xlduty.core.declaration import MAX_AMOUNT, CommonLine, PlainDeclaration, PlainLine
+from xlduty.core.errors import InputError
+from xlduty.core.explanation import Explanation
+from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
+from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line
+from xlduty.core.fast.plans import EXACT, ordered, ratio, value_free
+from xlduty.core.fx import YEN, FxRate, rate_for
+from xlduty.core.origin import PREFERENCES
+from xlduty.core.rate import ZERO, DutyBase
+from xlduty.core.result import LineResult, Step
+from xlduty.core.rounding import floor_yen
+from xlduty.core.rules import Rules
+from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_band, pinned_edition
+from xlduty.core.selection import Applied, Coverage, coverage, select_rate
+from xlduty.core.units import Unit
+
+
+@dataclass(slots=True)
+class Kind:
+    """What every line of one code, unit, origin, claim and date has in common (no liquor, excise or personal use):
+    looked up once per process, not per line."""
+
+    tariff: TariffLine
+    unit: Unit | None
+    reduced: bool
+    ct_rate: Decimal
+    ct_text: str
+    ct_ratio: tuple[int, int]
+    unverified: list[str]
+    plan: tuple[Applied, tuple[int, int] | None, tuple[str, ...], bool, str] | None = None
+    # the general treatment's remembered plan, once ``general`` has it, with the line's sorted unverified notes,
+    # whether it is a preference and the rate's kind
+    ordered: Applied | None = None     # else the winner at every value and quantity above 0 (``plans.ordered``)
+    ordered_unverified: tuple[str, ...] = ()   # with the line's sorted unverified notes
+    unordered: bool = False            # no such winner: selected afresh
+
+
+Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
+# a common line whose general result the one pass built at once: (result, line, kind, FX rate, foreign value, yen value)
+
+_Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
+_COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
+# the fields of most lines: a line with no others whose texts were seen before is checked by the one pass itself
+_base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
+
+
+def prepared(lines: list[Prepared | Done]) -> list[Prepared]:
+    """Every line as a ``Prepared`` (a ``Done`` line's result is dropped: another treatment or the de minimis check
+    works from the line itself)."""
+    return [Prepared(p[0].index, p[1], p[2].tariff, p[3], p[4], p[5], p[2].unit, p[2].ct_rate, p[2].reduced, 0, False,
+                     [], p[2].unverified, None, False, p[2].ct_text, p[2].ct_ratio, p[2]) if type(p) is tuple else p
+            for p in lines]
+
+
+class FastPath:
+    """The shortcuts of one engine. ``prepare`` is the engine's own preparation of a line (the long way), which a
+    line of an unknown kind takes."""
+
+    def __init__(self, rules: Rules, prepare: Callable[[int, AnyLine, Context, Schedule | None], Prepared],
+                 explanation: Explanation) -> None:
+        self.rules = rules
+        self.prepare = prepare
+        self.explanation = explanation
+        self.days: dict[date, Day] = {}                   # dated rule versions by date
+        self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
+        self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date
+        self.kinds: dict[tuple, Kind] = {}
+        self.seen: dict[tuple, tuple[Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
+
+    def forget(self) -> None:
+        """Forget remembered rate plans and line kinds (the tables in use were switched)."""
+        self.plans.clear()
+        self.kinds.clear()
+        self.seen.clear()
+
+    def day(self, on: date) -> Day:
+        """``day_of`` once per date."""
+        day = self.days.get(on)
+        if day is None:
+            day = remember(self.days, on, day_of(self.rules, on))
+        return day
+
+    # --- declaring: the one pass --------------------------------------------------------------------------------
+
+    def declare(self, d: dict[str, Any]) -> tuple[PlainDeclaration, Context, Schedule | None,
+                                                  list[Prepared | Done], Decimal] | None:
+        """A plain declaration without personal use checked and prepared in one pass (what ``plain_declaration`` then
+        the engine's ``declare`` give): a line of a kind already known is prepared as it is checked, any other once
+        every line is checked, in line order, so errors come in the same order. A common line of seen texts has its
+        general result built at once and no ``Prepared`` (``Done``). None, with nothing raised, where something is
+        not plain or the tariff edition is not found: the engine's own route then gives the error or the result."""
+        head = plain_header(d)
+        if head is None or head[1]:
+            return None
+        on, _personal, simplified, rates, edition, raw = head
+        schedule = None
+        if edition is not None:
+            try:
+                schedule = pinned_edition(edition)
+            except InputError:
+                return None
+        ctx = Context(on, rates, False, self.day(on), None, {})
+        ct = ctx.day.ct
+        kinds, fxs, seen = self.kinds, ctx.fx, self.seen
+        num, den = ct.local_fraction
+        local_ratio = ct.local_ratio
+        explain = self.explain_done
+        lines: list[PlainLine | CommonLine] = []
+        found: list[Prepared | Done | None] = []
+        later = False
+        unseen: list[tuple[int, tuple]] = []
+        for i, item in enumerate(raw):
+            if type(item) is not dict:
+                return None
+            kind = ln = None
+            if _COMMON.issuperset(item):
+                get = item.get
+                code, origin, unit, claim = get("hs_code"), get("origin"), get("unit"), get("claim_preference", False)
+                if (type(code) is str and code and (origin is None or type(origin) is str)
+                        and (unit is None or type(unit) is str)
+                        and (claim is False or claim is True or type(claim) is str)):
+                    if schedule is None:
+                        try:
+                            schedule = edition_on(on)
+                        except LookupError_:
+                            return None
+                    quantity = get("quantity")
+                    raw_key = (schedule, on, code, origin, unit, claim, quantity is None)
+                    known = seen.get(raw_key)
+                    if known is None:
+                        unseen.append((i, raw_key))
+                    else:   # these texts were checked before: only the amounts and the currency are left to check
+                        value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
+                        whole = None   # value + freight when both are ints (kept as given: CommonLine reads as Decimal)
+                        if type(value) is int and 0 <= value < MAX_AMOUNT:
+                            whole = value
+                        elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
+                            return None
+                        if type(freight) is int and 0 <= freight < MAX_AMOUNT:
+                            if whole is not None:
+                                whole += freight
+                        elif freight is not ZERO:
+                            whole = None
+                            if (freight := plain_amount(freight)) is None:
+                                return None
+                        if (currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
+                                quantity is not None and (quantity := plain_amount(quantity)) is None):
+                            return None
+                        kind, origin = known
+                        ln = CommonLine(code, origin, value, currency, freight, quantity, unit, claim)
+                        lines.append(ln)
+                        fx = fxs.get(currency)
+                        if fx is None:
+                            try:
+                                fx = fxs[currency] = rate_for(currency, on, rates, "")
+                            except InputError:   # raised again, with its line, when the line is prepared below
+                                found.append(None)
+                                later = True
+                                continue
+                        # as valuation (exact: an int is converted exactly, and sums below 2 × 10^15 are exact)
+                        foreign = Decimal(whole) if whole is not None else value + freight
+                        yen = foreign if fx is YEN else foreign * fx.yen_per_unit
+                        # whole yen as an int: the same floors as the Decimal's below EXACT, where its sums are exact
+                        money = int(whole if whole is not None and fx is YEN else yen)   # floored: never negative
+                        tv = money // 1000 * 1000
+                        plan = kind.plan
+                        if plan is not None and (share := plan[1]) is not None and 0 < tv < EXACT:
+                            # a common line: its general result built now, as ``common`` would build it
+                            applied = plan[0]
+                            duty = tv * share[0] // share[1]
+                            rate_kind, unverified = plan[4], plan[2]
+                        elif (plan is None and (applied := kind.ordered) is not None and 0 < tv < EXACT
+                              and quantity is not None and 0 < quantity < EXACT):
+                            # the winner of ordered rates (see ``general``), its exact duty worked out
+                            amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
+                                                                            None, True)))
+                            duty = int(amount) if amount > 0 else 0   # floor_yen
+                            rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
+                        else:
+                            found.append(Prepared(i, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate,
+                                                  kind.reduced, 0, False, [], kind.unverified, None, False,
+                                                  kind.ct_text, kind.ct_ratio, kind))
+                            continue
+                        ct_base = (money + duty // 100 * 100) // 1000 * 1000
+                        ct_ratio = kind.ct_ratio
+                        nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT
+                               else floor_yen(ct_base * kind.ct_rate / 100))
+                        loc = nat // 100 * 100 * num // den
+                        tariff = kind.tariff
+                        found.append((LineResult(
+                            i, tariff.hs, tariff.description, origin, yen, tv, applied.text, rate_kind,
+                            applied.column, applied.name, duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc,
+                            None, None, "general",
+                            partial(explain, ln, kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc,
+                                    local_ratio),
+                            applied.notes.copy(), list(unverified)), ln, kind, fx, foreign, yen))
+                        continue
+            if ln is None:
+                ln = plain_line(item)
+                if ln is None:
+                    return None
+            lines.append(ln)
+            # currencies are looked up in line order, as valuation does (the result lists them in order of first use)
+            currency = ln.currency
+            fx = fxs.get(currency)
+            if fx is None:
+                try:
+                    fx = fxs[currency] = rate_for(currency, on, rates, "")
+                except InputError:   # raised again, with its line, when the line is prepared below
+                    fx = None
+            if kind is None and (code := ln.hs_code):
+                if schedule is None:
+                    try:
+                        schedule = edition_on(on)
+                    except LookupError_:
+                        return None
+                kind = kinds.get((schedule, on, code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference,
+                                  ln.in_quota, ln.condition, ln.quantity is None))
+            if kind is None or fx is None:
+                found.append(None)
+                later = True
+                continue
+            foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+            if ln.insurance is not ZERO:
+                foreign += ln.insurance
+            if ln.additions is not ZERO:
+                foreign += ln.additions
+            found.append(Prepared(i, ln, kind.tariff, fx, foreign,
+                                  foreign if fx is YEN else foreign * fx.yen_per_unit, kind.unit, kind.ct_rate,
+                                  kind.reduced, 0, False, [], kind.unverified, None, False, kind.ct_text,
+                                  kind.ct_ratio, kind))
+        if later:
+            for i, p in enumerate(found):
+                if p is None:
+                    found[i] = self.prepare_line(i, lines[i], ctx, schedule)
+        for i, raw_key in unseen:   # the texts of a line of a known kind, remembered as checked
+            if (kind := found[i].kind) is not None:  # type: ignore[union-attr]
+                remember(seen, raw_key, (kind, lines[i].origin))
+        total = Decimal(0)
+        for p in found:
+            total += p[5] if type(p) is tuple else p.value  # type: ignore[union-attr]
+        dm = ctx.day.de_minimis
+        if dm is not None and total <= dm.threshold_jpy:
+            found = prepared(found)  # type: ignore[arg-type]  # the exemption marks lines: no result built before
+        decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
+        return decl, ctx, schedule, found, total  # type: ignore[return-value]
+
+    def prepare_line(self, i: int, ln: AnyLine, ctx: Context, schedule: Schedule | None) -> Prepared:
+        """One line prepared: from its kind when one is known, else the long way (its kind then remembered)."""
+        kind = key = None
+        on = ctx.on
+        if ln.hs_code and ctx.plain and ln.liquor is None and ln.excise is None:
+            key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+                   ln.condition, ln.quantity is None)
+            kind = self.kinds.get(key)
+        if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
+            p = self.prepare(i, ln, ctx, schedule)
+            tariff = p.tariff
+            # a line banded by value is checked every time (classification.check_band): a kind would skip the check
+            if key is not None and not p.notes and tariff is not None and line_band(tariff.path,
+                                                                                     tariff.description) is None:
+                p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
+                                                        p.unverified.copy()))
+            return p
+        fxs = ctx.fx
+        fx = fxs.get(ln.currency)
+        if fx is None:
+            fx = fxs[ln.currency] = rate_for(ln.currency, on, ctx.fx_supplied, f"lines[{i}].currency")
+        foreign = ln.value + ln.freight   # + insurance + additions: adding the shared zero changes nothing
+        if ln.insurance is not ZERO:
+            foreign += ln.insurance
+        if ln.additions is not ZERO:
+            foreign += ln.additions
+        return Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
+                        kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
+                        False, kind.ct_text, kind.ct_ratio, kind)
+
+    # --- a line under the general treatment ---------------------------------------------------------------------
+
+    def common(self, p: Prepared, on: date, num: int, den: int, local_ratio: str) -> LineResult | None:
+        """The general result of a common line, as the engine's steps would compute it: a remembered plain
+        percentage, no rate of its own, relief, exemption or excise (a kind has none), exact integers. None for any
+        other line."""
+        kind = p.kind
+        if kind is None or (plan := kind.plan) is None or (share := plan[1]) is None:
+            return None
+        ln = p.line
+        value = p.value
+        whole_yen = int(value)   # floored: a customs value is never negative
+        tv = whole_yen // 1000 * 1000   # truncate_tax_base
+        if not 0 < tv < EXACT or ln.rate is not None or ln.relief is not None or p.de_minimis_exempt:
+            return None
+        applied = plan[0]
+        assert applied is not None
+        duty = tv * share[0] // share[1]
+        # truncate_tax_base(value + truncate_tax_amount(duty)) and truncate_tax_amount(nat), neither negative
+        ct_base = (whole_yen + duty // 100 * 100) // 1000 * 1000
+        ct_ratio = p.ct_ratio
+        nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT else floor_yen(ct_base * p.ct_rate / 100)
+        loc = nat // 100 * 100 * num // den
+        if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
+            unverified = list(plan[2])       # the kind's and the plan's, sorted once
+        else:
+            unverified = p.unverified + applied.unverified
+            unverified = sorted(set(unverified)) if unverified else unverified
+        tariff = kind.tariff
+        return LineResult(
+            p.index, tariff.hs, tariff.description, ln.origin, value, tv, applied.text, plan[4],
+            applied.column, applied.name, duty, 0, p.ct_text, p.reduced, ct_base, nat, loc, None, None, "general",
+            partial(self.explain_common, p, tv, applied, on, duty, ct_base, nat, loc, local_ratio),
+            p.notes + applied.notes, unverified)   # a new list: the line's own, never the prepared one's
+
+    def general(self, p: Prepared, base: DutyBase, on: date) -> tuple[Applied, Decimal | None, int]:
+        """The rate selection (3-1) for a line of the general treatment and its duty: the kind's remembered winner
+        where it has one, else selected (and remembered where the winner cannot depend on the value or is ordered).
+        The exact amount is None where the duty came from a plan's integer ratio (the explanation works it out)."""
+        ln = p.line
+        tv = base.taxable_value
+        quantity = base.quantity
+        kind = p.kind
+        plan = kind.plan if kind is not None and tv > 0 else None
+        if plan is not None and plan[0] is not None:   # what _select would find
+            applied, amount, share = plan[0], None, plan[1]
+        elif (kind is not None and kind.ordered is not None and 0 < tv < EXACT and quantity is not None
+              and 0 < quantity < EXACT):   # what select_rate would choose, its amount worked out below
+            applied, amount, share = kind.ordered, None, None
+        else:
+            applied, amount, share = self._select(p, base, on, ln.claim_preference)
+            if amount is None and kind is not None:   # a remembered plan: kept with the kind too
+                kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+                             applied.column.startswith(PREFERENCES), applied.rate.kind)
+            elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < EXACT
+                  and quantity is not None and 0 < quantity < EXACT):
+                cover = self.coverage[(ln.origin, ln.claim_preference, on)]
+                if ordered(kind.tariff, cover):
+                    kind.ordered = applied
+                    kind.ordered_unverified = tuple(sorted(set(kind.unverified + applied.unverified)))
+                else:
+                    kind.unordered = True
+        if amount is None:
+            if share is not None and tv < EXACT:
+                return applied, None, tv * share[0] // share[1]   # = floor_yen(tv × percent / 100), exactly
+            amount = applied.rate.evaluate(base)
+        return applied, amount, floor_yen(amount)
+
+    def selected(self, p: Prepared, base: DutyBase, on: date, claim: bool | str) -> tuple[Applied, Decimal]:
+        """通達3-1 selection for the line with ``claim`` (see ``_select``) and the exact amount it gives."""
+        applied, amount, _ratio = self._select(p, base, on, claim)
+        return applied, applied.rate.evaluate(base) if amount is None else amount
+
+    def _select(self, p: Prepared, base: DutyBase, on: date,
+                claim: bool | str) -> tuple[Applied, Decimal | None, tuple[int, int] | None]:
+        """The rate applied, with the exact amount when it was selected afresh, else None and, for a remembered
+        plain percentage, its ratio (duty = taxable value × n // d). The winner is remembered where it cannot
+        depend on the value (``plans.value_free``)."""
+        ln = p.line
+        tariff = p.tariff
+        assert tariff is not None
+        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
+               base.quantity is None)
+        plan = self.plans.get(key) if base.taxable_value > 0 else None
+        if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
+            return plan[0], None, plan[1]
+        cover_key = (ln.origin, claim, on)
+        cover = self.coverage.get(cover_key)
+        try:
+            if cover is None:
+                cover = remember(self.coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
+            applied = select_rate(tariff, base, claim, self.rules, on, cover)
+        except InputError as exc:
+            raise exc.within(f"lines[{p.index}]") from None
+        if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
+            remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover) else (None, None))
+        return applied, applied.amount, None
+
+    # --- explaining a line built here -----------------------------------------------------------------------
+
+    def explain_common(self, p: Prepared, tv: int, applied: Applied, on: date, duty: int, ct_base: int, nat: int,
+                       loc: int, local_ratio: str) -> list[Step]:
+        """The steps of a common line: its duty base is built here, when asked, not per line."""
+        ln = p.line
+        base = DutyBase(tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True)
+        return self.explanation.line(p, tv, applied, None, base, duty, duty, None, False, ct_base, nat, loc,
+                                     local_ratio)
+
+    def explain_done(self, ln: CommonLine, kind: Kind, fx: FxRate, foreign: Decimal, value: Decimal, tv: int,
+                     applied: Applied, on: date, duty: int, ct_base: int, nat: int, loc: int,
+                     local_ratio: str) -> list[Step]:
+        """The steps of a ``Done`` line (built without a ``Prepared``: its facts are gathered here, when asked)."""
+        p = Prepared(0, ln, kind.tariff, fx, foreign, value, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
+                     kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
+        return self.explain_common(p, tv, applied, on, duty, ct_base, nat, loc, local_ratio)

@@ -1,0 +1,121 @@
+"""Rate plans: when the rate selection of 定率法基本通達3-1 (``selection.select_rate``) must pick the same rate for
+every line of one tariff line, origin, claim and date, whatever its value and quantity, so that the winner can be
+selected once and only each line's duty worked out.
+
+- ``value_free``: every rate the selection may read is proportional to the value (free, a percentage, or one that
+  always declines): the winner is the same at every taxable value above 0. Its duty is then taxable value × ``ratio``
+  in exact integers where the rate is a plain percentage.
+- ``ordered``: every two rates it may read are equal, or one is below the other at every value and quantity above 0
+  (WTO 29.8%-or-23-yen/kg against general 35%-or-27-yen/kg): each comparison, each note and so the winner are the
+  same for every such line.
+
+tests/test_rate_plans.py checks both against fresh selection over real lines; tests/test_fast_path.py checks whole
+results.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from xlduty.core.rate import ZERO, AdValorem, Compound, Free, HigherOf, Noted, Rate, Specific, proportional
+from xlduty.core.rounding import percent_fraction, quantity_decimals
+from xlduty.core.schedule import TariffLine
+from xlduty.core.selection import Coverage
+
+EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
+
+def ratio(rate: Rate) -> tuple[int, int] | None:
+    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return 0, 1
+    if isinstance(rate, AdValorem) and len(rate.percent.as_tuple().digits) <= 6:
+        return percent_fraction(rate.percent)
+    return None
+
+
+def value_free(line: TariffLine, cover: Coverage) -> bool:
+    """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
+    column it may read is ``proportional``."""
+    for column in _read(line, cover):
+        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
+        if rate is not None and not proportional(rate):
+            return False
+    return True
+
+
+def _read(line: TariffLine, cover: Coverage) -> list[str]:
+    """The columns ``select_rate`` may read for a line: the temporary rate, the general rate unless the temporary one
+    always applies, the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the EPA
+    columns (its exclusion)."""
+    temporary = line.rate("rate_temporary")
+    columns = ["rate_temporary"]
+    if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
+        columns.append("rate_general")
+    if cover.wto_ok:
+        columns.append("rate_wto")
+    if cover.claimed:
+        columns += [c for c, _name, _unverified in cover.columns]
+        if "rate_gsp" in columns:
+            columns += [c for c in line.columns if c.startswith("epa_")]
+    return columns
+
+
+_Shape = tuple[str, Decimal, Decimal, Any]   # (av | sum | max, percent, yen, (unit, per, decimals kept) or None)
+
+
+def _shape(rate: Rate) -> _Shape | None:
+    """A rate of the forms ``ordered`` compares: free, a percentage, a percentage plus or higher-of yen per unit;
+    None for any other."""
+    rate = _strip(rate)
+    if isinstance(rate, Free):
+        return "av", ZERO, ZERO, None
+    if isinstance(rate, AdValorem):
+        return "av", rate.percent, ZERO, None
+    if isinstance(rate, Compound) and len(rate.parts) == 2:
+        op, parts = "sum", rate.parts
+    elif isinstance(rate, HigherOf) and rate.cap is None and len(rate.options) == 2:
+        op, parts = "max", rate.options
+    else:
+        return None
+    percent = [p for p in parts if type(p) is AdValorem]
+    specific = [p for p in parts if type(p) is Specific]
+    if len(percent) != 1 or len(specific) != 1:
+        return None
+    sp = specific[0]
+    return op, percent[0].percent, sp.yen, (sp.unit, sp.per, quantity_decimals(sp.yen))
+
+
+def _below(f: _Shape, g: _Shape) -> bool:
+    """True if ``f`` gives less than ``g`` at every taxable value above 0 and every quantity (the same truncated
+    quantity Q feeds both yen parts: same unit, divisor and decimals kept). f = a·v is below anything at least b·v with
+    a < b; max(a·v, y·Q) is below max(b·v, z·Q) and b·v + z·Q when a < b and y < z (Q may truncate to 0); a·v + y·Q is
+    below b·v + z·Q when a < b and y ≤ z."""
+    if f[0] == "av":
+        return f[1] < g[1]
+    if g[0] == "av" or f[3] != g[3]:
+        return False
+    if f[0] == "max":
+        return f[1] < g[1] and f[2] < g[2]
+    return g[0] == "sum" and f[1] < g[1] and f[2] <= g[2]
+
+
+def ordered(line: TariffLine, cover: Coverage) -> bool:
+    """True if every two rates ``select_rate`` may read for the line are equal or one is below the other (``_below``)
+    at every taxable value and quantity above 0: each comparison it makes, each note it writes and so its winner are
+    then the same for every such line, whose duty alone must be worked out."""
+    shapes = []
+    for column in _read(line, cover):
+        rate = line.rate(column)
+        if rate is not None:
+            shape = _shape(rate)
+            if shape is None:
+                return False
+            shapes.append(shape)
+    return all(f == g or _below(f, g) or _below(g, f) for i, f in enumerate(shapes) for g in shapes[i + 1:])
+
+
+def _strip(rate: Rate) -> Rate:
+    return rate.inner if isinstance(rate, Noted) else rate

@@ -1,0 +1,176 @@
+"""The tables in use, read: the one way the core reaches the tariff schedule and the customs exchange rates on disk.
+
+Each table (``tariff``: the schedule's editions; ``fx``: the customs weekly rates) is read from the bundled
+``rules/`` folder, or from the refreshed version that the rates store's pointer (``rates/active.json`` under the
+user data directory) names. ``xlduty.rates`` writes that store — download, parse, check, switch — and sits above
+the core as an adapter; this module is its reading side and nothing more: a JSON read and a stat, the standard
+library only (``xlduty compute`` must start fast). It answers which tariff edition is in force on a date and
+reads a stored table, decoded once into the user cache (``cache.py``).
+
+Layout of the store (written by ``xlduty.rates.store``)::
+
+    rates/active.json                      versions in use + history; switched by os.replace
+    rates/versions/tariff/<edition>[.n]/   tariff/editions.json, tariff/<edition>.json.gz, manifest.json …
+    rates/versions/fx/<week>[.n]/          fx/customs_weekly.json.gz, manifest.json …
+
+After a switch, ``switched()`` makes this process read the tables afresh: what was derived from them (loaded
+editions, exchange rates, remembered rate plans, Excel results) is forgotten by the modules that registered with
+``on_switch``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import warnings
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from xlduty.core.errors import DataError
+
+ENV_DATA_DIR = "XLDUTY_DATA_DIR"
+KINDS = ("tariff", "fx")
+INDEX_FILE = {"tariff": "tariff/editions.json", "fx": "fx/customs_weekly.json.gz"}
+
+
+@lru_cache(maxsize=1)
+def rules_dir() -> Path:
+    """The bundled ``rules/`` folder: beside the package in a checkout, inside it in a wheel."""
+    package = Path(__file__).resolve().parent.parent   # xlduty/
+    for candidate in (package.parent / "rules", package / "_rules"):
+        if (candidate / "tariff" / "editions.json").exists():
+            return candidate
+    raise DataError("the bundled rules/ folder is missing: reinstall xlduty")
+
+
+def data_root() -> Path:
+    """``$XLDUTY_DATA_DIR`` if set, else the per-user data directory (``%LOCALAPPDATA%\\xlduty`` on Windows)."""
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env)
+    import platformdirs  # lazy: only when no override is set
+
+    return Path(platformdirs.user_data_dir("xlduty", appauthor=False))
+
+
+def rates_root() -> Path:
+    """The rates store's folder."""
+    return data_root() / "rates"
+
+
+def _read_pointer(root: Path) -> dict:
+    path = root / "active.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"xlduty: {path} is unreadable ({exc}): the bundled tables are used", RuntimeWarning,
+                      stacklevel=3)
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+@lru_cache(maxsize=len(KINDS))
+def active_dir(kind: str) -> Path | None:
+    """The active refreshed version of ``kind`` ("tariff" or "fx"): a folder holding ``tariff/`` or ``fx/``
+    laid out like the bundled ``rules/``; None when the bundled table is in use.
+
+    Read once per process (``switched()`` reads it again).
+    """
+    root = rates_root()
+    version = _read_pointer(root).get(kind)
+    if not (isinstance(version, str) and version):
+        return None
+    d = root / "versions" / kind / version
+    if (d / INDEX_FILE[kind]).is_file():
+        return d
+    warnings.warn(f"xlduty: the {kind} version {version} named in {root / 'active.json'} is missing: "
+                  "the bundled table is used", RuntimeWarning, stacklevel=2)
+    return None
+
+
+def clear_cache() -> None:
+    """Forget the pointer read (after a switch, or when ``XLDUTY_DATA_DIR`` changes)."""
+    active_dir.cache_clear()
+
+
+def tables_dir(kind: str) -> Path:
+    """The folder ``kind``'s table is read from: the refreshed version in use, else the bundled rules/."""
+    return active_dir(kind) or rules_dir()
+
+
+def read_json_gz(path: Path) -> Any:
+    """A gzipped JSON table (``OSError`` or ``ValueError`` when it cannot be read: the caller names it)."""
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+# --- the tariff schedule: editions by the date they take effect --------------------------------------------
+
+@lru_cache(maxsize=1)
+def _index(directory: str) -> list[dict]:
+    path = Path(directory) / "tariff" / "editions.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["editions"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read the tariff index {path}: {exc}") from exc
+
+
+def editions(directory: str | None = None) -> list[tuple[str, date]]:
+    """(edition, effective from), oldest first, of the tables in use (or of ``directory``)."""
+    d = directory or str(tables_dir("tariff"))
+    return [(e["edition"], date.fromisoformat(e["effective_from"])) for e in _index(d)]
+
+
+@lru_cache(maxsize=4096)
+def edition_in_force(on: date, directory: str) -> str | None:
+    """The newest edition of ``directory`` in force on ``on``, None before the oldest. Keyed by the folder: a rates
+    switch points at another folder, so a stale answer cannot be reused."""
+    chosen = None
+    for name, start in editions(directory):
+        if start <= on:
+            chosen = name
+    return chosen
+
+
+def read_edition(edition: str, directory: str | None = None) -> dict:
+    """One edition's compact book (``update/tariff.py`` writes it), decoded once into the user cache (marshal reads
+    back in a third of JSON's time)."""
+    from xlduty.core.cache import cached
+
+    path = (Path(directory) if directory else tables_dir("tariff")) / "tariff" / f"{edition}.json.gz"
+    try:
+        return cached(f"edition-{edition}", [path], lambda: read_json_gz(path), codec="marshal")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
+
+
+# --- the customs weekly exchange rates ----------------------------------------------------------------------
+
+def fx_table_path() -> Path:
+    """The customs weekly table in use: the refreshed version, else the bundled one."""
+    return tables_dir("fx") / "fx" / "customs_weekly.json.gz"
+
+
+# --- a switch of the tables in use ----------------------------------------------------------------------------
+
+_forgetters: list[Callable[[], None]] = []
+
+
+def on_switch(forget: Callable[[], None]) -> Callable[[], None]:
+    """Register ``forget`` to be called by ``switched()``: a module that keeps what it derived from the tables."""
+    _forgetters.append(forget)
+    return forget
+
+
+def switched() -> None:
+    """Make this process read the tables in use afresh: the pointer, the index, and whatever was registered."""
+    clear_cache()
+    _index.cache_clear()
+    edition_in_force.cache_clear()
+    for forget in _forgetters:
+        forget()
