@@ -179,10 +179,19 @@ def test_consumption_tax_history(date: str, ct_rate: str, totals: tuple[int, int
 
 
 def test_no_reduced_rate_before_2019_10() -> None:
-    """reduced_ct true in 2015 → InputError on lines[0].reduced_ct (no reduced rate existed)."""
-    with pytest.raises(InputError) as e:
-        compute(_one("2015-06-01", rate="10%", value=500000, reduced_ct=True))
-    assert e.value.field == "lines[0].reduced_ct"
+    """reduced_ct true in 2015: no reduced rate existed (it starts 2019-10-01), every good paid the one rate of the
+    day, 6.3 % + 17/63 (issue 16: computed with a warning, no longer refused). 500,000 × 10 % = 50,000 duty;
+    CT base floor_1000(550,000) = 550,000 × 6.3 % = 34,650 → 34,600; local floor_100(34,650) = 34,600 × 17/63 =
+    9,336.5 → 9,336 → 9,300. On 2019-10-01 the same line takes the reduced 6.24 % + 22/78: 550,000 × 6.24 % = 34,320
+    → 34,300; 34,300 × 22/78 = 9,674.3 → 9,600; and no warning."""
+    r = compute(_one("2015-06-01", rate="10%", value=500000, reduced_ct=True))
+    assert (r.totals.duty, r.totals.national_ct, r.totals.local_ct) == (50000, 34600, 9300)
+    assert (r.lines[0].ct_rate, r.lines[0].reduced_ct) == ("6.3%", False)
+    assert r.warnings == ["line 0: reduced_ct: no reduced consumption-tax rate existed on this date (it starts "
+                          "2019-10-01): every good paid the standard rate, which is applied"]
+    later = compute(_one("2019-10-01", rate="10%", value=500000, reduced_ct=True))
+    assert (later.totals.national_ct, later.totals.local_ct, later.lines[0].ct_rate) == (34300, 9600, "6.24%")
+    assert not later.warnings
 
 
 def test_olive_oil_depends_on_use() -> None:

@@ -164,7 +164,7 @@ class Engine:
         foreign = valuation.customs_value(ln, ctx, self.rules.personal_use, notes, unverified)
         value = valuation.in_yen(foreign, fx)
         day = ctx.day
-        reduced = self.food.reduced(ln, tariff, day.reduced_on, i, notes, unverified)
+        reduced = self.food.reduced(ln, tariff, day.reduced_on, i, notes, unverified, ctx)
         band = None
         if tariff is not None and (bands := line_bands(tariff.path, tariff.description)):
             band = classification.check_bands(i, ln, tariff, bands, value, unit, notes, unverified, ctx, schedule,
