@@ -283,6 +283,7 @@ class LiquorRate(Period):
 class LiquorCategory(_Model):
     name_ja: str
     name_en: str
+    names: list[str] = []            # what people type for it: the legal name and its spellings, unambiguous words
     note: str | None = None
     applies_to: str | None = None
     rates: list[LiquorRate]
@@ -305,6 +306,7 @@ class LiquorTaxRules(_Model):
     rounding: LiquorRounding
     categories: dict[str, LiquorCategory]
     special_rates: dict[str, LiquorCategory] = {}
+    ambiguous: dict[str, list[str]] = {}   # a word that may mean several categories ([all]: any of them)
 
 
 # --- rounding steps and reliefs ---------------------------------------------------------------------
