@@ -238,13 +238,13 @@ def _system_band(gate: Gate, v: Fraction) -> str:
         if v <= gate_price:
             duty = p * Fraction(3, 2) - Fraction(3, 5) * v
             return (f"{exact_text(v)} ≤ 分岐点価格 {exact_text(gate_price)}: 〔1〕, national duty per {unit} = "
-                    f"{price.yen} × 1.5 − 0.6 × {exact_text(v)} = {exact_text(duty)}")
+                    f"{price.yen:,} × 1.5 − 0.6 × {exact_text(v)} = {exact_text(duty)}")
         return f"{exact_text(v)} > 分岐点価格 {exact_text(gate_price)}: 〔2〕, national duty {g.ad_valorem}%"
     if limit is not None and v <= limit:
-        return (f"{exact_text(v)} ≤ 従量税適用限度価格 {exact_text(limit)}: 〔1〕, national duty {g.specific} yen per "
-                f"{unit}")
+        return (f"{exact_text(v)} ≤ 従量税適用限度価格 {exact_text(limit)}: 〔1〕, national duty {g.specific:,} yen "
+                f"per {unit}")
     if v <= gate_price:
         return (f"{exact_text(limit) if limit is not None else 0} < {exact_text(v)} ≤ 分岐点価格 "
-                f"{exact_text(gate_price)}: 〔2〕, national duty per {unit} = {price.yen} − {exact_text(v)} = "
+                f"{exact_text(gate_price)}: 〔2〕, national duty per {unit} = {price.yen:,} − {exact_text(v)} = "
                 f"{exact_text(p - v)}")
     return f"{exact_text(v)} > 分岐点価格 {exact_text(gate_price)}: 〔3〕, national duty {g.ad_valorem}%"

@@ -85,11 +85,11 @@ class Gate:
         value = self._threshold(which, p)
         assert value is not None
         if which == "limit":
-            return f"{name} = {price.yen} − {self.goods.specific} = {exact_text(value)}"
+            return f"{name} = {price.yen:,} − {self.goods.specific:,} = {exact_text(value)}"
         r = _fraction(self.goods.ad_valorem) / 100
         if self.goods.shape == "preparations":
-            return f"{name} = {price.yen} × 1.5 / (0.6 + {exact_text(r)}) = {exact_text(value)}"
-        return f"{name} = {price.yen} / {exact_text(1 + r)} = {exact_text(value)}"
+            return f"{name} = {price.yen:,} × 1.5 / (0.6 + {exact_text(r)}) = {exact_text(value)}"
+        return f"{name} = {price.yen:,} / {exact_text(1 + r)} = {exact_text(value)}"
 
     def band(self, word: WordBand) -> ValueBand | None:
         """A band in words in figures, by the normal prices (第1号: the lines are theirs even under the emergency
@@ -213,7 +213,7 @@ def gate_for(rules: GatePrices, key: str, on: date, declared: bool | None) -> Ga
     raised = goods.price(on, emergency=True) if emergency else None
     for price in (normal, raised):
         if price is not None and price.verified == "U":
-            unverified.append(f"{goods.name_ja} 基準輸入価格 {price.yen} ({goods.paragraph}): {price.source}")
+            unverified.append(f"{goods.name_ja} 基準輸入価格 {price.yen:,} ({goods.paragraph}): {price.source}")
     if normal is not None and on > rules.confirmed_to:
         unverified.append(f"{goods.name_ja} 基準輸入価格 after {rules.confirmed_to}: {goods.paragraph} sets the prices "
                           f"by period of importation; the bundled figures were confirmed to {rules.confirmed_to}")
