@@ -241,6 +241,16 @@ def test_the_emergency_measure_when_declared(hs: str, value: int, duty: int) -> 
     assert "暫定法7条の6 in force (declared: pork_emergency true)" in explained
 
 
+def test_a_date_after_the_confirmed_prices_says_so() -> None:
+    """別表第1の3の2 sets the prices by period; the bundled figures were confirmed to 2027-03-31 (the fiscal year of the
+    newest edition). On 2027-05-01 the same figure is used, (546.53 − 400) × 10,000 = 1,465,300, and the line says it
+    relies on a price not confirmed for the date."""
+    r = compute(_decl("0203.19-025", 4000000, date="2027-05-01"))
+    assert r.lines[0].duty == 1465300
+    assert any(u.startswith("部分肉 基準輸入価格 after 2027-03-31") for u in r.lines[0].unverified)
+    assert not any("after 2027-03-31" in u for u in compute(_decl("0203.19-025", 4000000)).lines[0].unverified)
+
+
 def test_the_emergency_measure_on_the_record() -> None:
     """2002-09-01 lies in a recorded period (2002-08-01 to 2003-03-31, ALIC): the raised price applies without being
     declared (edition pinned, since the bundled ones start 2025). 600 yen/kg under 0203.19-022 → 810,800."""
