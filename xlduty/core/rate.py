@@ -269,6 +269,15 @@ class Formula:
         return f"({self.left}{self.op}{self.right})"
 
 
+def _gate_quantity(b: DutyBase, unit: Unit, what: Rate) -> tuple[Decimal, int | Decimal]:
+    """The quantity a gate-price rate divides by (positive, in ``unit``) and the value it divides: the 課税価格, or the
+    other reading's value (``DutyBase.gate_value``)."""
+    qty = _quantity_in(b, unit, what)
+    if qty <= 0:
+        raise NeedsInput("quantity", f"the rate {what} needs a positive quantity")
+    return qty, b.taxable_value if b.gate_value is None else b.gate_value
+
+
 @dataclass(frozen=True, slots=True)
 class GatePrice(Rate):
     """Differential duty: ``formula(unit customs value)`` yen per unit, never below zero.
@@ -281,11 +290,8 @@ class GatePrice(Rate):
     kind: ClassVar[str] = "gate_price"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        qty = _quantity_in(b, self.unit, self)
-        if qty <= 0:
-            raise NeedsInput("quantity", f"the rate {self} needs a positive quantity")
+        qty, value = _gate_quantity(b, self.unit, self)
         q = Fraction(qty)
-        value = b.taxable_value if b.gate_value is None else b.gate_value
         per_unit = max(self.formula(Fraction(value) / q), Fraction(0))
         exact = per_unit * q
         amount = _EXACT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
@@ -317,10 +323,7 @@ class ByUnitValue(Rate):
     kind: ClassVar[str] = "gate_price"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        qty = _quantity_in(b, self.unit, self)
-        if qty <= 0:
-            raise NeedsInput("quantity", f"the rate {self} needs a positive quantity")
-        value = b.taxable_value if b.gate_value is None else b.gate_value
+        qty, value = _gate_quantity(b, self.unit, self)
         v = Fraction(value) / Fraction(qty)
         for high, rate in self.bands:
             if high is None or v <= high:
