@@ -62,8 +62,6 @@ def test_number_typed_hs_loses_trailing_zero() -> None:
     (("6109.10-999", 1000.0, "CN", None, D),
      "#エラー 品目番号(hs_code): 6109.10-999 は 2026_07_09 版の実行関税率表にありません; lines of 6109.10: "
      "6109.10-010, 6109.10-020"),
-    ((None, 100000.0, None, None, "2019-09-01", "rate=10%; reduced=yes"),
-     "#エラー 軽減税率(reduced_ct): この日付には軽減税率がありません（2019-10-01 から）"),
     (("2204.21-020", 100000.0, None, 10.0, D, "unit=kg"),
      "#エラー 単位(unit): 数量の単位 kg は税率の単位 l に換算できません"),
     (("6109.10-020", "1e5000", "CN", None, D), "#エラー 課税価格(value): 数値が大きすぎます"),
@@ -74,6 +72,14 @@ def test_number_typed_hs_loses_trailing_zero() -> None:
 ])
 def test_errors_are_short_japanese_and_name_the_field(args: tuple, expected: str) -> None:
     assert f.DUTY(*args) == expected
+
+
+def test_reduced_before_2019_10_is_the_standard_rate() -> None:
+    """reduced=yes on 2019-09-01, before any reduced rate: the one rate of the day (issue 16: no longer an error).
+    100,000 × 10 % = 10,000; CT base 110,000 × 6.3 % = 6,930 → 6,900; local floor_100(6,930) × 17/63 = 1,861.9 →
+    1,800; CT 8,700."""
+    assert f.DUTY(None, 100000.0, None, None, "2019-09-01", "rate=10%; reduced=yes") == 10000
+    assert f.CONSUMPTION_TAX(None, 100000.0, None, None, "2019-09-01", "rate=10%; reduced=yes") == 8700
 
 
 def test_unknown_fx_week_is_an_error_not_zero() -> None:

@@ -402,13 +402,14 @@ def test_party_branch_of_a_cptpp_cell(origin: str, kind: str, column: str, total
     assert _totals(decl) == totals
 
 
-def test_manual_rate_asks_for_the_rate_never_zero() -> None:
-    """0203.11-031 pork under 299.25 yen/kg: the temporary rate is the gap to a reference price in words (差額関税),
-    which xlduty does not compute: an error on lines[0].rate. Given as 482円/kg: 100 kg at 20,000 yen (200 yen/kg,
-    inside the line's band, so no band warning) → 48,200."""
-    with pytest.raises(InputError) as e:
-        compute(_one("0203.11-031", 20000, simplified="never", origin="US", quantity=100, unit="kg"))
-    assert e.value.field == "lines[0].rate" and "cannot be applied automatically" in e.value.message
+def test_reference_price_rate_is_computed_and_a_given_rate_still_wins() -> None:
+    """0203.11-031 pork carcasses under 299.25 yen/kg: the temporary rate is the gap to a reference price in words
+    (差額関税). Until issue 16 it was refused (lines[0].rate); it is now computed from the 枝肉 基準輸入価格 409.90 of
+    rules/reference_prices.yaml: 100 kg at 20,000 yen (200 yen/kg, inside the line's bands: 48.90 < 200 < 299.25) →
+    (409.90 − 200) × 100 = 20,990. Given as 482円/kg the user's rate applies → 48,200; no band warning. (A date with no
+    reference price still asks for the rate: tests/test_gate_prices.py.)"""
+    line = compute(_one("0203.11-031", 20000, simplified="never", origin="US", quantity=100, unit="kg")).lines[0]
+    assert (line.duty, line.rate_kind, line.rate_column) == (20990, "gate_price", "rate_temporary")
     given = compute(_one("0203.11-031", 20000, simplified="never", origin="US", quantity=100, unit="kg",
                          rate="482円/kg"))
     assert given.lines[0].duty == 48200
@@ -452,7 +453,7 @@ def test_a_line_banded_by_value_warns_when_the_value_is_outside() -> None:
     onions = {"hs_code": "0703.10-012", "origin": "CN", "quantity": 1000, "unit": "kg"}
     outside = compute({"date": DATE, "simplified": "never", "lines": [{**onions, "value": 80000}] * 2})
     said = ("0703.10-012 covers only goods 「課税価格が1キログラムにつき67円を超え73円70銭以下」, and this line's "
-            "customs value is 80 yen per kg: another line of 0703.10 applies, with its own rate")
+            "customs value is 80 yen per kg: 0703.10-013 applies, with its own rate")   # the line named: issue 16
     assert [w for w in outside.warnings if "covers only" in w] == [f"line 0: {said}", f"line 1: {said}"]
     assert said in outside.lines[1].notes
     inside = compute({"date": DATE, "simplified": "never", "lines": [{**onions, "value": 70000}]})

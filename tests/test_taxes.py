@@ -123,6 +123,53 @@ def test_unknown_liquor_category() -> None:
     assert e.value.field == "lines[0].liquor.category"
 
 
+@pytest.mark.parametrize(("category", "abv", "excise", "name"), [
+    # 10 l each, on 2026-11-01. 果実酒 100,000/kL → 1,000.
+    ("果実酒", 13, 1000, "果実酒"),
+    ("Fruit Wine", 13, 1000, "果実酒"),
+    ("ｆｒｕｉｔ＿ｗｉｎｅ", 13, 1000, "果実酒"),   # full-width
+    # ウイスキー (and ウィスキー, whiskey, bourbon) 40 度: 370,000 + 3 × 10,000 = 400,000/kL → 4,000.
+    ("ウィスキー", 40, 4000, "ウイスキー"),
+    ("whiskey", 40, 4000, "ウイスキー"),
+    ("Bourbon", 40, 4000, "ウイスキー"),
+    # 甘味果実酒 at 12 度: 120,000 → 1,200; 梅酒 is a リキュール (酒税法3条), 12 度: 120,000 → 1,200.
+    ("甘味果実酒", 12, 1200, "甘味果実酒"),
+    ("梅酒", 12, 1200, "リキュール"),
+    # ビール from 2026-10-01: 155,000 → 1,550; 清酒 / 日本酒 100,000 → 1,000.
+    ("ビール", 5, 1550, "ビール"),
+    ("日本酒", 15, 1000, "清酒"),
+    # 焼酎 may be either shochu category; both are 200,000 + 10,000 per degree over 20 (25 度: 250,000 → 2,500),
+    # so the tax is the same and it is accepted, saying so.
+    ("焼酎", 25, 2500, "連続式蒸留焼酎"),
+    # 発泡酒: four categories, all 155,000 from 2026-10-01 → 1,550 (and refused before: next test).
+    ("発泡酒", 5, 1550, "発泡酒（麦芽比率50%以上）"),
+])
+def test_liquor_categories_by_their_legal_names(category: str, abv: int, excise: int, name: str) -> None:
+    """The category may be the key, the name of 酒税法3条 (with its spellings) or an English word that means that
+    category only (issue 16)."""
+    r = compute(_one(rate="無税", value=100000, liquor={"category": category, "litres": 10, "abv": abv}))
+    assert r.lines[0].excise == excise
+    step = next(s.to_dict()["formula"] for s in r.lines[0].explanation if s.step == "excise_line")
+    assert step.startswith(f"liquor tax {name}")
+
+
+@pytest.mark.parametrize(("category", "date", "listed"), [
+    ("wine", DATE, ["fruit_wine (果実酒)", "sweet_fruit_wine (甘味果実酒)", "other_sparkling (その他の発泡性酒類"]),
+    ("ワイン", DATE, ["fruit_wine (果実酒)", "sweet_fruit_wine (甘味果実酒)"]),
+    # soju at 12 度: shochu 200,000, liqueur 120,000 (rice wine, all three at 100,000, is accepted: taxed alike)
+    ("soju", DATE, ["shochu_continuous (連続式蒸留焼酎)", "shochu_single (単式蒸留焼酎)", "liqueur (リキュール)"]),
+    ("酒", DATE, ["beer (ビール)", "whisky (ウイスキー)", "mirin (みりん（本みりん）)"]),
+    # before 2026-10-01 the 発泡酒 categories are taxed differently (181,000, 155,000, 134,250, 134,250)
+    ("発泡酒", "2025-11-01", ["happoshu_malt_50_plus", "happoshu_malt_25_50", "happoshu_malt_under_25", "new_genre"]),
+])
+def test_an_ambiguous_liquor_word_lists_what_it_may_mean(category: str, date: str, listed: list[str]) -> None:
+    with pytest.raises(InputError) as e:
+        compute(_one(date, rate="無税", value=100000, liquor={"category": category, "litres": 10, "abv": 12}))
+    assert e.value.field == "lines[0].liquor.category"
+    assert e.value.message.startswith(f"{category!r} may mean several liquor categories, taxed differently: ")
+    assert all(item in e.value.message for item in listed)
+
+
 def test_liquor_is_never_reduced_rate() -> None:
     """reduced_ct true on liquor → InputError on lines[0].reduced_ct."""
     with pytest.raises(InputError) as e:
@@ -179,10 +226,19 @@ def test_consumption_tax_history(date: str, ct_rate: str, totals: tuple[int, int
 
 
 def test_no_reduced_rate_before_2019_10() -> None:
-    """reduced_ct true in 2015 → InputError on lines[0].reduced_ct (no reduced rate existed)."""
-    with pytest.raises(InputError) as e:
-        compute(_one("2015-06-01", rate="10%", value=500000, reduced_ct=True))
-    assert e.value.field == "lines[0].reduced_ct"
+    """reduced_ct true in 2015: no reduced rate existed (it starts 2019-10-01), every good paid the one rate of the
+    day, 6.3 % + 17/63 (issue 16: computed with a warning, no longer refused). 500,000 × 10 % = 50,000 duty;
+    CT base floor_1000(550,000) = 550,000 × 6.3 % = 34,650 → 34,600; local floor_100(34,650) = 34,600 × 17/63 =
+    9,336.5 → 9,336 → 9,300. On 2019-10-01 the same line takes the reduced 6.24 % + 22/78: 550,000 × 6.24 % = 34,320
+    → 34,300; 34,300 × 22/78 = 9,674.3 → 9,600; and no warning."""
+    r = compute(_one("2015-06-01", rate="10%", value=500000, reduced_ct=True))
+    assert (r.totals.duty, r.totals.national_ct, r.totals.local_ct) == (50000, 34600, 9300)
+    assert (r.lines[0].ct_rate, r.lines[0].reduced_ct) == ("6.3%", False)
+    assert r.warnings == ["line 0: reduced_ct: no reduced consumption-tax rate existed on this date (it starts "
+                          "2019-10-01): every good paid the standard rate, which is applied"]
+    later = compute(_one("2019-10-01", rate="10%", value=500000, reduced_ct=True))
+    assert (later.totals.national_ct, later.totals.local_ct, later.lines[0].ct_rate) == (34300, 9600, "6.24%")
+    assert not later.warnings
 
 
 def test_olive_oil_depends_on_use() -> None:

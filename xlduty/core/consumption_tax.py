@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from xlduty.core.cache import remember
 from xlduty.core.errors import InputError
-from xlduty.core.facts import AnyLine
+from xlduty.core.facts import AnyLine, Context
 from xlduty.core.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.core.rules import FoodRules
 from xlduty.core.schedule import TariffLine
@@ -61,14 +61,22 @@ class FoodClass:
         return known
 
     def reduced(self, ln: AnyLine, tariff: TariffLine | None, available: bool, i: int, notes: list[str],
-                unverified: list[str]) -> bool:
-        """Whether line ``i`` is taxed at the reduced rate (``available``: the date has one)."""
+                unverified: list[str], ctx: Context | None = None) -> bool:
+        """Whether line ``i`` is taxed at the reduced rate (``available``: the date has one). Food declared at the
+        reduced rate on a date before it existed (2019-10-01: 平成28年改正法附則) pays the one rate of that date, as
+        every good then did: said in the line's notes and the declaration's warnings (``ctx``)."""
         if ln.reduced_ct is not None:
             if ln.reduced_ct and ln.liquor:
                 raise InputError(f"lines[{i}].reduced_ct", "liquor (酒類) is never taxed at the reduced rate")
             if ln.reduced_ct and not available:
-                raise InputError(f"lines[{i}].reduced_ct", "no reduced consumption-tax rate on this date "
-                                                           "(it starts 2019-10-01)")
+                said = ("reduced_ct: no reduced consumption-tax rate existed on this date (it starts 2019-10-01): "
+                        "every good paid the standard rate, which is applied")
+                notes.append(said)
+                if ctx is not None:
+                    if ctx.warnings is None:
+                        ctx.warnings = []
+                    ctx.warnings.append(f"line {i}: {said}")
+                return False
             return ln.reduced_ct
         if ln.liquor or not available:
             return False

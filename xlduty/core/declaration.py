@@ -87,6 +87,7 @@ class Declaration(_Input):
     simplified: Literal["auto", "always", "never"] = "auto"
     fx_rates: dict[str, Positive] = {}
     tariff_edition: str | None = None     # pin an edition (a saved quote reproduced); default: in force on date
+    pork_emergency: bool | None = None    # 暫定法7条の6 in force on date (None: as rules/reference_prices.yaml records)
     lines: list[Line] = Field(min_length=1)
 
     @field_validator("date", mode="before")

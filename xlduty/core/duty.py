@@ -31,7 +31,8 @@ def duty_base(p: Prepared, taxable_value: int, on: date) -> DutyBase:
     quantity, unit, liquor = ln.quantity, p.unit, ln.liquor
     if quantity is None and liquor is not None:
         quantity, unit = liquor.litres, _LITRE
-    return _base(DutyBase, (taxable_value, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, liquor is None))
+    return _base(DutyBase, (taxable_value, quantity, unit, on, ln.origin, ln.in_quota, ln.condition, liquor is None,
+                            None))
 
 
 def given(p: Prepared, base: DutyBase) -> tuple[Applied, Decimal]:

@@ -39,7 +39,7 @@ from xlduty.core.rate import DutyBase
 from xlduty.core.result import LineResult, Result, Step, Totals
 from xlduty.core.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.core.rules import Rules, load_rules
-from xlduty.core.schedule import LookupError_, Schedule, edition_on, line_band, pinned_edition
+from xlduty.core.schedule import LookupError_, Schedule, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, select_for_line
 from xlduty.core.simplified import Simplified
 
@@ -101,11 +101,27 @@ class Engine:
               for r in ctx.fx.values() if r.source != "yen"]
         if ctx.warnings:
             warnings += ctx.warnings
+        if ctx.readings:
+            self.readings_warning(ctx.readings, chosen, GENERAL if chosen is general else SIMPLIFIED, warnings)
         for r in ctx.fx.values():
             if r.source == "declaration" and (hint := given_rate_warning(r.currency, r.published)) is not None:
                 warnings.append(hint)
         return Result(day.text, schedule.edition if schedule else None, fx, decl.personal_use, simplified_info,
                       exemption, chosen.totals, chosen.lines, explanation, warnings)
+
+    def readings_warning(self, readings: list[tuple[str, int, int, int]], chosen: Treated, treatment: str,
+                         warnings: list[str]) -> None:
+        """Say so where the duty payable differs between the two readings of the gate-price unit value."""
+        other = {i: d for t, i, _duty, d in readings if t == treatment}
+        if not other:
+            return
+        total = truncate_tax_amount(sum(other.get(ln.index, ln.duty) for ln in chosen.lines))
+        if total != chosen.totals.duty:
+            lines = ", ".join(str(i) for i in other)
+            warnings.append(
+                f"the duty payable is {chosen.totals.duty:,} with the gate-price unit value taken from the 課税価格 "
+                f"cut to 1,000 yen, {total:,} if Customs takes the unrounded customs value per unit (line "
+                f"{lines}): which one it takes is not verified (rules/rounding.yaml gate_price_unit_value)")
 
     # --- the declaration and its lines ----------------------------------------------------------------------
 
@@ -125,7 +141,8 @@ class Engine:
                 first = next(i for i, ln in enumerate(decl.lines) if ln.hs_code)
                 raise InputError(f"lines[{first}].hs_code", str(exc)) from None
         personal, personal_off = valuation.personal_use(self.rules.personal_use, decl.personal_use, on)
-        ctx = Context(on, decl.fx_rates, personal, self.day(on), personal_off, {}, not decl.personal_use)
+        ctx = Context(on, decl.fx_rates, personal, self.day(on), personal_off, {}, not decl.personal_use,
+                      pork_emergency=getattr(decl, "pork_emergency", None))
         prepare = self.fast.prepare_line if self.fast is not None else self.prepare_line
         lines = []
         total = Decimal(0)
@@ -147,9 +164,11 @@ class Engine:
         foreign = valuation.customs_value(ln, ctx, self.rules.personal_use, notes, unverified)
         value = valuation.in_yen(foreign, fx)
         day = ctx.day
-        reduced = self.food.reduced(ln, tariff, day.reduced_on, i, notes, unverified)
-        if tariff is not None and (band := line_band(tariff.path, tariff.description)) is not None:
-            classification.check_band(i, ln, tariff, band, value, unit, notes, ctx)
+        reduced = self.food.reduced(ln, tariff, day.reduced_on, i, notes, unverified, ctx)
+        band = None
+        if tariff is not None and (bands := line_bands(tariff.path, tariff.description)):
+            band = classification.check_bands(i, ln, tariff, bands, value, unit, notes, unverified, ctx, schedule,
+                                              self.rules.gate)
         excise_steps = None
         excise_yen = 0
         if ln.excise is not None or ln.liquor is not None:
@@ -158,7 +177,7 @@ class Engine:
         return Prepared(i, ln, tariff, fx, foreign, value, unit,
                         day.ct.national_reduced if reduced else day.ct.national_standard, reduced, excise_yen,
                         ctx.personal, notes, unverified, excise_steps, False, day.ct_texts[reduced],
-                        day.ct_ratios[reduced])
+                        day.ct_ratios[reduced], band=band)
 
     # --- the lines under one treatment ----------------------------------------------------------------------
 
@@ -210,6 +229,8 @@ class Engine:
         else:
             applied, amount = self.rate_under(p, base, ctx, treatment)
             full_duty = floor_yen(amount)
+        if p.band is not None and p.band.readings and ln.relief is None and not p.de_minimis_exempt:
+            self.other_reading(p, base, value, ctx, treatment, full_duty)
         notes = p.notes + applied.notes
         unverified = p.unverified + applied.unverified
         line_duty = full_duty
@@ -242,6 +263,18 @@ class Engine:
                     ct_base, nat, loc, ctx.day.ct.local_ratio),
             notes, sorted(set(unverified)) if unverified else unverified)
 
+    def other_reading(self, p: Prepared, base: DutyBase, value: Decimal, ctx: Context, treatment: str,
+                      duty_: int) -> None:
+        """The line's duty with gate-price formulas applied to its unrounded customs value per unit instead of its
+        課税価格 cut to 1,000 yen (rules/rounding.yaml gate_price_unit_value, unverified): kept where it differs, for
+        the declaration to say whether the payable duty differs."""
+        _applied, amount = self.rate_under(p, base._replace(gate_value=value), ctx, treatment)
+        other = floor_yen(amount)
+        if other != duty_:
+            if ctx.readings is None:
+                ctx.readings = []
+            ctx.readings.append((treatment, p.index, duty_, other))
+
     def rate_under(self, p: Prepared, base: DutyBase, ctx: Context, treatment: str) -> tuple[Applied, Decimal]:
         """The rate applied to the line under ``treatment`` and the exact amount it gives: the simplified tariff's
         (the general rate for goods it excludes), the line's own, or the rate selection's."""
@@ -262,7 +295,8 @@ class Engine:
         if self.fast is not None:
             return self.fast.selected(p, base, on, claim)
         assert p.tariff is not None
-        applied = select_for_line(p.index, p.tariff, base, claim, self.rules, on)
+        applied = select_for_line(p.index, p.tariff, base, claim, self.rules, on,
+                                  gate=p.band.gate if p.band is not None else None)
         return applied, applied.amount
 
 

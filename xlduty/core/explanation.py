@@ -67,6 +67,8 @@ class Explanation:
             amount = applied.rate.evaluate(base)
         steps = self.valuation(p)
         steps.append(self.step("taxable_value", f"floor_1000({yen_text(p.value)}) = {tv:,}", tv))
+        if p.band is not None:
+            steps.append(p.band.step)
         steps.append(self.step("duty_line", duty_formula(applied, amount, base, full_duty), full_duty))
         if extra:
             steps += extra

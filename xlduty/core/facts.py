@@ -7,15 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from xlduty.core.declaration import CommonLine, Declaration, Line, PlainDeclaration, PlainLine
 from xlduty.core.fx import FxRate
+from xlduty.core.gate_price import Gate
 from xlduty.core.rate import ZERO
 from xlduty.core.result import LineResult, Step, Totals
 from xlduty.core.rounding import percent_fraction
 from xlduty.core.rules import CTRate, DeMinimisVersion, Rules, SimplifiedVersion
-from xlduty.core.schedule import TariffLine
+from xlduty.core.schedule import TariffLine, ValueBand
 from xlduty.core.units import Unit
 
 AnyDeclaration = Declaration | PlainDeclaration
@@ -55,6 +57,24 @@ class Context:
     fx: dict[str, FxRate] = field(default_factory=dict)
     plain: bool = True                 # no personal-use factor or note: the fast path may use its line kinds
     warnings: list[str] | None = None  # what preparing the lines found for the declaration's warnings
+    pork_emergency: bool | None = None  # the declaration says whether 暫定法7条の6 is in force (None: not said)
+    readings: list[tuple[str, int, int, int]] | None = None
+    # lines whose duty differs under the other reading of the gate-price unit value: (treatment, line, duty, other)
+
+
+@dataclass(slots=True)
+class BandCheck:
+    """What the value-band check of a line found (``classification.check_bands``): its bands in figures, the customs
+    value per unit of the bands, whether they hold, and, for a line of the gate-price system, its reference prices
+    (``gate_price.Gate``), which its rates are resolved with."""
+
+    bands: tuple[ValueBand | None, ...]   # None: a band in words without a price for the date
+    per_unit: Fraction | None          # the unrounded customs value per unit (None: not checked)
+    holds: bool | None                 # None: not checked
+    gate: Gate | None
+    step: Step                         # the explanation step (rendered on output)
+    readings: bool = False             # its rates have gate-price formulas and the two readings of the unit value
+    # differ (rules/rounding.yaml gate_price_unit_value): the engine compares the duty under both
 
 
 @dataclass(slots=True)
@@ -79,6 +99,7 @@ class Prepared:
     ct_text: str = ""                  # the consumption-tax rate as output ("7.8%")
     ct_ratio: tuple[int, int] = (0, 1)  # the national rate / 100 as a fraction
     kind: Any = None                   # the fast path's kind of the line (``fast.path.Kind``), if it has one
+    band: BandCheck | None = None      # a line limited by customs value per unit: what its check found
 
 
 @dataclass(slots=True)

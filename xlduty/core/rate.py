@@ -34,6 +34,8 @@ class DutyBase(NamedTuple):
     in_quota: bool = False             # 関税割当 certificate held for this line
     condition: str | None = None       # which conditional branch describes the goods
     truncate_quantity: bool = True     # False for goods that also bear liquor tax (通達13の4-2(2))
+    gate_value: Decimal | None = None  # the value gate-price formulas divide by the quantity, when not taxable_value:
+    # the other reading of rules/rounding.yaml gate_price_unit_value (the unrounded customs value), to compare
 
 
 class NotApplicable(Exception):
@@ -267,6 +269,15 @@ class Formula:
         return f"({self.left}{self.op}{self.right})"
 
 
+def _gate_quantity(b: DutyBase, unit: Unit, what: Rate) -> tuple[Decimal, int | Decimal]:
+    """The quantity a gate-price rate divides by (positive, in ``unit``) and the value it divides: the 課税価格, or the
+    other reading's value (``DutyBase.gate_value``)."""
+    qty = _quantity_in(b, unit, what)
+    if qty <= 0:
+        raise NeedsInput("quantity", f"the rate {what} needs a positive quantity")
+    return qty, b.taxable_value if b.gate_value is None else b.gate_value
+
+
 @dataclass(frozen=True, slots=True)
 class GatePrice(Rate):
     """Differential duty: ``formula(unit customs value)`` yen per unit, never below zero.
@@ -279,18 +290,16 @@ class GatePrice(Rate):
     kind: ClassVar[str] = "gate_price"
 
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
-        qty = _quantity_in(b, self.unit, self)
-        if qty <= 0:
-            raise NeedsInput("quantity", f"the rate {self} needs a positive quantity")
+        qty, value = _gate_quantity(b, self.unit, self)
         q = Fraction(qty)
-        per_unit = max(self.formula(Fraction(b.taxable_value) / q), Fraction(0))
+        per_unit = max(self.formula(Fraction(value) / q), Fraction(0))
         exact = per_unit * q
         amount = _EXACT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
         if trace is not None:
-            unit_value = _EXACT.divide(Decimal(b.taxable_value), qty)   # both shown cut, never rounded (nor float)
+            unit_value = _EXACT.divide(Decimal(value), qty)   # both shown cut, never rounded (nor float)
             gap = _EXACT.divide(Decimal(per_unit.numerator), Decimal(per_unit.denominator))
             trace.append(
-                f"unit value {b.taxable_value:,} / {qty.normalize():f} = {yen_text(unit_value)}円/{self.unit.ja}; "
+                f"unit value {yen_text(value)} / {qty.normalize():f} = {yen_text(unit_value)}円/{self.unit.ja}; "
                 f"{self} → {yen_text(gap)}円/{self.unit.ja} × {qty.normalize():f} = {yen_text(amount)}")
         return amount
 
@@ -300,6 +309,38 @@ class GatePrice(Rate):
 
     def __str__(self) -> str:
         return f"{self.formula}/{self.unit.ja}"
+
+
+@dataclass(frozen=True, slots=True)
+class ByUnitValue(Rate):
+    """Rates by band of the customs value per unit, each band up to its limit (included; None: no limit): the
+    gate-price system of one item as a whole, where no line's cell says it (暫定法7条の6: ``gate_price.py``). The unit
+    value is that of the gate-price formulas (``GatePrice``)."""
+
+    bands: tuple[tuple[Fraction | None, Rate], ...]
+    unit: Unit
+    text: str
+    kind: ClassVar[str] = "gate_price"
+
+    def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
+        qty, value = _gate_quantity(b, self.unit, self)
+        v = Fraction(value) / Fraction(qty)
+        for high, rate in self.bands:
+            if high is None or v <= high:
+                if trace is not None:
+                    cut = _EXACT.divide(Decimal(v.numerator), Decimal(v.denominator))
+                    limit = "" if high is None else (
+                        f" ≤ {yen_text(_EXACT.divide(Decimal(high.numerator), Decimal(high.denominator)))}")
+                    trace.append(f"{self.text}: unit value {yen_text(cut)}円/{self.unit.ja}{limit} → {rate}")
+                return rate.evaluate(b, trace)
+        raise AssertionError("the last band has no limit")
+
+    @property
+    def needs_quantity(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.text
 
 
 # --- cells with several branches (quota tiers, per-party treatment, seasons, described goods) ------

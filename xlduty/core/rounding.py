@@ -7,9 +7,11 @@ All inputs are non-negative; ``int()`` on a non-negative Decimal is the floor.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Context, Decimal
+from fractions import Fraction
 
 Number = int | Decimal
+_EXACT = Context(prec=60, rounding=ROUND_FLOOR)
 
 
 def floor_yen(amount: Number) -> int:
@@ -69,3 +71,11 @@ def yen_text(amount: Number) -> str:
         fraction = fraction[:6].rstrip("0")
         text = f"{whole}.{fraction}" if fraction else whole
     return "0" if text == "-0" else text
+
+
+def exact_text(x: Fraction) -> str:
+    """An exact quotient as an explanation prints it: ``yen_text`` of it cut at 60 digits, with "…" where digits beyond
+    those printed are dropped (546.53 / 1.043 = 523.998082…)."""
+    cut = _EXACT.divide(Decimal(x.numerator), Decimal(x.denominator))
+    text = yen_text(cut)
+    return text if Fraction(Decimal(text.replace(",", ""))) == x else f"{text}…"

@@ -283,6 +283,7 @@ class LiquorRate(Period):
 class LiquorCategory(_Model):
     name_ja: str
     name_en: str
+    names: list[str] = []            # what people type for it: the legal name and its spellings, unambiguous words
     note: str | None = None
     applies_to: str | None = None
     rates: list[LiquorRate]
@@ -305,6 +306,7 @@ class LiquorTaxRules(_Model):
     rounding: LiquorRounding
     categories: dict[str, LiquorCategory]
     special_rates: dict[str, LiquorCategory] = {}
+    ambiguous: dict[str, list[str]] = {}   # a word that may mean several categories ([all]: any of them)
 
 
 # --- rounding steps and reliefs ---------------------------------------------------------------------
@@ -346,6 +348,76 @@ class ReliefRules(_Model):
     origin_proof_waiver: OriginProofWaiver
 
 
+# --- the gate-price system for pork (差額関税): reference prices -------------------------------------------
+
+class DatedPrice(Period):
+    """A reference price (基準輸入価格) in yen per unit, for the imports of a period."""
+
+    yen: Decimal
+    verified: Verified
+    source: str
+
+
+class GateGoods(_Model):
+    """One item of 関税暫定措置法 別表第1の3の2: the goods, the rates its bands use and its dated prices."""
+
+    name_ja: str
+    name_en: str
+    paragraph: str                   # 別表第1の3の2 第n項
+    unit: Literal["kg", "head"]
+    shape: Literal["difference", "preparations"]   # B − v, or 1.5 B − 0.6 v (豚肉加工品)
+    specific: Decimal | None = None  # the 〔1〕 lines' rate per unit (従量税適用限度価格 = B − this)
+    ad_valorem: Decimal              # percent, of the lines above the 分岐点価格
+    rates_source: str
+    reference: list[DatedPrice]      # 第1号: the normal prices
+    emergency: list[DatedPrice] = []  # 第2号: the prices while 7条の6 is in force
+
+    def price(self, d: date, emergency: bool = False) -> DatedPrice | None:
+        return next((p for p in (self.emergency if emergency else self.reference) if p.covers(d)), None)
+
+
+class EmergencyPeriod(Period):
+    verified: Verified
+    source: str
+
+
+class GateEmergency(_Model):
+    """暫定法7条の6: when the raised prices apply, as far as the record goes."""
+
+    basis: str
+    rule: str
+    source: str
+    verified: Verified
+    periods: list[EmergencyPeriod]
+    complete_through: date            # the record of periods is complete up to this day
+    unknown_after: str
+    epa_note: str
+
+    def period(self, d: date) -> EmergencyPeriod | None:
+        return next((p for p in self.periods if p.covers(d)), None)
+
+
+class GateCorrection(_Model):
+    """A cell read otherwise than printed (the reason in ``why``)."""
+
+    lines: list[str]
+    column: str
+    printed: list[str]
+    find: str
+    replace: str
+    verified: Verified
+    why: str
+
+
+class GatePrices(_Model):
+    basis: str
+    confirmed_to: date
+    confirmed_note: str
+    goods: dict[str, GateGoods]
+    emergency: GateEmergency
+    corrections: list[GateCorrection] = []
+
+
 # --- the whole book ---------------------------------------------------------------------------------
 
 class Rules(_Model):
@@ -358,6 +430,7 @@ class Rules(_Model):
     liquor: LiquorTaxRules
     rounding: RoundingRules
     reliefs: ReliefRules
+    gate: GatePrices
 
     def de_minimis_on(self, d: date) -> DeMinimisVersion | None:
         return next((v for v in self.de_minimis if v.covers(d)), None)
@@ -383,7 +456,7 @@ _FILES = {
     "consumption_tax": "consumption_tax.yaml", "personal_use": "personal_use.yaml",
     "parties": "preference_parties.yaml", "de_minimis": "de_minimis.yaml", "simplified": "simplified_tariff.yaml",
     "food": "reduced_rate_food.yaml", "liquor": "liquor_tax.yaml", "rounding": "rounding.yaml",
-    "reliefs": "reliefs.yaml",
+    "reliefs": "reliefs.yaml", "gate": "reference_prices.yaml",
 }
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
@@ -34,14 +35,15 @@ class ValueBand(NamedTuple):
     """The customs values per unit a line is limited to by its description (課税価格が1キログラムにつき…のもの):
     copper, lead, zinc, onions, pork … are split into neighbouring lines by value."""
 
-    low: Decimal | None        # None: no lower limit
+    low: Decimal | None        # None: no lower limit (a Fraction for a band in words, resolved: gate_price.py)
     low_included: bool         # 以上 (included) or を超え (excluded)
     high: Decimal | None
     high_included: bool        # 以下 (included) or 未満 (excluded)
     unit: str                  # a units.py code: kg, piece, head
     text: str                  # as the description words it
+    why: str = ""              # how the limits of a band in words come about, in figures
 
-    def holds(self, per_unit: Decimal) -> bool:
+    def holds(self, per_unit: Decimal | Fraction) -> bool:
         low, high = self.low, self.high
         return ((low is None or per_unit > low or (self.low_included and per_unit == low))
                 and (high is None or per_unit < high or (self.high_included and per_unit == high)))
@@ -81,14 +83,69 @@ def value_band(description: str) -> ValueBand | None:
     return band
 
 
+class WordBand(NamedTuple):
+    """A band written in words, by the prices of the gate-price system (差額関税): 「課税価格が1キログラムにつき、
+    部分肉に係る従量税適用限度価格を超え、部分肉に係る分岐点価格以下のもの」. Its figures depend on the date
+    (rules/reference_prices.yaml: ``gate_price``)."""
+
+    goods: str                 # an item of rules/reference_prices.yaml: live_pigs, carcasses, cuts, pork_preparations
+    low: str | None            # the band is above this price (を超え): "limit" (従量税適用限度価格) or "gate"
+    #                            (分岐点価格)
+    high: str | None           # and at or below this one (以下)
+    unit: str                  # a units.py code: kg, head
+    text: str                  # as the description words it, its definitions in brackets left out
+
+
+GATE_GOODS = {"生きている豚": "live_pigs", "枝肉": "carcasses", "部分肉": "cuts", "豚肉加工品": "pork_preparations"}
+_PRICE_WORDS = {"従量税適用限度価格": "limit", "分岐点価格": "gate"}
+_G = "(生きている豚|枝肉|部分肉|豚肉加工品)に係る(従量税適用限度価格|分岐点価格)"
+_WORDS = re.compile(rf"(1頭の)?課税価格が(?:1キログラムにつき、?)?{_G}(以下|を超え)(?:るもの)?(?:、?{_G}(?:以下)?)?")
+
+
+def _unbracketed(text: str) -> str:
+    """``text`` without its （…） notes, nested or left open (a path component may be cut short)."""
+    out, depth = [], 0
+    for c in text:
+        if c == "（":
+            depth += 1
+        elif c == "）" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(c)
+    return "".join(out)
+
+
 @lru_cache(maxsize=1024)
-def line_band(path: str, description: str) -> ValueBand | None:
-    """The band of a line: its own description's, else the nearest heading's above it (「1 課税価格が1キログラムにつき
-    485円以下のもの」 over 7403.19-011 and -019)."""
+def word_band(description: str) -> WordBand | None:
+    """The band a description sets by the prices of the gate-price system, else None."""
+    if "に係る" not in description:
+        return None
+    text = _unbracketed(description)
+    m = _WORDS.search(text)
+    if m is None:
+        return None
+    head, goods, price, how, goods2, price2 = m.groups()
+    unit = "head" if head else "kg"
+    label = re.search(r"〔\d〕", text)
+    text = (label.group(0) if label else "") + m.group(0)
+    if how == "以下":
+        return WordBand(GATE_GOODS[goods], None, _PRICE_WORDS[price], unit, text)
+    if goods2 is not None and goods2 != goods:
+        return None   # two goods in one band: no line of the schedule says so
+    return WordBand(GATE_GOODS[goods], _PRICE_WORDS[price], _PRICE_WORDS[price2] if price2 else None, unit, text)
+
+
+@lru_cache(maxsize=1024)
+def line_bands(path: str, description: str) -> tuple[ValueBand | WordBand, ...]:
+    """Every band a line's goods are limited to: its own description's and each heading's above it, nearest first
+    (「1 課税価格が1キログラムにつき485円以下のもの」 over 7403.19-011 and -019; the 〔2〕 band of the gate-price
+    system over 「課税価格が1キログラムにつき、399円未満のもの」, a statistical split within it)."""
+    bands: list[ValueBand | WordBand] = []
     for text in (description, *reversed(path.split(" > ") if path else [])):
-        if (band := value_band(text)) is not None:
-            return band
-    return None
+        band = value_band(text) or word_band(text)
+        if band is not None:
+            bands.append(band)
+    return tuple(bands)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 2. The WTO rate applies only if lower, and only to WTO members and 便益関税 countries.
 3. Preferential rates (GSP, LDC, each EPA) only when claimed, for an origin covered on the date, and
    only if lower than 1-2. GSP is not available where the same origin's EPA rate is not higher.
-Compound rates are compared by the amount they produce for this line's value and quantity.
+Compound rates are compared by the amount they produce for this line's value and quantity. A line of the gate-price
+system for pork reads its cells through ``gate_price.Gate`` (the reference price of the date in figures).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import date
 from decimal import Decimal
 
 from xlduty.core.errors import InputError
-from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.core.gate_price import Gate
+from xlduty.core.rate import ByUnitValue, DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
 
@@ -44,17 +46,30 @@ def _manual(exc: ManualRate, column: str) -> InputError:
                               "rate in `rate`")
 
 
-def national_rate(line: TariffLine, b: DutyBase, notes: list[str]) -> Applied:
+def rate_of(line: TariffLine, column: str, gate: Gate | None, unverified: list[str] | None = None) -> Rate | None:
+    """The column's rate: as printed, or, for a line of the gate-price system, as ``gate`` reads it on the date (what
+    it relies on that is unverified added to ``unverified``)."""
+    if gate is None:
+        return line.rate(column)
+    rate, note = gate.rate(line, column)
+    if note is not None and unverified is not None:
+        unverified.append(note)
+    return rate
+
+
+def national_rate(line: TariffLine, b: DutyBase, notes: list[str], gate: Gate | None = None) -> Applied:
     """Step 1: temporary over general (定率法基本通達3-1(1))."""
     for column in ("rate_temporary", "rate_general"):
         text = line.text(column)
         if not text:
             continue
-        rate = line.rate(column)
+        rate = rate_of(line, column, gate)
         assert rate is not None
         if column == "rate_general" and isinstance(rate, NotApplied):
             notes.append(f"general rate ({rate.inner}) applied: no temporary rate covers the goods")
             rate = rate.inner
+        if isinstance(rate, ByUnitValue):   # the cell as printed does not apply (暫定法7条の6): say what does
+            text = f"{text} → {rate}"
         try:
             return Applied(column, COLUMN_NAMES_JA[column], text, rate, rate.evaluate(b))
         except NotApplicable as exc:
@@ -67,12 +82,13 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str]) -> Applied:
 
 
 def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Decimal,
-               notes: list[str]) -> Applied | None:
+               notes: list[str], gate: Gate | None = None) -> Applied | None:
     """The column's rate if it produces less than ``best``; None if it does not or does not cover."""
     text = line.text(column)
     if not text:
         return None
-    rate = line.rate(column)
+    unverified: list[str] = []
+    rate = rate_of(line, column, gate, unverified)
     assert rate is not None
     try:
         bound = rate.lower_bound(b)
@@ -91,11 +107,11 @@ def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Deci
     if amount >= best:
         notes.append(f"{name} {text!r} is not lower")
         return None
-    return Applied(column, name, text, rate, amount)
+    return Applied(column, name, text, rate, amount, unverified=unverified)
 
 
 def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: Decimal,
-                    known: dict[str, Decimal]) -> str | None:
+                    known: dict[str, Decimal], gate: Gate | None = None) -> str | None:
     """An EPA column of the same origin whose rate is not higher than GSP (whether claimed or not)."""
     assert b.origin is not None
     for column, col in rules.parties.columns.items():
@@ -103,7 +119,7 @@ def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: 
             continue
         amount = known.get(column)
         if amount is None:
-            rate = line.rate(column)
+            rate = rate_of(line, column, gate)
             assert rate is not None
             try:
                 amount = rate.evaluate(b)
@@ -165,23 +181,24 @@ def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> C
 
 
 def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date,
-                cover: Coverage | None = None) -> Applied:
+                cover: Coverage | None = None, gate: Gate | None = None) -> Applied:
     """The rate that applies to the line and the amount it produces; ``cover`` is ``coverage(...)``
-    for the line's origin, claim and date when the caller has it already."""
+    for the line's origin, claim and date when the caller has it already; ``gate``, the gate-price system of the
+    line's goods on the date, for a line of it."""
     if cover is None:
         cover = coverage(rules, b.origin, claim, on)
     notes = list(cover.notes)
     unverified = list(cover.unverified)
-    chosen = national_rate(line, b, notes)
+    chosen = national_rate(line, b, notes, gate)
     if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen.amount,
-                                             notes)):
+                                             notes, gate)):
         chosen = lower
     mfn = chosen
     if cover.claimed:
         offers: dict[str, Applied] = {}
         epa_amounts: dict[str, Decimal] = {}
         for column, name, coverage_unverified in cover.columns:
-            offer = _try_lower(line, column, name, b, mfn.amount, notes)
+            offer = _try_lower(line, column, name, b, mfn.amount, notes, gate)
             if coverage_unverified:
                 unverified.append(f"{name} coverage of {b.origin}")
             if offer is not None:
@@ -189,7 +206,7 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
                 if column.startswith("epa_"):
                     epa_amounts[column] = offer.amount
         gsp = offers.get("rate_gsp")
-        if gsp is not None and (blocking := _epa_not_higher(line, b, rules, on, gsp.amount, epa_amounts)):
+        if gsp is not None and (blocking := _epa_not_higher(line, b, rules, on, gsp.amount, epa_amounts, gate)):
             del offers["rate_gsp"]
             notes.append(f"GSP not available: the {column_name(rules, blocking)} rate is not higher "
                          "(暫定法施行令25条4項)")
@@ -200,16 +217,16 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
     if chosen.rate.kind == "gate_price":
         unverified.append(f"gate-price unit value: {rules.step('gate_price_unit_value').rule}")
     chosen.notes = notes
-    chosen.unverified = unverified
+    chosen.unverified = unverified + chosen.unverified
     return chosen
 
 
 def select_for_line(i: int, line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, on: date,
-                    cover: Coverage | None = None) -> Applied:
+                    cover: Coverage | None = None, gate: Gate | None = None) -> Applied:
     """``select_rate`` for line ``i`` of a declaration: an error names the line (``lines[2].quantity``)."""
     try:
         if cover is None:
             cover = coverage(rules, b.origin, claim, on)
-        return select_rate(line, b, claim, rules, on, cover)
+        return select_rate(line, b, claim, rules, on, cover, gate)
     except InputError as exc:
         raise exc.within(f"lines[{i}]") from None

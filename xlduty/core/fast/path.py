@@ -38,7 +38,7 @@ from xlduty.core.rate import ZERO, DutyBase
 from xlduty.core.result import LineResult, Step
 from xlduty.core.rounding import floor_yen
 from xlduty.core.rules import Rules
-from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_band, pinned_edition
+from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, Coverage, coverage, select_rate
 from xlduty.core.units import Unit
 
@@ -201,7 +201,7 @@ class FastPath:
                               and quantity is not None and 0 < quantity < EXACT):
                             # the winner of ordered rates (see ``general``), its exact duty worked out
                             amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
-                                                                            None, True)))
+                                                                            None, True, None)))
                             duty = int(amount) if amount > 0 else 0   # floor_yen
                             rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
                         else:
@@ -284,9 +284,9 @@ class FastPath:
         if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
             p = self.prepare(i, ln, ctx, schedule)
             tariff = p.tariff
-            # a line banded by value is checked every time (classification.check_band): a kind would skip the check
-            if key is not None and not p.notes and tariff is not None and line_band(tariff.path,
-                                                                                     tariff.description) is None:
+            # a line banded by value is checked every time (classification.check_bands): a kind would skip the check
+            if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path,
+                                                                                          tariff.description):
                 p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
                                                         p.unverified.copy()))
             return p
@@ -384,6 +384,13 @@ class FastPath:
         ln = p.line
         tariff = p.tariff
         assert tariff is not None
+        if p.band is not None:   # a banded line is selected afresh: its rates may read the date's reference prices
+            try:
+                cover = self.coverage.get((ln.origin, claim, on)) or coverage(self.rules, ln.origin, claim, on)
+                applied = select_rate(tariff, base, claim, self.rules, on, cover, p.band.gate)
+            except InputError as exc:
+                raise exc.within(f"lines[{p.index}]") from None
+            return applied, applied.amount, None
         key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
                base.quantity is None)
         plan = self.plans.get(key) if base.taxable_value > 0 else None
