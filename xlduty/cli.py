@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from xlduty.quote.cli import add_parser as add_quote_parser
 
     add_quote_parser(sub)
+    from xlduty.batch.cli import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
     e = sub.add_parser("export-pdf", help="render a quote workbook to PDF without Excel (recalculated; LibreOffice)")
     e.add_argument("file", help="the workbook (left unchanged)")
     e.add_argument("-o", "--output", required=True, help="the PDF to write")

@@ -2,7 +2,8 @@
 and running a parsed command with one error handling.
 
 Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout); 3 bundled data missing
-or broken.
+or broken; 4 a batch run to the end with some items failed (``compute --keep-going``, ``batch``: each failed item
+carries its error).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 EXIT_INPUT = 2
 EXIT_DATA = 3
+EXIT_SOME_FAILED = 4
 
 
 def read_json(source: str) -> Any:
