@@ -30,18 +30,23 @@ def kind_of(path: str) -> str:
 
 
 def _cell(v: Any) -> str:
+    t = type(v)
+    if t is int or t is Decimal:
+        return str(v)
     if v is None:
         return ""
-    t = type(v)
     if t is str:
         return v
     if t is bool:
         return "true" if v else "false"
-    if t is float and v != v:
-        return ""
-    if isinstance(v, datetime | date):
+    if t is float:
+        return "" if v != v else repr(v)
+    if isinstance(v, _DATES):
         return v.isoformat()
     return str(v)
+
+
+_DATES = (datetime, date)
 
 
 def _default(v: Any) -> Any:
