@@ -239,17 +239,21 @@ def test_compute_frame_pandas_and_arrow() -> None:
 
 
 def test_dask_equals_local(tmp_path: Path) -> None:
-    """``--engine dask`` on a real LocalCluster of two worker processes, chunks of 3 rows: the same bytes as
-    ``--engine local``, row for row, errors included."""
+    """``xlduty batch --engine dask`` on a real LocalCluster of two worker processes, chunks of 3 rows: the same
+    bytes as ``--engine local``, row for row, errors included. (Run as the command, in a process of its own: the
+    cluster's threads and processes end with it, not in the test process.)"""
     rows = [[f"K{i // 3}", *r[1:]] for i, r in enumerate(ROWS * 4)]
     src = write_csv(tmp_path / "in.csv", HEADER_JA, rows, encoding="cp932")
     local, dask = tmp_path / "local.csv", tmp_path / "dask.csv"
     a = run_batch(str(src), str(local), defaults=DECLARED, chunk=3)
-    b = run_batch(str(src), str(dask), defaults=DECLARED, chunk=3, engine="dask", workers=2)
+    cmd = [sys.executable, "-m", "xlduty", "batch", str(src), "-o", str(dask), "--date", "2026-11-20",
+           "--fx-rates", "USD:155.39", "--chunk-size", "3", "--engine", "dask", "--workers", "2"]
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+                       timeout=300)
+    assert p.returncode == EXIT_SOME_FAILED, p.stderr
     assert local.read_bytes() == dask.read_bytes()
-    assert (a.rows, a.failed_rows, a.declarations) == (b.rows, b.failed_rows, b.declarations) == (36, a.failed_rows,
-                                                                                                   12)
-    assert 0 < a.failed_rows < 36
+    assert f"36 rows in 12 declarations; {a.failed_rows} rows in error" in p.stderr
+    assert (a.rows, a.declarations) == (36, 12) and 0 < a.failed_rows < 36
 
 
 def test_compute_keep_going_jsonl_no_explain(tmp_path: Path) -> None:
