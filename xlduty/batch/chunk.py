@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from xlduty.batch.columns import BLANK_RESULT, GROUP, NESTED_FIELDS, Layout, blank, value_of
+from xlduty.batch.columns import BLANK_RESULT, GROUP, NESTED_FIELDS, Layout, blank, converter, value_of
 from xlduty.core.errors import DataError, InputError
 
 Row = Sequence[Any]
@@ -52,10 +52,11 @@ def groups(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> li
     return out
 
 
-def _readers(layout: Layout) -> tuple[list[tuple[str, int]], list[tuple[str, str, int]], list[tuple[str, int]]]:
+def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any]], list[tuple[str, str, int, Any]],
+                                      list[tuple[str, int]]]:
     f = layout.fields
-    line = [(n, i) for n, i in f.items() if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
-    nested = [(NESTED_FIELDS[n][0], n, i) for n, i in f.items() if n in NESTED_FIELDS]
+    line = [(n, i, converter(n)) for n, i in f.items() if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
+    nested = [(NESTED_FIELDS[n][0], NESTED_FIELDS[n][1], i, converter(n)) for n, i in f.items() if n in NESTED_FIELDS]
     decl = [(n, i) for n, i in f.items() if n in _DECL]
     return line, nested, decl
 
@@ -90,14 +91,16 @@ def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
     for m in members:
         row = rows[m]
         ln: dict[str, Any] = {}
-        for name, i in line_readers:
+        for name, i, conv in line_readers:
+            cell = row[i]
+            if cell is None or cell == "" or (type(cell) is str and cell.isspace()) or (
+                    type(cell) is float and cell != cell):
+                continue
+            ln[name] = conv(cell)
+        for parent, child, i, conv in nested_readers:
             cell = row[i]
             if not blank(cell):
-                ln[name] = value_of(name, cell, name)
-        for parent, name, i in nested_readers:
-            cell = row[i]
-            if not blank(cell):
-                ln.setdefault(parent, {})[NESTED_FIELDS[name][1]] = value_of(name, cell, name)
+                ln.setdefault(parent, {})[child] = conv(cell)
         lines.append(ln)
     d["lines"] = lines
     return d

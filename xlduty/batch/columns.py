@@ -147,7 +147,7 @@ def amount(v: Any) -> Any:
     t = type(v)
     if t is str:
         s = v.strip()
-        if _INT.fullmatch(s):
+        if s.isdigit() and s.isascii():
             return int(s)
         if _DEC.fullmatch(s):
             return Decimal(s)
@@ -223,3 +223,18 @@ def value_of(name: str, v: Any, label: str) -> Any:
     if name == "fx_rates":
         return fx_rates(v, label)
     return text(v)   # an hs_code read as a number keeps its digits; the core restores a lost leading zero
+
+
+def converter(name: str) -> Any:
+    """``value_of`` for one field, chosen once per batch (the chunk function converts millions of cells)."""
+    if name in AMOUNTS:
+        return amount
+    if name in BOOLEANS:
+        return lambda v: boolean(v, name)
+    if name == "fx_rates":
+        return lambda v: fx_rates(v, name)
+    return _text
+
+
+def _text(v: Any) -> Any:
+    return v.strip() if type(v) is str else text(v)
