@@ -81,9 +81,9 @@ def throughput(lines: int, repeat: int) -> None:
         write_csv(src, decls, lines)
         rows = [decls[n % len(decls)] for n in range(lines)]
         jsonl = d / "book.jsonl"
-        jsonl.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
+        jsonl.write_text("".join(json.dumps(r, default=float) + "\n" for r in rows), encoding="utf-8")
         whole = d / "book.json"
-        whole.write_text(json.dumps(rows, default=str), encoding="utf-8")
+        whole.write_text(json.dumps(rows, default=float), encoding="utf-8")
         x = [sys.executable, "-m", "xlduty"]
         runs = [
             ("xlduty batch → CSV", [*x, "batch", str(src), "-o", str(d / "out.csv"), "--date", "2026-11-20",
