@@ -2,7 +2,8 @@
 and running a parsed command with one error handling.
 
 Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout); 3 bundled data missing
-or broken.
+or broken; 4 a batch run to the end with some items failed (``compute --keep-going``, ``batch``: each failed item
+carries its error).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 EXIT_INPUT = 2
 EXIT_DATA = 3
+EXIT_SOME_FAILED = 4
 
 
 def read_json(source: str) -> Any:
@@ -78,3 +80,64 @@ def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:
         return p
 
     return run(build, argv)
+
+
+def read_declarations(source: str) -> Any:
+    """The items of a batch for ``compute --format jsonl``, read as they come: JSONL (one JSON object per line) is
+    read one line at a time; a JSON document (an array, or one object over several lines) is read whole
+    (``read_json``). Yields each item, or an ``InputError`` in its place for a line that is not JSON (its index
+    counts the items, blank lines left out), so a caller that keeps going can report it and go on."""
+    from xlduty.core.errors import InputError
+
+    try:
+        fh = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
+    try:
+        first = b""
+        for first in fh:
+            if first.strip():
+                break
+        start = first.lstrip().lstrip(b"\xef\xbb\xbf")
+        whole = start[:1] == b"["
+        if not whole and start[:1] == b"{":
+            try:
+                json.loads(first.lstrip().removeprefix(b"\xef\xbb\xbf"), parse_float=Decimal)
+            except (ValueError, RecursionError):
+                whole = True   # an object over several lines: a JSON document, not JSONL
+        if not start:
+            raise InputError("", "the batch is empty")
+        if whole:
+            rest = first + fh.read()
+            try:
+                data = json.loads(rest, parse_float=Decimal)
+            except json.JSONDecodeError as exc:
+                raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column "
+                                     f"{exc.colno}") from None
+            except (ValueError, RecursionError, ArithmeticError) as exc:
+                raise InputError("", f"{source} cannot be read as JSON: {str(exc) or type(exc).__name__}") from None
+            yield from (data if isinstance(data, list) else [data])
+            return
+        index = 0
+        number = 0
+        for raw in _lines(first, fh):
+            number += 1
+            if not raw.strip():
+                continue
+            try:
+                yield json.loads(raw.removeprefix(b"\xef\xbb\xbf") if index == 0 else raw, parse_float=Decimal)
+            except RecursionError:
+                yield InputError(f"[{index}]", f"line {number} is nested too deeply to read")
+            except (ValueError, ArithmeticError) as exc:
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or type(exc).__name__
+                yield InputError(f"[{index}]", f"line {number} is not valid JSON: {why}")
+            index += 1
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+
+
+def _lines(first: bytes, fh: Any) -> Any:
+    yield first
+    yield from fh
+

@@ -92,9 +92,10 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
 MEMORY_LIMIT = 8192
 
 
-def remember(memo: dict, key: object, value: T) -> T:
-    """Store ``value`` in a per-process ``memo`` that is emptied when full (Excel keeps one process for days)."""
-    if len(memo) >= MEMORY_LIMIT:
+def remember(memo: dict, key: object, value: T, limit: int = MEMORY_LIMIT) -> T:
+    """Store ``value`` in a per-process ``memo`` that is emptied when it holds ``limit`` entries (Excel keeps one
+    process for days)."""
+    if len(memo) >= limit:
         memo.clear()
     memo[key] = value
     return value

@@ -60,8 +60,9 @@ class LineResult:
     def explanation(self) -> list[Step]:
         return self.explain() if self.explain else []
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+        """The line as ``xlduty compute`` writes it; ``explain=False`` leaves out the explanation (``--no-explain``)."""
+        out = {
             "index": self.index,
             "hs_code": self.hs_code,
             "description": self.description,
@@ -82,10 +83,13 @@ class LineResult:
             "local_ct": self.local_ct,
             "exemption": self.exemption,
             "relief": self.relief,
-            "explanation": [s.to_dict() for s in self.explanation],
+            "explanation": [s.to_dict() for s in self.explanation] if explain else None,
             "notes": self.notes,
             "unverified": self.unverified,
         }
+        if not explain:
+            del out["explanation"]
+        return out
 
 
 @dataclass(slots=True)
@@ -121,8 +125,9 @@ class Result:
     explanation: list[Step]
     warnings: list[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+        """The result as ``xlduty compute`` writes it; ``explain=False`` leaves out every explanation."""
+        out = {
             "date": self.date,
             "tariff_edition": self.tariff_edition,
             "fx": self.fx,
@@ -130,10 +135,13 @@ class Result:
             "simplified": self.simplified,
             "exemption": self.exemption,
             "totals": self.totals.to_dict(),
-            "lines": [ln.to_dict() for ln in self.lines],
-            "explanation": [s.to_dict() for s in self.explanation],
+            "lines": [ln.to_dict(explain) for ln in self.lines],
+            "explanation": [s.to_dict() for s in self.explanation] if explain else None,
             "warnings": self.warnings,
         }
+        if not explain:
+            del out["explanation"]
+        return out
 
 
 def num(d: Decimal | int) -> int | str:

@@ -22,8 +22,10 @@ from xlduty.core.tables import rules_dir
 Verified = Literal["V-off", "V-sec", "U", "C"]
 
 
+@lru_cache(maxsize=4096)
 def hs_digits(code: str) -> str:
-    """``"6115.10.1"`` → ``"6115101"``: prefixes in rules compare on digits only."""
+    """``"6115.10.1"`` → ``"6115101"``: prefixes in rules compare on digits only (remembered: the simplified tariff's
+    and de minimis' lists are scanned for every new code of a batch)."""
     return re.sub(r"\D", "", code)
 
 

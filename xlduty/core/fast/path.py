@@ -69,6 +69,10 @@ Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
 _Plan = tuple[Applied | None, tuple[int, int] | None]   # (winner, its ratio if a plain percentage); None: select afresh
 _COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
 # the fields of most lines: a line with no others whose texts were seen before is checked by the one pass itself
+KINDS_LIMIT = 1 << 16
+"""Line kinds, seen texts and rate plans kept at most (each a few hundred bytes): a broker's order book has thousands
+of codes, each under several origins and claims; at 8,192 these were emptied every few thousand lines of such a book
+and most lines took the long way (bench/throughput.py, broker mix)."""
 _base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
@@ -263,7 +267,7 @@ class FastPath:
                     found[i] = self.prepare_line(i, lines[i], ctx, schedule)
         for i, raw_key in unseen:   # the texts of a line of a known kind, remembered as checked
             if (kind := found[i].kind) is not None:  # type: ignore[union-attr]
-                remember(seen, raw_key, (kind, lines[i].origin))
+                remember(seen, raw_key, (kind, lines[i].origin), KINDS_LIMIT)
         total = Decimal(0)
         for p in found:
             total += p[5] if type(p) is tuple else p.value  # type: ignore[union-attr]
@@ -288,7 +292,7 @@ class FastPath:
             if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path,
                                                                                           tariff.description):
                 p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
-                                                        p.unverified.copy()))
+                                                        p.unverified.copy()), KINDS_LIMIT)
             return p
         fxs = ctx.fx
         fx = fxs.get(ln.currency)
@@ -405,7 +409,8 @@ class FastPath:
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
         if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
-            remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover) else (None, None))
+            remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover) else (None, None),
+                     KINDS_LIMIT)
         return applied, applied.amount, None
 
     # --- explaining a line built here -----------------------------------------------------------------------

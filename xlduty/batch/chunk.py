@@ -1,0 +1,204 @@
+"""The chunk function: rows of whole declarations in, one result per row out. It is all a worker runs, on this machine
+(``--engine local``) or on a Dask cluster (``--engine dask``), and what ``compute_frame`` wraps for pandas.
+
+Each declaration is computed by the core (``xlduty.core.engine``) as ``xlduty compute`` computes it; an error in one
+declaration is written into its rows' ``error`` column, naming the field (and the input's own header for it), and the
+others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping, Sequence
+from typing import Any
+
+from xlduty.batch.columns import BLANK_RESULT, GROUP, NESTED_FIELDS, Layout, blank, converter, value_of
+from xlduty.core.errors import DataError, InputError
+
+Row = Sequence[Any]
+
+
+class Outcome:
+    """What a chunk gives back: per row its result columns, and per declaration its totals record."""
+
+    __slots__ = ("rows", "totals")
+
+    def __init__(self, rows: list[tuple], totals: list[tuple]) -> None:
+        self.rows = rows        # RESULT_COLUMNS + TOTAL_COLUMNS values, per input row
+        self.totals = totals    # TOTALS_FILE_COLUMNS values, per declaration
+
+
+def groups(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> list[list[int]]:
+    """The declarations of ``rows``: lists of row positions, in the order of their first row. Rows sharing a
+    ``declaration`` value form one; a row without one is a declaration alone. Rows in ``skip`` are left out."""
+    g = layout.fields.get(GROUP)
+    if g is None:
+        return [[i] for i in range(len(rows)) if i not in skip]
+    found: dict[Any, list[int]] = {}
+    out = []
+    for i, row in enumerate(rows):
+        if i in skip:
+            continue
+        key = row[g]
+        if blank(key):
+            out.append([i])
+            continue
+        if type(key) is str:
+            key = key.strip()
+        members = found.get(key)
+        if members is None:
+            members = found[key] = []
+            out.append(members)
+        members.append(i)
+    return out
+
+
+def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any]], list[tuple[str, str, int, Any]],
+                                      list[tuple[str, int]]]:
+    f = layout.fields
+    line = [(n, i, converter(n)) for n, i in f.items() if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
+    nested = [(NESTED_FIELDS[n][0], NESTED_FIELDS[n][1], i, converter(n)) for n, i in f.items() if n in NESTED_FIELDS]
+    decl = [(n, i) for n, i in f.items() if n in _DECL]
+    return line, nested, decl
+
+
+_DECL = frozenset(("date", "simplified", "personal_use", "fx_rates", "tariff_edition"))
+_PLAIN = frozenset(("date", "simplified", "tariff_edition"))
+
+
+def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
+                readers: tuple[list, list, list] | None = None) -> dict[str, Any]:
+    """The declaration its rows make, in the ``xlduty compute`` JSON shape; an ``InputError`` naming the field for a
+    declaration field its rows give differently."""
+    line_readers, nested_readers, decl_readers = readers or _readers(layout)
+    d: dict[str, Any] = {}
+    for name, i in decl_readers:
+        value = None
+        for m in members:
+            cell = rows[m][i]
+            if blank(cell):
+                continue
+            v = value_of(name, cell, layout.label(name))
+            if value is None:
+                value = v
+            elif v != value:
+                raise InputError(name, f"the rows of one declaration give different values ({value} and {v})")
+        if value is not None:
+            d[name] = value
+    for name, v in layout.defaults.items():
+        if name not in d and v is not None:
+            d[name] = v
+    lines = []
+    for m in members:
+        row = rows[m]
+        ln: dict[str, Any] = {}
+        for name, i, conv in line_readers:
+            cell = row[i]
+            if cell is None or cell == "" or (type(cell) is str and cell.isspace()) or (
+                    type(cell) is float and cell != cell):
+                continue
+            ln[name] = conv(cell)
+        for parent, child, i, conv in nested_readers:
+            cell = row[i]
+            if not blank(cell):
+                ln.setdefault(parent, {})[child] = conv(cell)
+        lines.append(ln)
+    d["lines"] = lines
+    return d
+
+
+def _flat(field: str) -> str:
+    """``liquor.litres`` → ``liquor_litres`` (the flat column of a nested field)."""
+    parent, _, child = field.partition(".")
+    for flat, (p, c) in NESTED_FIELDS.items():
+        if p == parent and (c == child or (not child and c == "type")):
+            return flat
+    return parent
+
+
+def _message(layout: Layout, exc: InputError) -> tuple[int | None, str]:
+    """The line an error belongs to (None: the declaration) and its text, the field named as the input names it."""
+    field = exc.field
+    if field.startswith("lines["):
+        at, _, rest = field[6:].partition("]")
+        rest = rest.lstrip(".")
+        name = _flat(rest) if rest else ""
+        label = layout.label(name) if name else ""
+        tail = rest[len(name):] if rest.startswith(name) else ""
+        return int(at), f"{label}{tail}: {exc.message}" if label else exc.message
+    if field:
+        head, _, tail = field.partition(".")
+        return None, f"{layout.label(head)}{'.' + tail if tail else ''}: {exc.message}"
+    return None, exc.message
+
+
+def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
+                  refused: Mapping[int, str] | None = None) -> Outcome:
+    """Every declaration of ``rows`` computed; ``first_row``: the number of the first row in the input (data rows
+    count from 1), for the totals record and the errors that name another row; ``refused``: rows the reader refused
+    (by position), with their error."""
+    from xlduty.core.engine import CollectionPaused, engine
+
+    run = engine().compute
+    readers = _readers(layout)
+    out: list[tuple | None] = [None] * len(rows)
+    totals: list[tuple] = []
+    g = layout.fields.get(GROUP)
+    refused = refused or {}
+    for i, text in refused.items():
+        out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+    with CollectionPaused():
+        for members in groups(layout, rows, refused):
+            key = rows[members[0]][g] if g is not None else None
+            ident = "" if key is None or blank(key) else str(key).strip()
+            try:
+                result = run(declaration(layout, rows, members, readers))
+            except InputError as exc:
+                at, text = _message(layout, exc)
+                for k, m in enumerate(members):
+                    if at is None or k == at:
+                        msg = text
+                    else:
+                        msg = f"not computed: row {first_row + members[at]} of this declaration: {text}"
+                    out[m] = (*BLANK_RESULT, msg, None, None, None, None, None, None)
+                totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
+                               None, None, "", text if at is None else f"row {first_row + members[at]}: {text}"))
+                continue
+            except DataError:
+                raise
+            except Exception as exc:   # a fault of xlduty's own: this declaration fails, the batch goes on
+                text = f"internal error (please report it): {type(exc).__name__}: {exc}"
+                for m in members:
+                    out[m] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+                totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
+                               None, None, "", text))
+                continue
+            t = result.totals
+            decl_warnings = result.warnings
+            general: list[str] = []
+            by_line: dict[int, list[str]] = {}
+            for w in decl_warnings:
+                if w.startswith("line "):
+                    n, sep, _rest = w[5:].partition(":")
+                    if sep and n.isdigit():
+                        by_line.setdefault(int(n), []).append(w)
+                        continue
+                general.append(w)
+            tc = t.consumption_tax
+            first = (t.duty, t.national_ct, t.local_ct, tc, t.excise, t.total)
+            for k, (m, ln) in enumerate(zip(members, result.lines, strict=True)):
+                notes = ln.notes
+                mine = by_line.get(k)
+                w = (general + notes if k == 0 else notes) if not mine else (
+                    (general if k == 0 else []) + notes + mine)
+                nat, loc = ln.national_ct, ln.local_ct
+                out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
+                          ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "", "",
+                          *(first if k == 0 else _NO_TOTALS))
+            treatment = ("exempt" if result.exemption else
+                         "simplified" if result.simplified.get("used") else "general")
+            totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
+                           "; ".join(decl_warnings), ""))
+    return Outcome(out, totals)  # type: ignore[arg-type]
+
+
+_NO_TOTALS = (None, None, None, None, None, None)
