@@ -1,8 +1,9 @@
 """Command line: ``xlduty compute FILE|-``, ``xlduty recalc IN -o OUT``, ``xlduty rates …``, ``xlduty quote …``,
 ``xlduty addin …``.
 
-Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout);
-3 bundled data missing or broken.
+Exit codes (``xlduty.command``, README "Exit codes"): 0 ok; 1 an unforeseen error (a bug); 2 invalid input or a
+file that cannot be read or written (one line on stderr naming the field or file, nothing on stdout); 3 xlduty's
+data missing or broken; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from xlduty.command import new_parser, read_json, run
+from xlduty.command import new_parser, read_json, run, write
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
@@ -32,7 +33,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
                 raise InputError(exc.field.removeprefix("[0]").lstrip("."), exc.message) from None
         else:
             raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
+        write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
     return 0
 
 
@@ -118,7 +119,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
             raise InputError("interpreter", str(exc)) from None
         for written in files:
             sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
-    sys.stdout.write(f"{path}\n")
+    write(f"{path}\n")
     return 0
 
 

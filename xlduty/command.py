@@ -1,8 +1,16 @@
-"""What the commands share, below every one of them (``cli.py``, ``quote/cli.py``): reading a JSON input exactly,
-and running a parsed command with one error handling.
+"""What the commands share, below every one of them (``cli.py``, ``quote/cli.py``, ``rates/cli.py``): reading a JSON
+input exactly, numbers on the command line, writing to standard output, and running a parsed command with ONE error
+handling, so that every command fails the same way: one line on stderr, nothing on stdout, no traceback.
 
-Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout); 3 bundled data missing
-or broken.
+Exit codes (README, "Exit codes"):
+
+- 0: done.
+- 1: an error xlduty did not foresee (a bug): one line naming it; ``XLDUTY_DEBUG=1`` shows the traceback.
+- 2: the input, a file or the system refused: invalid input or arguments (one line naming the field or argument), a
+  file that cannot be read or written (missing, a folder, no permission, disk full, a closed pipe: one line naming
+  it), a refresh that changed nothing.
+- 3: xlduty's own data (bundled or stored tables) missing or broken.
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -11,25 +19,70 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+EXIT_OK = 0
+EXIT_BUG = 1
 EXIT_INPUT = 2
 EXIT_DATA = 3
+EXIT_INTERRUPTED = 130
+STDOUT = "standard output"
 
 
-def read_json(source: str) -> Any:
-    """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
+# --- reading a JSON input ---------------------------------------------------------------------------------------
+
+class _Twice(dict):   # type: ignore[type-arg]
+    """An object of the JSON input in which a key was given twice (``keys``: those keys)."""
+
+    keys_twice: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: the object, or a ``_Twice`` marking the keys given twice (found with their path
+    after parsing: json builds inner objects first and does not say where they are)."""
+    d = dict(pairs)
+    if len(d) == len(pairs):
+        return d
+    twice = _Twice(d)
+    seen: set[str] = set()
+    twice.keys_twice = [k for k, _v in pairs if k in seen or seen.add(k)]   # type: ignore[func-returns-value]
+    return twice
+
+
+def _first_twice(value: Any, path: str = "") -> str | None:
+    """The path of the first key given twice in ``value`` (depth first, in document order), or None."""
+    stack = [(value, path)]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, _Twice):
+            key = v.keys_twice[0]
+            return f"{at}.{key}" if at else key
+        if isinstance(v, dict):
+            stack.extend((x, f"{at}.{k}" if at else k) for k, x in reversed(v.items()))
+        elif isinstance(v, list):
+            stack.extend((x, f"{at}[{i}]") for i, x in reversed(list(enumerate(v))))
+    return None
+
+
+def loads(raw: bytes | str, source: str) -> Any:
+    """JSON text as xlduty reads every input: numbers as exact Decimals, a key given twice refused (never the last one
+    silently kept: ``"value": 300000, "value": 1``), any other problem one ``InputError`` naming ``source``."""
     from xlduty.core.errors import InputError
 
-    try:   # bytes: json reads UTF-8 (with or without a BOM), UTF-16 and UTF-32
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
+    twice = False
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal twice
+        d = _object(pairs)
+        twice = twice or type(d) is _Twice
+        return d
+
     try:
-        return json.loads(raw, parse_float=Decimal)
+        data = json.loads(raw, parse_float=Decimal, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except UnicodeDecodeError:
@@ -43,30 +96,165 @@ def read_json(source: str) -> Any:
         why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
                else f"is not valid JSON: {exc}")
         raise InputError("", f"{source} {why}") from None
+    if twice:
+        where = _first_twice(data) or ""
+        raise InputError(where, "given twice: give each field once (JSON keeps only one of the two)")
+    return data
+
+
+def read_json(source: str) -> Any:
+    """A JSON file (or ``-``: standard input) of at most ``files.MAX_JSON_BYTES``, read by ``loads``."""
+    from xlduty.files import STDIN, read_input
+
+    return loads(read_input(source), "standard input" if source == STDIN else source)
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (``xlduty quote: --target-cost: …``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def number_arg(text: str) -> Decimal:
+    """A number argument (``--target-cost 1500``) by the one grammar of every input (``xlduty.core.numbers``):
+    ``nan`` and ``inf`` are refused here, as every other text that is not a finite number."""
+    from xlduty.core.numbers import parse_number
+
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def count_arg(text: str) -> int:
+    """A whole, non-negative number argument (``--line 0``, ``--attempts 4``)."""
+    value = number_arg(text)
+    if value != value.to_integral_value() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of 0 or more is required")
+    return int(value)
+
+
+def seconds_arg(text: str) -> float:
+    """A duration in seconds (``--pace 0.5``): a finite number of 0 or more."""
+    value = number_arg(text)
+    if value < 0 or value > 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds from 0 to 86400")
+    return float(value)
 
 
 def new_parser() -> tuple[argparse.ArgumentParser, Any]:
     """The ``xlduty`` parser, and the sub-parsers its commands mount themselves on (``add_parser(sub)``)."""
-    p = argparse.ArgumentParser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
+    from xlduty.version import __version__
+
+    p = Parser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
+    p.add_argument("--version", action="version", version=f"xlduty {__version__}")
     return p, p.add_subparsers(dest="command", required=True)
 
 
+def write(text: str) -> None:
+    """Write ``text`` to standard output; a failure names it (``standard output: No space left on device``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        exc.filename = exc.filename or STDOUT
+        raise
+
+
+def _oneline(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+@contextmanager
+def _warnings_in_one_line() -> Iterator[None]:
+    """A warning is one line on stderr (``xlduty: warning: …``), never Python's two lines with a source line."""
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        text = _oneline(message).removeprefix("xlduty: ")
+        with suppress(OSError):
+            sys.stderr.write(f"xlduty: warning: {text}\n")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def _quiet_stdout() -> None:
+    """After standard output failed (a closed pipe, a full disk), point it at the null device, so that Python's own
+    flush at exit does not print a second error."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (a test's captured stdout)
+        pass
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(f"xlduty: {_oneline(line)}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error as one line naming its file: ``/data/rates: Not a directory``."""
+    import errno
+
+    why = exc.strerror or errno.errorcode.get(exc.errno or 0) or type(exc).__name__
+    if exc.filename is None:
+        return why
+    return f"{exc.filename}: {why}" + (f" → {exc.filename2}" if exc.filename2 else "")
+
+
 def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) -> int:
-    """Parse ``argv`` with the parser ``build`` makes, run the command it names, and turn an input or data error
-    into its exit code and one line on stderr."""
+    """Parse ``argv`` with the parser ``build`` makes, run the command it names, and turn whatever stops it into its
+    exit code and ONE line on stderr: an input or data error, an OS error (naming the file: a missing or unreadable
+    file, a folder given as a file, a read-only or misplaced data folder, a full disk, a closed pipe), an interrupt,
+    and — as a last resort — an error nobody foresaw. Standard output is flushed here, so that its failure is
+    caught too."""
     # xlduty uses no pydantic plugins: skip their discovery through importlib.metadata (start-up time).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    args = build().parse_args(argv)
     from xlduty.core.errors import DataError, InputError
 
-    try:
-        return args.func(args)
-    except InputError as exc:
-        sys.stderr.write(f"xlduty: {exc}\n")
-        return EXIT_INPUT
-    except DataError as exc:
-        sys.stderr.write(f"xlduty: data error: {exc}\n")
-        return EXIT_DATA
+    with _warnings_in_one_line():
+        try:
+            args = build().parse_args(argv)
+            code = args.func(args)
+            sys.stdout.flush()
+            return code
+        except InputError as exc:
+            _say(str(exc))
+            return EXIT_INPUT
+        except DataError as exc:
+            _say(f"data error: {exc}")
+            return EXIT_DATA
+        except OSError as exc:
+            if exc.filename is None and isinstance(exc, BrokenPipeError | ConnectionResetError):
+                exc.filename = STDOUT
+            if exc.filename == STDOUT:
+                _quiet_stdout()
+            _say(os_error_text(exc))
+            return EXIT_INPUT
+        except KeyboardInterrupt:
+            _say("interrupted")
+            return EXIT_INTERRUPTED
+        except MemoryError:
+            _say("out of memory: for a large batch, split it into several files (see README, Limits)")
+            return EXIT_INPUT
+        except RecursionError:
+            _say("the input is nested too deeply to read")
+            return EXIT_INPUT
+        except Exception as exc:   # a bug: still one line, and the traceback on request
+            if os.environ.get("XLDUTY_DEBUG", "") not in ("", "0"):
+                raise
+            _say(f"internal error ({type(exc).__name__}: {exc}); please report it with the input that caused "
+                 "it (XLDUTY_DEBUG=1 shows the traceback)")
+            return EXIT_BUG
 
 
 def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:

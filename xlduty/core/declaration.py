@@ -14,15 +14,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import NOT_A_NUMBER, decimal_input
 from xlduty.core.rate import ZERO as _ZERO  # the shared zero: valuation does not add it to a line's value
 
-# Validated natively by pydantic-core (no Python callback per field: batches of 10^5 lines):
-# floats become Decimals through their shortest repr (0.1 stays 0.1), booleans are refused.
+# Validated natively by pydantic-core: floats become Decimals through their shortest repr (0.1 stays 0.1), booleans
+# are refused; a number given as text is read by the one grammar of xlduty.core.numbers (NFKC, no separators).
 # An amount, quantity or rate of 10^15 or more is a typing slip (1,000 trillion), and the products of larger ones
 # would no longer be exact in Decimal's 28 digits: refused with the field named, never an arithmetic crash.
 MAX_AMOUNT = 10**15
-Amount = Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
-Positive = Annotated[Decimal, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+Number = BeforeValidator(decimal_input)
+Amount = Annotated[Decimal, Number, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Number, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
@@ -36,7 +38,7 @@ class Liquor(_Input):
 
     category: str
     litres: Positive
-    abv: Annotated[Decimal | None, Field(ge=0, le=100, allow_inf_nan=False)] = None
+    abv: Annotated[Decimal | None, Number, Field(ge=0, le=100, allow_inf_nan=False)] = None
 
 
 class Relief(_Input):
@@ -136,7 +138,7 @@ _MESSAGES = {
     "missing": "required",
     "extra_forbidden": "unknown field",
     "decimal_type": "a number is required",
-    "decimal_parsing": "a number is required (digits and a decimal point, no thousands separators)",
+    "decimal_parsing": NOT_A_NUMBER,
     "less_than": "must be below 10^15 (1,000 trillion): a typing slip?",
 }
 _PATTERN_MESSAGES = {

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import number_text as grammar_text
+from xlduty.core.numbers import problem
 from xlduty.excel.messages import PREFIX
 
 EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
@@ -53,8 +55,9 @@ def hs_text(v: object) -> str | None:
 
 def number_text(v: object, field: str) -> str | int | None:
     """Exact, as Excel shows it: a float to 15 significant digits (Excel's precision: a cell computed as
-    0.1 + 0.2 holds 0.30000000000000004 and shows 0.3, which is what the user means), text through Decimal
-    (commas allowed in a cell)."""
+    0.1 + 0.2 holds 0.30000000000000004 and shows 0.3, which is what the user means), a text cell by the one
+    number grammar of every input (``xlduty.core.numbers``: full-width digits read, no thousands separators or
+    currency marks; a number cell formatted with them arrives as a number)."""
     no_error(v, field)
     if blank(v):
         return None
@@ -65,7 +68,10 @@ def number_text(v: object, field: str) -> str | int | None:
     elif isinstance(v, int):
         text = str(v)
     else:
-        text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
+        found = grammar_text(str(v))
+        if found is None:
+            raise InputError(field, problem(str(v)))
+        text = found
     try:
         d = Decimal(text)
     except InvalidOperation:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import number_text, problem
 
 YES = frozenset({"yes", "y", "true", "1", "on", "はい"})   # the words of a yes/no option or cell
 NO = frozenset({"no", "n", "false", "0", "off", "いいえ"})
@@ -75,14 +76,14 @@ def yes_no(key: str, value: str | None) -> bool:
 
 
 def number(key: str, value: str | None) -> str:
+    """A number by the one grammar of every input (``xlduty.core.numbers``: no thousands separators, so that
+    ``freight=1,5`` is never read as 15), kept as text: the declaration parses it into an exact Decimal."""
     if not value:
         raise InputError(f"options.{key}", "give a number, e.g. " + key + "=1200")
-    text = value.replace(",", "")
-    try:
-        float(text)
-    except ValueError:
-        raise InputError(f"options.{key}", f"{value!r} is not a number") from None
-    return text   # kept as text: the declaration parses it into an exact Decimal
+    text = number_text(value)
+    if text is None:
+        raise InputError(f"options.{key}", problem(value))
+    return text
 
 
 def items(text: object, keys: tuple[str, ...], aliases: dict[str, str],
