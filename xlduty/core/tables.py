@@ -69,7 +69,8 @@ def _read_pointer(root: Path) -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        warnings.warn(f"xlduty: {path} is unreadable ({exc}): the bundled tables are used", RuntimeWarning,
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        warnings.warn(f"xlduty: {path} is unreadable ({why}): the bundled tables are used", RuntimeWarning,
                       stacklevel=3)
         return {}
     return state if isinstance(state, dict) else {}
@@ -86,12 +87,22 @@ def active_dir(kind: str) -> Path | None:
     version = _read_pointer(root).get(kind)
     if not (isinstance(version, str) and version):
         return None
+    if not is_version_name(version):
+        warnings.warn(f"xlduty: {root / 'active.json'} names the {kind} version {version!r}, which is a path, not a "
+                      "stored version: the bundled table is used", RuntimeWarning, stacklevel=2)
+        return None
     d = root / "versions" / kind / version
     if (d / INDEX_FILE[kind]).is_file():
         return d
     warnings.warn(f"xlduty: the {kind} version {version} named in {root / 'active.json'} is missing: "
                   "the bundled table is used", RuntimeWarning, stacklevel=2)
     return None
+
+
+def is_version_name(name: str) -> bool:
+    """A stored version is named by one folder name (``2026_07_09``, ``2026-11-15.2``), never by a path: ``..``,
+    ``../fx/…`` or an absolute path would reach outside ``versions/<kind>/``."""
+    return name not in ("", ".", "..") and not any(sep in name for sep in ("/", "\\", "\0")) and ":" not in name
 
 
 def clear_cache() -> None:

@@ -162,13 +162,23 @@ class Store:
         return [p.name for p in sorted(found, key=lambda p: ((p / "manifest.json").stat().st_mtime, p.name))]
 
     def kind_of(self, version: str) -> str:
+        """The kind of a stored version, found by its name among those ``versions`` lists (what ``rates list``
+        shows): a path (``../../elsewhere``, ``../fx/2026-09-27``) is never a version, whatever it points to."""
         from xlduty.rates.errors import StoreError
 
-        kinds = [k for k in KINDS if (self.version_dir(k, version) / "manifest.json").is_file()]
+        kinds = [k for k in KINDS if version in self.versions(k)]
         if not kinds:
             known = ", ".join(v for k in KINDS for v in self.versions(k)) or "none"
             raise StoreError(f"no stored version {version!r} (stored: {known}; or `bundled`)")
         return kinds[0]
+
+    def check_name(self, kind: str, version: str) -> None:
+        """``StoreError`` unless ``version`` is a stored version of ``kind`` (a pointer read from ``active.json``
+        is checked so before anything is read or switched through it)."""
+        from xlduty.rates.errors import StoreError
+
+        if version not in self.versions(kind):
+            raise StoreError(f"{self.pointer_path} names {kind} version {version!r}, which is not stored")
 
     def manifest(self, kind: str, version: str) -> Manifest:
         from xlduty.rates.models import Manifest
@@ -253,7 +263,7 @@ class Store:
         try:
             manifest = self.manifest(kind, version)
         except (OSError, ValueError) as exc:
-            raise StoreError(f"version {version}: manifest unreadable ({exc})") from None
+            raise StoreError(f"version {version}: manifest unreadable ({str(exc).splitlines()[0]})") from None
         for rel, entry in manifest.files.items():
             try:
                 data = (d / rel).read_bytes()
@@ -298,6 +308,7 @@ class Store:
         for kind in KINDS:
             version = getattr(prev, kind)
             if version is not None:
+                self.check_name(kind, version)
                 self.verify(kind, version)
         new = state.model_copy(deep=True)
         new.tariff, new.fx = prev.tariff, prev.fx
