@@ -7,6 +7,7 @@ itself (``xlduty.core.fast.plain``: the same fields, the same values).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date as Date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -25,8 +26,17 @@ MAX_AMOUNT = 10**15
 Number = BeforeValidator(decimal_input)
 Amount = Annotated[Decimal, Number, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
 Positive = Annotated[Decimal, Number, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
-Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+def code_text(v: object) -> object:
+    """A code typed in a Japanese IME's full-width mode (``ＣＮ``, ``ｅｐａ＿ｅｕ``) read as NFKC reads it, as numbers
+    are: the same text in ASCII (a pydantic before-validator: anything but text is left to the field)."""
+    return unicodedata.normalize("NFKC", v) if type(v) is str and not v.isascii() else v
+
+
+Code = BeforeValidator(code_text)
+Currency = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Country = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
 
 class _Input(BaseModel):
@@ -63,7 +73,7 @@ def _relief(v: object) -> object:
 
 
 class Line(_Input):
-    hs_code: str | None = None
+    hs_code: Annotated[str | None, Code] = None
     origin: Country | None = None
     value: Amount
     currency: Currency = "JPY"
@@ -71,9 +81,9 @@ class Line(_Input):
     insurance: Amount = Decimal(0)
     additions: Amount = Decimal(0)        # other costs added to the customs value (定率法4条1項)
     quantity: Amount | None = None
-    unit: str | None = None
+    unit: Annotated[str | None, Code] = None
     rate: str | None = None
-    claim_preference: bool | str = False
+    claim_preference: Annotated[bool | str, Code] = False
     reduced_ct: bool | None = None
     liquor: Liquor | None = None
     excise: Amount | None = None
@@ -113,9 +123,12 @@ def currency_keys(v: dict[str, Decimal]) -> dict[str, Decimal]:
     """``{ISO: yen per unit}`` with 3-letter keys, upper-cased."""
     out = {}
     for k, rate in v.items():
-        if len(k) != 3 or not k.isalpha():
+        code = unicodedata.normalize("NFKC", k).strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise ValueError(f"{k!r} is not a 3-letter currency code")
-        out[k.upper()] = rate
+        if code in out:   # "usd" and "USD": one currency given twice
+            raise ValueError(f"{code} given twice")
+        out[code] = rate
     return out
 
 

@@ -7,6 +7,7 @@ yen. The JSON shape is documented in ``xlduty/quote/cli.py``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import date as Date
 from decimal import Decimal
@@ -240,7 +241,7 @@ class QuoteInput(_Input):
     @classmethod
     def _incoterm(cls, v: object) -> object:
         if isinstance(v, str):
-            code = v.strip().upper()
+            code = unicodedata.normalize("NFKC", v).strip().upper()
             known = incoterm_rules().terms
             if code not in known:
                 raise ValueError(f"unknown incoterm {v!r} (use one of {', '.join(known)})")

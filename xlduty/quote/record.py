@@ -88,12 +88,9 @@ def load(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     if isinstance(source, dict):
         data = source
     else:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"), parse_float=Decimal)
-        except OSError as exc:
-            raise InputError("", f"cannot read {source}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        from xlduty.command import read_json  # within the size limit; a key given twice refused
+
+        data = read_json(str(source))
     if isinstance(data, dict) and "record" in data and "format" not in data:
         data = data["record"]
     if not isinstance(data, dict) or data.get("format") != FORMAT:
