@@ -259,6 +259,10 @@ def test_all_96_chapters_reproduce_the_bundled_edition(server: LoopbackServer, d
     assert report.in_use == {"tariff": "bundled", "fx": "bundled"}
     assert not (data_dir / "rates" / "versions" / "tariff").exists()
     assert "already up to date" in str(report)
+    # the site's newest edition is held as of today: recorded, so the tables vouch for dates through today at least
+    # (core/vouch.py); the versions in use are untouched
+    state = json.loads((data_dir / "rates" / "active.json").read_text(encoding="utf-8"))
+    assert (state["tariff_checked"], state["tariff"], state["history"]) == (date.today().isoformat(), None, [])
 
 
 # --- faults ------------------------------------------------------------------------------------------

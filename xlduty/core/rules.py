@@ -346,6 +346,23 @@ class ReliefRules(_Model):
     origin_proof_waiver: OriginProofWaiver
 
 
+# --- how far the tariff tables held can vouch for a date ---------------------------------------------------------
+
+class AnnualEdition(_Model):
+    """The day of the year a new 実行関税率表 takes effect (1 April), with its basis (rules/tariff_cycle.yaml)."""
+
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=28)
+    rule: str
+    basis: str
+    source: str
+    verified: Verified
+
+
+class TariffCycle(_Model):
+    annual_edition: AnnualEdition
+
+
 # --- the whole book ---------------------------------------------------------------------------------
 
 class Rules(_Model):
@@ -358,6 +375,7 @@ class Rules(_Model):
     liquor: LiquorTaxRules
     rounding: RoundingRules
     reliefs: ReliefRules
+    tariff_cycle: TariffCycle
 
     def de_minimis_on(self, d: date) -> DeMinimisVersion | None:
         return next((v for v in self.de_minimis if v.covers(d)), None)
@@ -383,7 +401,7 @@ _FILES = {
     "consumption_tax": "consumption_tax.yaml", "personal_use": "personal_use.yaml",
     "parties": "preference_parties.yaml", "de_minimis": "de_minimis.yaml", "simplified": "simplified_tariff.yaml",
     "food": "reduced_rate_food.yaml", "liquor": "liquor_tax.yaml", "rounding": "rounding.yaml",
-    "reliefs": "reliefs.yaml",
+    "reliefs": "reliefs.yaml", "tariff_cycle": "tariff_cycle.yaml",
 }
 
 

@@ -76,6 +76,17 @@ def _read_pointer(root: Path) -> dict:
     return state if isinstance(state, dict) else {}
 
 
+@lru_cache(maxsize=1)
+def tariff_checked() -> date | None:
+    """The day a refresh last checked the site's tariff editions and held its newest (``tariff_checked`` in
+    ``active.json``, written by ``xlduty rates refresh``); None when none is recorded. Read once per process."""
+    value = _read_pointer(rates_root()).get("tariff_checked")
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=len(KINDS))
 def active_dir(kind: str) -> Path | None:
     """The active refreshed version of ``kind`` ("tariff" or "fx"): a folder holding ``tariff/`` or ``fx/``
@@ -108,6 +119,7 @@ def is_version_name(name: str) -> bool:
 def clear_cache() -> None:
     """Forget the pointer read (after a switch, or when ``XLDUTY_DATA_DIR`` changes)."""
     active_dir.cache_clear()
+    tariff_checked.cache_clear()
 
 
 def tables_dir(kind: str) -> Path:

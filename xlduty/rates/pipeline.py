@@ -689,6 +689,9 @@ def refresh(source: str | None = None, *, progress: Progress | None = None, allo
                 st.switch(changes, f"refresh from {src.base}")
                 switched = True
             report.ok = True
+            if "tariff" in kinds and not chapters:   # the site's newest edition is held as of today
+                with contextlib.suppress(OSError, DataError):
+                    st.record_check(date.today())
             for out in outcomes:   # an up-to-date version in use keeps the validators the site gave this time
                 if not out.files and out.in_use and out.cache is not None and out.cache.kept and out.cache.changed():
                     with contextlib.suppress(OSError, DataError):  # then the next refresh downloads in full

@@ -22,6 +22,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -287,6 +288,17 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         replace_file(self.pointer_path, (state.model_dump_json(indent=1) + "\n").encode())
         checkpoint("switched")
+        clear_cache()
+
+    def record_check(self, day: date) -> None:
+        """Record that a refresh checked the site's tariff editions on ``day`` and holds its newest: the tables then
+        vouch for dates up to that day at least (``xlduty.core.vouch``). The versions in use are not changed."""
+        state = self.state()
+        if state.tariff_checked is not None and state.tariff_checked >= day:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        new = state.model_copy(update={"tariff_checked": day})
+        replace_file(self.pointer_path, (new.model_dump_json(indent=1) + "\n").encode(), step=None)
         clear_cache()
 
     def use(self, version: str) -> ActiveState:
