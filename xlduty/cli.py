@@ -110,6 +110,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
         from xlduty.core.errors import DataError
 
         raise DataError(str(exc)) from None
+    files = []
     if args.action == "config":
         try:
             files = install.configure(xlwings_conf=args.xlwings_conf)
@@ -117,9 +118,9 @@ def cmd_addin(args: argparse.Namespace) -> int:
             from xlduty.core.errors import InputError
 
             raise InputError("interpreter", str(exc)) from None
-        for written in files:
-            sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
-    write(f"{path}\n")
+    write(f"{path}\n")   # first: a failure to print it is then the one line said
+    for written in files:
+        sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
     return 0
 
 

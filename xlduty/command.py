@@ -129,11 +129,14 @@ def number_arg(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+COUNT_MAX = 1_000_000
+
+
 def count_arg(text: str) -> int:
-    """A whole, non-negative number argument (``--line 0``, ``--attempts 4``)."""
+    """A whole number argument from 0 to ``COUNT_MAX`` (``--line 0``, ``--attempts 4``)."""
     value = number_arg(text)
-    if value != value.to_integral_value() or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of 0 or more is required")
+    if value != value.to_integral_value() or not 0 <= value <= COUNT_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 0 to {COUNT_MAX:,} is required")
     return int(value)
 
 
@@ -169,17 +172,27 @@ def _oneline(text: object) -> str:
 
 
 @contextmanager
-def _warnings_in_one_line() -> Iterator[None]:
-    """A warning is one line on stderr (``xlduty: warning: …``), never Python's two lines with a source line."""
+def _warnings_in_one_line() -> Iterator[list[str]]:
+    """Warnings collected as one line each (``xlduty: warning: …``), each once, never Python's two lines with a source
+    line; ``run`` prints them when the command succeeds (a failure is its one line, which says what stopped it)."""
+    said: list[str] = []
+
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
              line: str | None = None) -> None:
-        text = _oneline(message).removeprefix("xlduty: ")
-        with suppress(OSError):
-            sys.stderr.write(f"xlduty: warning: {text}\n")
+        text = f"xlduty: warning: {_oneline(message).removeprefix('xlduty: ')}"
+        if text not in said:
+            said.append(text)
 
     with warnings.catch_warnings():
+        warnings.simplefilter("default")
         warnings.showwarning = show
-        yield
+        yield said
+
+
+def _show(said: list[str]) -> None:
+    with suppress(OSError):
+        for text in said:
+            sys.stderr.write(text + "\n")
 
 
 def _quiet_stdout() -> None:
@@ -221,11 +234,13 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from xlduty.core.errors import DataError, InputError
 
-    with _warnings_in_one_line():
+    with _warnings_in_one_line() as said:
         try:
             args = build().parse_args(argv)
             code = args.func(args)
             sys.stdout.flush()
+            if code == EXIT_OK:   # a command that failed has said why in its one line
+                _show(said)
             return code
         except InputError as exc:
             _say(str(exc))

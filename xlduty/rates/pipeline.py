@@ -699,7 +699,8 @@ def refresh(source: str | None = None, *, progress: Progress | None = None, allo
             with contextlib.suppress(OSError, DataError):  # old versions then stay; they do no harm
                 st.prune()
     except (RefreshError, DataError, OSError) as exc:
-        report.error = str(exc) if not isinstance(exc, OSError) else f"cannot write the new tables: {exc}"
+        report.error = str(exc) if not isinstance(exc, OSError) else (
+            f"cannot write the new tables: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
         if not switched:
             for kind, vid in written:
                 with contextlib.suppress(OSError, DataError):  # an unused complete version does no harm

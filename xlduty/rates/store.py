@@ -149,9 +149,10 @@ class Store:
         except FileNotFoundError:
             return ActiveState()
         except (OSError, ValidationError) as exc:
-            warnings.warn(f"xlduty: {self.pointer_path} is damaged ({str(exc).splitlines()[0]}): the bundled "
-                          "tables are in use until the next refresh or `xlduty rates use`", RuntimeWarning,
-                          stacklevel=2)
+            what = (f"is unreadable ({exc.strerror or exc})" if isinstance(exc, OSError)
+                    else f"is damaged ({str(exc).splitlines()[0]})")
+            warnings.warn(f"xlduty: {self.pointer_path} {what}: the bundled tables are in use until the next refresh "
+                          "or `xlduty rates use`", RuntimeWarning, stacklevel=2)
             return ActiveState()
 
     def versions(self, kind: str) -> list[str]:
