@@ -283,3 +283,33 @@ def test_an_unforeseen_error_is_one_line_and_its_traceback_on_request(tmp_path: 
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
                        env={**os.environ, "XLDUTY_DEBUG": "1"})
     assert p.returncode == 1 and "Traceback" in p.stderr and "ZeroDivisionError" in p.stderr
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "sparse", "stdin"])
+def test_an_input_beyond_the_limit_is_refused_at_once(place: dict[str, Path], source: str, tmp_path: Path) -> None:
+    """``xlduty compute /dev/zero`` grew until the machine ran out of memory. A JSON input is read within
+    files.MAX_JSON_BYTES (16 MiB): a larger regular file is refused by its size before reading, a device or a pipe
+    while reading, in one line that points to splitting the batch; here under a 1 GiB address-space limit."""
+    import resource
+    import time
+
+    from xlduty.files import MAX_JSON_BYTES
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    path = "-" if source == "stdin" else source
+    if source == "sparse":
+        sparse = tmp_path / "big.json"
+        with open(sparse, "wb") as fh:
+            fh.truncate(4 << 30)   # 4 GiB that take no room
+        path = str(sparse)
+    started = time.monotonic()
+    with open("/dev/zero", "rb") as zero:
+        p = subprocess.run([sys.executable, "-m", "xlduty", "compute", path], cwd=ROOT, stdin=zero,
+                           capture_output=True, text=True, timeout=60, check=False, preexec_fn=limit)
+    assert time.monotonic() - started < 20
+    assert MAX_JSON_BYTES == 16 << 20
+    _one_line(p.returncode, p.stdout, p.stderr, "16 MiB")
+    assert "split it into several files" in p.stderr
+    assert ("is 4,096 MiB" if source == "sparse" else "holds more than 16 MiB") in p.stderr
