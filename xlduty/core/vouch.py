@@ -12,7 +12,6 @@ or superseded) is computed as asked, with a warning.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
 
 from xlduty.core import tables
 from xlduty.core.rules import AnnualEdition
@@ -30,18 +29,26 @@ def vouched_until(newest: date, checked: date | None, annual: AnnualEdition) -> 
     return max(until, checked) if checked is not None else until
 
 
-@lru_cache(maxsize=8)
-def _held(directory: str, checked: date | None, annual: AnnualEdition) -> tuple[str, date, date]:
-    """(newest edition, its first day, the last date vouched for) of the tariff tables in ``directory``."""
-    name, start = max(tables.editions(directory), key=lambda e: e[1])
-    return name, start, vouched_until(start, checked, annual)
+_held: dict[int, tuple[str, str, date, date | None, date]] = {}
+
+
+def _tables(annual: AnnualEdition) -> tuple[str, str, date, date | None, date]:
+    """(folder of the tariff tables in use, their newest edition, its first day, the last refresh check, the last
+    date vouched for): worked out once per switch of the tables (a declaration only compares its date)."""
+    found = _held.get(id(annual))
+    if found is None:
+        directory = str(tables.tables_dir("tariff"))
+        checked = tables.tariff_checked()
+        name, start = max(tables.editions(directory), key=lambda e: e[1])
+        found = _held[id(annual)] = (directory, name, start, checked, vouched_until(start, checked, annual))
+    return found
 
 
 def date_warnings(on: date, pinned: str | None, annual: AnnualEdition) -> list[str]:
     """The warnings a declaration of date ``on`` (computed on the edition ``pinned``, if it names one) needs."""
-    directory = str(tables.tables_dir("tariff"))
-    checked = tables.tariff_checked()
-    newest, start, until = _held(directory, checked, annual)
+    directory, newest, start, checked, until = _tables(annual)
+    if on <= until and pinned is None:
+        return []
     out = []
     if on > until:
         why = f"; the last refresh checked the site on {checked}" if checked is not None and checked >= start else ""
@@ -70,4 +77,4 @@ _MONTHS = {1: "January", 2: "February", 3: "March", 4: "April", 5: "May", 6: "Ju
 
 @tables.on_switch
 def _forget() -> None:
-    _held.cache_clear()
+    _held.clear()
