@@ -98,7 +98,7 @@ class Declaration(_Input):
     personal_use: bool = False
     simplified: Literal["auto", "always", "never"] = "auto"
     fx_rates: dict[str, Positive] = {}
-    tariff_edition: str | None = None     # pin an edition (a saved quote reproduced); default: in force on date
+    tariff_edition: Annotated[str | None, Code] = None   # pin an edition (a saved quote); default: in force on date
     lines: list[Line] = Field(min_length=1)
 
     @field_validator("date", mode="before")

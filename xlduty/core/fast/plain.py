@@ -121,7 +121,7 @@ def plain_header(d: dict[str, Any]) -> tuple[Date, bool, str, dict[str, Decimal]
                                                d.get("fx_rates", _ZERO), d.get("tariff_edition"), d.get("lines"))
     if not (personal is False or personal is True) or type(simplified) is not str or simplified not in _MODES:
         return None
-    if edition is not None and not _clean(edition):
+    if edition is not None and not (_clean(edition) and edition.isascii()):
         return None
     rates: dict[str, Decimal] = {}
     if fx is not _ZERO:
