@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from xlduty.core.errors import InputError
 from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.core.rounding import TAX_BASE_UNIT
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
 
@@ -68,7 +69,7 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str]) -> Applied:
     raise InputError("hs_code", f"{line.hs} has no general or temporary rate that covers the goods")
 
 
-TIE_VALUE = 1000
+TIE_VALUE = TAX_BASE_UNIT
 """The taxable value at which two rates that both give ¥0 are compared: the least value that is not cut to 0."""
 
 
