@@ -259,6 +259,10 @@ def test_all_96_chapters_reproduce_the_bundled_edition(server: LoopbackServer, d
     assert report.in_use == {"tariff": "bundled", "fx": "bundled"}
     assert not (data_dir / "rates" / "versions" / "tariff").exists()
     assert "already up to date" in str(report)
+    # the site's newest edition is held as of today: recorded, so the tables vouch for dates through today at least
+    # (core/vouch.py); the versions in use are untouched
+    state = json.loads((data_dir / "rates" / "active.json").read_text(encoding="utf-8"))
+    assert (state["tariff_checked"], state["tariff"], state["history"]) == (date.today().isoformat(), None, [])
 
 
 # --- faults ------------------------------------------------------------------------------------------
@@ -444,6 +448,31 @@ def test_a_rate_text_never_seen_is_stored_as_manual_and_reported(server: Loopbac
         compute(DECL)
     given = {**DECL, "lines": [{**DECL["lines"][0], "rate": "11.2%"}]}
     assert compute(given).totals.duty == 33600    # 300,000 × 11.2 %
+
+
+def test_a_malformed_number_in_a_refreshed_cell_is_named_and_refused(server: LoopbackServer, data_dir: Path) -> None:
+    """``3,9%`` (a decimal comma) was read as 39 %: the WTO column then lost to the general rate, or a claim won with
+    another column, silently. Now the parser refuses it; the refresh names every cell printing it, in its output and
+    its stored report; compute refuses the lines that need it, quoting the cell, and never applies another column."""
+    from xlduty import compute
+
+    changes = {("610910020", "rate_wto"): "3,9%", ("610910010", "rate_wto"): "3,9%",
+               ("610910020", "epa_rcep_china"): "4,6%"}
+    server.pages.update(site("decimal-comma", changes=changes))
+    report = _refresh(server)
+    assert report.ok, report.error
+    assert report.tariff is not None
+    assert report.tariff.manual == [ManualText(text="3,9%", column="rate_wto", codes=["610910010", "610910020"]),
+                                    ManualText(text="4,6%", column="epa_rcep_china", codes=["610910020"])]
+    out = str(report)
+    for text in (out, report_text()):
+        assert "「3,9%」 in WTO協定 of 6109.10-010, 6109.10-020" in text
+        assert "「4,6%」 in RCEP（中国） of 6109.10-020" in text
+    for claim in (False, True):
+        with pytest.raises(InputError, match=r"「3,9%」.*give the applicable rate in `rate`"):
+            compute({**DECL, "lines": [{**DECL["lines"][0], "claim_preference": claim}]})
+    given = {**DECL, "lines": [{**DECL["lines"][0], "rate": "3.9%"}]}
+    assert compute(given).totals.duty == 11700    # 300,000 × 3.9 %
 
 
 def test_a_rate_text_never_seen_in_an_unused_column_does_not_break_the_line(server: LoopbackServer,

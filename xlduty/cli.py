@@ -1,8 +1,7 @@
 """Command line: ``xlduty compute FILE|-``, ``xlduty recalc IN -o OUT``, ``xlduty rates …``, ``xlduty quote …``,
 ``xlduty addin …``.
 
-Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout);
-3 bundled data missing or broken.
+Exit codes: ``xlduty.command`` and the README's "Exit codes" list them.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from xlduty.command import new_parser, read_json, run
+from xlduty.command import StandardOutput, new_parser, read_json, run, write
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
@@ -34,7 +33,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
                 raise InputError(exc.field.removeprefix("[0]").lstrip("."), exc.message) from None
         else:
             raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
+        write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
     return 0
 
 
@@ -48,7 +47,7 @@ def compute_items(args: argparse.Namespace) -> int:
 
     run = engine().compute
     explain, keep_going, jsonl = args.explain, args.keep_going, args.format == "jsonl"
-    out = sys.stdout.buffer
+    out = StandardOutput()
     dumps = _dumps("jsonl" if jsonl else "compact" if args.compact else "indented")
     failed = 0
     results: list[Any] = []
@@ -195,6 +194,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
         from xlduty.core.errors import DataError
 
         raise DataError(str(exc)) from None
+    files = []
     if args.action == "config":
         try:
             files = install.configure(xlwings_conf=args.xlwings_conf)
@@ -202,9 +202,9 @@ def cmd_addin(args: argparse.Namespace) -> int:
             from xlduty.core.errors import InputError
 
             raise InputError("interpreter", str(exc)) from None
-        for written in files:
-            sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
-    sys.stdout.write(f"{path}\n")
+    write(f"{path}\n")   # first: a failure to print it is then the one line said
+    for written in files:
+        sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
     return 0
 
 

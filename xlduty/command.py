@@ -1,9 +1,18 @@
-"""What the commands share, below every one of them (``cli.py``, ``quote/cli.py``): reading a JSON input exactly,
-and running a parsed command with one error handling.
+"""What the commands share, below every one of them (``cli.py``, ``quote/cli.py``, ``rates/cli.py``): reading a JSON
+input exactly, numbers on the command line, writing to standard output, and running a parsed command with ONE error
+handling, so that every command fails the same way: one line on stderr, nothing on stdout, no traceback.
 
-Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout); 3 bundled data missing
-or broken; 4 a batch run to the end with some items failed (``compute --keep-going``, ``batch``: each failed item
-carries its error).
+Exit codes (README, "Exit codes"):
+
+- 0: done.
+- 1: an error xlduty did not foresee (a bug): one line naming it; ``XLDUTY_DEBUG=1`` shows the traceback.
+- 2: the input, a file or the system refused: invalid input or arguments (one line naming the field or argument), a
+  file that cannot be read or written (missing, a folder, no permission, disk full, a closed pipe: one line naming
+  it), a refresh that changed nothing.
+- 3: xlduty's own data (bundled or stored tables) missing or broken.
+- 4: a batch run to the end with some items failed (``compute --keep-going``, ``batch``): each failed item carries
+  its error.
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -12,26 +21,71 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+EXIT_OK = 0
+EXIT_BUG = 1
 EXIT_INPUT = 2
 EXIT_DATA = 3
 EXIT_SOME_FAILED = 4
+EXIT_INTERRUPTED = 130
+STDOUT = "standard output"
 
 
-def read_json(source: str) -> Any:
-    """A JSON file (or ``-``: standard input), numbers as exact Decimals; a clear InputError otherwise."""
+# --- reading a JSON input ---------------------------------------------------------------------------------------
+
+class _Twice(dict):   # type: ignore[type-arg]
+    """An object of the JSON input in which a key was given twice (``keys``: those keys)."""
+
+    keys_twice: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: the object, or a ``_Twice`` marking the keys given twice (found with their path
+    after parsing: json builds inner objects first and does not say where they are)."""
+    d = dict(pairs)
+    if len(d) == len(pairs):
+        return d
+    twice = _Twice(d)
+    seen: set[str] = set()
+    twice.keys_twice = [k for k, _v in pairs if k in seen or seen.add(k)]   # type: ignore[func-returns-value]
+    return twice
+
+
+def _first_twice(value: Any, path: str = "") -> str | None:
+    """The path of the first key given twice in ``value`` (depth first, in document order), or None."""
+    stack = [(value, path)]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, _Twice):
+            key = v.keys_twice[0]
+            return f"{at}.{key}" if at else key
+        if isinstance(v, dict):
+            stack.extend((x, f"{at}.{k}" if at else k) for k, x in reversed(v.items()))
+        elif isinstance(v, list):
+            stack.extend((x, f"{at}[{i}]") for i, x in reversed(list(enumerate(v))))
+    return None
+
+
+def loads(raw: bytes | str, source: str) -> Any:
+    """JSON text as xlduty reads every input: numbers as exact Decimals, a key given twice refused (never the last one
+    silently kept: ``"value": 300000, "value": 1``), any other problem one ``InputError`` naming ``source``."""
     from xlduty.core.errors import InputError
 
-    try:   # bytes: json reads UTF-8 (with or without a BOM), UTF-16 and UTF-32
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
+    twice = False
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal twice
+        d = _object(pairs)
+        twice = twice or type(d) is _Twice
+        return d
+
     try:
-        return json.loads(raw, parse_float=Decimal)
+        data = json.loads(raw, parse_float=Decimal, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except UnicodeDecodeError:
@@ -45,30 +99,198 @@ def read_json(source: str) -> Any:
         why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
                else f"is not valid JSON: {exc}")
         raise InputError("", f"{source} {why}") from None
+    if twice:
+        where = _first_twice(data) or ""
+        raise InputError(where, "given twice: give each field once (JSON keeps only one of the two)")
+    return data
+
+
+def read_json(source: str) -> Any:
+    """A JSON file (or ``-``: standard input) of at most ``files.MAX_JSON_BYTES``, read by ``loads``."""
+    from xlduty.files import STDIN, read_input
+
+    return loads(read_input(source), "standard input" if source == STDIN else source)
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (``xlduty quote: --target-cost: …``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def number_arg(text: str) -> Decimal:
+    """A number argument (``--target-cost 1500``) by the one grammar of every input (``xlduty.core.numbers``):
+    ``nan`` and ``inf`` are refused here, as every other text that is not a finite number."""
+    from xlduty.core.numbers import parse_number
+
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+COUNT_MAX = 1_000_000
+
+
+def count_arg(text: str) -> int:
+    """A whole number argument from 0 to ``COUNT_MAX`` (``--line 0``, ``--attempts 4``)."""
+    value = number_arg(text)
+    if value != value.to_integral_value() or not 0 <= value <= COUNT_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 0 to {COUNT_MAX:,} is required")
+    return int(value)
+
+
+def seconds_arg(text: str) -> float:
+    """A duration in seconds (``--pace 0.5``): a finite number of 0 or more."""
+    value = number_arg(text)
+    if value < 0 or value > 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds from 0 to 86400")
+    return float(value)
 
 
 def new_parser() -> tuple[argparse.ArgumentParser, Any]:
     """The ``xlduty`` parser, and the sub-parsers its commands mount themselves on (``add_parser(sub)``)."""
-    p = argparse.ArgumentParser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
+    from xlduty.version import __version__
+
+    p = Parser(prog="xlduty", description="Japanese import duty and consumption tax, to the yen.")
+    p.add_argument("--version", action="version", version=f"xlduty {__version__}")
     return p, p.add_subparsers(dest="command", required=True)
 
 
+def write(text: str) -> None:
+    """Write ``text`` to standard output; a failure names it (``standard output: No space left on device``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        exc.filename = exc.filename or STDOUT
+        raise
+
+
+class StandardOutput:
+    """Standard output as bytes, for results written as they are computed; a failure names it, as ``write`` does."""
+
+    def write(self, data: bytes) -> None:
+        try:
+            sys.stdout.buffer.write(data)
+        except OSError as exc:
+            exc.filename = exc.filename or STDOUT
+            raise
+
+    def flush(self) -> None:
+        try:
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            exc.filename = exc.filename or STDOUT
+            raise
+
+
+def _oneline(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+@contextmanager
+def _warnings_in_one_line() -> Iterator[list[str]]:
+    """Warnings collected as one line each (``xlduty: warning: …``), each once, never Python's two lines with a source
+    line; ``run`` prints them when the command succeeds (a failure is its one line, which says what stopped it)."""
+    said: list[str] = []
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        text = f"xlduty: warning: {_oneline(message).removeprefix('xlduty: ')}"
+        if text not in said:
+            said.append(text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield said
+
+
+def _show(said: list[str]) -> None:
+    with suppress(OSError):
+        for text in said:
+            sys.stderr.write(text + "\n")
+
+
+def _quiet_stdout() -> None:
+    """After standard output failed (a closed pipe, a full disk), point it at the null device, so that Python's own
+    flush at exit does not print a second error."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (a test's captured stdout)
+        pass
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(f"xlduty: {_oneline(line)}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error as one line naming its file: ``/data/rates: Not a directory``."""
+    import errno
+
+    why = exc.strerror or errno.errorcode.get(exc.errno or 0) or type(exc).__name__
+    if exc.filename is None:
+        return why
+    return f"{exc.filename}: {why}" + (f" → {exc.filename2}" if exc.filename2 else "")
+
+
 def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) -> int:
-    """Parse ``argv`` with the parser ``build`` makes, run the command it names, and turn an input or data error
-    into its exit code and one line on stderr."""
+    """Parse ``argv`` with the parser ``build`` makes, run the command it names, and turn whatever stops it into its
+    exit code and ONE line on stderr: an input or data error, an OS error (naming the file: a missing or unreadable
+    file, a folder given as a file, a read-only or misplaced data folder, a full disk, a closed pipe), an interrupt,
+    and — as a last resort — an error nobody foresaw. Standard output is flushed here, so that its failure is
+    caught too."""
     # xlduty uses no pydantic plugins: skip their discovery through importlib.metadata (start-up time).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    args = build().parse_args(argv)
     from xlduty.core.errors import DataError, InputError
 
-    try:
-        return args.func(args)
-    except InputError as exc:
-        sys.stderr.write(f"xlduty: {exc}\n")
-        return EXIT_INPUT
-    except DataError as exc:
-        sys.stderr.write(f"xlduty: data error: {exc}\n")
-        return EXIT_DATA
+    with _warnings_in_one_line() as said:
+        try:
+            args = build().parse_args(argv)
+            code = args.func(args)
+            sys.stdout.flush()
+            if code == EXIT_OK:   # a command that failed has said why in its one line
+                _show(said)
+            return code
+        except InputError as exc:
+            _say(str(exc))
+            return EXIT_INPUT
+        except DataError as exc:
+            _say(f"data error: {exc}")
+            return EXIT_DATA
+        except OSError as exc:
+            if exc.filename is None and isinstance(exc, BrokenPipeError | ConnectionResetError):
+                exc.filename = STDOUT
+            if exc.filename == STDOUT:
+                _quiet_stdout()
+            _say(os_error_text(exc))
+            return EXIT_INPUT
+        except KeyboardInterrupt:
+            _say("interrupted")
+            return EXIT_INTERRUPTED
+        except MemoryError:
+            _say("out of memory: for a large batch, split it into several files (see README, Limits)")
+            return EXIT_INPUT
+        except RecursionError:
+            _say("the input is nested too deeply to read")
+            return EXIT_INPUT
+        except Exception as exc:   # a bug: still one line, and the traceback on request
+            if os.environ.get("XLDUTY_DEBUG", "") not in ("", "0"):
+                raise
+            _say(f"internal error ({type(exc).__name__}: {exc}); please report it with the input that caused "
+                 "it (XLDUTY_DEBUG=1 shows the traceback)")
+            return EXIT_BUG
 
 
 def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:
@@ -84,60 +306,67 @@ def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:
 
 def read_declarations(source: str) -> Any:
     """The items of a batch for ``compute --format jsonl``, read as they come: JSONL (one JSON object per line) is
-    read one line at a time; a JSON document (an array, or one object over several lines) is read whole
-    (``read_json``). Yields each item, or an ``InputError`` in its place for a line that is not JSON (its index
-    counts the items, blank lines left out), so a caller that keeps going can report it and go on."""
+    read one line at a time, each line of at most ``files.MAX_JSON_BYTES``, so a batch of any length streams; a JSON
+    document (an array, or one object over several lines) is read whole, within the same limit as ``read_json``.
+    Every item is read by ``loads`` (a key given twice is refused). Yields each item, or an ``InputError`` in its
+    place for a line that cannot be read (its index counts the items, blank lines left out), so a caller that keeps
+    going can report it and go on."""
     from xlduty.core.errors import InputError
+    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, read_input
 
+    name = "standard input" if source == STDIN else source
     try:
-        fh = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise InputError("", f"cannot read {source}: {exc.strerror}") from None
+        fh = sys.stdin.buffer if source == STDIN else open(source, "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        read_input(source)   # raises the one-line FileError naming the file (missing, a folder, no permission)
+        raise
     try:
-        first = b""
-        for first in fh:
-            if first.strip():
-                break
-        start = first.lstrip().lstrip(b"\xef\xbb\xbf")
+        first = _line(fh, name, 1, MAX_JSON_BYTES)
+        number = 1
+        while first and not first.strip():
+            number += 1
+            first = _line(fh, name, number, MAX_JSON_BYTES)
+        start = first.lstrip().removeprefix(b"\xef\xbb\xbf")
+        if not start:
+            raise InputError("", "the batch is empty")
         whole = start[:1] == b"["
         if not whole and start[:1] == b"{":
             try:
-                json.loads(first.lstrip().removeprefix(b"\xef\xbb\xbf"), parse_float=Decimal)
-            except (ValueError, RecursionError):
+                json.loads(start, parse_float=Decimal)
+            except (ValueError, RecursionError, ArithmeticError):
                 whole = True   # an object over several lines: a JSON document, not JSONL
-        if not start:
-            raise InputError("", "the batch is empty")
         if whole:
-            rest = first + fh.read()
-            try:
-                data = json.loads(rest, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
-                raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column "
-                                     f"{exc.colno}") from None
-            except (ValueError, RecursionError, ArithmeticError) as exc:
-                raise InputError("", f"{source} cannot be read as JSON: {str(exc) or type(exc).__name__}") from None
+            rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
+            if len(first) + len(rest) > MAX_JSON_BYTES:
+                raise FileError(f"{name} is larger than {MAX_JSON_BYTES // (1 << 20)} MiB: give a larger batch as "
+                                "JSONL, one declaration per line (it is read a line at a time)")
+            data = loads(first + rest, name)
             yield from (data if isinstance(data, list) else [data])
             return
         index = 0
-        number = 0
-        for raw in _lines(first, fh):
+        raw = first
+        while raw:
+            if raw.strip():
+                try:
+                    yield loads(raw.removeprefix(b"\xef\xbb\xbf") if index == 0 else raw, f"line {number}")
+                except InputError as exc:
+                    yield exc.within(f"[{index}]")
+                index += 1
             number += 1
-            if not raw.strip():
-                continue
-            try:
-                yield json.loads(raw.removeprefix(b"\xef\xbb\xbf") if index == 0 else raw, parse_float=Decimal)
-            except RecursionError:
-                yield InputError(f"[{index}]", f"line {number} is nested too deeply to read")
-            except (ValueError, ArithmeticError) as exc:
-                why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or type(exc).__name__
-                yield InputError(f"[{index}]", f"line {number} is not valid JSON: {why}")
-            index += 1
+            raw = _line(fh, name, number, MAX_JSON_BYTES)
+    except OSError as exc:
+        raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
 
 
-def _lines(first: bytes, fh: Any) -> Any:
-    yield first
-    yield from fh
+def _line(fh: Any, name: str, number: int, limit: int) -> bytes:
+    """Line ``number`` of ``fh`` (b"" at the end), refused past ``limit`` bytes: an endless line (``/dev/zero``) is
+    one error within a second, never held in memory."""
+    from xlduty.files import FileError
 
+    raw: bytes = fh.readline(limit + 1)
+    if len(raw) > limit:
+        raise FileError(f"{name}: line {number} is longer than {limit // (1 << 20)} MiB")
+    return raw

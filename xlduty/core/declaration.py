@@ -7,6 +7,7 @@ itself (``xlduty.core.fast.plain``: the same fields, the same values).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date as Date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -14,17 +15,28 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import NOT_A_NUMBER, decimal_input
 from xlduty.core.rate import ZERO as _ZERO  # the shared zero: valuation does not add it to a line's value
 
-# Validated natively by pydantic-core (no Python callback per field: batches of 10^5 lines):
-# floats become Decimals through their shortest repr (0.1 stays 0.1), booleans are refused.
+# Validated natively by pydantic-core: floats become Decimals through their shortest repr (0.1 stays 0.1), booleans
+# are refused; a number given as text is read by the one grammar of xlduty.core.numbers (NFKC, no separators).
 # An amount, quantity or rate of 10^15 or more is a typing slip (1,000 trillion), and the products of larger ones
 # would no longer be exact in Decimal's 28 digits: refused with the field named, never an arithmetic crash.
 MAX_AMOUNT = 10**15
-Amount = Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
-Positive = Annotated[Decimal, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
-Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+Number = BeforeValidator(decimal_input)
+Amount = Annotated[Decimal, Number, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Number, Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+
+
+def code_text(v: object) -> object:
+    """A code typed in a Japanese IME's full-width mode (``ＣＮ``, ``ｅｐａ＿ｅｕ``) read as NFKC reads it, as numbers
+    are: the same text in ASCII (a pydantic before-validator: anything but text is left to the field)."""
+    return unicodedata.normalize("NFKC", v) if type(v) is str and not v.isascii() else v
+
+
+Code = BeforeValidator(code_text)
+Currency = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Country = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
 
 class _Input(BaseModel):
@@ -36,7 +48,7 @@ class Liquor(_Input):
 
     category: str
     litres: Positive
-    abv: Annotated[Decimal | None, Field(ge=0, le=100, allow_inf_nan=False)] = None
+    abv: Annotated[Decimal | None, Number, Field(ge=0, le=100, allow_inf_nan=False)] = None
 
 
 class Relief(_Input):
@@ -61,7 +73,7 @@ def _relief(v: object) -> object:
 
 
 class Line(_Input):
-    hs_code: str | None = None
+    hs_code: Annotated[str | None, Code] = None
     origin: Country | None = None
     value: Amount
     currency: Currency = "JPY"
@@ -69,9 +81,9 @@ class Line(_Input):
     insurance: Amount = Decimal(0)
     additions: Amount = Decimal(0)        # other costs added to the customs value (定率法4条1項)
     quantity: Amount | None = None
-    unit: str | None = None
+    unit: Annotated[str | None, Code] = None
     rate: str | None = None
-    claim_preference: bool | str = False
+    claim_preference: Annotated[bool | str, Code] = False
     reduced_ct: bool | None = None
     liquor: Liquor | None = None
     excise: Amount | None = None
@@ -86,7 +98,7 @@ class Declaration(_Input):
     personal_use: bool = False
     simplified: Literal["auto", "always", "never"] = "auto"
     fx_rates: dict[str, Positive] = {}
-    tariff_edition: str | None = None     # pin an edition (a saved quote reproduced); default: in force on date
+    tariff_edition: Annotated[str | None, Code] = None   # pin an edition (a saved quote); default: in force on date
     pork_emergency: bool | None = None    # 暫定法7条の6 in force on date (None: as rules/reference_prices.yaml records)
     lines: list[Line] = Field(min_length=1)
 
@@ -112,9 +124,12 @@ def currency_keys(v: dict[str, Decimal]) -> dict[str, Decimal]:
     """``{ISO: yen per unit}`` with 3-letter keys, upper-cased."""
     out = {}
     for k, rate in v.items():
-        if len(k) != 3 or not k.isalpha():
+        code = unicodedata.normalize("NFKC", k).strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise ValueError(f"{k!r} is not a 3-letter currency code")
-        out[k.upper()] = rate
+        if code in out:   # "usd" and "USD": one currency given twice
+            raise ValueError(f"{code} given twice")
+        out[code] = rate
     return out
 
 
@@ -137,7 +152,7 @@ _MESSAGES = {
     "missing": "required",
     "extra_forbidden": "unknown field",
     "decimal_type": "a number is required",
-    "decimal_parsing": "a number is required (digits and a decimal point, no thousands separators)",
+    "decimal_parsing": NOT_A_NUMBER,
     "less_than": "must be below 10^15 (1,000 trillion): a typing slip?",
 }
 _PATTERN_MESSAGES = {

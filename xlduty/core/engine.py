@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from xlduty.core import classification, consumption_tax, duty, excise, origin, reliefs, tables, valuation
+from xlduty.core import classification, consumption_tax, duty, excise, origin, reliefs, tables, valuation, vouch
 from xlduty.core.consumption_tax import FoodClass
 from xlduty.core.de_minimis import DeMinimis
 from xlduty.core.declaration import Declaration, parse_declaration
@@ -74,7 +74,8 @@ class Engine:
         declared = fast.declare(data) if fast is not None and type(data) is dict else None
         decl, ctx, schedule, lines, total = declared or self.declare(data)   # each line classified and valued
         day = ctx.day
-        warnings: list[str] = []
+        # a date past what the tables can vouch for, or a pinned edition not in force on it (vouch.py)
+        warnings: list[str] = vouch.date_warnings(ctx.on, decl.tariff_edition, self.rules.tariff_cycle.annual_edition)
         explanation = [self.explanation.thresholds(total)]
         exemption = self.de_minimis.apply(lines, total, day.de_minimis, warnings, explanation)  # type: ignore[arg-type]
         general = self.treat(lines, ctx, GENERAL)   # each line's rate, duty, relief, exemption, consumption tax

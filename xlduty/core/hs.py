@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _RE_9 = re.compile(r"^(\d{4})\.?(\d{2})[-.]?(\d{3})$")
@@ -20,9 +21,12 @@ def normalize_hs(text: object) -> str:
 def _normalize(text: str) -> str:
     """
     A number typed into Excel without text format loses its leading zero (``10121100``), so an
-    8- or 5-digit all-digit code is taken as having lost one leading zero.
+    8- or 5-digit all-digit code is taken as having lost one leading zero. A code typed in a Japanese IME's
+    full-width mode (``６１０９．１０－０２０``) is read as NFKC reads it; other digits than 0-9 are not digits.
     """
-    s = text.strip().replace(" ", "")
+    s = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if not s.isascii():
+        raise ValueError(f"{text!r} is not an HS code (use 6109.10-020, 610910020 or 6109.10)")
     if re.fullmatch(r"\d{8}|\d{5}", s):
         s = "0" + s
     if m := _RE_9.match(s):

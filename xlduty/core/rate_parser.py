@@ -47,7 +47,11 @@ PARTY_NAMES = {
     "フィリピン": "PH", "カンボジア": "KH", "ラオス": "LA", "ミャンマー": "MM",
 }
 
-_NUM = r"\d[\d,]*(?:\.\d+)?"
+# A number as the tariff prints it: a comma only groups thousands by threes (1,035円/kg, 3,400,000円/頭). Any other
+# comma (3,9% — a decimal comma — or 1,0350) is refused (``_RE_BAD_COMMA``), never read as some other number.
+_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_RE_COMMA_NUMBER = re.compile(r"[0-9][0-9,]*,[0-9,]*")
+_RE_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 _UNIT = r"kg|kl|l|MT|m2|頭|足|個|本|枚"
 _RE_PERCENT = re.compile(rf"({_NUM})%")
 _RE_SPECIFIC = re.compile(rf"({_NUM})(万)?円/({_NUM})?({_UNIT})")
@@ -388,12 +392,21 @@ def _with_mark(rate: Rate, mark: str) -> Rate:
     return Noted(rate, (mark,))
 
 
+def _check_commas(t: str) -> None:
+    """A number with a comma that is not a thousands separator (``3,9%``, ``1,5円/kg``) cannot be read one way."""
+    for m in _RE_COMMA_NUMBER.finditer(t):
+        if not _RE_GROUPED.fullmatch(m.group(0)):
+            raise RateParseError(f"{m.group(0)!r} in {t!r} is not a number: in a rate a comma only groups thousands "
+                                 "by threes (1,035円/kg); write a decimal point (3.9%), not a comma")
+
+
 @lru_cache(maxsize=8192)
 def parse_rate(text: str) -> Rate:
     """Parse one rate cell or user-given rate. Empty text is an error: callers skip empty cells."""
     t = normalize(_english(normalize(text)))
     if not t:
         raise RateParseError("empty rate")
+    _check_commas(t)
     tokens = t.split(" ")
     marks = [tok for tok in tokens if _RE_FOOTNOTE.fullmatch(tok)]
     body = [tok for tok in tokens if not _RE_FOOTNOTE.fullmatch(tok)]

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 Number = int | Decimal
 _EXACT = Context(prec=60, rounding=ROUND_FLOOR)
+TAX_BASE_UNIT = 1000   # 通則法118条1項: a tax base is cut to whole thousands of yen
 
 
 def floor_yen(amount: Number) -> int:
@@ -21,7 +22,7 @@ def floor_yen(amount: Number) -> int:
 
 def truncate_tax_base(amount: Number) -> int:  # 通則法118条1項; 関税法基本通達13の4-1
     """Tax base (課税価格, 課税標準額): drop fractions below 1,000 yen; a base under 1,000 yen is 0."""
-    return int(amount) // 1000 * 1000 if amount > 0 else 0
+    return int(amount) // TAX_BASE_UNIT * TAX_BASE_UNIT if amount > 0 else 0
 
 
 def truncate_tax_amount(amount: Number) -> int:  # 通則法119条1項; 関税法基本通達13の4-1

@@ -420,6 +420,23 @@ class GatePrices(_Model):
     corrections: list[GateCorrection] = []
 
 
+# --- how far the tariff tables held can vouch for a date ---------------------------------------------------------
+
+class AnnualEdition(_Model):
+    """The day of the year a new 実行関税率表 takes effect (1 April), with its basis (rules/tariff_cycle.yaml)."""
+
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=28)
+    rule: str
+    basis: str
+    source: str
+    verified: Verified
+
+
+class TariffCycle(_Model):
+    annual_edition: AnnualEdition
+
+
 # --- the whole book ---------------------------------------------------------------------------------
 
 class Rules(_Model):
@@ -433,6 +450,7 @@ class Rules(_Model):
     rounding: RoundingRules
     reliefs: ReliefRules
     gate: GatePrices
+    tariff_cycle: TariffCycle
 
     def de_minimis_on(self, d: date) -> DeMinimisVersion | None:
         return next((v for v in self.de_minimis if v.covers(d)), None)
@@ -458,7 +476,7 @@ _FILES = {
     "consumption_tax": "consumption_tax.yaml", "personal_use": "personal_use.yaml",
     "parties": "preference_parties.yaml", "de_minimis": "de_minimis.yaml", "simplified": "simplified_tariff.yaml",
     "food": "reduced_rate_food.yaml", "liquor": "liquor_tax.yaml", "rounding": "rounding.yaml",
-    "reliefs": "reliefs.yaml", "gate": "reference_prices.yaml",
+    "reliefs": "reliefs.yaml", "gate": "reference_prices.yaml", "tariff_cycle": "tariff_cycle.yaml",
 }
 
 

@@ -5,7 +5,10 @@
 3. Preferential rates (GSP, LDC, each EPA) only when claimed, for an origin covered on the date, and
    only if lower than 1-2. GSP is not available where the same origin's EPA rate is not higher.
 Compound rates are compared by the amount they produce for this line's value and quantity. A line of the gate-price
-system for pork reads its cells through ``gate_price.Gate`` (the reference price of the date in figures).
+system for pork reads its cells through ``gate_price.Gate`` (the reference price of the date in figures). Two rates that
+both produce ¥0 for the line (a taxable value below ¥1,000 is 0: 通則法118条) are compared where they differ, at a
+taxable value of ¥1,000 (``tie_base``): the rate shown is the one that applies, never the higher one with a false
+"not lower".
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from decimal import Decimal
 from xlduty.core.errors import InputError
 from xlduty.core.gate_price import Gate
 from xlduty.core.rate import ByUnitValue, DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
+from xlduty.core.rounding import TAX_BASE_UNIT
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
 
@@ -81,22 +85,56 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str], gate: Gate | 
     raise InputError("hs_code", f"{line.hs} has no general or temporary rate that covers the goods")
 
 
-def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Decimal,
+TIE_VALUE = TAX_BASE_UNIT
+"""The taxable value at which two rates that both give ¥0 are compared: the least value that is not cut to 0."""
+
+
+def tie_base(b: DutyBase) -> DutyBase:
+    """Where two rates that give the line ¥0 are told apart: a taxable value of at least ¥1,000 and the quantity
+    uncut (the yen a rate would charge, had the line not been cut to nothing)."""
+    return b._replace(taxable_value=max(b.taxable_value, TIE_VALUE), truncate_quantity=False)
+
+
+def _at_tie(rate: Rate, b: DutyBase) -> Decimal | None:
+    """What ``rate`` gives at ``tie_base(b)``; None where it gives nothing there (a rate that does not cover, needs
+    more input or is manual: such a rate never wins a tie)."""
+    try:
+        return rate.evaluate(tie_base(b))
+    except (NotApplicable, NeedsInput, ManualRate):
+        return None
+
+
+def _lower_in_tie(rate: Rate, other: Rate, b: DutyBase) -> bool:
+    """Of two rates giving the line ¥0, ``rate`` is the lower where they differ (at ``tie_base``)."""
+    mine = _at_tie(rate, b)
+    theirs = _at_tie(other, b)
+    return mine is not None and (theirs is None or mine < theirs)
+
+
+def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Applied,
                notes: list[str], gate: Gate | None = None) -> Applied | None:
-    """The column's rate if it produces less than ``best``; None if it does not or does not cover."""
+    """The column's rate if it produces less than ``best`` (or, where both produce ¥0, is the lower rate); None if it
+    does not or does not cover."""
     text = line.text(column)
     if not text:
         return None
     unverified: list[str] = []
     rate = rate_of(line, column, gate, unverified)
     assert rate is not None
+    least = best.amount
     try:
         bound = rate.lower_bound(b)
-        if bound >= best:
+        if bound > least or (bound == least and least != 0):
             notes.append(f"{name} {text!r} is not lower")
             return None
-        # where the bound is the amount itself (Rate's own lower_bound), it is not worked out twice
-        amount = bound if type(rate).lower_bound is Rate.lower_bound else rate.evaluate(b)
+        if least == 0:   # a tie at ¥0 at best: told apart below, or not lower (as before) where it cannot be
+            try:
+                amount = rate.evaluate(b)
+            except (NeedsInput, ManualRate):
+                notes.append(f"{name} {text!r} is not lower")
+                return None
+        else:   # where the bound is the amount itself (Rate's own lower_bound), it is not worked out twice
+            amount = bound if type(rate).lower_bound is Rate.lower_bound else rate.evaluate(b)
     except NotApplicable as exc:
         notes.append(f"{name} {text!r} not applied: {exc}")
         return None
@@ -104,15 +142,16 @@ def _try_lower(line: TariffLine, column: str, name: str, b: DutyBase, best: Deci
         raise _explain_need(exc, name, text) from None
     except ManualRate as exc:
         raise _manual(exc, name) from None
-    if amount >= best:
+    if amount > least or (amount == least and (least != 0 or not _lower_in_tie(rate, best.rate, b))):
         notes.append(f"{name} {text!r} is not lower")
         return None
     return Applied(column, name, text, rate, amount, unverified=unverified)
 
 
-def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: Decimal,
+def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: Applied,
                     known: dict[str, Decimal], gate: Gate | None = None) -> str | None:
-    """An EPA column of the same origin whose rate is not higher than GSP (whether claimed or not)."""
+    """An EPA column of the same origin whose rate is not higher than GSP (whether claimed or not); where both give
+    ¥0, compared at ``tie_base``."""
     assert b.origin is not None
     for column, col in rules.parties.columns.items():
         if not column.startswith("epa_") or not col.covers(b.origin, on) or not line.text(column):
@@ -127,7 +166,8 @@ def _epa_not_higher(line: TariffLine, b: DutyBase, rules: Rules, on: date, gsp: 
                 continue
             except NeedsInput as exc:
                 raise _explain_need(exc, column_name(rules, column), line.text(column) or "") from None
-        if amount <= gsp:
+        if amount < gsp.amount or (amount == gsp.amount and (
+                amount != 0 or not _lower_in_tie(gsp.rate, rate_of(line, column, gate), b))):   # type: ignore[arg-type]
             return column
     return None
 
@@ -190,15 +230,14 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
     notes = list(cover.notes)
     unverified = list(cover.unverified)
     chosen = national_rate(line, b, notes, gate)
-    if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen.amount,
-                                             notes, gate)):
+    if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen, notes, gate)):
         chosen = lower
     mfn = chosen
     if cover.claimed:
         offers: dict[str, Applied] = {}
         epa_amounts: dict[str, Decimal] = {}
         for column, name, coverage_unverified in cover.columns:
-            offer = _try_lower(line, column, name, b, mfn.amount, notes, gate)
+            offer = _try_lower(line, column, name, b, mfn, notes, gate)
             if coverage_unverified:
                 unverified.append(f"{name} coverage of {b.origin}")
             if offer is not None:
@@ -206,12 +245,16 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
                 if column.startswith("epa_"):
                     epa_amounts[column] = offer.amount
         gsp = offers.get("rate_gsp")
-        if gsp is not None and (blocking := _epa_not_higher(line, b, rules, on, gsp.amount, epa_amounts, gate)):
+        if gsp is not None and (blocking := _epa_not_higher(line, b, rules, on, gsp, epa_amounts, gate)):
             del offers["rate_gsp"]
             notes.append(f"GSP not available: the {column_name(rules, blocking)} rate is not higher "
                          "(暫定法施行令25条4項)")
         if offers:
             chosen = min(offers.values(), key=lambda a: a.amount)
+            if chosen.amount == 0:   # several at ¥0: the lower rate where they differ (the first of equals, as min)
+                for offer in offers.values():
+                    if offer.amount == 0 and _lower_in_tie(offer.rate, chosen.rate, b):
+                        chosen = offer
         else:
             notes.append("no claimed preferential rate is lower than the MFN rate")
     if chosen.rate.kind == "gate_price":

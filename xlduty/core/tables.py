@@ -69,10 +69,22 @@ def _read_pointer(root: Path) -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        warnings.warn(f"xlduty: {path} is unreadable ({exc}): the bundled tables are used", RuntimeWarning,
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        warnings.warn(f"xlduty: {path} is unreadable ({why}): the bundled tables are used", RuntimeWarning,
                       stacklevel=3)
         return {}
     return state if isinstance(state, dict) else {}
+
+
+@lru_cache(maxsize=1)
+def tariff_checked() -> date | None:
+    """The day a refresh last checked the site's tariff editions and held its newest (``tariff_checked`` in
+    ``active.json``, written by ``xlduty rates refresh``); None when none is recorded. Read once per process."""
+    value = _read_pointer(rates_root()).get("tariff_checked")
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=len(KINDS))
@@ -86,6 +98,10 @@ def active_dir(kind: str) -> Path | None:
     version = _read_pointer(root).get(kind)
     if not (isinstance(version, str) and version):
         return None
+    if not is_version_name(version):
+        warnings.warn(f"xlduty: {root / 'active.json'} names the {kind} version {version!r}, which is a path, not a "
+                      "stored version: the bundled table is used", RuntimeWarning, stacklevel=2)
+        return None
     d = root / "versions" / kind / version
     if (d / INDEX_FILE[kind]).is_file():
         return d
@@ -94,9 +110,16 @@ def active_dir(kind: str) -> Path | None:
     return None
 
 
+def is_version_name(name: str) -> bool:
+    """A stored version is named by one folder name (``2026_07_09``, ``2026-11-15.2``), never by a path: ``..``,
+    ``../fx/…`` or an absolute path would reach outside ``versions/<kind>/``."""
+    return name not in ("", ".", "..") and not any(sep in name for sep in ("/", "\\", "\0")) and ":" not in name
+
+
 def clear_cache() -> None:
     """Forget the pointer read (after a switch, or when ``XLDUTY_DATA_DIR`` changes)."""
     active_dir.cache_clear()
+    tariff_checked.cache_clear()
 
 
 def tables_dir(kind: str) -> Path:

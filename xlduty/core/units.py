@@ -6,6 +6,7 @@ pcs. A quantity converts only within one dimension: never kg to litres.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -52,7 +53,7 @@ _ALIASES = {
 
 def unit_of(text: str) -> Unit:
     """The unit a user or the tariff wrote; ``ValueError`` names the accepted spellings."""
-    code = _ALIASES.get(text.strip().lower())
+    code = _ALIASES.get(unicodedata.normalize("NFKC", text).strip().lower())   # ｋｇ typed in full-width: kg
     if code is None:
         raise ValueError(f"unknown unit {text!r} (use kg, g, t, l, ml, kl, m2, pcs, pair, head)")
     return UNITS[code]

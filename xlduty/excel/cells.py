@@ -9,12 +9,15 @@ the field; the tables watcher lets a long-running Excel process follow a rates s
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import number_text as grammar_text
+from xlduty.core.numbers import problem
 from xlduty.excel.messages import PREFIX
 
 EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
@@ -53,8 +56,9 @@ def hs_text(v: object) -> str | None:
 
 def number_text(v: object, field: str) -> str | int | None:
     """Exact, as Excel shows it: a float to 15 significant digits (Excel's precision: a cell computed as
-    0.1 + 0.2 holds 0.30000000000000004 and shows 0.3, which is what the user means), text through Decimal
-    (commas allowed in a cell)."""
+    0.1 + 0.2 holds 0.30000000000000004 and shows 0.3, which is what the user means), a text cell by the one
+    number grammar of every input (``xlduty.core.numbers``: full-width digits read, no thousands separators or
+    currency marks; a number cell formatted with them arrives as a number)."""
     no_error(v, field)
     if blank(v):
         return None
@@ -65,7 +69,10 @@ def number_text(v: object, field: str) -> str | int | None:
     elif isinstance(v, int):
         text = str(v)
     else:
-        text = str(v).strip().replace(",", "").replace("¥", "").replace("円", "")
+        found = grammar_text(str(v))
+        if found is None:
+            raise InputError(field, problem(str(v)))
+        text = found
     try:
         d = Decimal(text)
     except InvalidOperation:
@@ -103,6 +110,25 @@ def text_of(v: object, field: str = "origin") -> str | None:
     return str(v).strip()
 
 
+def code_of(v: object, field: str) -> str | None:
+    """A code cell (an origin, a currency): text as ``text_of`` gives it, full-width typing read as NFKC reads it."""
+    t = text_of(v, field)
+    return None if t is None else unicodedata.normalize("NFKC", t).strip()
+
+
+def word(v: object, field: str, allowed: Sequence[str], default: str | None = None, message: str = "") -> str | None:
+    """One word of a closed set (``lang``, ``what``, ``part`` …), case- and width-insensitive; blank gives
+    ``default``. Anything else is an error listing the words allowed (``message``, or ``unknown 'fr' (use ja,
+    en)``): never silently the default."""
+    t = code_of(v, field)
+    if t is None:
+        return default
+    w = t.lower()
+    if w not in allowed:
+        raise InputError(field, message or f"unknown {t!r} (use {', '.join(allowed)})")
+    return w
+
+
 def column(v: object, field: str, n: int | None = None, repeat: bool = False) -> list[Any]:
     """A one-column (or one-row) range as one value per line. A single cell stands for every line only
     where ``repeat`` allows it (one origin or one quantity for all lines); a wider range is refused —
@@ -125,13 +151,13 @@ def column(v: object, field: str, n: int | None = None, repeat: bool = False) ->
     return flat
 
 
-def field_names(v: object, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
+def field_names(v: object, allowed: Sequence[str], default: Sequence[str], name: str = "field") -> list[str]:
     if blank(v):
         return list(default)
-    names = [f.strip().lower() for f in str(v).split(",") if f.strip()]
+    names = [f.strip().lower() for f in unicodedata.normalize("NFKC", str(v)).split(",") if f.strip()]
     bad = [f for f in names if f not in allowed]
     if bad:
-        raise InputError("field", f"unknown {bad[0]!r} (use {', '.join(allowed)})")
+        raise InputError(name, f"unknown {bad[0]!r} (use {', '.join(allowed)})")
     return names
 
 

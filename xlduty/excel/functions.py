@@ -24,6 +24,7 @@ from xlduty.core.errors import InputError, XlDutyError
 from xlduty.core.tables import on_switch
 from xlduty.excel.cells import (
     blank,
+    code_of,
     column,
     field_names,
     follow_tables,
@@ -32,6 +33,7 @@ from xlduty.excel.cells import (
     number_text,
     text_of,
     to_date,
+    word,
 )
 from xlduty.excel.messages import PREFIX, cell_error
 from xlduty.excel.options import Options, apply_fx, parse_options
@@ -218,7 +220,7 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
     from xlduty.core.fx import rate_for
 
     try:
-        ccy = text_of(currency)
+        ccy = code_of(currency, "currency")
         if ccy is None:
             raise InputError("currency", "required")
         return float(rate_for(ccy.upper(), to_date(date), {}, "currency").yen_per_unit)
@@ -226,12 +228,17 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
         return cell_error(exc)
 
 
+HS_NAME_LANGS = ("ja", "en")
+
+
 def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) -> Any:
-    """品名: the tariff description of a line (``lang="en"``: the HS heading text in English)."""
+    """品名: the tariff description of a line (``lang="en"``: the HS heading text in English; ``ja`` or blank: the
+    Japanese schedule's; any other word is an error listing these)."""
     from xlduty.core.hs import normalize_hs
     from xlduty.core.schedule import LookupError_, edition_on, english_descriptions
 
     try:
+        language = word(lang, "lang", HS_NAME_LANGS, "ja")
         hs = hs_text(hs_code)
         if hs is None:
             raise InputError("hs_code", "required")
@@ -248,7 +255,7 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
                 name = schedule.line(code, on).full_description
         except (ValueError, LookupError_) as exc:
             raise InputError("hs_code", str(exc)) from None
-        if text_of(lang) and str(text_of(lang)).lower().startswith("en"):
+        if language == "en":
             names = english_descriptions()
             for n in (6, 4):
                 if code[:n] in names:
@@ -258,6 +265,9 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
         return cell_error(exc)
 
 
+INFO_WHAT = ("edition", "fx_week", "fx_weeks", "version", "python", "xlwings")
+
+
 def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
     """What a figure was computed on, for the quote's record: ``edition`` (the 実行関税率表 in force on the
     date, from the tables in use), ``fx_week`` (its Sunday–Saturday customs FX week), ``fx_weeks`` (the
@@ -265,7 +275,8 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
     and interpreter), ``xlwings``; blank: the three versions in one text."""
     follow_tables()
     try:
-        key = (text_of(what, "what") or "").lower()
+        key = word(what, "what", INFO_WHAT, "", "use edition, fx_week, fx_weeks, version, python or xlwings (blank: "
+                                                 "the versions)") or ""
         if key in ("", "version", "python", "xlwings"):
             return _reached(key)
         on = to_date(on_date)

@@ -29,6 +29,8 @@ FIELDS_JA = {
     "customs_quantity": "税関数量", "customs_unit": "税関数量の単位", "percent": "利益率",
     "label": "摘要", "tariff_edition": "実行関税率表の版", "edition": "実行関税率表の版",
     "fx_factor": "為替の倍率", "price_rounding": "端数単位", "ct_recoverable": "仕入税額控除",
+    "lang": "言語", "part": "表示部分", "claim": "特恵・EPA", "reduced": "軽減税率", "personal": "個人使用",
+    "quota": "関税割当",
 }
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import number_text, problem
 
 YES = frozenset({"yes", "y", "true", "1", "on", "はい"})   # the words of a yes/no option or cell
 NO = frozenset({"no", "n", "false", "0", "off", "いいえ"})
@@ -75,22 +76,25 @@ def yes_no(key: str, value: str | None) -> bool:
 
 
 def number(key: str, value: str | None) -> str:
+    """A number by the one grammar of every input (``xlduty.core.numbers``: no thousands separators, so that
+    ``freight=1,5`` is never read as 15), kept as text: the declaration parses it into an exact Decimal."""
     if not value:
         raise InputError(f"options.{key}", "give a number, e.g. " + key + "=1200")
-    text = value.replace(",", "")
-    try:
-        float(text)
-    except ValueError:
-        raise InputError(f"options.{key}", f"{value!r} is not a number") from None
-    return text   # kept as text: the declaration parses it into an exact Decimal
+    text = number_text(value)
+    if text is None:
+        raise InputError(f"options.{key}", problem(value))
+    return text
 
 
 def items(text: object, keys: tuple[str, ...], aliases: dict[str, str],
           example: str) -> Iterator[tuple[str, str | None]]:
     """(key, value or None for a bare flag) for each ``;``-separated item of an options text, the key normalised
-    (case, ``-``, aliases, full-width ＝ ； from a Japanese IME); an unknown key is an error naming it."""
+    (case, ``-``, aliases, full-width ＝ ； from a Japanese IME); an unknown key is an error naming it, and so is a
+    key given twice, under any of its names (``rate=14%; rate=0%`` or ``claim=no; epa=yes``: never the last one
+    silently kept)."""
     if not isinstance(text, str):
         raise InputError("options", f"options must be text such as \"{example}\"")
+    seen: set[str] = set()
     for raw in unicodedata.normalize("NFKC", text).replace("\n", ";").split(";"):
         item = raw.strip()
         if not item:
@@ -100,6 +104,9 @@ def items(text: object, keys: tuple[str, ...], aliases: dict[str, str],
         key = aliases.get(key, key)
         if key not in keys:
             raise InputError(f"options.{key}", f"unknown option (use {', '.join(keys)})")
+        if key in seen:
+            raise InputError(f"options.{key}", "given twice: give each option once")
+        seen.add(key)
         yield key, value.strip() if sep else None
 
 
@@ -113,6 +120,8 @@ def parse_options(text: object) -> Options:
         if kind == "bool":
             parsed: Any = yes_no(key, val)
         elif kind == "bool_or_auto":
+            if val is not None and val.lower() not in ("auto", *YES, *NO):
+                raise InputError(f"options.{key}", f"use yes, no or auto, not {val!r}")
             parsed = None if val is not None and val.lower() == "auto" else yes_no(key, val)
         elif kind == "number":
             parsed = number(key, val)
@@ -148,11 +157,18 @@ def fx_pairs(value: str | None) -> dict[str, str]:
     if not value:
         raise InputError("options.fx", "give yen per unit, e.g. fx=155.39 or fx=USD:155.39")
     rates: dict[str, str] = {}
-    for part in value.split(","):
+    parts = value.split(",")
+    for part in parts:
         ccy, sep, rate = part.partition(":")
         if not sep:
+            if len(parts) > 1:   # fx=155,39: a decimal comma, or a rate without its currency
+                raise InputError("options.fx", f"{value!r}: give each rate with its currency (fx=USD:155.39,EUR:162.1)"
+                                               "; write a decimal point, not a comma")
             ccy, rate = "", ccy
-        rates[ccy.strip().upper()] = number("fx", rate.strip())
+        ccy = ccy.strip().upper()
+        if ccy in rates:
+            raise InputError("options.fx", f"{ccy} given twice")
+        rates[ccy] = number("fx", rate.strip())
     return rates
 
 

@@ -520,9 +520,9 @@ def QUOTE_CUSTOMER(lines: object = None, charges: object = None, costs: object =
     from xlduty.quote.document import japanese_date
 
     spills = ("table", "lines", "issuer", "remarks")
-    name = "table" if blank(part) else str(part).strip().lower()
+    name = "table" if blank(part) else unicodedata.normalize("NFKC", str(part)).strip().lower()
     try:
-        if len(field_names(part, CUSTOMER_PARTS, ("table",))) != 1:
+        if len(field_names(part, CUSTOMER_PARTS, ("table",), "part")) != 1:
             raise InputError("part", "give one part")
         if blank(document) and name not in ("table", "lines", "subtotal", "tax", "total", "fx"):
             raise InputError("document", f"{name} comes from the document range: give it")

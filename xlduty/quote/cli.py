@@ -72,6 +72,8 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``quote`` to the ``xlduty`` sub-commands (``xlduty/cli.py`` calls this)."""
+    from xlduty.command import count_arg, number_arg
+
     p = subparsers.add_parser("quote", help="a quote: landed cost per unit and price at a margin (JSON in, JSON out)")
     p.add_argument("file", help="quote JSON, a quote workbook (.xlsm/.xlsx: the template), a saved quote with "
                                 "--reproduce/--permit, or - for standard input")
@@ -84,16 +86,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="compare a saved quote with the figures of the import permit (輸入許可通知書)")
     r = p.add_argument_group("reverse calculation (逆算)")
     r.add_argument("--reverse", action="store_true", help="the highest supplier unit price meeting a target")
-    r.add_argument("--line", type=int, default=0, help="the line whose unit price is searched (default 0)")
-    r.add_argument("--target-cost", type=Decimal, help="landed cost per unit in yen, at most")
-    r.add_argument("--sell-price", type=Decimal, help="selling price per unit in yen (with --target-margin)")
-    r.add_argument("--target-margin", type=Decimal, help="margin in percent, at least")
+    r.add_argument("--line", type=count_arg, default=0, help="the line whose unit price is searched (default 0)")
+    r.add_argument("--target-cost", type=number_arg, help="landed cost per unit in yen, at most")
+    r.add_argument("--sell-price", type=number_arg, help="selling price per unit in yen (with --target-margin)")
+    r.add_argument("--target-margin", type=number_arg, help="margin in percent, at least")
     r.add_argument("--margin-on", choices=["price", "cost"], default="price",
                    help="price: gross margin on the price; cost: markup on cost")
-    r.add_argument("--target-price", type=Decimal, help="quote price per unit in yen (input's margin), at most")
+    r.add_argument("--target-price", type=number_arg, help="quote price per unit in yen (input's margin), at most")
     r.add_argument("--view", choices=["cost", "cash"], default="cost",
                    help="cost: consumption tax recovered; cash: everything paid")
-    r.add_argument("--step", type=Decimal, default=Decimal("0.01"), help="price grid in the invoice currency")
+    r.add_argument("--step", type=number_arg, default=Decimal("0.01"), help="price grid in the invoice currency")
     p.set_defaults(func=run)
     return p
 
@@ -111,7 +113,7 @@ def _json(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xlduty quote``; input errors propagate as ``InputError`` (the caller prints them, exit 2)."""
-    from xlduty.command import read_json
+    from xlduty.command import read_json, write
     from xlduty.core.errors import InputError
     from xlduty.files import MAX_OBJECT_MODEL_BYTES, check_output, check_package, write_output
     from xlduty.quote import (
@@ -158,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             out["comparison"] = compare_treatments(qt.input).to_dict()
         if args.sensitivity:
             out["sensitivity"] = fx_sensitivity(qt.input)
-    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2, default=_json) + "\n")
+    write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2, default=_json) + "\n")
     return 0
 
 

@@ -7,24 +7,36 @@ yen. The JSON shape is documented in ``xlduty/quote/cli.py``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import date as Date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from xlduty.core.declaration import (
     Amount,
     Country,
     Currency,
     Liquor,
+    Number,
     Positive,
     currency_keys,
     date_text,
     input_error,
 )
 from xlduty.core.errors import InputError
+from xlduty.core.numbers import integer_input
 from xlduty.quote.domestic import CtClass, domestic_rules
 from xlduty.quote.incoterms import incoterm_rules
 
@@ -113,7 +125,7 @@ class Margin(_Input):
     ``on: cost`` — markup on cost (値入率 on cost): price = cost × (1 + percent/100).
     """
 
-    percent: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    percent: Annotated[Decimal, Number, Field(ge=0, allow_inf_nan=False)]
     on: Literal["price", "cost"] = "price"
 
     @model_validator(mode="after")
@@ -127,7 +139,8 @@ class Options(_Input):
     personal_use: bool = False                # 定率法4条の6②: overseas retail price × 0.6 while in force
     simplified: Literal["auto", "always", "never"] = "auto"
     ct_recoverable: bool | None = None        # 仕入税額控除 available; None = yes unless personal_use
-    price_rounding: Annotated[int, Field(ge=1)] = 1   # the quote price per unit is rounded UP to this many yen
+    # the quote price per unit is rounded UP to this many yen
+    price_rounding: Annotated[int, BeforeValidator(integer_input), Field(ge=1)] = 1
 
     @model_validator(mode="after")
     def _personal_is_not_recoverable(self) -> Options:
@@ -228,7 +241,7 @@ class QuoteInput(_Input):
     @classmethod
     def _incoterm(cls, v: object) -> object:
         if isinstance(v, str):
-            code = v.strip().upper()
+            code = unicodedata.normalize("NFKC", v).strip().upper()
             known = incoterm_rules().terms
             if code not in known:
                 raise ValueError(f"unknown incoterm {v!r} (use one of {', '.join(known)})")

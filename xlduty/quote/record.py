@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from xlduty.core.declaration import Amount, Positive
 from xlduty.core.errors import InputError
 from xlduty.core.fx import week_of
+from xlduty.core.numbers import integer_input
 from xlduty.core.schedule import LookupError_, edition_on
 from xlduty.quote.landed import build
 from xlduty.quote.model import QuoteInput, parse_quote
@@ -87,12 +88,9 @@ def load(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     if isinstance(source, dict):
         data = source
     else:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"), parse_float=Decimal)
-        except OSError as exc:
-            raise InputError("", f"cannot read {source}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        from xlduty.command import read_json  # within the size limit; a key given twice refused
+
+        data = read_json(str(source))
     if isinstance(data, dict) and "record" in data and "format" not in data:
         data = data["record"]
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -170,16 +168,19 @@ def _diff(at: str, saved: Any, now: Any) -> list[dict[str, Any]]:
 
 # --- the import permit ------------------------------------------------------------------------------------
 
+Yen = Annotated[int, BeforeValidator(integer_input)]   # a whole yen figure, as text too (one number grammar)
+
+
 class Permit(BaseModel):
     """Figures read from the 輸入許可通知書 (all optional but at least one tax)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    duty: int | None = None                 # 関税
-    national_ct: int | None = None          # 消費税
-    local_ct: int | None = None             # 地方消費税
-    consumption_tax: int | None = None      # national + local, when the two are not read separately
-    excise: int | None = None               # 酒税等
+    duty: Yen | None = None                 # 関税
+    national_ct: Yen | None = None          # 消費税
+    local_ct: Yen | None = None             # 地方消費税
+    consumption_tax: Yen | None = None      # national + local, when the two are not read separately
+    excise: Yen | None = None               # 酒税等
     taxable_value: Amount | None = None     # 課税価格 total as printed (sum of the 欄, each truncated to ¥1,000)
     date: Date | None = None                # 申告年月日
     fx: dict[str, Positive] = {}            # the rates printed on the permit, yen per unit

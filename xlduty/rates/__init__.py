@@ -77,15 +77,19 @@ def report_text(version: str | None = None) -> str:
         if v is None:
             lines.append(f"{kind}: the bundled table is in use (no refresh report)")
             continue
+        store.check_name(kind, v)
         path = store.version_dir(kind, v) / "report.json"
         if not path.is_file():
             lines.append(f"{kind} {v}: no report stored")
             continue
         data = path.read_bytes()
-        if kind == "tariff":
-            lines.extend(render_tariff(TariffChanges.model_validate_json(data)))
-        else:
-            lines.extend(render_fx(FxChanges.model_validate_json(data)))
+        try:
+            changes = (TariffChanges if kind == "tariff" else FxChanges).model_validate_json(data)
+        except ValueError as exc:
+            from xlduty.rates.errors import StoreError
+
+            raise StoreError(f"{path} is damaged ({str(exc).splitlines()[0]})") from None
+        lines.extend(render_tariff(changes) if kind == "tariff" else render_fx(changes))  # type: ignore[arg-type]
     return "\n".join(lines)
 
 

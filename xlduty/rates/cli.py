@@ -17,6 +17,8 @@ EXIT_FAIL = 2
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``rates`` and its subcommands to the main CLI's subparsers."""
+    from xlduty.command import count_arg, seconds_arg
+
     p = subparsers.add_parser("rates", help="refresh the tariff and FX tables from Japan Customs; list, use or "
                                             "roll back the stored versions")
     sub = p.add_subparsers(dest="rates_command", required=True, metavar="{refresh,list,use,rollback,report}")
@@ -27,15 +29,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--allow-older", action="store_true", help="accept an edition or week older than the one in use")
     r.add_argument("--only", choices=("tariff", "fx"), help="refresh only the tariff or only the FX table")
     r.add_argument("--chapters", metavar="NN,NN", help="refresh only these chapters of the edition in use")
-    r.add_argument("--pace", type=float, metavar="S", help="seconds between requests (default 0.5)")
-    r.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for a page to answer (default 30)")
-    r.add_argument("--attempts", type=int, metavar="N", help="tries per page (default 4)")
-    r.add_argument("--fx-archive-weeks", type=int, metavar="N",
+    r.add_argument("--pace", type=seconds_arg, metavar="S", help="seconds between requests (default 0.5)")
+    r.add_argument("--timeout", type=seconds_arg, metavar="S", help="seconds to wait for a page to answer (default 30)")
+    r.add_argument("--attempts", type=count_arg, metavar="N", help="tries per page (default 4)")
+    r.add_argument("--fx-archive-weeks", type=count_arg, metavar="N",
                    help="fill at most N weeks the FX table lacks from the weekly PDFs, newest first "
                         "(default 52; 0: none)")
     r.add_argument("--allow-fx-jump", metavar="ISO,ISO", help="let these currencies (or `all`) through a week-to-week "
                                                              "move over 30%% or a change of quotation unit (1 ↔ 100)")
-    r.add_argument("--gap-editions", type=int, metavar="N",
+    r.add_argument("--gap-editions", type=count_arg, metavar="N",
                    help="also fetch at most N editions the site lists between those stored and its newest "
                         "(default 2; 0: only report them)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -52,6 +54,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _fail(message: str) -> int:
     sys.stderr.write(f"xlduty: {message}\n")
     return EXIT_FAIL
+
+
+def _write(text: str) -> None:
+    from xlduty.command import write
+
+    write(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,7 +116,7 @@ def _refresh(args: argparse.Namespace) -> int:
         bar.close()
     if not report.ok:
         return _fail(f"rates refresh failed: {report.error} (nothing changed: the previous tables remain in use)")
-    sys.stdout.write(str(report) + "\n")
+    _write(str(report) + "\n")
     for gap in report.tariff.gaps if report.tariff is not None else []:   # said on stderr too: easy to miss
         sys.stderr.write(f"xlduty: warning: edition {gap.edition} is listed on the site but not stored; its dates "
                          f"are computed on edition {gap.computed_on}\n")
@@ -125,6 +133,8 @@ def _list(args: argparse.Namespace) -> int:
     out = []
     for kind in KINDS:
         in_use = getattr(state, kind)
+        if in_use is not None and in_use not in store.versions(kind):   # a damaged pointer: the bundled one is read
+            in_use = None
         out.append(names[kind] + ":")
         for version in reversed(store.versions(kind)):
             try:
@@ -137,7 +147,7 @@ def _list(args: argparse.Namespace) -> int:
     if state.history:
         prev = state.history[-1]
         out.append(f"rollback would restore: tariff {prev.tariff or 'bundled'}, fx {prev.fx or 'bundled'}")
-    sys.stdout.write("\n".join(out) + "\n")
+    _write("\n".join(out) + "\n")
     return 0
 
 
@@ -157,7 +167,7 @@ def _use(args: argparse.Namespace) -> int:
     from xlduty.rates import use
 
     state = use(args.version)
-    sys.stdout.write(f"in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
+    _write(f"in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
     return 0
 
 
@@ -165,14 +175,14 @@ def _rollback(args: argparse.Namespace) -> int:
     from xlduty.rates import rollback
 
     state = rollback()
-    sys.stdout.write(f"rolled back; in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
+    _write(f"rolled back; in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from xlduty.rates import report_text
 
-    sys.stdout.write(report_text(args.version) + "\n")
+    _write(report_text(args.version) + "\n")
     return 0
 
 
@@ -180,11 +190,10 @@ _COMMANDS = {"refresh": _refresh, "list": _list, "use": _use, "rollback": _rollb
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``xlduty rates ...`` on its own (the main CLI mounts the same parser)."""
-    parser = argparse.ArgumentParser(prog="xlduty")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """``xlduty rates ...`` on its own (the main CLI mounts the same parser, with the same error handling)."""
+    from xlduty.command import run_alone
+
+    return run_alone(add_parser, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ class ActiveState(BaseModel):
     at: str = ""
     reason: str = ""
     history: list[Pointer] = Field(default_factory=list)
+    tariff_checked: date | None = None   # the day a refresh last found the site's newest edition held (core/vouch.py)
 
     def pointer(self) -> Pointer:
         return Pointer(tariff=self.tariff, fx=self.fx, at=self.at, reason=self.reason)

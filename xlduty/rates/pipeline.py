@@ -90,12 +90,12 @@ def _parses(text: str) -> bool:
     return True
 
 
-def build_book(lines: list[PageLine], edition: str, source: str) -> tuple[dict, dict[str, tuple[str, list[str]]]]:
+def build_book(lines: list[PageLine], edition: str, source: str) -> tuple[dict, dict[str, dict[str, list[str]]]]:
     """The compact book (texts and paths stored once, by first appearance, as ``update/tariff.py`` does) and
-    the rate texts the parser does not know: {text: (first column, codes)}."""
+    the rate texts the parser does not read, with every cell that prints them: {text: {column: [codes]}}."""
     rates: dict[str, int] = {}
     paths: dict[str, int] = {}
-    unknown: dict[str, tuple[str, list[str]]] = {}
+    unknown: dict[str, dict[str, list[str]]] = {}
     rows = []
     rates[""] = -1     # an empty cell; removed below (dict order keeps the others' indices)
     get = rates.get
@@ -109,12 +109,12 @@ def build_book(lines: list[PageLine], edition: str, source: str) -> tuple[dict, 
                     if text not in rates:
                         rates[text] = len(rates) - 1
                         if not _parses(text):
-                            unknown[text] = (RATE_COLUMNS[col], [])
+                            unknown[text] = {}
                     idx[col] = rates[text]
         if unknown:
-            for text in line.cells:
+            for col, text in enumerate(line.cells):
                 if text in unknown:
-                    unknown[text][1].append(line.code)
+                    unknown[text].setdefault(RATE_COLUMNS[col], []).append(line.code)
         if line.path not in paths:
             paths[line.path] = len(paths)
         rows.append([line.code, line.description, paths[line.path], line.unit_1, line.unit_2, line.other_laws, idx])
@@ -321,8 +321,8 @@ def _tariff(src: Source, st: Store, *, chapters: Iterable[str] | None, allow_old
 
     changes = compare_tariff(base_lines, new_lines, edition=edition, baseline=base_label, chapters=wanted)
     changes.warnings = warnings
-    changes.manual = [ManualText(text=text, column=col, codes=codes[:20])
-                      for text, (col, codes) in sorted(unknown.items())]
+    changes.manual = [ManualText(text=text, column=col, codes=codes)   # every cell, named in the report
+                      for text, cells in sorted(unknown.items()) for col, codes in cells.items()]
     changes.also_fetched = also
     stored = sorted([*held, *books, edition])
     for gap in (g for g in gaps if g not in books):
@@ -689,6 +689,9 @@ def refresh(source: str | None = None, *, progress: Progress | None = None, allo
                 st.switch(changes, f"refresh from {src.base}")
                 switched = True
             report.ok = True
+            if "tariff" in kinds and not chapters:   # the site's newest edition is held as of today
+                with contextlib.suppress(OSError, DataError):
+                    st.record_check(date.today())
             for out in outcomes:   # an up-to-date version in use keeps the validators the site gave this time
                 if not out.files and out.in_use and out.cache is not None and out.cache.kept and out.cache.changed():
                     with contextlib.suppress(OSError, DataError):  # then the next refresh downloads in full
@@ -696,7 +699,8 @@ def refresh(source: str | None = None, *, progress: Progress | None = None, allo
             with contextlib.suppress(OSError, DataError):  # old versions then stay; they do no harm
                 st.prune()
     except (RefreshError, DataError, OSError) as exc:
-        report.error = str(exc) if not isinstance(exc, OSError) else f"cannot write the new tables: {exc}"
+        report.error = str(exc) if not isinstance(exc, OSError) else (
+            f"cannot write the new tables: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
         if not switched:
             for kind, vid in written:
                 with contextlib.suppress(OSError, DataError):  # an unused complete version does no harm

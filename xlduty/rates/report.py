@@ -40,7 +40,8 @@ class ColumnChanges(BaseModel):
 
 
 class ManualText(BaseModel):
-    """A rate text the parser does not know: stored as printed; computing with it asks the user for the rate."""
+    """A rate text the parser does not read (a notation never seen, or a malformed number such as ``3,9%``) in one
+    column, with every line that prints it there: stored as printed; a line that needs it is refused, quoting it."""
 
     text: str
     column: str
@@ -267,10 +268,13 @@ def render_tariff(t: TariffChanges) -> list[str]:
         ex = "; ".join(f"{_hs(e.code)} {e.old or '(empty)'} → {e.new or '(empty)'}" for e in c.examples[:3])
         out.append(f"  {c.label} ({c.column}): {c.lines:,} line{'s' if c.lines != 1 else ''}, e.g. {ex}")
     if t.manual:
-        out.append(f"  rate texts never seen before, stored as printed and applied as manual "
-                   f"(give the rate in `rate`): {len(t.manual)}")
-        for m in t.manual[:10]:
-            out.append(f"    「{m.text}」 in {LABELS_JA.get(m.column, m.column)} of {_list(m.codes, 5)}")
+        texts = len({m.text for m in t.manual})
+        cells = sum(len(m.codes) for m in t.manual)
+        out.append(f"  rate texts never seen before or unreadable, stored as printed: {texts} in {cells} "
+                   f"cell{'s' if cells != 1 else ''}; a line that needs one is refused (give the rate in `rate`):")
+        for m in t.manual:   # every cell: the user must know each line it stops
+            codes = ", ".join(_hs(c) for c in m.codes)
+            out.append(f"    「{m.text}」 in {LABELS_JA.get(m.column, m.column)} of {codes}")
     for e in t.also_fetched:
         out.append(f"  also fetched edition {e.edition} (listed on the site, not held): {e.lines:,} lines; "
                    f"{e.lines_rate_changed:,} with a changed rate, {e.added} added, {e.removed} removed vs "

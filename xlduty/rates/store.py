@@ -22,6 +22,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,9 +149,10 @@ class Store:
         except FileNotFoundError:
             return ActiveState()
         except (OSError, ValidationError) as exc:
-            warnings.warn(f"xlduty: {self.pointer_path} is damaged ({str(exc).splitlines()[0]}): the bundled "
-                          "tables are in use until the next refresh or `xlduty rates use`", RuntimeWarning,
-                          stacklevel=2)
+            what = (f"is unreadable ({exc.strerror or exc})" if isinstance(exc, OSError)
+                    else f"is damaged ({str(exc).splitlines()[0]})")
+            warnings.warn(f"xlduty: {self.pointer_path} {what}: the bundled tables are in use until the next refresh "
+                          "or `xlduty rates use`", RuntimeWarning, stacklevel=2)
             return ActiveState()
 
     def versions(self, kind: str) -> list[str]:
@@ -162,13 +164,23 @@ class Store:
         return [p.name for p in sorted(found, key=lambda p: ((p / "manifest.json").stat().st_mtime, p.name))]
 
     def kind_of(self, version: str) -> str:
+        """The kind of a stored version, found by its name among those ``versions`` lists (what ``rates list``
+        shows): a path (``../../elsewhere``, ``../fx/2026-09-27``) is never a version, whatever it points to."""
         from xlduty.rates.errors import StoreError
 
-        kinds = [k for k in KINDS if (self.version_dir(k, version) / "manifest.json").is_file()]
+        kinds = [k for k in KINDS if version in self.versions(k)]
         if not kinds:
             known = ", ".join(v for k in KINDS for v in self.versions(k)) or "none"
             raise StoreError(f"no stored version {version!r} (stored: {known}; or `bundled`)")
         return kinds[0]
+
+    def check_name(self, kind: str, version: str) -> None:
+        """``StoreError`` unless ``version`` is a stored version of ``kind`` (a pointer read from ``active.json``
+        is checked so before anything is read or switched through it)."""
+        from xlduty.rates.errors import StoreError
+
+        if version not in self.versions(kind):
+            raise StoreError(f"{self.pointer_path} names {kind} version {version!r}, which is not stored")
 
     def manifest(self, kind: str, version: str) -> Manifest:
         from xlduty.rates.models import Manifest
@@ -253,7 +265,7 @@ class Store:
         try:
             manifest = self.manifest(kind, version)
         except (OSError, ValueError) as exc:
-            raise StoreError(f"version {version}: manifest unreadable ({exc})") from None
+            raise StoreError(f"version {version}: manifest unreadable ({str(exc).splitlines()[0]})") from None
         for rel, entry in manifest.files.items():
             try:
                 data = (d / rel).read_bytes()
@@ -279,6 +291,17 @@ class Store:
         checkpoint("switched")
         clear_cache()
 
+    def record_check(self, day: date) -> None:
+        """Record that a refresh checked the site's tariff editions on ``day`` and holds its newest: the tables then
+        vouch for dates up to that day at least (``xlduty.core.vouch``). The versions in use are not changed."""
+        state = self.state()
+        if state.tariff_checked is not None and state.tariff_checked >= day:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        new = state.model_copy(update={"tariff_checked": day})
+        replace_file(self.pointer_path, (new.model_dump_json(indent=1) + "\n").encode(), step=None)
+        clear_cache()
+
     def use(self, version: str) -> ActiveState:
         """Put a stored version (or ``bundled``: both bundled tables) into use, after verifying its files."""
         if version == "bundled":
@@ -298,6 +321,7 @@ class Store:
         for kind in KINDS:
             version = getattr(prev, kind)
             if version is not None:
+                self.check_name(kind, version)
                 self.verify(kind, version)
         new = state.model_copy(deep=True)
         new.tariff, new.fx = prev.tariff, prev.fx

@@ -85,7 +85,7 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
         get("hs_code"), get("origin"), get("currency", "JPY"), get("quantity"), get("unit"), get("rate"),
         get("claim_preference", False), get("reduced_ct"), get("in_quota", False), get("condition"))
     # strings are taken only when pydantic would keep them as they are (str.strip returns the string itself)
-    if (hs_code is not None and (type(hs_code) is not str or hs_code.strip() != hs_code)) or (
+    if (hs_code is not None and (type(hs_code) is not str or hs_code.strip() != hs_code or not hs_code.isascii())) or (
             unit is not None and (type(unit) is not str or unit.strip() != unit)) or (
             rate is not None and not _clean(rate)) or (condition is not None and not _clean(condition)):
         return None
@@ -93,7 +93,7 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
             currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
             quantity is not None and (quantity := plain_amount(quantity)) is None):
         return None
-    if not (claim is False or claim is True or _clean(claim)) or not (
+    if not (claim is False or claim is True or (_clean(claim) and claim.isascii())) or not (
             reduced is None or reduced is True or reduced is False) or not (in_quota is False or in_quota is True):
         return None
     return PlainLine(hs_code, origin, value, currency, freight, insurance, additions, quantity, unit, rate, claim,
@@ -121,15 +121,16 @@ def plain_header(d: dict[str, Any]) -> tuple[Date, bool, str, dict[str, Decimal]
                                                d.get("fx_rates", _ZERO), d.get("tariff_edition"), d.get("lines"))
     if not (personal is False or personal is True) or type(simplified) is not str or simplified not in _MODES:
         return None
-    if edition is not None and not _clean(edition):
+    if edition is not None and not (_clean(edition) and edition.isascii()):
         return None
     rates: dict[str, Decimal] = {}
     if fx is not _ZERO:
         if type(fx) is not dict:
             return None
         for k, v in fx.items():
-            if type(k) is not str or len(k) != 3 or not k.isalpha() or (rate := plain_amount(v)) is None or not rate:
-                return None
+            if type(k) is not str or len(k) != 3 or not k.isascii() or not k.isalpha() or (
+                    rate := plain_amount(v)) is None or not rate or k.upper() in rates:
+                return None   # the models say what is wrong (a currency given twice: "usd" and "USD")
             rates[k.upper()] = rate
     if type(lines) is not list or not lines:
         return None
