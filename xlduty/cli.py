@@ -2,7 +2,7 @@
 ``xlduty addin …``.
 
 Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout);
-3 bundled data missing or broken.
+3 bundled data missing or broken; 4 an optional part is not installed (the line names the extra to install).
 """
 
 from __future__ import annotations

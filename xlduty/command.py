@@ -2,7 +2,7 @@
 and running a parsed command with one error handling.
 
 Exit codes: 0 ok; 2 invalid input (one line on stderr naming the field, nothing on stdout); 3 bundled data missing
-or broken.
+or broken; 4 an optional part is not installed (the line names the extra: ``xlduty.extras``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 EXIT_INPUT = 2
 EXIT_DATA = 3
+EXIT_MISSING = 4
 
 
 def read_json(source: str) -> Any:
@@ -67,6 +68,13 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
     except DataError as exc:
         sys.stderr.write(f"xlduty: data error: {exc}\n")
         return EXIT_DATA
+    except ModuleNotFoundError as exc:
+        from xlduty.extras import missing_extra
+
+        if (message := missing_extra(exc)) is None:
+            raise
+        sys.stderr.write(f"xlduty: {message}\n")
+        return EXIT_MISSING
 
 
 def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:
