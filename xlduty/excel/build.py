@@ -13,8 +13,13 @@ workbook, ``%USERPROFILE%\\.xlduty\\xlduty.conf``). ``vbaProject.bin`` is writte
 ``xlduty.excel.vba_project`` (MS-OVBA / MS-CFB). Same inputs → same bytes: fixed document dates,
 fixed zip timestamps, stable part order.
 
-    python workbook/build.py            # write both workbooks
-    python workbook/build.py --check    # exit 1 if the committed workbooks differ from a fresh build
+The xlwings Lite files (``workbook/lite/main.py`` and ``requirements.txt``: ``xlduty.excel.lite``) are written
+from the same table.
+
+    python workbook/build.py            # write both workbooks and the Lite files
+    python workbook/build.py --check    # exit 1 if the committed files differ from a fresh build
+    python workbook/build.py --wheel-url https://…/xlduty-0.1.0-py3-none-any.whl   # the Lite files naming a
+                                        # wheel you host (a host that sends CORS headers)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import re
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -575,15 +581,28 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with the committed workbooks; write nothing")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--wheel-url", help="the URL the Lite requirements install xlduty from (default: a placeholder "
+                                        "until xlduty is published)")
     args = ap.parse_args(argv)
+    from xlduty.excel import lite
+
+    url = args.wheel_url or lite.WHEEL_URL
+    if args.check and args.wheel_url:
+        ap.error("--check compares with the committed files, which name the default URL")
+    outputs: list[tuple[str, Callable[[], bytes]]] = [
+        ("xlduty.xlsm", lambda: build("xlsm")), ("xlduty.xlam", lambda: build("xlam")),
+        ("lite/main.py", lambda: lite.module_source().encode("utf-8")),
+        ("lite/requirements.txt", lambda: lite.requirements(url).encode("utf-8")),
+    ]
     stale = []
-    for kind in ("xlsm", "xlam"):
-        data = build(kind)
-        path = args.out / f"xlduty.{kind}"
+    for name, make in outputs:
+        data = make()
+        path = args.out / name
         if args.check:
             if not path.exists() or path.read_bytes() != data:
-                stale.append(path.name)
+                stale.append(name)
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
             print(f"wrote {path} ({len(data):,} bytes)", file=sys.stderr)
     if stale:
