@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,11 +34,13 @@ from typing import Any
 
 import pyodide_env
 import pytest
+import yaml
 from slim import run_slim
 from test_excel_fidelity import registrations, shipped_modules
 
 from xlduty import __version__
 from xlduty.excel import catalog, lite
+from xlduty.excel.cells import split_args
 
 ROOT = Path(__file__).resolve().parents[1]
 LITE = ROOT / "workbook" / "lite"
@@ -168,12 +171,10 @@ cases = json.loads(sys.argv[1])
 print(json.dumps([getattr(main, n)(*a) for n, a in cases], ensure_ascii=False))
 print(json.dumps(sorted(m for m in ("openpyxl", "lxml", "numpy", "formulas", "requests") if m in sys.modules)))
 """
-    cases = [(c.name, c.com) for c in CASES[:9]]
-    out = run_slim(code, json.dumps(cases))
+    out = run_slim(code, json.dumps([(c.name, c.com) for c in README_CASES]))
     assert out.returncode == 0, out.stderr
     results, imported = (json.loads(line) for line in out.stdout.splitlines())
-    assert results == [22200, 32100, "定率法14条18号 少額免税", "7.4% (WTO協定税率)", 1300, 94300, 111.97, "Of cotton",
-                       "2026_07_09"]
+    assert results == README_FIGURES and len(results) == 10 and 94300 in results
     assert imported == []
 
 
@@ -206,19 +207,35 @@ def _quote(lines: list[list[Any]], *, margin: float | None = None, margin_on: st
     return (rows, None, None, "2026-11-20", "CIF", "JPY", None, margin, margin_on, options)
 
 
-HS2, CIF2 = [["6109.10-020"], ["8471.30-000"]], [[300000.0], [400000.0]]
+def readme_cases() -> tuple[list[Case], list[Any]]:
+    """The README's example formulas, as the Windows acceptance kit types them and the Lite workbook shows them
+    (workbook/acceptance/cases.yaml), read into the cells a COM call receives; and their expected values."""
+    spec = yaml.safe_load((ROOT / "workbook" / "acceptance" / "cases.yaml").read_text(encoding="utf-8"))
+    inputs = {ref: float(v) if isinstance(v, int) else v for ref, v in spec["inputs"].items()}
+
+    def value(text: str) -> Any:
+        if not text:
+            return None
+        if text.startswith('"'):
+            return text[1:-1].replace('""', '"')
+        if m := re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", text):
+            column, top, _, bottom = m.groups()
+            return [[inputs[f"{column}{row}"]] for row in range(int(top), int(bottom) + 1)]
+        return float(text)
+
+    cases, expected = [], []
+    for case in spec["formulas"]:
+        name, _, rest = case["formula"].removeprefix("=").partition("(")
+        cases.append(Case(name, tuple(value(a) for a in split_args(rest.removesuffix(")")))))
+        want = case["expected"]
+        expected.append(want.replace("{xlduty_version}", __version__) if isinstance(want, str) else want)
+    return cases, expected
+
+
+README_CASES, README_FIGURES = readme_cases()
+HS2 = [["6109.10-020"], ["8471.30-000"]]
 CASES: list[Case] = [
-    # the README's example formulas (workbook/acceptance/cases.yaml types the same), in its order
-    Case("DUTY", ("6109.10-020", 300000.0, "CN", None, D)),
-    Case("CONSUMPTION_TAX", ("6109.10-020", 300000.0, "CN", None, D)),
-    Case("EXEMPTION", ("8471.30-000", 8000.0, "CN", None, D)),
-    Case("DUTY_RATE", ("6109.10-020", None, "CN", None, D)),
-    Case("DUTY", ("6109.10-020", 30000.0, "CN", None, D, "personal; simplified=never")),
-    Case("DUTY_TOTALS", (HS2, CIF2, "CN", None, D, None, "total")),
-    Case("CUSTOMS_FX", ("USD", "2019-05-01")),
-    Case("HS_NAME", ("6109.10-020", D, "en")),
-    Case("XLDUTY_INFO", ("edition", D)),
-    Case("XLDUTY_INFO", ("version",)),
+    *README_CASES,
     # golden figures (tests/test_golden.py) through the cells, the rate given in options
     Case("DUTY", (None, 500000.0, None, None, D, "rate=12%; simplified=never")),
     Case("CONSUMPTION_TAX", (None, 500000.0, None, None, D, "rate=12%; simplified=never")),
@@ -280,8 +297,6 @@ CASES: list[Case] = [
     Case("REGISTRATION_NUMBER", ("Ｔ7123456789012",)),
     Case("REGISTRATION_NUMBER", ("T1123456789012", "個人")),        # a word the dropdown does not list still counts
 ]
-README_FIGURES = [22200, 32100, "定率法14条18号 少額免税", "7.4% (WTO協定税率)", 1300, 94300, 111.97, "Of cotton",
-                  "2026_07_09", __version__]
 
 
 def _office_value(v: Any) -> Any:
@@ -380,6 +395,7 @@ def test_under_pyodide_every_call_returns_what_cpython_returns(pyodide_session: 
     runtime converts a result); the README's examples give the README's figures."""
     results = pyodide_session["results"]
     assert len(results) == len(CASES) + 1 and len(CASES) >= 60
+    assert {c.name for c in CASES} == set(catalog.BY_NAME)   # every function is called
     for case, got in zip(CASES, results, strict=False):
         expected = office_result(catalog.BY_NAME[case.name].call(*case.com))
         assert got == {"result": expected}, case
@@ -398,3 +414,64 @@ def test_under_pyodide_nothing_optional_is_loaded_and_nothing_cached(pyodide_ses
     assert pyodide_session["cache"] == {"dir": None, "written": False}
     assert len(pyodide_session["per_call"]) == 50
 
+
+
+# --- the workbook: main.py and requirements.txt where xlwings Lite keeps them -------------------------------
+
+LITE_WORKBOOK = ROOT / "workbook" / "xlduty-lite.xlsx"
+WE = "{http://schemas.microsoft.com/office/webextensions/webextension/2010/11}"
+
+
+def test_the_lite_workbook_is_a_fresh_build() -> None:
+    from xlduty.excel.build import lite_workbook
+
+    built = lite_workbook(lite.WHEEL_URL)
+    assert built == lite_workbook(lite.WHEEL_URL) == LITE_WORKBOOK.read_bytes()
+
+
+def test_the_workbook_keeps_the_code_as_lite_saved_workbooks_do() -> None:
+    """As in the workbooks xlwings Lite saved that were read (add-in 1.0.0.0-11 and -18): the package relates a
+    task pane part, which relates one web-extension part naming the add-in by its Office Store id; that part holds
+    one property per file, its value the file's text as JSON; and marks the workbook as using the add-in's custom
+    functions. The values decode to workbook/lite/main.py and requirements.txt exactly."""
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    with zipfile.ZipFile(LITE_WORKBOOK) as z:
+        types = ET.fromstring(z.read("[Content_Types].xml"))
+        rels = ET.fromstring(z.read("_rels/.rels"))
+        pane_rels = ET.fromstring(z.read("xl/webextensions/_rels/taskpanes.xml.rels"))
+        extension = ET.fromstring(z.read("xl/webextensions/webextension1.xml"))
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types}
+    assert overrides["/xl/webextensions/taskpanes.xml"] == "application/vnd.ms-office.webextensiontaskpanes+xml"
+    assert overrides["/xl/webextensions/webextension1.xml"] == "application/vnd.ms-office.webextension+xml"
+    assert ("http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes",
+            "xl/webextensions/taskpanes.xml") in {(r.get("Type"), r.get("Target")) for r in rels}
+    assert [(r.get("Type"), r.get("Target")) for r in pane_rels] == [
+        ("http://schemas.microsoft.com/office/2011/relationships/webextension", "webextension1.xml")]
+    reference = extension.find(f"{WE}reference")
+    assert reference is not None and (reference.get("id"), reference.get("storeType")) == ("wa200008175", "OMEX")
+    settings = {p.get("name"): p.get("value") for p in extension.iter(f"{WE}property")}
+    assert json.loads(settings["main.py"]) == (LITE / "main.py").read_text(encoding="utf-8")
+    assert json.loads(settings["requirements.txt"]) == (LITE / "requirements.txt").read_text(encoding="utf-8")
+    assert json.loads(settings["pyodideVersion"]) == lite.PYODIDE_VERSION == "314.0.8"
+    assert extension.find(f".//{WE}containsCustomFunctions") is not None
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
+                    reason="LibreOffice (soffice) is not installed: .ci/run installs libreoffice-calc-nogui")
+def test_an_independent_reader_opens_the_workbook(tmp_path: Path) -> None:
+    """LibreOffice reads the package with the added parts: the example formulas (as text), the cells to type them
+    into, the expected values and the inputs are where the acceptance kit puts them."""
+    import csv
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    subprocess.run([str(soffice), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--norestore", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir",
+                    str(tmp_path), str(LITE_WORKBOOK)], check=True, capture_output=True, timeout=180)
+    rows = list(csv.reader((tmp_path / "xlduty-lite.csv").read_text(encoding="utf-8").splitlines()))
+    assert rows[0][:3] == ["式 / formula", "入力してください / type it here", "期待値 / expected"]
+    assert rows[1][:3] == ['=DUTY("6109.10-020",300000,"CN",,"2026-11-01")', "", "22200"]
+    assert rows[6][:3] == ['=DUTY_TOTALS(A20:A21,B20:B21,"CN",,"2026-11-01",,"total")', "", "94300"]
+    assert [r[:2] for r in rows[19:21]] == [["6109.10-020", "300000"], ["8471.30-000", "400000"]]

@@ -17,7 +17,10 @@ The text is generated, not imported from the package, so that the workbook shows
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
+import uuid
 
 from xlduty import __version__
 from xlduty.excel.catalog import FUNCTIONS, Arg, Function
@@ -130,3 +133,71 @@ def requirements(wheel_url: str = WHEEL_URL) -> str:
         f"xlduty @ {wheel_url}",
         "",
     ])
+
+
+# --- the workbook: the code and requirements where xlwings Lite keeps them ------------------------------------
+# Not documented by xlwings. Read from workbooks Lite saved (six public ones, add-in 1.0.0.0-11 and -18): Lite
+# keeps its files as Office add-in settings (Office.js document.settings), which Excel writes into the package as a
+# web-extension part (ECMA-376 extensions [MS-OWEXML]): one <we:property> per setting, its value JSON text. The
+# task pane part points Excel at the add-in by its Office Store asset id. README "Excel on Mac and the web" says
+# what is verified of this and what is not.
+
+LITE_ASSET_ID = "wa200008175"   # xlwings Lite in the Office Store (Microsoft Marketplace)
+_WE = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11"
+_WETP = "http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/main"
+TASKPANES_REL = "http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes"
+WEBEXTENSION_REL = "http://schemas.microsoft.com/office/2011/relationships/webextension"
+CONTENT_TYPES = {"/xl/webextensions/taskpanes.xml": "application/vnd.ms-office.webextensiontaskpanes+xml",
+                 "/xl/webextensions/webextension1.xml": "application/vnd.ms-office.webextension+xml"}
+_CUSTOM_FUNCTIONS = "{D87F86FE-615C-45B5-9D79-34F1136793EB}"   # extLst: the workbook uses the add-in's functions
+_FUNCTION_IDS = "{7C84B067-C214-45C3-A712-C9D94CD141B2}"
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+
+
+def setting_value(value: object) -> str:
+    """A setting as Excel writes it: JSON text (with ``/`` escaped, as Office's serializer writes it), in an XML
+    attribute."""
+    from xml.sax.saxutils import escape
+
+    return escape(json.dumps(value, ensure_ascii=False).replace("/", "\\/"), {'"': "&quot;"})
+
+
+def webextension_parts(main: str, requirements_txt: str, pyodide_version: str = PYODIDE_VERSION) -> dict[str, bytes]:
+    """The package parts that hold Lite's files and open its task pane with the workbook, by part name."""
+    ident = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "https://xlduty/workbook/xlduty-lite.xlsx")).upper() + "}"
+    settings = [("Office.AutoShowTaskpaneWithDocument", "true"), ("main.py", setting_value(main)),
+                ("requirements.txt", setting_value(requirements_txt)),
+                ("pyodideVersion", setting_value(pyodide_version))]
+    properties = "".join(f'<we:property name="{name}" value="{value}"/>' for name, value in settings)
+    webextension = (
+        f'{_XML}<we:webextension xmlns:we="{_WE}" id="{ident}">'
+        f'<we:reference id="{LITE_ASSET_ID}" version="1.0.0.0" store="en-US" storeType="OMEX"/>'
+        f'<we:alternateReferences><we:reference id="{LITE_ASSET_ID.upper()}" version="1.0.0.0" '
+        f'store="{LITE_ASSET_ID.upper()}" storeType="OMEX"/></we:alternateReferences>'
+        f'<we:properties>{properties}</we:properties><we:bindings/><we:snapshot xmlns:r="{_R}"/>'
+        f'<we:extLst><a:ext xmlns:a="{_DRAWING}" uri="{_CUSTOM_FUNCTIONS}"><we:containsCustomFunctions/></a:ext>'
+        f'<a:ext xmlns:a="{_DRAWING}" uri="{_FUNCTION_IDS}"><we:customFunctionIdList/></a:ext></we:extLst>'
+        "</we:webextension>")
+    taskpanes = (f'{_XML}<wetp:taskpanes xmlns:wetp="{_WETP}"><wetp:taskpane dockstate="right" visibility="1" '
+                 f'width="438" row="4"><wetp:webextensionref xmlns:r="{_R}" r:id="rId1"/></wetp:taskpane>'
+                 "</wetp:taskpanes>")
+    rels = (f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{WEBEXTENSION_REL}" Target="webextension1.xml"/></Relationships>')
+    return {"xl/webextensions/taskpanes.xml": taskpanes.encode("utf-8"),
+            "xl/webextensions/_rels/taskpanes.xml.rels": rels.encode("utf-8"),
+            "xl/webextensions/webextension1.xml": webextension.encode("utf-8")}
+
+
+def with_webextension(content_types: bytes, package_rels: bytes) -> tuple[bytes, bytes]:
+    """``[Content_Types].xml`` and ``_rels/.rels`` of a workbook with the web-extension parts declared and the task
+    pane related to the package (edited as text, keeping the form the writer gave them)."""
+    overrides = "".join(f'<Override PartName="{name}" ContentType="{kind}"/>' for name, kind in CONTENT_TYPES.items())
+    ids = set(re.findall(rb'Id="(rId\d+)"', package_rels))
+    free = next(f"rId{i}" for i in range(1, 999) if f"rId{i}".encode() not in ids)
+    rel = f'<Relationship Id="{free}" Type="{TASKPANES_REL}" Target="xl/webextensions/taskpanes.xml"/>'
+    if content_types.count(b"</Types>") != 1 or package_rels.count(b"</Relationships>") != 1:
+        raise ValueError("unexpected package parts")
+    return (content_types.replace(b"</Types>", overrides.encode() + b"</Types>"),
+            package_rels.replace(b"</Relationships>", rel.encode() + b"</Relationships>"))
