@@ -47,11 +47,11 @@ class Env:
     wheels: Path    # the wheels installed beside xlduty's
 
     def run(self, script: Path, *args: str, xlduty_wheel: Path, mounts: dict[Path, str] | None = None,
-            timeout: float = 900) -> subprocess.CompletedProcess[str]:
+            prefix: tuple[str, ...] = (), timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """Run ``script`` under Pyodide with these wheels and ``xlduty_wheel`` installed, ``mounts`` visible (host
-        folder → path in Pyodide)."""
-        command = [self.node, str(HERE / "run.mjs"), "--modules", str(self.modules), "--wheels", str(self.wheels),
-                   "--wheels", str(xlduty_wheel.parent)]
+        folder → path in Pyodide); ``prefix``: a command Node runs under (``taskset -c 0``)."""
+        command = [*prefix, self.node, str(HERE / "run.mjs"), "--modules", str(self.modules), "--wheels",
+                   str(self.wheels), "--wheels", str(xlduty_wheel.parent)]
         for host, guest in (mounts or {}).items():
             command += ["--mount", f"{host}={guest}"]
         return subprocess.run([*command, str(script), *args], capture_output=True, text=True, encoding="utf-8",
