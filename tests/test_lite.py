@@ -356,7 +356,8 @@ def pyodide_session(xlduty_wheel: Path, tmp_path_factory: pytest.TempPathFactory
     except pyodide_env.Unavailable as exc:
         pytest.skip(f"Pyodide cannot run here: {exc}")
     work = tmp_path_factory.mktemp("lite")
-    calls = [{"name": c.name, "args": office_args(c)} for c in CASES] + [{"name": "NO_SUCH_FUNCTION", "args": []}]
+    calls = [{"name": c.name, "args": office_args(c)} for c in CASES]
+    calls += [{"name": "NO_SUCH_FUNCTION", "args": []}, {"name": "XLDUTY_INFO", "args": ["python"]}]
     repeat = {"name": "DUTY", "args": [[[["6109.10-020"]], [[300001 + i]], [["CN"]], None, [[D]], None]
                                        for i in range(50)]}
     (work / "calls.json").write_text(json.dumps({"calls": calls, "repeat": repeat}, ensure_ascii=False),
@@ -394,15 +395,17 @@ def test_under_pyodide_every_call_returns_what_cpython_returns(pyodide_session: 
     """Each call through custom_functions_call equals the CPython function on the same cells (converted as the Lite
     runtime converts a result); the README's examples give the README's figures."""
     results = pyodide_session["results"]
-    assert len(results) == len(CASES) + 1 and len(CASES) >= 60
+    assert len(results) == len(CASES) + 2 and len(CASES) >= 60
     assert {c.name for c in CASES} == set(catalog.BY_NAME)   # every function is called
     for case, got in zip(CASES, results, strict=False):
         expected = office_result(catalog.BY_NAME[case.name].call(*case.com))
         assert got == {"result": expected}, case
     assert [r["result"][0][0] for r in results[:len(README_FIGURES)]] == README_FIGURES
-    assert results[-1]["raised"].startswith("AttributeError")   # an unknown name: the Lite runtime's #VALUE!
-    spills = [r["result"] for r in results[:-1] if len(r["result"]) > 1 or len(r["result"][0]) > 1]
-    errors = [r["result"] for r in results[:-1] if str(r["result"][0][0]).startswith("#エラー")]
+    assert results[-2]["raised"].startswith("AttributeError")   # an unknown name: the Lite runtime's #VALUE!
+    # what the workbook reached: Python in the browser (CPython names its executable here)
+    assert results[-1] == {"result": [[f"{pyodide_session['python']} (Pyodide {lite.PYODIDE_VERSION})"]]}
+    spills = [r["result"] for r in results[:-2] if len(r["result"]) > 1 or len(r["result"][0]) > 1]
+    errors = [r["result"] for r in results[:-2] if str(r["result"][0][0]).startswith("#エラー")]
     assert len(spills) >= 8 and len(errors) >= 20
 
 
