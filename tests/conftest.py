@@ -53,3 +53,18 @@ def throughput_bench() -> ModuleType:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
+
+
+@pytest.fixture(scope="session")
+def xlduty_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel of this checkout as ``pip wheel`` builds it (with hatch_build.py's step), built once per session
+    without network: hatchling and PyYAML come from the test environment."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                    "-w", str(out), str(root)], check=True, capture_output=True, timeout=600)
+    wheel, = out.glob("xlduty-*.whl")
+    return wheel

@@ -4,6 +4,7 @@ never changes an answer."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,14 @@ def test_rules_from_cache_equal_the_sources(cache_dir: Path) -> None:
     assert load_rules() == first == _validate_rules(rules_dir())
     assert list(cache_dir.glob("rules-*.pickle"))
     load_rules.cache_clear()
+
+
+def test_off_under_pyodide(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Under Pyodide (xlwings Lite) the installed files get a new modification time every session, so an entry
+    would never be read again: the cache is off there, whatever XLDUTY_CACHE_DIR says, and nothing is written."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    assert cache.cache_dir() == tmp_path
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    assert cache.cache_dir() is None
+    assert cache.cached("x", [Path(__file__)], lambda: 42) == 42
+    assert list(tmp_path.iterdir()) == []

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from itertools import product
+from pathlib import Path
+from string import ascii_uppercase
+
 import pytest
 
+from update import countries
 from xlduty import compute
 from xlduty.core.errors import InputError
-from xlduty.core.origin import codes, origin_problem
+from xlduty.core.origin import USER_ASSIGNED, codes, origin_problem
 
 TSHIRT = {"hs_code": "6109.10-020", "value": 100000}
 
 
 def test_the_list_is_iso_3166_1_and_kosovo() -> None:
-    """249 ISO 3166-1 entries (pycountry) and XK, which Japan's GSP list names (rules/preference_parties.yaml)."""
+    """249 ISO 3166-1 entries and XK, which Japan's GSP list names (rules/preference_parties.yaml)."""
     known = codes()
     assert {"GB", "CN", "VN", "TW", "HK", "XK"} <= known
     assert not {"UK", "EU", "EL", "ZZ"} & known
@@ -47,3 +53,26 @@ def test_country_codes_compute() -> None:
     for origin in ("GB", "XK", "gb"):
         r = compute({"date": "2026-11-20", "lines": [{**TSHIRT, "origin": origin}]})
         assert (r.lines[0].duty, r.totals.total) == (7400, 18000)
+
+
+def test_the_bundled_list_accepts_exactly_the_codes_pycountry_gave() -> None:
+    """The check used to read pycountry's ISO 3166-1 file; it reads the bundled list now (pycountry's 8 MB wheel is
+    more than xlwings Lite may download). The reference is pycountry itself (a test dependency): each of the 676
+    two-letter codes, in upper and in lower case, is accepted exactly when pycountry's list (or XK) holds it."""
+    path, _label = countries.pycountry_source()
+    listed = json.loads(path.read_text(encoding="utf-8"))["3166-1"]
+    before = frozenset(c["alpha_2"] for c in listed) | USER_ASSIGNED.keys()
+    assert codes() == before and len(before) == 250
+    for a, b in product(ascii_uppercase, repeat=2):
+        for code in (a + b, (a + b).lower()):
+            assert (origin_problem(code) is None) == (code in before), code
+
+
+def test_the_bundled_list_is_what_update_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rules/countries.json is ``python -m update.countries`` run on the installed pycountry, byte for byte: a
+    pycountry that changed a code fails here until the list is rebuilt."""
+    monkeypatch.setattr(countries, "OUT", tmp_path / "countries.json")
+    monkeypatch.setattr(countries, "RULES", tmp_path)
+    countries.main([])
+    committed = Path(__file__).parents[1] / "rules" / "countries.json"
+    assert (tmp_path / "countries.json").read_bytes() == committed.read_bytes()

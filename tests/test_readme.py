@@ -45,7 +45,8 @@ def test_the_exit_codes_table_is_the_code_s() -> None:
     table = _section("Exit codes")
     listed = [int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)]
     assert listed == [command.EXIT_OK, command.EXIT_BUG, command.EXIT_INPUT, command.EXIT_DATA,
-                      command.EXIT_INTERRUPTED] == [0, 1, 2, 3, 130]
+                      command.EXIT_SOME_FAILED, command.EXIT_MISSING, command.EXIT_INTERRUPTED] == [
+        0, 1, 2, 3, 4, 5, 130]
 
 
 def test_the_limits_table_has_the_json_input_limit() -> None:

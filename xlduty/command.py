@@ -12,6 +12,7 @@ Exit codes (README, "Exit codes"):
 - 3: xlduty's own data (bundled or stored tables) missing or broken.
 - 4: a batch run to the end with some items failed (``compute --keep-going``, ``batch``): each failed item carries
   its error.
+- 5: an optional part of xlduty is not installed: the line names the extra to install (``xlduty.extras``).
 - 130: interrupted (Ctrl-C).
 """
 
@@ -32,6 +33,7 @@ EXIT_BUG = 1
 EXIT_INPUT = 2
 EXIT_DATA = 3
 EXIT_SOME_FAILED = 4
+EXIT_MISSING = 5
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
 
@@ -269,6 +271,15 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
         except DataError as exc:
             _say(f"data error: {exc}")
             return EXIT_DATA
+        except ModuleNotFoundError as exc:   # before OSError's siblings: an extra not installed is not a bug
+            from xlduty.extras import missing_extra
+
+            if (message := missing_extra(exc)) is None:
+                _say(f"internal error ({type(exc).__name__}: {exc}); please report it (XLDUTY_DEBUG=1 shows the "
+                     "traceback)")
+                return EXIT_BUG
+            _say(message)
+            return EXIT_MISSING
         except OSError as exc:
             if exc.filename is None and isinstance(exc, BrokenPipeError | ConnectionResetError):
                 exc.filename = STDOUT

@@ -8,7 +8,8 @@ simply misses; so does an entry written before a cached class moved (``LAYOUT``)
 read or written is ignored: the sources are always the truth.
 
 Location: ``$XLDUTY_CACHE_DIR``, else the platform's user cache directory. ``XLDUTY_CACHE_DIR=off``
-disables it.
+disables it. Under Pyodide (xlwings Lite) it is off: there the installed files get a new modification time in
+every session, so an entry would never be read again, and each session would write 3.8 MB to browser storage.
 
 ``remember`` is the other kind of cache: a bounded dictionary in memory, for what a process looks up again and
 again (rule lookups per code, rate plans, line kinds).
@@ -33,6 +34,8 @@ into ``xlduty.core``), so an entry pickled by an earlier layout is never read, n
 
 
 def cache_dir() -> Path | None:
+    if sys.platform == "emscripten":   # Pyodide: never a hit (see above)
+        return None
     env = os.environ.get(ENV)
     if env:
         return None if env.lower() == "off" else Path(env)

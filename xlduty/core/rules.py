@@ -2,10 +2,14 @@
 
 Each parameter carries its legal basis and a verification mark (V-off, V-sec, U, C). Entries marked
 U are used, and every result that depends on one says so in its explanation.
+
+A wheel also carries the rule files parsed at build time (``prebuilt.json``, written by ``hatch_build.py``):
+``rule_file`` reads that document where the folder has one, else the YAML (a checkout, an editable install).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal
@@ -462,8 +466,35 @@ class Rules(_Model):
         return self.rounding.steps[key]
 
 
+PREBUILT = "prebuilt.json"
+"""Every rule file of the folder parsed at build time, by file name (hatch_build.py). Why: with no user cache to
+help, parsing the YAML is most of a first calculation's cost where PyYAML has no C parser (xlwings Lite)."""
+
+
+def rule_file(path: Path) -> object:
+    """The data of one rule file: from its folder's prebuilt document when there is one, else parsed from the YAML."""
+    prebuilt = _prebuilt(str(path.parent))
+    if prebuilt is None:
+        return _load_yaml(path)
+    try:
+        return prebuilt[path.name]
+    except KeyError:
+        raise DataError(f"cannot read {path}: not in {path.parent / PREBUILT}") from None
+
+
+@lru_cache(maxsize=4)
+def _prebuilt(directory: str) -> dict[str, object] | None:
+    path = Path(directory) / PREBUILT
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+
+
 def _load_yaml(path: Path) -> object:
-    import yaml  # lazy: with the rules cached, start-up never parses YAML
+    import yaml  # lazy: with the rules cached or prebuilt, start-up never parses YAML
 
     try:
         with path.open(encoding="utf-8") as fh:
@@ -488,7 +519,7 @@ def load_rules(directory: str | None = None) -> Rules:
     from xlduty.core.cache import cached
 
     d = Path(directory) if directory else rules_dir()
-    paths = [d / name for name in _FILES.values()]
+    paths = [d / PREBUILT] if (d / PREBUILT).is_file() else [d / name for name in _FILES.values()]
     try:
         return cached("rules", paths, lambda: _validate_rules(d))
     except OSError as exc:
@@ -496,7 +527,7 @@ def load_rules(directory: str | None = None) -> Rules:
 
 
 def _validate_rules(d: Path) -> Rules:
-    raw = {key: _load_yaml(d / name) for key, name in _FILES.items()}
+    raw = {key: rule_file(d / name) for key, name in _FILES.items()}
     for key in ("de_minimis", "simplified"):
         raw[key] = raw[key]["versions"]  # type: ignore[index]
     try:

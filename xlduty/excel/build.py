@@ -13,8 +13,13 @@ workbook, ``%USERPROFILE%\\.xlduty\\xlduty.conf``). ``vbaProject.bin`` is writte
 ``xlduty.excel.vba_project`` (MS-OVBA / MS-CFB). Same inputs → same bytes: fixed document dates,
 fixed zip timestamps, stable part order.
 
-    python workbook/build.py            # write both workbooks
-    python workbook/build.py --check    # exit 1 if the committed workbooks differ from a fresh build
+The xlwings Lite files (``workbook/lite/main.py`` and ``requirements.txt``: ``xlduty.excel.lite``) are written
+from the same table, and ``workbook/xlduty-lite.xlsx`` carries both where xlwings Lite keeps them.
+
+    python workbook/build.py            # write the workbooks and the Lite files
+    python workbook/build.py --check    # exit 1 if the committed files differ from a fresh build
+    python workbook/build.py --wheel-url https://…/xlduty-0.1.0-py3-none-any.whl   # the Lite files naming a
+                                        # wheel you host (a host that sends CORS headers)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import re
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -562,6 +568,78 @@ def _add_ribbon_rel(body: bytes) -> bytes:
     return _replace_once(body, b"</Relationships>", rel + b"</Relationships>")
 
 
+# --- the xlwings Lite workbook ------------------------------------------------------------------------------
+
+LITE_NOTES = [
+    ("xlduty — 関税・輸入消費税 / Japanese import duty and consumption tax (xlwings Lite: Excel on Mac and the web)",
+     "title"),
+    ("このブックには xlduty の関数（main.py）と requirements.txt が保存されています。xlwings Lite アドイン"
+     "（Microsoft Marketplace、無料）で開くと、=DUTY() などが使えます。下の式を B 列に入力してください"
+     "（C 列は期待値）。", "note"),
+    ("This workbook carries xlduty's functions (main.py) and requirements.txt. Open it with the xlwings Lite add-in "
+     "(Microsoft Marketplace, free) and =DUTY() and the others work. Type the formulas below into column B "
+     "(column C: the expected value).", "note"),
+]
+LITE_PLACEHOLDER_NOTE = (
+    "requirements.txt の xlduty の行を、CORS ヘッダを返すホストに置いた xlduty の wheel の URL にしてください / Point "
+    "the xlduty line of requirements.txt at the xlduty wheel on a host that sends CORS headers (README: Excel on Mac "
+    "and the web).")
+
+
+def lite_workbook(wheel_url: str) -> bytes:
+    """``workbook/xlduty-lite.xlsx``: a sheet with the README's example formulas as text beside the cells to type
+    them into (workbook/acceptance/cases.yaml: the same cells and inputs as the Windows acceptance kit), and
+    xlwings Lite's main.py and requirements.txt where Lite keeps them (``xlduty.excel.lite``). The formulas are
+    not entered: a workbook file names an add-in's function in a form only Excel writes, once the add-in runs."""
+    import xlsxwriter
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    from xlduty import __version__
+    from xlduty.excel import lite
+
+    cases = yaml.safe_load((OUT / "acceptance" / "cases.yaml").read_text(encoding="utf-8"))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({"title": "xlduty (xlwings Lite)", "author": "xlduty", "created": FIXED_TIME})
+    formats = {name: wb.add_format(spec) for name, spec in _STYLES.items()}
+    ws = wb.add_worksheet("xlduty")
+    ws.set_column(0, 0, 62)
+    ws.set_column(1, 2, 24)
+    ws.set_column(4, 4, 90)   # column E: what this workbook is (the examples fill A:C from row 1)
+    notes = [*LITE_NOTES, *([(LITE_PLACEHOLDER_NOTE, "note")] if wheel_url == lite.WHEEL_URL else [])]
+    for row, (text, style) in enumerate(notes):
+        ws.write_string(row, 4, text, formats["title" if style == "title" else "note_wrap"])
+    first = min(xl_cell_to_rowcol(c["cell"])[0] for c in cases["formulas"])
+    if first < 1:
+        raise ValueError("the examples start in row 2: row 1 holds their headers")
+    ws.write_row(first - 1, 0, ["式 / formula", "入力してください / type it here", "期待値 / expected"],
+                 formats["header"])
+    for case in cases["formulas"]:
+        row, col = xl_cell_to_rowcol(case["cell"])
+        if col != 1:
+            raise ValueError(f"{case['cell']}: the examples go into column B")
+        ws.write_string(row, 0, case["formula"])
+        expected = case["expected"]
+        if isinstance(expected, str):
+            ws.write_string(row, 2, expected.replace("{xlduty_version}", __version__))
+        else:
+            ws.write_number(row, 2, expected)
+    for ref, value in cases["inputs"].items():
+        row, col = xl_cell_to_rowcol(ref)
+        ws.write_string(row, col, value) if isinstance(value, str) else ws.write_number(row, col, value)
+    wb.close()
+    parts = lite.webextension_parts(lite.module_source(), lite.requirements(wheel_url))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        types, rels = lite.with_webextension(zin.read("[Content_Types].xml"), zin.read("_rels/.rels"))
+        for item in zin.infolist():
+            body = {"[Content_Types].xml": types, "_rels/.rels": rels}.get(item.filename) or zin.read(item.filename)
+            _write(zout, item.filename, body)
+        for name, body in parts.items():
+            _write(zout, name, body)
+    return out.getvalue()
+
+
 def build(kind: str) -> bytes:
     """The bytes of ``xlduty.<kind>`` (``xlsm`` or ``xlam``)."""
     if kind not in ("xlsm", "xlam"):
@@ -575,15 +653,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with the committed workbooks; write nothing")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--wheel-url", help="the URL the Lite requirements install xlduty from (default: a placeholder "
+                                        "until xlduty is published)")
     args = ap.parse_args(argv)
+    from xlduty.excel import lite
+
+    url = args.wheel_url or lite.WHEEL_URL
+    if args.check and args.wheel_url:
+        ap.error("--check compares with the committed files, which name the default URL")
+    outputs: list[tuple[str, Callable[[], bytes]]] = [
+        ("xlduty.xlsm", lambda: build("xlsm")), ("xlduty.xlam", lambda: build("xlam")),
+        ("lite/main.py", lambda: lite.module_source().encode("utf-8")),
+        ("lite/requirements.txt", lambda: lite.requirements(url).encode("utf-8")),
+        ("xlduty-lite.xlsx", lambda: lite_workbook(url)),
+    ]
     stale = []
-    for kind in ("xlsm", "xlam"):
-        data = build(kind)
-        path = args.out / f"xlduty.{kind}"
+    for name, make in outputs:
+        data = make()
+        path = args.out / name
         if args.check:
             if not path.exists() or path.read_bytes() != data:
-                stale.append(path.name)
+                stale.append(name)
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
             print(f"wrote {path} ({len(data):,} bytes)", file=sys.stderr)
     if stale:

@@ -2,9 +2,10 @@
 
 Each entry names a function, the pure callable that computes it (``xlduty.excel.functions`` /
 ``quote_functions``), its description and one help text per argument, in Japanese with the English
-beside it. From this table come the xlwings decorators (``xlduty.excel.udfs``), the VBA wrappers and
-the ``Application.MacroOptions`` registration in the shipped workbooks (``xlduty.excel.build``); an
-xlwings Lite module can be made from it too. No xlwings here, so any adapter can import it.
+beside it, and for an argument that takes a closed set of words, those words. From this table come the
+xlwings decorators (``xlduty.excel.udfs``), the VBA wrappers and the ``Application.MacroOptions``
+registration in the shipped workbooks (``xlduty.excel.build``), and the xlwings Lite module
+(``xlduty.excel.lite``), where the words become a dropdown. No xlwings here, so any adapter can import it.
 
 Excel's limits are checked when the table is built (``check``): a description and each argument's
 help at most 255 characters (what ``MacroOptions`` keeps), argument names that VBA accepts as
@@ -42,6 +43,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 # Where the Excel argument name may differ from the callable's parameter: VBA reserves Date and Currency.
 RENAMED = {"on_date": "date", "currency_code": "currency"}
 
+INFO_KEYS = ("edition", "fx_week", "fx_weeks", "version", "python", "xlwings")   # XLDUTY_INFO's what
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -51,6 +54,7 @@ class Arg:
     help: str
     optional: bool = True
     range: bool = False   # a block of cells, always read as rows (xlwings ndim=2)
+    choices: tuple[str, ...] = ()   # a closed set of words: xlwings Lite offers them as a dropdown (typing.Literal)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ QUOTE_ARGS = (
     Arg("invoice_currency", "仕入通貨 ISO コード（空欄: JPY） / invoice currency ISO code (blank: JPY)"),
     Arg("fx", "為替レート 1単位あたり円（空欄: 税関長公示レート） / yen per unit (blank: the customs weekly rate)"),
     Arg("margin", "利益率、小数で（30% = 0.3。空欄: 価格なし） / margin as a fraction (30 % = 0.3; blank: no price)"),
-    Arg("margin_on", "price（粗利率）または cost（値入率） / margin on price or on cost"),
+    Arg("margin_on", "price（粗利率）または cost（値入率） / margin on price or on cost", choices=("price", "cost")),
     Arg("options", "オプション、例 \"personal; rounding=10; claim=yes\" / options text, items separated by ;"),
 )
 
@@ -134,11 +138,11 @@ FUNCTIONS: tuple[Function, ...] = (
                  ON_DATE)),
     Function("HS_NAME", f.HS_NAME, "品名: 実行関税率表の記述（lang=\"en\": 英語の HS 品名） / The tariff "
              "description of the line (lang=\"en\": the HS text in English)", (
-                 HS, ON_DATE, Arg("lang", "ja（既定）または en / ja (default) or en"))),
+                 HS, ON_DATE, Arg("lang", "ja（既定）または en / ja (default) or en", choices=("ja", "en")))),
     Function("XLDUTY_INFO", f.XLDUTY_INFO, "計算の根拠と環境: 実行関税率表の版、為替の週、xlduty・Python・xlwings の版"
              " / What figures are computed on: tariff edition, FX week, and the xlduty, Python and xlwings reached", (
                  Arg("what", "edition, fx_week, fx_weeks, version, python, xlwings（空欄: 全部の版） / one of these "
-                             "(blank: xlduty, Python and xlwings versions)"),
+                             "(blank: xlduty, Python and xlwings versions)", choices=INFO_KEYS),
                  ON_DATE)),
     Function("DUTY_LINES", f.DUTY_LINES, "明細ごとの税額（スピル）: 列全体で1件の申告 / Per-line figures, one row per "
              "input row (spills); the columns form ONE declaration", (
@@ -154,14 +158,15 @@ FUNCTIONS: tuple[Function, ...] = (
                                             "comma-separated, e.g. landed_cost,unit_cost,price"))),
     Function("QUOTE_TOTALS", qf.QUOTE_TOTALS, "見積の合計の1項目、例 landed_cost, taxes_total / One figure of the "
              "quote, e.g. landed_cost, taxes_total, cash_at_import", (
-                 *QUOTE_ARGS, Arg("field", "出力項目、例 taxes_total / the figure, e.g. taxes_total"))),
+                 *QUOTE_ARGS, Arg("field", "出力項目、例 taxes_total / the figure, e.g. taxes_total",
+                                  choices=qf.QUOTE_TOTAL_FIELDS))),
     Function("QUOTE_REVERSE", qf.QUOTE_REVERSE, "逆算: 目標の原価または見積価格に収まる最高の仕入単価 / Reverse: the "
              "highest supplier unit price meeting a target landed cost or quote price", (
                  *QUOTE_ARGS,
                  Arg("line_no", "行: lines の何行目か（1 = 先頭） / row number in the lines range (1 = first)"),
                  Arg("target", "目標（円） / target in yen"),
                  Arg("target_kind", "unit_cost, unit_cost_cash または price / unit_cost, unit_cost_cash or "
-                                    "price"))),
+                                    "price", choices=qf.REVERSE_TARGETS))),
     Function("QUOTE_TREATMENTS", qf.QUOTE_TREATMENTS, "取扱いの比較（スピル）: 一般・簡易・特恵・個人使用ごとの"
              "納付税額と原価 / Treatments compared (spills): taxes at import and landed cost of each", QUOTE_ARGS),
     Function("QUOTE_CUSTOMER", qf.QUOTE_CUSTOMER, "見積書（顧客向け）: 明細・小計・税率ごとの消費税・合計・備考。"
@@ -172,14 +177,15 @@ FUNCTIONS: tuple[Function, ...] = (
                                  "支払条件, 備考, 発行者名, 住所, 連絡先, 区分, 登録番号 / the 見積書's own fields, "
                                  "one cell each", range=True),
                  Arg("part", "table（既定）, lines, issuer, remarks, addressee, quote_no, issued, valid_until, "
-                             "subject, registration_number, subtotal, tax, total, fx / what to show"))),
+                             "subject, registration_number, subtotal, tax, total, fx / what to show",
+                     choices=qf.CUSTOMER_PARTS))),
     Function("REGISTRATION_NUMBER", qf.REGISTRATION_NUMBER, "適格請求書発行事業者の登録番号（T+13桁）を検証して返す。"
              "法人は法人番号の検査用数字も確認 / A qualified-invoice registration number, checked (a corporation's "
              "check digit too) and written as T + 13 digits", (
                  Arg("number", "登録番号、例 T1234567890123（全角・ハイフン可） / the number, e.g. T1234567890123",
                      optional=False),
                  Arg("kind", "法人 corporation（既定）または 個人 individual（個人事業者: 検査用数字なし） / "
-                             "corporation (default) or individual"))),
+                             "corporation (default) or individual", choices=("corporation", "individual")))),
 )
 
 BY_NAME: dict[str, Function] = {fn.name: fn for fn in FUNCTIONS}
@@ -202,6 +208,9 @@ def check(functions: tuple[Function, ...] = FUNCTIONS) -> None:
                 raise ValueError(f"{fn.name}({arg.name}): help of {len(arg.help)} characters (1 to {HELP_LIMIT})")
             if optional and not arg.optional:
                 raise ValueError(f"{fn.name}({arg.name}): a required argument after an optional one")
+            if arg.choices and (arg.range or len(set(arg.choices)) != len(arg.choices)
+                                or not all(isinstance(c, str) and c for c in arg.choices)):
+                raise ValueError(f"{fn.name}({arg.name}): choices must be distinct words, for a single cell")
             optional = optional or arg.optional
         params = [p for p in inspect.signature(fn.call).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

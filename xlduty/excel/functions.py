@@ -305,8 +305,8 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
 
 
 def _reached(key: str) -> str:
-    """The versions of what this process runs: xlduty, Python (with its interpreter) and xlwings (read from its
-    installed metadata: this module does not import xlwings)."""
+    """The versions of what this process runs: xlduty, Python (with its interpreter: under xlwings Lite, the Pyodide
+    in the browser) and xlwings (read from its installed metadata: this module does not import xlwings)."""
     import platform
     import sys
     from importlib import metadata
@@ -317,7 +317,12 @@ def _reached(key: str) -> str:
         xlwings = metadata.version("xlwings")
     except metadata.PackageNotFoundError:
         xlwings = "not installed"
-    parts = {"version": __version__, "python": f"{platform.python_version()} ({sys.executable})", "xlwings": xlwings}
+    interpreter = sys.executable
+    if sys.platform == "emscripten":
+        import pyodide  # type: ignore[import-not-found]  # Pyodide's own module
+
+        interpreter = f"Pyodide {pyodide.__version__}"
+    parts = {"version": __version__, "python": f"{platform.python_version()} ({interpreter})", "xlwings": xlwings}
     if key:
         return parts[key]
     return f"xlduty {parts['version']}; Python {parts['python']}; xlwings {parts['xlwings']}"

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from xlduty.core.errors import DataError, InputError
 from xlduty.core.rounding import floor_yen
-from xlduty.core.rules import Verified, load_rules
+from xlduty.core.rules import Verified, load_rules, rule_file
 from xlduty.core.tables import rules_dir
 
 CtClass = Literal["standard", "reduced", "exempt"]
@@ -56,12 +56,11 @@ class DomesticRules(_Model):
 @lru_cache(maxsize=1)
 def domestic_rules() -> DomesticRules:
     """``rules/domestic_costs.yaml``, validated once per process."""
-    import yaml
-
     path = rules_dir() / "domestic_costs.yaml"
+    raw = rule_file(path)
     try:
-        return DomesticRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+        return DomesticRules.model_validate(raw)
+    except ValueError as exc:
         raise DataError(f"cannot read {path}: {exc}") from exc
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from xlduty.core.errors import DataError
-from xlduty.core.rules import Verified
+from xlduty.core.rules import Verified, rule_file
 from xlduty.core.tables import rules_dir
 
 Payer = Literal["seller", "buyer", "either"]
@@ -82,13 +82,11 @@ class IncotermRules(_Model):
 @lru_cache(maxsize=1)
 def incoterm_rules() -> IncotermRules:
     """``rules/incoterms.yaml``, validated once per process."""
-    import yaml
-
     path = rules_dir() / "incoterms.yaml"
+    raw = rule_file(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return IncotermRules.model_validate(raw)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except ValueError as exc:
         raise DataError(f"cannot read {path}: {exc}") from exc
 
 
