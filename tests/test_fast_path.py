@@ -166,3 +166,95 @@ def test_the_benchmark_batch_takes_the_fast_path_and_agrees(throughput_bench: Mo
     assert [warm.compute(d).to_dict() for d in decls] == [PLAIN.compute(d).to_dict() for d in decls]
     built = [ln for d in decls[:30] for ln in warm.compute(d).lines]
     assert all(ln.explain.func == warm.fast.explain_done for ln in built)   # type: ignore[union-attr]
+
+
+ONE_LINE_CODES = COMMON + ["6109.10-010", "4202.21-120", "6403.99-016", "1006.30-090", "8471.30-000", "0901.11-000",
+                           "2103.20-010", "0902.10-000", "8703.23-000", "9018.90-000"]
+"""Codes of the one-line route's cases: the simplified tariff's categories, goods it excludes (knitwear, bags, leather
+shoes, rice), goods free under the general tariff (computers, green coffee), preferences claimed."""
+
+
+def _one_line(r: Random, currencies: list[str]) -> dict[str, Any]:
+    """A line of the common fields (what ``FastPath.one`` takes), its value anywhere from the exemption's threshold to
+    far above the simplified tariff's, and now and then what the route leaves to the engine (a rate of its own, a
+    currency without a rate)."""
+    line: dict[str, Any] = {"hs_code": r.choice(ONE_LINE_CODES + CODES[::7]),
+                            "value": r.choice([r.randint(0, 12_000), r.randint(8_000, 12_000), r.randint(12_000, 198_000),
+                                               r.randint(198_000, 202_000), r.randint(0, 3_000_000),
+                                               Decimal(r.randint(0, 30_000_000)) / 100])}
+    if r.random() < 0.9:
+        line["origin"] = r.choice(["CN", "US", "VN", "AU", "GB", "KH", "IT", "TH", "KR", "DE"])
+    if r.random() < 0.4:
+        line["freight"] = r.choice([0, r.randint(0, 9000), Decimal(r.randint(0, 90000)) / 100])
+    if r.random() < 0.35:
+        line["currency"] = r.choice([*currencies, "usd" if "USD" in currencies else "JPY", "EUR" if r.random() < 0.1
+                                     else "JPY"])
+    if r.random() < 0.3 and "origin" in line:
+        line["claim_preference"] = r.choice([True, True, "epa_eu" if line["origin"] in ("IT", "DE") else True])
+    if r.random() < 0.15:
+        line["quantity"], line["unit"] = r.choice([(12, "kg"), (Decimal("2.5"), "kg"), (100, None)])
+    if r.random() < 0.03:
+        line["rate"] = "5%"
+    return line
+
+
+def _one_line_declaration(r: Random) -> dict[str, Any]:
+    """A declaration of one such line, of a date of each bundled edition (rarely one before them all)."""
+    fx_rates = r.choice([{"USD": Decimal("155.39")}, {"USD": 150, "EUR": Decimal("160.1")}, {"USD": Decimal("1.5539")},
+                         {}])
+    decl: dict[str, Any] = {"date": r.choice(["2026-11-20"] * 8 + ["2026-05-01", "2025-06-15"] * 4 + ["2019-12-01"]),
+                            "lines": [_one_line(r, ["JPY", *fx_rates])]}
+    if fx_rates:
+        decl["fx_rates"] = fx_rates
+    if r.random() < 0.5:
+        decl["simplified"] = r.choice(["auto", "always", "never"])
+    if r.random() < 0.05:
+        decl["tariff_edition"] = r.choice(["2026_07_09", "2026_04_01"])
+    return decl
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=True))
+def test_one_line_declarations_take_the_one_line_route_and_agree(r: Random) -> None:
+    """A declaration of one line, three times through the warm engine (the third time its line's kind has its plan:
+    ``FastPath.one`` builds it whole) and once through the plain route: the same result, or the same error."""
+    decl = _one_line_declaration(r)
+    plain = _outcome(PLAIN, decl)
+    for _ in range(3):
+        assert _outcome(WARM, decl) == plain
+
+
+def test_the_one_line_route_covers_its_cases() -> None:
+    """Seeded one-line declarations agree with the plain route, and the one-line route builds most of them once seen,
+    in each of its cases: general tariff only, the simplified tariff computed and kept or not, goods it excludes,
+    goods free under the general tariff, a preference with its proof of origin waived or required, a given rate."""
+    r = Random(15)
+    decls = [_one_line_declaration(r) for _ in range(1500)]
+    warm = Engine(RULES)
+    built: list[Any] = []
+    one = warm.fast.one   # type: ignore[union-attr]
+
+    def spy(*args: Any) -> Any:
+        out = one(*args)
+        if out is not None:
+            built.append(out)
+        return out
+
+    warm.fast.one = spy   # type: ignore[union-attr, method-assign]
+    for _ in range(2):
+        for d in decls:
+            _outcome(warm, d)
+    built.clear()
+    outcomes = [_outcome(warm, d) for d in decls]
+    assert outcomes == [_outcome(PLAIN, d) for d in decls]
+    assert len(built) > len(decls) // 2   # the others: errors, the exemption, a rate given, rates needing more
+    seen = {(b.simplified.get("used"), b.lines[0].treatment, b.lines[0].rate_column, bool(b.fx)) for b in built}
+    assert (True, "simplified", "simplified", False) in seen and (False, "general", "rate_wto", True) in seen
+    names = {b.lines[0].rate_name for b in built}
+    assert "簡易税率（無税品）" in names   # free under the general tariff: stays free
+    assert any(n.startswith("簡易税率 第") for n in names)
+    assert any("excluded from the simplified tariff: general rate" in b.lines[0].notes for b in built)
+    assert any("reason" in b.simplified and "exceeds" in b.simplified["reason"] for b in built)
+    steps = [s.step for b in built for s in b.explanation]
+    assert "origin_proof" in steps   # a preference, the total at most 200,000: its proof waived
+    assert any(w.startswith("a preferential rate is applied") for b in built for w in b.warnings)

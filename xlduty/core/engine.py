@@ -57,7 +57,7 @@ class Engine:
         self.food = FoodClass(rules.food)
         self.de_minimis = DeMinimis(rules)
         self.simplified = Simplified(rules)
-        self.fast = FastPath(rules, self.prepare_line, self.explanation) if fast else None
+        self.fast = FastPath(rules, self.prepare_line, self.explanation, self.simplified) if fast else None
 
     def forget_plans(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
@@ -72,6 +72,8 @@ class Engine:
         """One declaration (a dict in the ``xlduty compute`` JSON shape, or a ``Declaration``), step by step."""
         fast = self.fast
         declared = fast.declare(data) if fast is not None and type(data) is dict else None
+        if type(declared) is Result:   # a declaration of one line, built whole by the fast path (fast.single)
+            return declared
         decl, ctx, schedule, lines, total = declared or self.declare(data)   # each line classified and valued
         day = ctx.day
         # a date past what the tables can vouch for, or a pinned edition not in force on it (vouch.py)

@@ -15,7 +15,7 @@ from functools import partial
 
 from xlduty.core.facts import Prepared, Treated
 from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable
-from xlduty.core.result import LineResult, Step, num
+from xlduty.core.result import LineResult, Step, Totals, num
 from xlduty.core.rounding import truncate_tax_amount, yen_text
 from xlduty.core.rules import Rules
 from xlduty.core.selection import Applied
@@ -86,14 +86,17 @@ class Explanation:
 
     def totals(self, treated: Treated) -> list[Step]:
         """The totals payable, each the lines' figures summed and cut to 100 yen."""
+        return self.totals_of(treated.lines, treated.totals, treated.excise)
+
+    def totals_of(self, lines: list[LineResult], t: Totals, excise: bool) -> list[Step]:
+        """``totals`` of the ``lines`` under one treatment, their ``t`` and whether some line bears excise."""
         (duty_basis, duty_verified), (nat_basis, nat_verified), (loc_basis, loc_verified) = self._totals
-        lines, t = treated.lines, treated.totals
         duty, nat, loc = t.duty, t.national_ct, t.local_ct
         steps = [Step("duty_total", partial(sum_formula, lines, "duty", duty), duty, duty_basis, duty_verified),
                  Step("national_ct_total", partial(sum_formula, lines, "national_ct", nat), nat, nat_basis,
                       nat_verified),
                  Step("local_ct_total", partial(sum_formula, lines, "local_ct", loc), loc, loc_basis, loc_verified)]
-        if treated.excise:   # some line bears excise (its total may still round to 0)
+        if excise:   # some line bears excise (its total may still round to 0)
             steps.append(self.step("excise_total", partial(sum_formula, lines, "excise", t.excise), t.excise))
         return steps
 

@@ -32,6 +32,7 @@ from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line
 from xlduty.core.fast.plans import EXACT, ordered, ratio, value_free
+from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.rate import ZERO, DutyBase
@@ -40,6 +41,7 @@ from xlduty.core.rounding import floor_yen
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, Coverage, coverage, select_rate
+from xlduty.core.simplified import Simplified
 from xlduty.core.units import Unit
 
 
@@ -61,6 +63,8 @@ class Kind:
     ordered: Applied | None = None     # else the winner at every value and quantity above 0 (``plans.ordered``)
     ordered_unverified: tuple[str, ...] = ()   # with the line's sorted unverified notes
     unordered: bool = False            # no such winner: selected afresh
+    face: Any = None                   # how its line shows under the general treatment (``single.Face``)
+    simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -84,15 +88,19 @@ def prepared(lines: list[Prepared | Done]) -> list[Prepared]:
             for p in lines]
 
 
-class FastPath:
+class FastPath(OneLine):
     """The shortcuts of one engine. ``prepare`` is the engine's own preparation of a line (the long way), which a
-    line of an unknown kind takes."""
+    line of an unknown kind takes; ``simplified``, the engine's simplified-tariff step (the one-line route asks it
+    for a kind's simplified rate)."""
 
     def __init__(self, rules: Rules, prepare: Callable[[int, AnyLine, Context, Schedule | None], Prepared],
-                 explanation: Explanation) -> None:
+                 explanation: Explanation, simplified: Simplified) -> None:
         self.rules = rules
         self.prepare = prepare
         self.explanation = explanation
+        self.simplified = simplified
+        self.dated: dict[tuple[date, str | None], tuple] = {}   # what one-line declarations of a date share
+        self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
         self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date
@@ -104,6 +112,8 @@ class FastPath:
         self.plans.clear()
         self.kinds.clear()
         self.seen.clear()
+        self.dated.clear()
+        self.fx_out.clear()
 
     def day(self, on: date) -> Day:
         """``day_of`` once per date."""
@@ -125,6 +135,8 @@ class FastPath:
         if head is None or head[1]:
             return None
         on, _personal, simplified, rates, edition, raw = head
+        if len(raw) == 1 and (result := self.one(on, simplified, rates, edition, raw[0])) is not None:
+            return result   # type: ignore[return-value]  # a declaration of one line, computed whole
         schedule = None
         if edition is not None:
             try:
@@ -357,8 +369,8 @@ class FastPath:
               and 0 < quantity < EXACT):   # what select_rate would choose, its amount worked out below
             applied, amount, share = kind.ordered, None, None
         else:
-            applied, amount, share = self._select(p, base, on, ln.claim_preference)
-            if amount is None and kind is not None:   # a remembered plan: kept with the kind too
+            applied, amount, share, kept = self._select(p, base, on, ln.claim_preference)
+            if kept and kind is not None:   # a remembered plan (or one just remembered): kept with the kind too
                 kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
                              applied.column.startswith(PREFERENCES), applied.rate.kind)
             elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < EXACT
@@ -377,14 +389,14 @@ class FastPath:
 
     def selected(self, p: Prepared, base: DutyBase, on: date, claim: bool | str) -> tuple[Applied, Decimal]:
         """通達3-1 selection for the line with ``claim`` (see ``_select``) and the exact amount it gives."""
-        applied, amount, _ratio = self._select(p, base, on, claim)
+        applied, amount, _ratio, _kept = self._select(p, base, on, claim)
         return applied, applied.rate.evaluate(base) if amount is None else amount
 
     def _select(self, p: Prepared, base: DutyBase, on: date,
-                claim: bool | str) -> tuple[Applied, Decimal | None, tuple[int, int] | None]:
-        """The rate applied, with the exact amount when it was selected afresh, else None and, for a remembered
-        plain percentage, its ratio (duty = taxable value × n // d). The winner is remembered where it cannot
-        depend on the value (``plans.value_free``)."""
+                claim: bool | str) -> tuple[Applied, Decimal | None, tuple[int, int] | None, bool]:
+        """The rate applied, with the exact amount when it was selected afresh, else None; for a plain percentage
+        remembered, its ratio (duty = taxable value × n // d); and whether the winner is remembered, which it is
+        where it cannot depend on the value (``plans.value_free``)."""
         ln = p.line
         tariff = p.tariff
         assert tariff is not None
@@ -394,12 +406,12 @@ class FastPath:
                 applied = select_rate(tariff, base, claim, self.rules, on, cover, p.band.gate)
             except InputError as exc:
                 raise exc.within(f"lines[{p.index}]") from None
-            return applied, applied.amount, None
+            return applied, applied.amount, None, False
         key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
                base.quantity is None)
         plan = self.plans.get(key) if base.taxable_value > 0 else None
         if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
-            return plan[0], None, plan[1]
+            return plan[0], None, plan[1], True
         cover_key = (ln.origin, claim, on)
         cover = self.coverage.get(cover_key)
         try:
@@ -409,9 +421,11 @@ class FastPath:
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
         if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
-            remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover) else (None, None),
-                     KINDS_LIMIT)
-        return applied, applied.amount, None
+            plan = remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover)
+                            else (None, None), KINDS_LIMIT)
+            if plan[0] is not None:
+                return applied, applied.amount, plan[1], True
+        return applied, applied.amount, None, False
 
     # --- explaining a line built here -----------------------------------------------------------------------
 
