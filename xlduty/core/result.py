@@ -124,13 +124,13 @@ class Result:
     lines: list[LineResult]
     explanation: list[Step]
     warnings: list[str]
-    explain: Callable[[], list[Step]] | None = field(default=None, repr=False, compare=False)
-    # where the explanation is left unset (``del result.explanation``): builds its steps on first use
+    explain: Callable[[Result], list[Step]] | None = field(default=None, repr=False, compare=False)
+    # where the explanation is left unset (``del result.explanation``): builds its steps from the result on first use
 
     def __getattr__(self, name: str) -> Any:
         """An explanation left to be built (its slot unset) is built on first use, then kept."""
         if name == "explanation" and self.explain is not None:
-            steps = self.explain()
+            steps = self.explain(self)
             self.explanation, self.explain = steps, None
             return steps
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

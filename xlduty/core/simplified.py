@@ -44,16 +44,20 @@ class Simplified:
                 exemption: dict[str, Any] | None, warnings: list[str]) -> str | None:
         """Why the simplified tariff cannot apply to the declaration (None: it may), given the de minimis
         ``exemption``; a total near the threshold is warned of either way."""
-        reason = None
         if version is None:
-            reason = f"no simplified tariff is bundled for {on}"
-        elif total > version.threshold_jpy:
-            reason = f"total customs value {yen_text(total)} exceeds {version.threshold_jpy:,} yen"
-        elif exemption is not None and not exemption["excluded_lines"]:
-            reason = "all goods are exempt (定率法14条18号)"
-        if version is not None and version.threshold_jpy - 1000 <= total <= version.threshold_jpy + 1000:
+            return f"no simplified tariff is bundled for {on}"
+        reason = None
+        limit = version.threshold_jpy
+        if total > limit:
+            reason = f"total customs value {yen_text(total)} exceeds {limit:,} yen"
+            near = total <= limit + 1000
+        else:
+            if exemption is not None and not exemption["excluded_lines"]:
+                reason = "all goods are exempt (定率法14条18号)"
+            near = total >= limit - 1000
+        if near:
             warnings.append(f"total customs value {yen_text(total)} is within 1,000 yen of the "
-                            f"{version.threshold_jpy:,}-yen simplified-tariff threshold: {self.near} [unverified]")
+                            f"{limit:,}-yen simplified-tariff threshold: {self.near} [unverified]")
         return reason
 
     def rate(self, p: Prepared, base: DutyBase, version: SimplifiedVersion, on: date,

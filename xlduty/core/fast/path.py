@@ -99,7 +99,9 @@ class FastPath(OneLine):
         self.prepare = prepare
         self.explanation = explanation
         self.simplified = simplified
-        self.dated: dict[tuple[date, str | None], tuple] = {}   # what one-line declarations of a date share
+        self.dated: dict[date | tuple[date, str], tuple] = {}   # what one-line declarations of a date share
+        self.why_not = simplified.why_not
+        self.explain_line = self.explain_one
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date

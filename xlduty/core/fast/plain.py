@@ -29,13 +29,14 @@ _DECL_FIELDS = frozenset(("date", "personal_use", "simplified", "fx_rates", "tar
 _MODES = frozenset(("auto", "always", "never"))
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _dates: dict[str, Date] = {}
+_D0, _DMAX = Decimal(0), Decimal(MAX_AMOUNT)
 
 
 def plain_amount(v: object) -> Decimal | None:
     """A non-negative finite amount given as an int or a Decimal (what pydantic gives for them), else None."""
     t = type(v)
-    if t is Decimal:
-        return v if v.is_finite() and 0 <= v < MAX_AMOUNT else None  # type: ignore[union-attr, operator, return-value]
+    if t is Decimal:   # compared with Decimals: with an int, each comparison converts it
+        return v if v.is_finite() and _D0 <= v < _DMAX else None  # type: ignore[union-attr, operator, return-value]
     if t is int:
         return Decimal(v) if 0 <= v < MAX_AMOUNT else None  # type: ignore[operator, arg-type]
     return None
@@ -128,10 +129,9 @@ def plain_header(d: dict[str, Any]) -> tuple[Date, bool, str, dict[str, Decimal]
         if type(fx) is not dict:
             return None
         for k, v in fx.items():
-            if type(k) is not str or len(k) != 3 or not k.isascii() or not k.isalpha() or (
-                    rate := plain_amount(v)) is None or not rate or k.upper() in rates:
+            if (code := plain_code(k, 3)) is None or (rate := plain_amount(v)) is None or not rate or code in rates:
                 return None   # the models say what is wrong (a currency given twice: "usd" and "USD")
-            rates[k.upper()] = rate
+            rates[code] = rate
     if type(lines) is not list or not lines:
         return None
     return on, personal, simplified, rates, edition, lines

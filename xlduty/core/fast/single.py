@@ -51,7 +51,9 @@ class OneLine:
     simplified: Any
     seen: dict
     plans: dict
-    dated: dict[tuple[date, str | None], tuple]
+    dated: dict[date | tuple[date, str], tuple]
+    why_not: Any                       # the simplified tariff's why_not, and explain_one, bound once
+    explain_line: Any
     fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]]
 
     def day(self, on: date) -> Any:  # pragma: no cover - FastPath's
@@ -75,7 +77,7 @@ class OneLine:
         if not (type(code) is str and code and (origin_ is None or type(origin_) is str)
                 and (unit is None or type(unit) is str) and (claim is False or claim is True or type(claim) is str)):
             return None
-        dated = self.dated.get((on, edition))
+        dated = self.dated.get(on if edition is None else (on, edition))
         if dated is None and (dated := self.dated_one(on, edition)) is None:
             return None
         schedule, day, dm_limit, num, den, local_ratio, vouched = dated
@@ -132,11 +134,11 @@ class OneLine:
         tv = money // 1000 * 1000
         if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
             return None   # the exemption, or a total near its threshold (a warning): the engine's route
-        warnings = list(vouched)
+        warnings = [*vouched] if vouched else []
         reason = version = None
         if mode != "never":   # (a total near the threshold is warned of here, in the engine's order)
             version = day.simplified
-            reason = self.simplified.why_not(version, shown, on, None, warnings)
+            reason = self.why_not(version, shown, on, None, warnings)
             if reason is not None and mode == "always":
                 return None   # an error: the engine's route raises it
         ct_ratio = kind.ct_ratio
@@ -145,8 +147,9 @@ class OneLine:
         ct_base = (money + duty // 100 * 100) // 1000 * 1000
         nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT else floor_yen(ct_base * kind.ct_rate / 100)
         loc = nat // 100 * 100 * num // den
-        totals = Totals(duty // 100 * 100, nat // 100 * 100, loc // 100 * 100, 0)
+        duty_t, nat_t, loc_t = duty // 100 * 100, nat // 100 * 100, loc // 100 * 100
         if version is None or reason is not None:
+            totals = Totals(duty_t, nat_t, loc_t, 0)
             info: dict[str, Any] = {"mode": mode, "used": False, "reason": reason} if reason else {"mode": mode,
                                                                                                   "used": False}
         else:   # the simplified tariff is computed too, the cheaper kept (simplified.choose)
@@ -163,17 +166,20 @@ class OneLine:
             s_nat = (s_ct_base * ct_ratio[0] // ct_ratio[1] if s_ct_base < EXACT
                      else floor_yen(s_ct_base * kind.ct_rate / 100))
             s_loc = s_nat // 100 * 100 * num // den
-            s_totals = Totals(s_duty // 100 * 100, s_nat // 100 * 100, s_loc // 100 * 100, 0)
-            g_total, s_total = totals.total, s_totals.total
+            s_duty_t, s_nat_t, s_loc_t = s_duty // 100 * 100, s_nat // 100 * 100, s_loc // 100 * 100
+            g_total, s_total = duty_t + nat_t + loc_t, s_duty_t + s_nat_t + s_loc_t   # Totals.total
             used = mode == "always" or s_total <= g_total
             info = {"mode": mode, "used": used, "general_total": g_total, "simplified_total": s_total,
                     "basis": version.basis, "verified": version.verified}
             if used:
-                face, duty, ct_base, nat, loc, totals = simple, s_duty, s_ct_base, s_nat, s_loc, s_totals
+                face, duty, ct_base, nat, loc = simple, s_duty, s_ct_base, s_nat, s_loc
+                totals = Totals(s_duty_t, s_nat_t, s_loc_t, 0)
+            else:
+                totals = Totals(duty_t, nat_t, loc_t, 0)
         applied = face[0]
         lines = [LineResult(0, face[7], face[8], origin_, yen, tv, applied.text, face[6], applied.column, applied.name,
                             duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc, None, None, face[2],
-                            partial(self.explain_one, code, origin_, value, currency, freight, quantity, unit, claim,
+                            partial(self.explain_line, code, origin_, value, currency, freight, quantity, unit, claim,
                                     kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc, local_ratio),
                             list(face[3]), list(face[4]))]
         if face[9] is not None:
@@ -190,7 +196,7 @@ class OneLine:
             if out[2] is not None:
                 warnings.append(out[2])
         result = Result(day.text, schedule.edition, fx_list, False, info, None, totals, lines, None,  # type: ignore[arg-type]
-                        warnings, partial(self.steps, shown, lines, totals, face[5]))
+                        warnings, self.steps)
         del result.explanation   # built on first use (Result.explain)
         return result
 
@@ -210,7 +216,7 @@ class OneLine:
                  tuple(vouch.date_warnings(on, edition, self.rules.tariff_cycle.annual_edition)))
         if len(self.dated) >= 4096:
             self.dated.clear()
-        self.dated[on, edition] = dated
+        self.dated[on if edition is None else (on, edition)] = dated
         return dated
 
     def fx_one(self, fx: FxRate) -> tuple[FxRate, dict[str, Any], str | None]:
@@ -231,11 +237,15 @@ class OneLine:
         """The steps of a line built here: its ``CommonLine`` made when asked (``FastPath.explain_done``)."""
         return self.explain_done(CommonLine(code, origin_, value, currency, freight, quantity, unit, claim), *facts)
 
-    def steps(self, total: Decimal | int, lines: list[LineResult], totals: Totals, preference: bool) -> list[Step]:
-        """The declaration's explanation, as the engine composes it: the thresholds' total, the totals cut to 100
-        yen and, where a preference is applied, the proof of origin."""
-        steps = [self.explanation.thresholds(total), *self.explanation.totals_of(lines, totals, False)]
-        if preference:
+    def steps(self, result: Result) -> list[Step]:
+        """The explanation of a one-line declaration's ``result``, as the engine composes it: the total customs value
+        (the line's) the thresholds are tested on, the totals cut to 100 yen and, where a preference is applied, the
+        proof of origin."""
+        lines = result.lines
+        line = lines[0]
+        total = line.customs_value
+        steps = [self.explanation.thresholds(total), *self.explanation.totals_of(lines, result.totals, False)]
+        if line.rate_column.startswith(origin.PREFERENCES):  # type: ignore[union-attr]
             origin.proof(self.rules.reliefs.origin_proof_waiver, total, [], steps)
         return steps
 
