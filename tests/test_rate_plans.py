@@ -153,3 +153,96 @@ def test_ordered_lines_select_the_same_at_every_value_and_quantity() -> None:
                 assert len(seen) <= 1, (code, origin, claim, seen)
                 checked += len(seen)
     assert checked > 5
+
+
+_ORIGINS = ["CN", "US", "VN", "AU", "MX", "CH", "GB", "KH", "BR", "IT", "NZ", "TH", "KR", "DE", "FR", "BD", "XK", "TW",
+            "KP", "PE", "CL", "SG", "IN", None]
+
+
+def _party_codes() -> list[str]:
+    """Lines whose cells branch by country of origin (「…に対する待遇」), every 5th of them."""
+    from xlduty.core.fast.plans import _reads_origin
+
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    out = []
+    for code in schedule.codes():
+        line = schedule.line(code, on) if len(schedule._index[code]) == 1 else None
+        if line is not None and any(_reads_origin(line.rate(c)) for c in line.columns if line.text(c)):
+            out.append(line.hs)
+    return out[::5]
+
+
+_PARTY = _party_codes()
+
+
+def test_origin_free_plans_select_the_same_for_every_origin_of_one_coverage() -> None:
+    """Wherever ``plans.origin_free`` holds, select_rate gives every origin of one coverage (the same columns, notes and
+    marks: ``selection.coverage``) the same rate, amount, notes and unverified notes, at several values; it does not
+    hold for a line whose rates branch by party, nor where GSP is claimed or a coverage is unverified."""
+    from xlduty.core.fast.plans import origin_free
+    from xlduty.core.rate import DutyBase
+    from xlduty.core.selection import coverage, select_rate
+    from xlduty.core.units import unit_of
+
+    rules = engine().rules
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    shared = party_held = 0
+    assert _PARTY
+    for code in _CODES + _VALUE_DEPENDENT + _PARTY:
+        line = schedule.typed_line(code, on)
+        for claim in (False, True, "rate_gsp", "epa_cptpp"):
+            groups: dict[Any, list[str | None]] = {}
+            for origin in _ORIGINS:
+                try:
+                    groups.setdefault(coverage(rules, origin, claim, on), []).append(origin)
+                except InputError:
+                    continue
+            for cover, origins in groups.items():
+                free = origin_free(line, cover)
+                if code in _PARTY and not free:
+                    party_held += 1
+                if claim == "rate_gsp" and cover.columns:
+                    assert not free
+                if not free or len(origins) < 2:
+                    continue
+                for tv in (1000, 123000, 10**7):
+                    for q in (None, Decimal("2.5")):
+                        seen = set()
+                        for origin in origins:
+                            base = DutyBase(tv, q, unit_of("kg") if q else None, on, origin, False, None, True)
+                            try:
+                                a = select_rate(line, base, claim, rules, on, cover)
+                                seen.add((a.column, a.text, a.amount, tuple(a.notes), tuple(a.unverified)))
+                            except InputError as exc:
+                                seen.add(str(exc))
+                        assert len(seen) == 1, (code, claim, origins, seen)
+                        shared += 1
+    assert shared > 100 and party_held > len(_PARTY)   # each party line held apart where its party cells are read
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_CODES + _PARTY + ["6109.10-020", "8471.30-000", "0406.90-090", "6403.99-012"]),
+       st.lists(st.sampled_from(_ORIGINS[:-1]), min_size=2, max_size=4), st.sampled_from([False, True, "epa_cptpp"]),
+       st.integers(1000, 3_000_000), st.sampled_from([None, Decimal("2.5"), 40]))
+def test_a_plan_found_for_one_origin_serves_another_as_a_fresh_engine_computes(code: str, origins: list[str],
+                                                                               claim: bool | str, value: int,
+                                                                               quantity: Any) -> None:
+    """One-line declarations of one code under several origins, in turn through one warm engine (the line's class and,
+    where ``plans.origin_free`` holds, its plan found for the first origin serve the next), each as an engine that has
+    seen nothing else computes it."""
+    rules = engine().rules
+    warm = Engine(rules)
+
+    def outcome(eng: Engine, origin: str) -> Any:
+        line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim}
+        if quantity is not None:
+            line.update(quantity=quantity, unit="kg")
+        try:
+            return eng.compute({"date": "2026-11-20", "lines": [line]}).to_dict()
+        except InputError as exc:
+            return str(exc)
+
+    for origin in origins:
+        assert outcome(warm, origin) == outcome(Engine(rules), origin)

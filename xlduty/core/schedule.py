@@ -135,7 +135,7 @@ def word_band(description: str) -> WordBand | None:
     return WordBand(GATE_GOODS[goods], _PRICE_WORDS[price], _PRICE_WORDS[price2] if price2 else None, unit, text)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1 << 15)   # a line each of a few editions (a broker's book has thousands of codes)
 def line_bands(path: str, description: str) -> tuple[ValueBand | WordBand, ...]:
     """Every band a line's goods are limited to: its own description's and each heading's above it, nearest first
     (「1 課税価格が1キログラムにつき485円以下のもの」 over 7403.19-011 and -019; the 〔2〕 band of the gate-price

@@ -27,17 +27,19 @@ from typing import Any
 
 from xlduty.core.cache import remember
 from xlduty.core.declaration import MAX_AMOUNT, CommonLine, PlainDeclaration, PlainLine
+from xlduty.core.duty import duty_base
 from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line
-from xlduty.core.fast.plans import EXACT, ordered, ratio, value_free
+from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
+from xlduty.core.origin import check as check_origin
 from xlduty.core.rate import ZERO, DutyBase
 from xlduty.core.result import LineResult, Step
-from xlduty.core.rounding import floor_yen
+from xlduty.core.rounding import floor_yen, truncate_tax_base
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, Coverage, coverage, select_rate
@@ -105,14 +107,18 @@ class FastPath(OneLine):
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
+        self.shared: dict[tuple, _Plan] = {}              # and by line, coverage and date (``plans.origin_free``)
         self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date
         self.kinds: dict[tuple, Kind] = {}
+        self.classes: dict[tuple, Kind] = {}              # a kind's line, unit and class, whatever the origin and claim
         self.seen: dict[tuple, tuple[Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
 
     def forget(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
         self.plans.clear()
+        self.shared.clear()
         self.kinds.clear()
+        self.classes.clear()
         self.seen.clear()
         self.dated.clear()
         self.fx_out.clear()
@@ -282,6 +288,9 @@ class FastPath(OneLine):
         for i, raw_key in unseen:   # the texts of a line of a known kind, remembered as checked
             if (kind := found[i].kind) is not None:  # type: ignore[union-attr]
                 remember(seen, raw_key, (kind, lines[i].origin), KINDS_LIMIT)
+        if (len(found) == 1 and unseen and self.planned(found[0], on)  # type: ignore[arg-type]
+                and (result := self.one(on, simplified, rates, edition, raw[0])) is not None):
+            return result   # type: ignore[return-value]  # one line of a kind just given its plan: built whole
         total = Decimal(0)
         for p in found:
             total += p[5] if type(p) is tuple else p.value  # type: ignore[union-attr]
@@ -291,6 +300,23 @@ class FastPath(OneLine):
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, found, total  # type: ignore[return-value]
 
+    def planned(self, p: Prepared, on: date) -> bool:
+        """Whether the kind of line ``p`` (a line just prepared) has a plain-percentage plan, once selected now as
+        the general treatment would select it first (an error is left for the engine's route to raise in its
+        place): False for a line of no kind or whose winner depends on the value."""
+        kind = p.kind
+        if kind is None or type(p) is not Prepared:
+            return False
+        if kind.plan is None:
+            tv = truncate_tax_base(p.value)
+            if tv <= 0:
+                return False
+            try:
+                self.general(p, duty_base(p, tv, on), on)
+            except InputError:
+                return False
+        return kind.plan is not None and kind.plan[1] is not None
+
     def prepare_line(self, i: int, ln: AnyLine, ctx: Context, schedule: Schedule | None) -> Prepared:
         """One line prepared: from its kind when one is known, else the long way (its kind then remembered)."""
         kind = key = None
@@ -299,6 +325,13 @@ class FastPath(OneLine):
             key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
                    ln.condition, ln.quantity is None)
             kind = self.kinds.get(key)
+            if kind is None and (shared := self.classes.get(key[:5] + key[7:])) is not None:
+                # its line, unit and class are those of another origin's or claim's: preparing the line the long way
+                # reads its origin only to check it (origin.check), here in the same place
+                check_origin(ln.origin, i)
+                kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
+                                                      shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
+                                KINDS_LIMIT)
         if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
             p = self.prepare(i, ln, ctx, schedule)
             tariff = p.tariff
@@ -307,6 +340,7 @@ class FastPath(OneLine):
                                                                                           tariff.description):
                 p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
                                                         p.unverified.copy()), KINDS_LIMIT)
+                remember(self.classes, key[:5] + key[7:], p.kind, KINDS_LIMIT)
             return p
         fxs = ctx.fx
         fx = fxs.get(ln.currency)
@@ -419,6 +453,12 @@ class FastPath(OneLine):
         try:
             if cover is None:
                 cover = remember(self.coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
+            if plan is None and base.taxable_value > 0:   # another origin's, of the same coverage
+                shared_key = (tariff.edition, tariff.code, tariff.description, cover, on, ln.in_quota, ln.condition,
+                              base.quantity is None)
+                if (plan := self.shared.get(shared_key)) is not None:
+                    remember(self.plans, key, plan, KINDS_LIMIT)
+                    return plan[0], None, plan[1], True   # type: ignore[return-value]
             applied = select_rate(tariff, base, claim, self.rules, on, cover)
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
@@ -426,6 +466,8 @@ class FastPath(OneLine):
             plan = remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover)
                             else (None, None), KINDS_LIMIT)
             if plan[0] is not None:
+                if origin_free(tariff, cover):
+                    remember(self.shared, shared_key, plan, KINDS_LIMIT)
                 return applied, applied.amount, plan[1], True
         return applied, applied.amount, None, False
 

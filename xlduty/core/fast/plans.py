@@ -8,6 +8,10 @@ selected once and only each line's duty worked out.
 - ``ordered``: every two rates it may read are equal, or one is below the other at every value and quantity above 0
   (WTO 29.8%-or-23-yen/kg against general 35%-or-27-yen/kg): each comparison, each note and so the winner are the
   same for every such line.
+- ``origin_free``: no rate it may read names countries (a branch for a party: 「…に対する待遇」), no coverage it
+  relies on is unverified (its mark names the origin) and GSP is not claimed (its exclusion looks up the origin's
+  EPAs): every origin whose coverage is the same (``selection.coverage``: the same columns, notes and marks) then gets
+  the same winner, notes and marks, and a plan found for one origin serves the others.
 
 tests/test_rate_plans.py checks both against fresh selection over real lines; tests/test_fast_path.py checks whole
 results.
@@ -15,10 +19,23 @@ results.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from xlduty.core.rate import ZERO, AdValorem, Compound, Free, HigherOf, Noted, Rate, Specific, proportional
+from xlduty.core.rate import (
+    ZERO,
+    AdValorem,
+    Branch,
+    Branches,
+    Compound,
+    Free,
+    HigherOf,
+    Noted,
+    Rate,
+    Specific,
+    proportional,
+)
 from xlduty.core.rounding import percent_fraction, quantity_decimals
 from xlduty.core.schedule import TariffLine
 from xlduty.core.selection import Coverage
@@ -44,6 +61,30 @@ def value_free(line: TariffLine, cover: Coverage) -> bool:
         if rate is not None and not proportional(rate):
             return False
     return True
+
+
+def origin_free(line: TariffLine, cover: Coverage) -> bool:
+    """True if ``select_rate`` for the line under ``cover`` cannot read the origin itself, only its coverage: no
+    column it may read has a rate that branches by country of origin, no claimed column's coverage is unverified
+    (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
+    if any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns):
+        return False
+    for column in _read(line, cover):
+        rate = line.rate(column)
+        if rate is not None and _reads_origin(rate):
+            return False
+    return True
+
+
+def _reads_origin(value: object) -> bool:
+    """True if a rate (or any rate inside it) has branches for parties (``Branches.candidates`` reads the origin)."""
+    if isinstance(value, Branches) and any(br.parties or br.other_parties for br in value.branches):
+        return True
+    if isinstance(value, Rate | Branch):
+        return any(_reads_origin(getattr(value, f.name)) for f in fields(value))  # type: ignore[arg-type]
+    if isinstance(value, tuple):
+        return any(_reads_origin(v) for v in value)
+    return False
 
 
 def _read(line: TariffLine, cover: Coverage) -> list[str]:
