@@ -56,11 +56,7 @@ def ratio(rate: Rate) -> tuple[int, int] | None:
 def value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
     column it may read is ``proportional``."""
-    for column in _read(line, cover):
-        rate = line.rate(column)   # a text no parser knows is a Manual rate here, not an exception
-        if rate is not None and not proportional(rate):
-            return False
-    return True
+    return all(facts[0] for facts in _facts(line, cover))
 
 
 def origin_free(line: TariffLine, cover: Coverage) -> bool:
@@ -69,11 +65,29 @@ def origin_free(line: TariffLine, cover: Coverage) -> bool:
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
     if any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns):
         return False
+    return not any(facts[1] for facts in _facts(line, cover))
+
+
+def _facts(line: TariffLine, cover: Coverage) -> list[tuple[bool, bool]]:
+    """For each rate ``select_rate`` may read for the line: whether it is ``proportional`` and whether it reads the
+    origin (``_reads_origin``), worked out once per rate text (a text no parser knows is a Manual rate here)."""
+    out = []
     for column in _read(line, cover):
-        rate = line.rate(column)
-        if rate is not None and _reads_origin(rate):
-            return False
-    return True
+        text = line.text(column)
+        if not text:
+            continue
+        facts = _TEXT_FACTS.get(text)
+        if facts is None:
+            rate = line.rate(column)
+            facts = (proportional(rate), _reads_origin(rate))   # type: ignore[arg-type]
+            if len(_TEXT_FACTS) >= 1 << 14:
+                _TEXT_FACTS.clear()
+            _TEXT_FACTS[text] = facts
+        out.append(facts)
+    return out
+
+
+_TEXT_FACTS: dict[str, tuple[bool, bool]] = {}
 
 
 def _reads_origin(value: object) -> bool:
