@@ -153,3 +153,45 @@ def test_utf_with_bom_and_utf_16_are_read(tmp_path: Path, encoding: str) -> None
     p = _run(str(path))
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["totals"]["duty"] == 60000
+
+
+def _without_orjson(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """``xlduty`` as if orjson were not installed (the standard library's JSON, as before orjson was used)."""
+    code = "import sys; sys.modules['orjson'] = None; from xlduty.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, timeout=120,
+                          check=False)
+
+
+def test_indented_output_is_the_standard_library_s_bytes(tmp_path: Path, throughput_bench: Any) -> None:
+    """The default output, its items rendered by orjson a few hundred at a time (``cli._write_indented``), is byte for
+    byte what ``json.dumps(…, ensure_ascii=False, indent=2)`` wrote before (run without orjson): for a batch of
+    several hundred declarations (more than one chunk; one- and many-line, preferences, several currencies, the
+    simplified tariff and the exemption, Japanese text), for one declaration, and with --keep-going and --compact
+    (which the standard library writes either way)."""
+    decls = throughput_bench.batch(300, 3, seed=3) + throughput_bench.broker(300, seed=5) + [E2, TSHIRTS, SMALL]
+    batch = str(tmp_path / "batch.json")
+    Path(batch).write_text(json.dumps(decls, default=float), encoding="utf-8")   # Decimals as JSON numbers
+    one = str(ROOT / "examples" / "declaration.json")
+    for args in (["compute", batch], ["compute", one], ["compute", "--keep-going", batch], ["compute", "--compact",
+                                                                                              batch]):
+        fast = subprocess.run([sys.executable, "-m", "xlduty", *args], cwd=ROOT, capture_output=True, timeout=120,
+                              check=False)
+        assert fast.returncode == 0, fast.stderr
+        assert fast.stdout == _without_orjson(*args).stdout
+
+
+def test_orjson_s_indented_json_is_the_standard_library_s_or_refused() -> None:
+    """``command.indented_json`` gives json.dumps's bytes for text of every kind (control characters, DEL, line and
+    paragraph separators, emoji, quotes and backslashes), empty arrays and objects, booleans, null and 64-bit ints;
+    what it would write otherwise (an int beyond 64 bits, a lone surrogate) it refuses with a TypeError."""
+    from xlduty.command import indented_json
+
+    dumps = indented_json()
+    assert dumps is not None   # orjson comes with the batch extra, which the test extra installs
+    text = "".join(chr(c) for c in range(0, 0x80)) + "\u2028\u2029\u00e9\u65e5\U0001f600\ufeff\uffff"
+    obj = {"a": [], "b": {}, "c": [[], {}], "t": text, "n": None, "y": True, "f": False,
+           "i": [0, -1, 2**63 - 1, -2**63], "nested": [{"x": [1, {"y": "z"}]}], "日本": "語"}
+    assert dumps(obj) == json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
+    for bad in ({"i": 2**64}, {"s": "\ud800"}):
+        with pytest.raises(TypeError):
+            dumps(bad)

@@ -168,8 +168,8 @@ def test_the_benchmark_batch_takes_the_fast_path_and_agrees(throughput_bench: Mo
     assert all(ln.explain.func == warm.fast.explain_done for ln in built)   # type: ignore[union-attr]
 
 
-ONE_LINE_CODES = COMMON + ["6109.10-010", "4202.21-120", "6403.99-016", "1006.30-090", "8471.30-000", "0901.11-000",
-                           "2103.20-010", "0902.10-000", "8703.23-000", "9018.90-000"]
+ONE_LINE_CODES = [*COMMON, "6109.10-010", "4202.21-120", "6403.99-016", "1006.30-090", "8471.30-000", "0901.11-000",
+                  "2103.20-010", "0902.10-000", "8703.23-000", "9018.90-000"]
 """Codes of the one-line route's cases: the simplified tariff's categories, goods it excludes (knitwear, bags, leather
 shoes, rice), goods free under the general tariff (computers, green coffee), preferences claimed."""
 
@@ -178,10 +178,9 @@ def _one_line(r: Random, currencies: list[str]) -> dict[str, Any]:
     """A line of the common fields (what ``FastPath.one`` takes), its value anywhere from the exemption's threshold to
     far above the simplified tariff's, and now and then what the route leaves to the engine (a rate of its own, a
     currency without a rate)."""
-    line: dict[str, Any] = {"hs_code": r.choice(ONE_LINE_CODES + CODES[::7]),
-                            "value": r.choice([r.randint(0, 12_000), r.randint(8_000, 12_000), r.randint(12_000, 198_000),
-                                               r.randint(198_000, 202_000), r.randint(0, 3_000_000),
-                                               Decimal(r.randint(0, 30_000_000)) / 100])}
+    value = r.choice([r.randint(0, 12_000), r.randint(8_000, 12_000), r.randint(12_000, 198_000),
+                      r.randint(198_000, 202_000), r.randint(0, 3_000_000), Decimal(r.randint(0, 30_000_000)) / 100])
+    line: dict[str, Any] = {"hs_code": r.choice(ONE_LINE_CODES + CODES[::7]), "value": value}
     if r.random() < 0.9:
         line["origin"] = r.choice(["CN", "US", "VN", "AU", "GB", "KH", "IT", "TH", "KR", "DE"])
     if r.random() < 0.4:

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,26 @@ def test_a_currency_given_twice_in_other_case_is_named() -> None:
 
     with pytest.raises(InputError):
         compute(decl)
+
+
+@pytest.mark.parametrize("text", [
+    b'{"a": 1, "b": {"c": [1, 2, {"d": 3}]}}', b' \t\r\n{"a": 1.50}\n', b'\xef\xbb\xbf{"a": 1}', '\ufeff{"a": 1}',
+    b'{"a": 1, "a": 2}', b'{"k": {"a": 1, "a": 1}}', b'[{"a": 1}, {"b": 1, "b": 1}]', b'{"a": "x:y", "a": 2}',
+    b'{"a": "x:y"}', b'{"u:v": 1}', b'[1, 2', b'', b'   ', b'1 2', b'"s"', b'5', b'{"a": 1}\x0c', b'\x0c{"a": 1}',
+    '{"a": 1}'.encode("utf-16"), '{"a": 1}'.encode("utf-32"), b'{"a": 1e999999999999999999}', b"[" * 100000,
+    b'{"a": "\\ud800"}', b"NaN", b'{"a": NaN}', b"\xff", b'{"a": 1}\x00', "{\"a\": 1}\u00a0".encode(),
+    b'{"a": 1} ', b'{"a":1}{"b":2}', b'{"a": 1,}', b'{"a": ' + b"9" * 5000 + b"}", '{"日本": "値:1"}'.encode(),
+])
+def test_the_json_reader_reads_as_the_exact_route(text: bytes | str) -> None:
+    """``loads`` reads a text without a hook when its colons and its objects' pairs agree (no key given twice can
+    hide there), else by the exact route: either way the same value, or the same error, as the exact route alone
+    (a key given twice, a colon in a string, BOMs and UTF-16/32, JSON's own whitespace only, bad bytes, limits)."""
+    from xlduty.command import _loads_exactly
+
+    def outcome(read: Any) -> Any:
+        try:
+            return "value", read(text, "in.json")
+        except InputError as exc:
+            return "error", exc.field, exc.message
+
+    assert outcome(loads) == outcome(_loads_exactly)

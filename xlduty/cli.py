@@ -25,16 +25,50 @@ def cmd_compute(args: argparse.Namespace) -> int:
         if isinstance(data, list):
             if not data:
                 raise InputError("", "the batch is empty")
-            out: Any = [r.to_dict() for r in compute_batch(data)]
+            results = compute_batch(data)
         elif isinstance(data, dict):
             try:
-                out = compute_batch([data])[0].to_dict()
+                results = compute_batch([data])
             except InputError as exc:
                 raise InputError(exc.field.removeprefix("[0]").lstrip("."), exc.message) from None
         else:
             raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
-        write(json.dumps(out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
+        single = isinstance(data, dict)
+        del data
+        if args.compact or not _write_indented(results, single):
+            out: Any = [r.to_dict() for r in results]
+            write(json.dumps(out[0] if single else out, ensure_ascii=False, indent=None if args.compact else 2) + "\n")
     return 0
+
+
+def _write_indented(results: list[Any], single: bool) -> bool:
+    """The results written as ``json.dumps(…, ensure_ascii=False, indent=2)`` writes them to a UTF-8 standard output,
+    byte for byte, rendered by orjson (``indented_json``) a few hundred at a time (an array of them, its brackets
+    dropped: its items as the whole array holds them) and written once all are: False, with nothing written, where it
+    cannot (no orjson, an output that is not plain UTF-8, or something orjson refuses: the caller then writes them as
+    before)."""
+    from xlduty.command import indented_json
+
+    dumps = indented_json()
+    if dumps is None or not StandardOutput.plain_utf8():
+        return False
+    try:
+        if single:
+            parts = [dumps(results[0].to_dict())]
+        else:   # b"[\n" + the items, each indented by 2 and separated by b",\n" + b"\n]"
+            parts = [dumps([r.to_dict() for r in results[k:k + 256]])[2:-2] for k in range(0, len(results), 256)]
+    except TypeError:   # orjson.JSONEncodeError: an int beyond 64 bits, a lone surrogate …
+        return False
+    out = StandardOutput()
+    if single:
+        out.write(parts[0] + b"\n")
+    else:
+        out.write(b"[\n")
+        for k, part in enumerate(parts):
+            out.write(b",\n" + part if k else part)
+        out.write(b"\n]\n")
+    out.flush()
+    return True
 
 
 def compute_items(args: argparse.Namespace) -> int:
@@ -66,6 +100,7 @@ def compute_items(args: argparse.Namespace) -> int:
                 items = [data]
             else:
                 raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
+        pending: list[bytes] = []   # JSONL lines not yet written (written 256 at a time)
         for i, item in enumerate(items):
             try:
                 if isinstance(item, InputError):
@@ -79,6 +114,7 @@ def compute_items(args: argparse.Namespace) -> int:
                     err = InputError(err.field.removeprefix(f"[{i}]").lstrip("."), err.message)
                 if not keep_going:
                     if jsonl:
+                        _flush_lines(out, pending)
                         out.flush()
                     raise err from None
                 failed += 1
@@ -86,13 +122,25 @@ def compute_items(args: argparse.Namespace) -> int:
                 value = {"index": i, "error": f"{field}: {err.message}" if field else err.message,
                          "field": field, "message": err.message}
             if jsonl:
-                out.write(dumps(value) + b"\n")
+                pending.append(dumps(value))
+                if len(pending) >= 256:
+                    _flush_lines(out, pending)
             else:
                 results.append(value)
-        if not jsonl:
+        if jsonl:
+            _flush_lines(out, pending)
+        else:
             out.write(dumps(results[0] if single else results) + b"\n")
     out.flush()
     return EXIT_SOME_FAILED if failed else 0
+
+
+def _flush_lines(out: StandardOutput, lines: list[bytes]) -> None:
+    """JSONL lines written, each ended by a newline, and forgotten."""
+    if lines:
+        lines.append(b"")
+        out.write(b"\n".join(lines))
+        lines.clear()
 
 
 def _dumps(style: str) -> Any:
@@ -103,8 +151,16 @@ def _dumps(style: str) -> Any:
 
         return jsonl_dumps()
     indent = None if style == "compact" else 2
+    from xlduty.command import indented_json
+
+    fast = indented_json() if indent else None
 
     def dumps(obj: Any) -> bytes:
+        if fast is not None:
+            try:
+                return fast(obj)
+            except TypeError:   # orjson.JSONEncodeError: written below as before (or refused as before)
+                pass
         return json.dumps(obj, ensure_ascii=False, indent=indent).encode("utf-8")
 
     return dumps

@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal
+from functools import partial
 from typing import Any, NoReturn
 
 EXIT_OK = 0
@@ -73,9 +74,56 @@ def _first_twice(value: Any, path: str = "") -> str | None:
     return None
 
 
+_SCAN = json.JSONDecoder(parse_float=Decimal).scan_once
+_JSON_SPACE = " \t\n\r"   # JSON's whitespace (str.strip alone would strip more)
+
+
+def _pairs(value: Any) -> int:
+    """How many key-value pairs the objects of a parsed JSON value hold in all."""
+    n = 0
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v = pop()
+        if type(v) is dict:
+            n += len(v)
+            for x in v.values():
+                if type(x) is dict or type(x) is list:
+                    push(x)
+        else:
+            for x in v:
+                if type(x) is dict or type(x) is list:
+                    push(x)
+    return n
+
+
 def loads(raw: bytes | str, source: str) -> Any:
     """JSON text as xlduty reads every input: numbers as exact Decimals, a key given twice refused (never the last one
-    silently kept: ``"value": 300000, "value": 1``), any other problem one ``InputError`` naming ``source``."""
+    silently kept: ``"value": 300000, "value": 1``), any other problem one ``InputError`` naming ``source``.
+
+    Read first without a hook (the C parser builds the objects: a Python call per object costs as much as parsing
+    them): a text holding as many colons as the objects hold pairs has no key given twice (each pair has its colon;
+    a colon in a string, or a key given twice, makes them differ), and is read so. Any other text, or one the parser
+    refuses, is read again by the exact route below, which finds the key given twice or words the error."""
+    try:
+        if type(raw) is bytes:
+            text = raw.decode(json.detect_encoding(raw), "surrogatepass").strip(_JSON_SPACE)
+            colons = raw.count(b":")
+        elif type(raw) is str:
+            text = raw.strip(_JSON_SPACE)
+            colons = raw.count(":")
+        else:
+            return _loads_exactly(raw, source)
+        data, end = _SCAN(text, 0)   # one value from the first character (as JSONDecoder.decode, without its regexes)
+        if end == len(text) and colons == (_pairs(data) if type(data) is dict or type(data) is list else 0):
+            return data
+    except (ValueError, RecursionError, ArithmeticError, StopIteration):   # StopIteration: no value at all
+        pass
+    return _loads_exactly(raw, source)
+
+
+def _loads_exactly(raw: bytes | str, source: str) -> Any:
+    """``loads`` with every object built by a hook that finds a key given twice, and every error worded."""
     from xlduty.core.errors import InputError
 
     twice = False
@@ -172,8 +220,30 @@ def write(text: str) -> None:
         raise
 
 
+def indented_json() -> Callable[[Any], bytes] | None:
+    """JSON indented by 2 as bytes through orjson, where installed (the ``batch`` extra): the bytes
+    ``json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")`` gives for what the commands write (objects of
+    text keys, text, ints, booleans, null: the same separators, escapes and empty ``[]`` and ``{}``; no float, which
+    the two would print differently, as a result holds none and the input's numbers are read as Decimals;
+    tests/test_cli.py compares them), ×10 faster than the standard library, which indents in Python. It raises
+    ``TypeError`` (orjson.JSONEncodeError) for what it does not write as the standard library does (an int beyond 64
+    bits, a lone surrogate): the caller then uses the standard library. None without orjson."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return partial(orjson.dumps, option=orjson.OPT_INDENT_2)
+
+
 class StandardOutput:
     """Standard output as bytes, for results written as they are computed; a failure names it, as ``write`` does."""
+
+    @staticmethod
+    def plain_utf8() -> bool:
+        """Whether text written to standard output reaches it as its UTF-8 bytes, newlines untranslated (so that
+        bytes written to its buffer are what writing the text would give)."""
+        encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        return encoding == "utf8" and os.linesep == "\n" and hasattr(sys.stdout, "buffer")
 
     def write(self, data: bytes) -> None:
         try:

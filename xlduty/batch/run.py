@@ -72,14 +72,18 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
         outcomes = (_dask(lay, pieces, scheduler, workers) if engine == "dask" else
                     ((rows, compute_chunk(lay, rows, first, refused)) for first, rows, refused in pieces))
         whole = len(kept) == len(lay.columns)
+        native = source.kind == "csv"   # a CSV's cells are text, the results' text, ints and None
         for rows, outcome in outcomes:
-            if whole:
-                merged = [[*r, *o] if totals is None else [*r, *o[:11]] for r, o in zip(rows, outcome.rows,
-                                                                                        strict=True)]
+            if whole and totals is None:   # each row's results appended to it (the rows are read afresh each chunk)
+                for r, o in zip(rows, outcome.rows, strict=True):
+                    r += o
+                merged = rows
+            elif whole:
+                merged = [[*r, *o[:11]] for r, o in zip(rows, outcome.rows, strict=True)]
             else:
                 merged = [[r[i] for i in kept] + list(o if totals is None else o[:11])
                           for r, o in zip(rows, outcome.rows, strict=True)]
-            writer.write(merged)
+            writer.write(merged, native)
             if tw is not None:
                 tw.write(outcome.totals)
             _count(summary, outcome)

@@ -105,8 +105,13 @@ class Writer:
             self.schema = pa.schema(fields)
             self.parquet = pq.ParquetWriter(fh, self.schema, compression="zstd")
 
-    def write(self, rows: Sequence[Sequence[Any]]) -> None:
+    def write(self, rows: Sequence[Sequence[Any]], native: bool = False) -> None:
+        """``native``: every cell is text, an int or None, which the csv module writes as ``_cell`` would (None empty,
+        an int its digits): written as they are."""
         if self.kind == "csv":
+            if native:
+                self.csv.writerows(rows)
+                return
             cell = _cell
             self.csv.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
         elif self.kind == "jsonl":

@@ -83,12 +83,11 @@ class LineResult:
             "local_ct": self.local_ct,
             "exemption": self.exemption,
             "relief": self.relief,
-            "explanation": [s.to_dict() for s in self.explanation] if explain else None,
-            "notes": self.notes,
-            "unverified": self.unverified,
         }
-        if not explain:
-            del out["explanation"]
+        if explain:
+            out["explanation"] = [s.to_dict() for s in self.explanation]
+        out["notes"] = self.notes
+        out["unverified"] = self.unverified
         return out
 
 
@@ -146,11 +145,10 @@ class Result:
             "exemption": self.exemption,
             "totals": self.totals.to_dict(),
             "lines": [ln.to_dict(explain) for ln in self.lines],
-            "explanation": [s.to_dict() for s in self.explanation] if explain else None,
-            "warnings": self.warnings,
         }
-        if not explain:
-            del out["explanation"]
+        if explain:
+            out["explanation"] = [s.to_dict() for s in self.explanation]
+        out["warnings"] = self.warnings
         return out
 
 
