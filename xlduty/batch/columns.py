@@ -61,6 +61,8 @@ INTEGER_COLUMNS = frozenset((*AMOUNT_COLUMNS, "total", *TOTAL_COLUMNS, "row", "l
 
 _TRUE = frozenset(("true", "yes", "y", "1", "はい", "有", "○", "x"))
 _FALSE = frozenset(("false", "no", "n", "0", "いいえ", "無", ""))
+_EXACT_BOOLEANS = {**{w: True for w in ("true", "TRUE", "True", "yes", "1")},
+                   **{w: False for w in ("false", "FALSE", "False", "no", "0")}}
 _INT = re.compile(r"[0-9]+")
 _DEC = re.compile(r"[0-9]*\.[0-9]+|[0-9]+\.")
 
@@ -168,6 +170,8 @@ def boolean(v: Any, name: str) -> Any:
     column such as epa_eu for ``claim_preference``; refused by the core elsewhere)."""
     if v is True or v is False:
         return v
+    if type(v) is str and (known := _EXACT_BOOLEANS.get(v)) is not None:   # as written most often: no NFKC needed
+        return known
     if hasattr(v, "item"):
         v = v.item()
     if type(v) is int and v in (0, 1):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import partial
 
 from xlduty.core.facts import Prepared, Treated
+from xlduty.core.fx import FxRate
 from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable
 from xlduty.core.result import LineResult, Step, Totals, num
 from xlduty.core.rounding import truncate_tax_amount, yen_text
@@ -29,6 +30,9 @@ class Explanation:
         self._steps = {k: (v.basis, v.verified) for k, v in rules.rounding.steps.items()}
         self._thresholds = self._steps["thresholds"]
         self._totals = tuple(self._steps[k] for k in ("duty_total", "national_ct_total", "local_ct_total"))
+        self._line = tuple(self._steps[k] for k in ("fx_conversion", "taxable_value", "duty_line", "ct_base",
+                                                    "national_ct_line", "local_ct_line"))
+        self._fx: dict[int, tuple[FxRate, str]] = {}   # an exchange rate's description, by the rate (a few per day)
 
     def step(self, key: str, formula: str | Callable[[], str], amount: int | str | None = None) -> Step:
         basis, verified = self._steps[key]
@@ -48,12 +52,19 @@ class Explanation:
             steps.append(Step("valuation", f"{yen_text(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas "
                                            f"retail price × {pu.factor}){added}", None, pu.basis, pu.verified))
         else:
-            parts = " + ".join(yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x) or "0"
+            parts = " + ".join([yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x]) or "0"
             steps.append(Step("valuation", f"CIF = {parts} {ln.currency}", None,
                               "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
-        if p.fx.source != "yen":
-            steps.append(self.step("fx_conversion", f"{yen_text(p.foreign)} {ln.currency} × {p.fx.yen_per_unit} "
-                                                    f"({p.fx.describe()}) = {yen_text(p.value)} yen", num(p.value)))
+        fx = p.fx
+        if fx.source != "yen":
+            described = self._fx.get(id(fx))
+            if described is None or described[0] is not fx:
+                if len(self._fx) >= 4096:
+                    self._fx.clear()
+                described = self._fx[id(fx)] = (fx, fx.describe())
+            steps.append(Step("fx_conversion", f"{yen_text(p.foreign)} {ln.currency} × {fx.yen_per_unit} "
+                                               f"({described[1]}) = {yen_text(p.value)} yen", num(p.value),
+                              *self._line[0]))
         if p.excise_steps:
             steps += p.excise_steps
         return steps
@@ -63,25 +74,24 @@ class Explanation:
              ratio: str) -> list[Step]:
         """Every step of one line, from the figures it holds (``amount`` None: the duty came from a plan's integer
         ratio; the exact amount is worked out here)."""
-        if amount is None:
-            amount = applied.rate.evaluate(base)
         steps = self.valuation(p)
-        steps.append(self.step("taxable_value", f"floor_1000({yen_text(p.value)}) = {tv:,}", tv))
+        _fx, taxable, duty_line, base_, national, local = self._line
+        value = yen_text(p.value)
+        steps.append(Step("taxable_value", f"floor_1000({value}) = {tv:,}", tv, *taxable))
         if p.band is not None:
             steps.append(p.band.step)
-        steps.append(self.step("duty_line", duty_formula(applied, amount, base, full_duty), full_duty))
+        steps.append(Step("duty_line", duty_formula(applied, amount, base, full_duty), full_duty, *duty_line))
         if extra:
             steps += extra
         if not ct_exempt:
             dt, et = truncate_tax_amount(duty), p.excise
-            steps.append(self.step("ct_base", f"floor_1000({yen_text(p.value)} + {dt:,} + {et:,}) = {ct_base:,}",
-                                   ct_base))
+            steps.append(Step("ct_base", f"floor_1000({value} + {dt:,} + {et:,}) = {ct_base:,}", ct_base, *base_))
             if p.excise:
                 steps.append(self.step("excise_in_ct_base", f"excise in the base: the line's {et:,} in whole yen"))
-            steps.append(self.step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = "
-                                                       f"{yen_text(ct_base * p.ct_rate / 100)} → {nat:,}", nat))
-            steps.append(self.step("local_ct_line", f"floor_100({nat:,}) × {ratio} = {truncate_tax_amount(nat):,} × "
-                                                    f"{ratio} → {loc:,}", loc))
+            steps.append(Step("national_ct_line", f"{ct_base:,} × {p.ct_rate}% = "
+                                                  f"{yen_text(ct_base * p.ct_rate / 100)} → {nat:,}", nat, *national))
+            steps.append(Step("local_ct_line", f"floor_100({nat:,}) × {ratio} = {truncate_tax_amount(nat):,} × "
+                                               f"{ratio} → {loc:,}", loc, *local))
         return steps
 
     def totals(self, treated: Treated) -> list[Step]:
@@ -103,14 +113,21 @@ class Explanation:
 
 def sum_formula(lines: list[LineResult], name: str, total: int) -> str:
     """A total's formula (rendered only when output)."""
-    return f"floor_100({' + '.join(f'{getattr(ln, name):,}' for ln in lines)}) = {total:,}"
+    if len(lines) == 1:   # most declarations of a broker's book: no join
+        return f"floor_100({getattr(lines[0], name):,}) = {total:,}"
+    return f"floor_100({' + '.join([f'{getattr(ln, name):,}' for ln in lines])}) = {total:,}"
 
 
-def duty_formula(applied: Applied, amount: Decimal, base: DutyBase, duty: int) -> str:
-    """How the rate applied gives the line's duty, as the rate traces it."""
+def duty_formula(applied: Applied, amount: Decimal | None, base: DutyBase, duty: int) -> str:
+    """How the rate applied gives the line's duty, as the rate traces it (else its exact ``amount``, worked out here
+    where it is None)."""
     trace: list[str] = []
     try:
         applied.rate.evaluate(base, trace)
     except (NotApplicable, NeedsInput, ManualRate):
         trace = []
-    return f"{applied.name} {applied.text}: {'; '.join(trace) or yen_text(amount)} → {duty:,}"
+    if trace:
+        return f"{applied.name} {applied.text}: {'; '.join(trace)} → {duty:,}"
+    if amount is None:
+        amount = applied.rate.evaluate(base)
+    return f"{applied.name} {applied.text}: {yen_text(amount)} → {duty:,}"

@@ -19,7 +19,9 @@ class Step:
     verified: str | None = None     # V-off / V-sec / U (U: the rule is unverified; see rules/)
 
     def to_dict(self) -> dict[str, Any]:
-        formula = self.formula() if callable(self.formula) else self.formula
+        formula = self.formula
+        if type(formula) is not str:
+            formula = formula()
         out: dict[str, Any] = {"step": self.step, "formula": formula}
         if self.amount is not None:
             out["amount"] = self.amount
@@ -107,8 +109,9 @@ class Totals:
         return self.duty + self.national_ct + self.local_ct + self.excise
 
     def to_dict(self) -> dict[str, int]:
-        return {"duty": self.duty, "national_ct": self.national_ct, "local_ct": self.local_ct,
-                "consumption_tax": self.consumption_tax, "excise": self.excise, "total": self.total}
+        duty, nat, loc, excise = self.duty, self.national_ct, self.local_ct, self.excise
+        return {"duty": duty, "national_ct": nat, "local_ct": loc, "consumption_tax": nat + loc, "excise": excise,
+                "total": duty + nat + loc + excise}
 
 
 @dataclass(slots=True)

@@ -64,7 +64,7 @@ def yen_text(amount: Number) -> str:
     """A yen figure as an explanation prints it: thousands separators, fractions cut (never rounded up) after six
     places, so that a floor or truncation printed beside it agrees with it (910,999.999999 → 910,000, never 911,000).
     """
-    if isinstance(amount, int):
+    if type(amount) is int or isinstance(amount, int):
         return f"{amount:,}"
     text = f"{amount:,f}"   # every digit, with separators and no exponent: nothing is rounded here
     whole, dot, fraction = text.partition(".")
