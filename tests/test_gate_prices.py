@@ -487,3 +487,27 @@ def test_the_rule_data_agrees_with_the_schedule(edition: str) -> None:
     printed = {line.text(fix.column) for fix in gate.corrections for code in fix.lines
                for line in load_edition(edition).lines[code.replace(".", "").replace("-", "")]}
     assert printed & {t for fix in gate.corrections for t in fix.printed}
+
+
+def test_the_emergency_measure_is_an_option_in_excel_and_in_quotes() -> None:
+    """`pork_emergency=yes` in a worksheet function's options, and `options.pork_emergency` of a quote, reach the
+    declaration field. 0203.19-025 (部分肉, between the limits), ¥4,000,000 for 10,000 kg = 400 yen/kg:
+    normal reference price 546.53 → (546.53 − 400) × 10,000 = ¥1,465,300; under 暫定法7条の6 the raised price
+    681.08 → (681.08 − 400) × 10,000 = ¥2,810,800. Left out, the record of rules/reference_prices.yaml decides
+    (no measure recorded for 2026): the normal figure."""
+    from xlduty.excel import functions as f
+    from xlduty.excel.options import parse_options
+    from xlduty.quote import quote
+
+    args = ("0203.19-025", 4000000, "US", 10000, "2026-11-20")
+    assert f.DUTY(*args, "unit=kg; pork_emergency=yes") == 2810800
+    assert f.DUTY(*args, "unit=kg; pork_emergency=no") == 1465300
+    assert f.DUTY(*args, "unit=kg") == 1465300
+    assert parse_options("pork_emergency").declaration == {"pork_emergency": True}
+    with pytest.raises(InputError, match=r"options\.pork_emergency"):
+        parse_options("pork_emergency=perhaps")
+    base = {"date": "2026-11-20", "currency": "JPY", "incoterm": "CIF",
+            "lines": [{"description": "豚部分肉", "hs_code": "0203.19-025", "origin": "US", "quantity": 10000,
+                       "unit": "kg", "unit_price": 400, "customs_quantity": 10000, "customs_unit": "kg"}]}
+    assert quote({**base, "options": {"pork_emergency": True}}).result.totals.duty == 2810800
+    assert quote(base).result.totals.duty == 1465300

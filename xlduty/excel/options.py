@@ -27,6 +27,7 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "personal": ("declaration", "personal_use", "bool"),
     "simplified": ("declaration", "simplified", "choice:auto,always,never"),
     "fx": ("declaration", "fx_rates", "fx"),
+    "pork_emergency": ("declaration", "pork_emergency", "bool"),   # 暫定法7条の6 in force on the date
     "claim": ("line", "claim_preference", "claim"),
     "rate": ("line", "rate", "text"),
     "reduced": ("line", "reduced_ct", "bool_or_auto"),

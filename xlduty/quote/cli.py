@@ -41,7 +41,8 @@ Input (a JSON object; numbers may be JSON numbers or strings; money is exact)::
        # kind: customs_brokerage 通関料, postal_clearance 郵便通関料, advance_fee 立替手数料, delivery,
        #       inspection, other; ct: standard (10 %) | reduced (8 %) | exempt; default by kind
      "margin": {"percent": 30, "on": "price"},   # on price: cost ÷ (1 − m); on cost (markup): cost × (1 + m)
-     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1},
+     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1,
+                 "pork_emergency": null},   # 暫定法7条の6 in force: true / false; null: as the rule data records
      "document": {"honorific": "御中", "quote_no": "Q-2026-031", "issued": "2026-11-10", "valid_until": "2026-12-20",
                   "subject": "…", "delivery_terms": "…", "payment_terms": "…", "remarks": "…",
                   "issuer": {"name": "…", "address": "…", "contact": "…", "kind": "corporation",

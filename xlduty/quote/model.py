@@ -141,6 +141,8 @@ class Options(_Input):
     ct_recoverable: bool | None = None        # 仕入税額控除 available; None = yes unless personal_use
     # the quote price per unit is rounded UP to this many yen
     price_rounding: Annotated[int, BeforeValidator(integer_input), Field(ge=1)] = 1
+    # 暫定法7条の6 (pork emergency measure) in force on the date; None: as rules/reference_prices.yaml records it
+    pork_emergency: bool | None = None
 
     @model_validator(mode="after")
     def _personal_is_not_recoverable(self) -> Options:
