@@ -197,7 +197,8 @@ def _oneline(text: object) -> str:
 @contextmanager
 def _warnings_in_one_line() -> Iterator[list[str]]:
     """Warnings collected as one line each (``xlduty: warning: …``), each once, never Python's two lines with a source
-    line; ``run`` prints them when the command succeeds (a failure is its one line, which says what stopped it)."""
+    line; ``run`` prints them when the command succeeds or ends with some items failed (exit 4: the others' figures
+    were computed under them); a failure as a whole is its one line, which says what stopped it."""
     said: list[str] = []
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
@@ -262,8 +263,8 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
             args = build().parse_args(argv)
             code = args.func(args)
             sys.stdout.flush()
-            if code == EXIT_OK:   # a command that failed has said why in its one line
-                _show(said)
+            if code in (EXIT_OK, EXIT_SOME_FAILED):   # the figures written were computed under them; a command
+                _show(said)                             # that failed as a whole has said why in its one line
             return code
         except InputError as exc:
             _say(str(exc))
