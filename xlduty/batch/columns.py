@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.typed import fx_pairs
 
 LINE_FIELDS = ("hs_code", "origin", "value", "currency", "freight", "insurance", "additions", "quantity", "unit",
                "rate", "claim_preference", "reduced_ct", "excise", "in_quota", "condition")
@@ -184,21 +185,15 @@ def boolean(v: Any, name: str) -> Any:
 
 
 def fx_rates(v: Any, label: str) -> dict[str, Any]:
-    """``USD:155.39,EUR:162.1`` → ``{"USD": Decimal("155.39"), …}``."""
+    """``USD:155.39,EUR:162.1`` → ``{"USD": Decimal("155.39"), …}``, read as every currency:rate list is
+    (``xlduty.core.typed.fx_pairs``, as Excel's ``fx=``); a mapping (a Parquet struct, a ``compute_frame`` argument)
+    as it is, for the declaration's own checks."""
     if isinstance(v, dict):
         return v
-    out: dict[str, Any] = {}
-    for part in re.split(r"[,;\s]+", str(v).strip()):
-        if not part:
-            continue
-        code, sep, rate = part.partition(":")
-        if not sep or not code.strip():
-            raise InputError(label, f"{part!r}: write currency:rate, e.g. USD:155.39,EUR:162.1")
-        try:
-            out[code.strip()] = Decimal(rate.strip())
-        except InvalidOperation:
-            raise InputError(label, f"{part!r}: the rate is not a number") from None
-    return out
+    try:
+        return fx_pairs(str(v))
+    except ValueError as exc:
+        raise InputError(label, str(exc)) from None
 
 
 def text(v: Any) -> Any:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from xlduty.core.errors import InputError
 from xlduty.core.numbers import NOT_A_NUMBER, decimal_input
-from xlduty.core.rate import ZERO as _ZERO  # the shared zero: valuation does not add it to a line's value
+from xlduty.core.rate import ZERO as _ZERO
+from xlduty.core.typed import read_date  # the shared zero: valuation does not add it to a line's value
 
 # Validated natively by pydantic-core: floats become Decimals through their shortest repr (0.1 stays 0.1), booleans
 # are refused; a number given as text is read by the one grammar of xlduty.core.numbers (NFKC, no separators).
@@ -114,9 +115,10 @@ class Declaration(_Input):
 
 
 def date_text(v: object) -> object:
-    """A date given as text must be YYYY-MM-DD (pydantic alone would also take other forms)."""
-    if isinstance(v, str) and len(v) != 10:
-        raise ValueError("use YYYY-MM-DD")
+    """A date given as text, read by the one date grammar (``xlduty.core.typed.read_date``: YYYY-MM-DD, or
+    2026/11/20 as Japanese Excel writes it; pydantic alone would also take other forms, and refuses these)."""
+    if isinstance(v, str):
+        return read_date(v)
     return v
 
 

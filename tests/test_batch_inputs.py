@@ -1,0 +1,91 @@
+"""What ``xlduty batch`` and ``compute_frame`` read, beyond tests/test_batch.py: the same grammars as every other
+input (currency:rate pairs, dates as Japanese Excel writes them), the batch-wide options checked before anything is
+read, ``pork_emergency``, an earlier output read again, encodings, stdin, and the limits of what a file may hold."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xlduty.batch.run import run_batch
+from xlduty.command import EXIT_INPUT, EXIT_SOME_FAILED
+from xlduty.core.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+
+
+def batch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xlduty", "batch", *args], capture_output=True, text=True, env=ENV,
+                          cwd=ROOT, timeout=300)
+
+
+# --- currency:rate pairs: the one reader ---------------------------------------------------------------------------
+
+
+def test_fx_rates_cells_and_option_read_as_everywhere(tmp_path: Path) -> None:
+    """``USD:155_39`` was read as 15,539 yen per dollar and ``USD:155.39;USD:1`` as 1 (the last won): the column and
+    ``--fx-rates`` now read pairs as Excel's ``fx=`` and the JSON do. 6109.10-020, USD 1,800 at 155.39 = 279,702 →
+    tv 279,000 × 7.4 % (WTO) = 20,646; the same at ``usd:1.5539e2`` and full-width ``ＵＳＤ：１５５．３９``."""
+    src = write(tmp_path / "fx.csv", "hs_code,value,currency,fx_rates\n"
+                "6109.10-020,1800,USD,USD:155_39\n"
+                "6109.10-020,1800,USD,USD:1_5539e2\n"
+                "6109.10-020,1800,USD,USD:155.39;USD:1\n"
+                "6109.10-020,1800,USD,usd:1.5539e2\n"
+                "6109.10-020,1800,USD,ＵＳＤ：１５５．３９\n"
+                "6109.10-020,1800,USD,USD:NaN\n")
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(src), str(out), defaults={"date": "2026-11-20", "simplified": "never"})
+    got = rows_of(out)
+    assert [r["error"] for r in got[:3]] == [
+        "fx_rates: 'USD:155_39': a number is required (digits and a decimal point, no thousands separators)",
+        "fx_rates: 'USD:1_5539e2': a number is required (digits and a decimal point, no thousands separators)",
+        "fx_rates: USD given twice: give each currency once"]
+    assert [r["duty"] for r in got[3:5]] == ["20646", "20646"]
+    assert got[5]["error"] == "fx_rates: 'USD:NaN': a finite number is required"
+    assert summary.failed_rows == 4
+    for bad, why in (("USD:155_39", "a number is required"), ("USD:155.39,USD:1", "USD given twice"),
+                     ("USD:NaN", "a finite number")):
+        p = batch(str(src), "-o", str(tmp_path / "o.csv"), "--date", "2026-11-20", "--fx-rates", bad)
+        assert (p.returncode, p.stdout) == (EXIT_INPUT, ""), p.stderr
+        assert p.stderr.startswith("xlduty: --fx-rates: ") and why in p.stderr and len(p.stderr.splitlines()) == 1
+        assert not (tmp_path / "o.csv").exists()
+
+
+# --- dates as Japanese Excel writes them -----------------------------------------------------------------------------
+
+
+def test_dates_as_japanese_excel_saves_them(tmp_path: Path) -> None:
+    """A CSV saved by Japanese Excel writes a date cell as ``2026/11/20`` (or ``2026/1/5``): every row was refused.
+    Now read as the worksheet functions read a date (the core's one date grammar); a serial number or ``20261120`` in
+    a text cell is still refused, naming the forms read. 6109.10-020 CN ¥300,000: 7.4 % = 22,200 on 2026-11-20."""
+    src = write(tmp_path / "dates.csv", "申告日,品目番号,原産地,申告価格\n"
+                "2026/11/20,6109.10-020,CN,300000\n"
+                "2026/1/5,6109.10-020,CN,300000\n"
+                "２０２６／１１／２０,6109.10-020,CN,300000\n"
+                "2026年11月20日,6109.10-020,CN,300000\n"
+                "20261120,6109.10-020,CN,300000\n"
+                "46346,6109.10-020,CN,300000\n", encoding="cp932")
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(src), str(out), defaults={"simplified": "never"})
+    got = rows_of(out)
+    assert [r["duty"] for r in got[:4]] == ["22200"] * 4 and all(r["error"] == "" for r in got[:4])
+    assert got[4]["error"] == ("申告日 (date): '20261120' is not a date: use YYYY-MM-DD (or 2026/11/20 as Excel "
+                               "writes it)")
+    assert got[5]["error"].startswith("申告日 (date): '46346' is not a date")
+    assert summary.failed_rows == 2
