@@ -4,8 +4,13 @@ Japanese Excel saves it) and the words of closed sets (``NEVER`` is ``never`` ev
 
 from __future__ import annotations
 
+import csv
+import io
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +105,48 @@ def test_closed_words() -> None:
     assert word("EPA_EU", ("epa_eu", "epa_uk")) == "epa_eu"
     with pytest.raises(ValueError, match=r"unknown 'sometimes' \(use auto, always, never\)"):
         word("sometimes", ("auto", "always", "never"))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_closed_set_words_in_a_declaration(fast: bool) -> None:
+    """``"simplified": "NEVER"``, ``"claim_preference": "EPA_EU"`` and ``"relief": "REIMPORT"`` were refused as
+    unknown words (the README says closed sets are case- and width-insensitive). Worked by hand:
+
+    - 3924.10-000 CN ¥100,000: simplified 3 % = 3,000 (auto: cheaper than WTO 3.9 % = 3,900, so used); with
+      ``NEVER`` the general tariff, 3,900.
+    - 6109.10-020 FR ¥300,000, claim EPA_EU: the EU column 無税 → 0 (WTO 7.4 % would be 22,200).
+    - 6109.10-020 CN ¥300,000, relief REIMPORT (定率法14条10号) → duty 0."""
+    from xlduty.core.engine import Engine
+
+    run = Engine(fast=fast).compute
+    day = {"date": "2026-11-20"}
+    toys = [{"hs_code": "3924.10-000", "origin": "CN", "value": 100000}]
+    assert run({**day, "lines": toys}).totals.duty == 3000
+    for word_ in ("NEVER", "Never", "ｎｅｖｅｒ", " never "):
+        assert run({**day, "simplified": word_, "lines": toys}).totals.duty == 3900
+    for claim in ("EPA_EU", "ｅｐａ＿ｅｕ", "Epa_Eu"):
+        r = run({**day, "simplified": "never",
+                 "lines": [{"hs_code": "6109.10-020", "origin": "FR", "value": 300000, "claim_preference": claim}]})
+        assert (r.totals.duty, r.lines[0].rate_column) == (0, "epa_eu")
+    for relief in ("REIMPORT", {"type": "Reimport"}, "ｒｅｉｍｐｏｒｔ"):
+        r = run({**day, "simplified": "never",
+                 "lines": [{"hs_code": "6109.10-020", "origin": "CN", "value": 300000, "relief": relief}]})
+        assert r.totals.duty == 0 and r.lines[0].relief is not None
+
+
+def test_closed_set_words_in_excel_and_on_the_command_line(tmp_path: Path) -> None:
+    """Excel's ``relief=REIMPORT`` (the field ``type``) and ``batch --simplified NEVER`` are the same words.
+    6109.10-020 CN ¥300,000: WTO 7.4 % = 22,200; re-imported, 0."""
+    assert f.DUTY("6109.10-020", 300000, "CN", None, "2026-11-20", "simplified=never") == 22200
+    assert f.DUTY("6109.10-020", 300000, "CN", None, "2026-11-20", "relief=REIMPORT; simplified=NEVER") == 0
+    src = tmp_path / "in.csv"
+    src.write_text("hs_code,origin,value\n3924.10-000,CN,100000\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    p = subprocess.run([sys.executable, "-m", "xlduty", "batch", str(src), "-o", str(out), "--date", "2026-11-20",
+                        "--simplified", "NEVER"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert (row["duty"], row["treatment"]) == ("3900", "general")
+    p = subprocess.run([sys.executable, "-m", "xlduty", "compute", "--format", "JSONL", "-"], input="",
+                       capture_output=True, text=True, timeout=120)
+    assert "invalid choice" not in p.stderr and "the batch is empty" in p.stderr

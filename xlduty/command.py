@@ -134,6 +134,14 @@ def number_arg(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def word_arg(text: str) -> str:
+    """A word of a closed set on the command line (``--simplified NEVER``), read as every closed-set word is
+    (``xlduty.core.typed.closed``); argparse then checks it against the command's choices."""
+    from xlduty.core.typed import closed
+
+    return str(closed(text))
+
+
 COUNT_MAX = 1_000_000
 
 

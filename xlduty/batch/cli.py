@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from xlduty.command import EXIT_SOME_FAILED
+from xlduty.command import EXIT_SOME_FAILED, word_arg
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -60,7 +60,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "row")
     d = p.add_argument_group("declaration fields for rows that have no column (or a blank cell) for them")
     d.add_argument("--date", help="declaration date, YYYY-MM-DD")
-    d.add_argument("--simplified", choices=["auto", "always", "never"])
+    d.add_argument("--simplified", type=word_arg, choices=["auto", "always", "never"])
     d.add_argument("--personal-use", action="store_true")
     d.add_argument("--fx-rates", metavar="ISO:RATE,…", help="yen per unit, e.g. USD:155.39,EUR:162.1")
     d.add_argument("--tariff-edition", help="compute on this edition (e.g. 2026_04_01)")
@@ -70,7 +70,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--encoding", help="CSV encoding (default: UTF-8, with or without BOM, else cp932)")
     r.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk (default 20,000)")
     e = p.add_argument_group("where it runs")
-    e.add_argument("--engine", choices=["local", "dask"], default="local",
+    e.add_argument("--engine", type=word_arg, choices=["local", "dask"], default="local",
                    help="local: this process; dask: the chunks on a Dask distributed cluster")
     e.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler (tcp://host:8786); default: a LocalCluster of worker processes here")

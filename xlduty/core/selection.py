@@ -23,6 +23,7 @@ from xlduty.core.rate import ByUnitValue, DutyBase, ManualRate, NeedsInput, NotA
 from xlduty.core.rounding import TAX_BASE_UNIT
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
+from xlduty.core.typed import closed
 
 
 @dataclass(slots=True)
@@ -199,6 +200,8 @@ def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> C
         elif wto.unverified(origin):
             unverified.append(f"WTO/便益関税 coverage of {origin}")
     eligible: list[tuple[str, str, bool]] = []
+    if isinstance(claim, str):   # a column name, read as every closed-set word is (EPA_EU is epa_eu)
+        claim = closed(claim)   # type: ignore[assignment]
     if claim is not False:
         if origin is None:
             raise InputError("origin", "a preference is claimed: give the country of origin")
