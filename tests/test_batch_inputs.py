@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from xlduty.batch.run import run_batch
-from xlduty.command import EXIT_INPUT, EXIT_SOME_FAILED
+from xlduty.command import EXIT_INPUT
 from xlduty.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,3 +89,68 @@ def test_dates_as_japanese_excel_saves_them(tmp_path: Path) -> None:
                                "writes it)")
     assert got[5]["error"].startswith("申告日 (date): '46346' is not a date")
     assert summary.failed_rows == 2
+
+
+# --- options for the whole batch: checked before anything is read ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("option", "said"), [
+    (("--date", "2026-13-01"), "xlduty: --date: '2026-13-01' is not a day of the calendar"),
+    (("--date", "2026-11-20", "--tariff-edition", "bogus"),
+     "xlduty: --tariff-edition: edition 'bogus' is not available (available: 2025_04_01, 2026_04_01, 2026_07_09)"),
+    (("--date", "2026-11-20", "--fx-rates", "USD:NaN"), "xlduty: --fx-rates: 'USD:NaN': a finite number is required"),
+])
+def test_a_bad_batch_option_is_refused_before_reading(tmp_path: Path, option: tuple[str, ...], said: str) -> None:
+    """A bad option for the whole batch became every row's error and exit 4; it is the run's one error (exit 2),
+    naming the option, and no output is written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n6109.10-020,CN,1000\n")
+    p = batch(str(src), "-o", str(tmp_path / "out.csv"), *option)
+    assert (p.returncode, p.stdout, p.stderr) == (EXIT_INPUT, "", said + "\n")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_compute_frame_checks_its_keywords() -> None:
+    import pandas as pd
+
+    from xlduty.batch import compute_frame
+
+    frame = pd.DataFrame({"hs_code": ["6109.10-020"], "origin": ["CN"], "value": [300000]})
+    for kwargs, field in (({"date": "2026-13-01"}, "date"), ({"date": "2026-11-20", "simplified": "sometimes"},
+                                                              "simplified"),
+                          ({"date": "2026-11-20", "fx_rates": {"USD": 0}}, "fx_rates"),
+                          ({"date": "2026-11-20", "tariff_edition": "bogus"}, "tariff_edition"),
+                          ({"date": "2026-11-20", "pork_emergency": "maybe"}, "pork_emergency")):
+        with pytest.raises(InputError) as e:
+            compute_frame(frame, **kwargs)
+        assert e.value.field == field
+    got = compute_frame(frame, date="2026/11/20", simplified="NEVER")
+    assert got.loc[0, "duty"] == 22200   # 300,000 × 7.4 % (WTO)
+
+
+# --- pork_emergency: a column, an option, a keyword ------------------------------------------------------------------
+
+
+def test_pork_emergency_column_option_and_keyword(tmp_path: Path) -> None:
+    """``pork_emergency`` (issue 16's declaration field) could not be set from a batch: its column was carried
+    unread. Worked by hand, 0203.19-025 (部分肉 〔2〕) at 400 yen/kg × 10,000 kg (¥4,000,000):
+
+    - normal 基準輸入価格 546.53: (546.53 − 400) × 10,000 = 1,465,300;
+    - under 暫定法7条の6 (raised to 681.08): (681.08 − 400) × 10,000 = 2,810,800."""
+    import pandas as pd
+
+    from xlduty.batch import compute_frame
+
+    src = write(tmp_path / "pe.csv", "declaration,hs_code,origin,value,quantity,pork_emergency\n"
+                "P1,0203.19-025,US,4000000,10000,true\n"
+                "P2,0203.19-025,US,4000000,10000,いいえ\n"
+                "P3,0203.19-025,US,4000000,10000,\n")
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(src), str(out), defaults={"date": "2026-11-20", "simplified": "never"})
+    assert summary.unread == ()
+    assert [r["duty"] for r in rows_of(out)] == ["2810800", "1465300", "1465300"]
+    p = batch(str(src), "-o", str(out), "--date", "2026-11-20", "--pork-emergency", "YES")
+    assert p.returncode == 0, p.stderr
+    assert [r["duty"] for r in rows_of(out)] == ["2810800", "1465300", "2810800"]   # the option fills blank cells
+    frame = pd.DataFrame({"hs_code": ["0203.19-025"], "origin": ["US"], "value": [4000000], "quantity": [10000]})
+    assert compute_frame(frame, date="2026-11-20", pork_emergency=True).loc[0, "duty"] == 2810800
+    assert compute_frame(frame, date="2026-11-20", pork_emergency=False).loc[0, "duty"] == 1465300

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from xlduty.batch.columns import BLANK_RESULT, GROUP, NESTED_FIELDS, Layout, blank, converter, value_of
+from xlduty.batch.columns import (
+    BLANK_RESULT,
+    DECLARATION_FIELDS,
+    GROUP,
+    NESTED_FIELDS,
+    Layout,
+    blank,
+    converter,
+    value_of,
+)
 from xlduty.core.errors import DataError, InputError
 
 Row = Sequence[Any]
@@ -61,7 +70,7 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any]], list[tuple[str
     return line, nested, decl
 
 
-_DECL = frozenset(("date", "simplified", "personal_use", "fx_rates", "tariff_edition"))
+_DECL = frozenset(DECLARATION_FIELDS)
 _PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 

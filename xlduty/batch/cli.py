@@ -16,25 +16,21 @@ from xlduty.command import EXIT_SOME_FAILED, word_arg
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from xlduty.batch.columns import fx_rates
+    from xlduty.batch.columns import declared
     from xlduty.batch.run import run_batch
     from xlduty.core.errors import InputError
 
-    defaults: dict[str, Any] = {}
-    if args.date:
-        defaults["date"] = args.date
-    if args.simplified:
-        defaults["simplified"] = args.simplified
-    if args.personal_use:
-        defaults["personal_use"] = True
-    if args.tariff_edition:
-        defaults["tariff_edition"] = args.tariff_edition
-    if args.fx_rates:
-        defaults["fx_rates"] = fx_rates(args.fx_rates, "--fx-rates")
     if args.chunk_size < 1:
         raise InputError("chunk-size", "give a number of rows of 1 or more")
     if args.scheduler and args.engine != "dask":
         raise InputError("scheduler", "--scheduler is for --engine dask")
+    # the options for the whole batch, checked before anything is read: a bad one is refused here (exit 2), never
+    # repeated as the error of every row
+    defaults: dict[str, Any] = declared(
+        date=args.date, simplified=args.simplified, personal_use=True if args.personal_use else None,
+        fx_rates=args.fx_rates, tariff_edition=args.tariff_edition,
+        pork_emergency=None if args.pork_emergency is None else args.pork_emergency == "yes",
+        label=lambda name: "--" + name.replace("_", "-"))
     delimiter = {"tab": "\t", "\\t": "\t"}.get(args.delimiter or "", args.delimiter)
     summary = run_batch(args.file, args.output, totals=args.totals, defaults=defaults, encoding=args.encoding,
                         delimiter=delimiter, chunk=args.chunk_size, engine=args.engine, scheduler=args.scheduler,
@@ -64,6 +60,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     d.add_argument("--personal-use", action="store_true")
     d.add_argument("--fx-rates", metavar="ISO:RATE,…", help="yen per unit, e.g. USD:155.39,EUR:162.1")
     d.add_argument("--tariff-edition", help="compute on this edition (e.g. 2026_04_01)")
+    d.add_argument("--pork-emergency", type=word_arg, choices=["yes", "no"],
+                   help="whether the emergency measure for pork (関税暫定措置法7条の6) is in force on the date "
+                        "(default: as the rule data records it)")
     r = p.add_argument_group("reading")
     r.add_argument("--delimiter", help="CSV delimiter (default: the one of , tab ; | the header holds most; "
                                        "'tab' for a tab)")

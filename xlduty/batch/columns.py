@@ -3,14 +3,16 @@ Japanese headers of an import declaration as aliases), how a cell becomes a fiel
 
 A row is one declaration line. Rows sharing a ``declaration`` value form one declaration, in file order; a row with no
 ``declaration`` column (or a blank one) is a declaration of one line. The declaration's own fields (``date``,
-``simplified``, ``personal_use``, ``fx_rates``, ``tariff_edition``) come from their columns, or from the options
-given for the whole batch (``--date``) where the column is absent or the cell blank.
+``simplified``, ``personal_use``, ``fx_rates``, ``tariff_edition``, ``pork_emergency``) come from their columns, or
+from the options given for the whole batch (``--date``; ``declared`` checks them) where the column is absent or the
+cell blank.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,13 +27,14 @@ NESTED_FIELDS = {   # flat columns → the nested objects of a line
     "relief": ("relief", "type"), "relief_export_value": ("relief", "export_value"),
     "relief_japanese_value": ("relief", "japanese_value"), "relief_export_ct_free": ("relief", "export_ct_free"),
 }
-DECLARATION_FIELDS = ("date", "simplified", "personal_use", "fx_rates", "tariff_edition")
+DECLARATION_FIELDS = ("date", "simplified", "personal_use", "fx_rates", "tariff_edition", "pork_emergency")
 GROUP = "declaration"
 FIELDS = (GROUP, *LINE_FIELDS, *NESTED_FIELDS, *DECLARATION_FIELDS)
 
 AMOUNTS = frozenset(("value", "freight", "insurance", "additions", "quantity", "excise", "liquor_litres", "liquor_abv",
                      "relief_export_value", "relief_japanese_value"))
-BOOLEANS = frozenset(("reduced_ct", "in_quota", "personal_use", "relief_export_ct_free", "claim_preference"))
+BOOLEANS = frozenset(("reduced_ct", "in_quota", "personal_use", "relief_export_ct_free", "claim_preference",
+                      "pork_emergency"))
 
 # The headers printed on an import declaration (輸入申告書, and the NACCS 輸入申告 screens brokers export from), read
 # as the field beside them. 税率 is left out on purpose: on a declaration it is the rate that was applied, and read as
@@ -130,6 +133,59 @@ def layout(columns: list[str], defaults: dict[str, Any] | None = None, *, totals
     return Layout(tuple(columns), fields, defaults, tuple(c for c in unread if c not in replaced), replaced)
 
 
+def declared(*, date: Any = None, simplified: Any = None, personal_use: Any = None, fx_rates: Any = None,
+             tariff_edition: Any = None, pork_emergency: Any = None,
+             label: Callable[[str], str] = lambda name: name) -> dict[str, Any]:
+    """The declaration fields given for a whole batch (``--date`` …, ``compute_frame(date=…)``), each checked before
+    anything is read: a bad one is an ``InputError`` naming it (``label`` gives its name as the caller's user typed
+    it: ``--date``), never an error repeated in every row. A date is kept as YYYY-MM-DD text (what the core reads
+    fastest)."""
+    from xlduty.core.declaration import MAX_AMOUNT, currency_keys
+    from xlduty.core.numbers import parse_number
+    from xlduty.core.schedule import pinned_edition
+    from xlduty.core.typed import read_date, word
+
+    out: dict[str, Any] = {}
+    if date is not None:
+        if isinstance(date, str):
+            try:
+                date = read_date(date)
+            except ValueError as exc:
+                raise InputError(label("date"), str(exc)) from None
+        if not hasattr(date, "isoformat"):
+            raise InputError(label("date"), f"{date!r} is not a date: use YYYY-MM-DD")
+        out["date"] = date.isoformat()[:10]
+    if simplified is not None:
+        try:
+            out["simplified"] = word(str(simplified), ("auto", "always", "never"))
+        except ValueError as exc:
+            raise InputError(label("simplified"), str(exc)) from None
+    for name, value in (("personal_use", personal_use), ("pork_emergency", pork_emergency)):
+        if value is not None:
+            flag = boolean(value, name)
+            if type(flag) is not bool:
+                raise InputError(label(name), f"use yes or no, not {value!r}")
+            out[name] = flag
+    if fx_rates is not None:
+        rates = fx_rates_of(fx_rates, label("fx_rates"))
+        try:   # a mapping as the declaration reads it (3-letter codes, each once; rates above 0)
+            rates = currency_keys({k: parse_number(v) if isinstance(v, str) else Decimal(str(v))
+                                   for k, v in rates.items()})
+        except (ValueError, ArithmeticError) as exc:
+            raise InputError(label("fx_rates"), str(exc)) from None
+        if not all(0 < v < MAX_AMOUNT for v in rates.values()):
+            raise InputError(label("fx_rates"), "each rate must be above 0 (yen per 1 unit)")
+        out["fx_rates"] = rates
+    if tariff_edition is not None:
+        name = unicodedata.normalize("NFKC", str(tariff_edition)).strip()
+        try:
+            pinned_edition(name)
+        except InputError as exc:
+            raise InputError(label("tariff_edition"), exc.message) from None
+        out["tariff_edition"] = name
+    return out
+
+
 # --- cells → values ---------------------------------------------------------------------------------------------
 
 
@@ -194,6 +250,9 @@ def fx_rates(v: Any, label: str) -> dict[str, Any]:
         return fx_pairs(str(v))
     except ValueError as exc:
         raise InputError(label, str(exc)) from None
+
+
+fx_rates_of = fx_rates
 
 
 def text(v: Any) -> Any:
