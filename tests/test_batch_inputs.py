@@ -154,3 +154,35 @@ def test_pork_emergency_column_option_and_keyword(tmp_path: Path) -> None:
     frame = pd.DataFrame({"hs_code": ["0203.19-025"], "origin": ["US"], "value": [4000000], "quantity": [10000]})
     assert compute_frame(frame, date="2026-11-20", pork_emergency=True).loc[0, "duty"] == 2810800
     assert compute_frame(frame, date="2026-11-20", pork_emergency=False).loc[0, "duty"] == 1465300
+
+
+# --- a slim install -----------------------------------------------------------------------------------------------
+
+
+def test_a_slim_batch_in_a_terminal_runs_without_a_bar(tmp_path: Path) -> None:
+    """On a slim install (no extras) ``xlduty batch`` of a CSV in a terminal exited 5 asking for xlduty[refresh]:
+    the progress bar, on by default in a terminal, needs tqdm. The bar is a comfort: without tqdm the batch runs
+    without it (6109.10-020 CN ¥300,000: 22,200). Asked for (``--progress``), its absence is the missing-extra line
+    naming xlduty[batch], the extra that brings it to batches; so are Parquet in or out (pyarrow) and ``--engine
+    dask`` (distributed): exit 5, one line, nothing written (Parquet input and dask exited 2 before)."""
+    from slim import run_slim
+
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    pq_in = tmp_path / "in.parquet"
+    pq_in.write_bytes(b"PAR1")   # never read: pyarrow is missing
+    tty = "import sys\nsys.stderr.isatty = lambda: True\nfrom xlduty.cli import main\nsys.exit(main(sys.argv[1:]))"
+    out = tmp_path / "out.csv"
+    p = run_slim(tty, "batch", str(src), "-o", str(out), "--date", "2026-11-20", "--simplified", "never")
+    assert p.returncode == 0, p.stderr
+    assert rows_of(out)[0]["duty"] == "22200"
+    out.unlink()
+    for args, extra in ((("--progress",), "batch"), (("-o", str(tmp_path / "o.parquet")), "batch"),
+                        (("--engine", "dask"), "dask"), ((str(pq_in),), "batch")):
+        cmd = ["batch", str(src), "-o", str(out), "--date", "2026-11-20", *args]
+        if args == (str(pq_in),):
+            cmd = ["batch", str(pq_in), "-o", str(out), "--date", "2026-11-20"]
+        p = run_slim(tty, *cmd)
+        assert (p.returncode, p.stdout) == (5, ""), (args, p.stderr)
+        line, = p.stderr.splitlines()
+        assert line.startswith(f"xlduty: this needs the optional part xlduty[{extra}] ("), line
+        assert sorted(f.name for f in tmp_path.iterdir()) == ["in.csv", "in.parquet"]

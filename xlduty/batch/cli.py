@@ -3,7 +3,7 @@ JSONL (see README, "xlduty batch").
 
 Exit codes: 0 every row computed; 4 some rows or declarations failed (their ``error`` cell says why; the others are
 computed and the output is written); 2 the input as a whole cannot be read, or the output not written (nothing is
-written); 3 bundled data missing or broken.
+written); 3 bundled data missing or broken; 5 an optional part missing (Parquet, Dask, ``--progress``).
 """
 
 from __future__ import annotations

@@ -153,10 +153,7 @@ class ParquetSource(Source):
 
     def __init__(self, path: str) -> None:
         self.path = _file(path)
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise InputError("", "reading Parquet needs pyarrow: pip install 'xlduty[batch]'") from None
+        import pyarrow.parquet as pq  # not installed: the missing-extra line naming xlduty[batch] (exit 5)
         try:
             self.file = pq.ParquetFile(self.path)
         except Exception as exc:   # pyarrow's errors (ArrowInvalid …) are not OSErrors

@@ -101,12 +101,22 @@ def _count(summary: Summary, outcome: Outcome) -> None:
 
 
 def _progress(total: int | None, show: bool | None) -> Any:
-    """A progress bar on stderr when it is a terminal (or when asked); None otherwise."""
+    """A progress bar on stderr when it is a terminal (or when asked); None otherwise. By default the bar is a
+    comfort: without tqdm (a slim install) the batch runs without it; asked for (``--progress``), tqdm is needed,
+    and its absence is the missing-extra line naming ``xlduty[batch]``."""
+    asked = show
     if show is None:
         show = sys.stderr.isatty()
     if not show:
         return None
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError as exc:
+        if not asked:
+            return None
+        from xlduty.extras import needed_by
+
+        raise needed_by("batch", exc) from None
 
     return tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr, desc="xlduty batch", leave=False)
 
@@ -115,10 +125,7 @@ def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str 
           workers: int | None) -> Iterator[tuple[list, Outcome]]:
     """The chunks computed by ``compute_chunk`` on a Dask cluster (at ``scheduler``, else a LocalCluster of worker
     processes), a few in flight per worker, yielded in input order."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("engine", "--engine dask needs Dask distributed: pip install 'xlduty[dask]'") from None
+    from distributed import Client, LocalCluster  # not installed: the missing-extra line naming xlduty[dask]
     with ExitStack() as stack:
         if scheduler:
             try:
