@@ -48,7 +48,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "batch", help="a CSV/Parquet batch (one row per line) into CSV, Parquet or JSONL, a bad row never stopping it",
         description="Exit codes: 0 every row computed; 4 some rows failed (see their error column; the rest are "
-                    "written); 2 the input or output as a whole is refused (nothing written); 3 bundled data broken.")
+                    "written); 2 the input or output as a whole is refused (nothing written); 3 bundled data broken; "
+                    "5 an optional part missing.")
     p.add_argument("file", help="the batch: .csv (UTF-8 with or without BOM, or cp932) or .parquet")
     p.add_argument("-o", "--output", required=True, help="the results: .csv (UTF-8 with BOM), .parquet or .jsonl")
     p.add_argument("--totals", metavar="PATH",
