@@ -186,3 +186,67 @@ def test_a_slim_batch_in_a_terminal_runs_without_a_bar(tmp_path: Path) -> None:
         line, = p.stderr.splitlines()
         assert line.startswith(f"xlduty: this needs the optional part xlduty[{extra}] ("), line
         assert sorted(f.name for f in tmp_path.iterdir()) == ["in.csv", "in.parquet"]
+
+
+# --- an earlier output, edited and computed again ---------------------------------------------------------------------
+
+ORDERS = ("declaration,hs_code,origin,value,claim_preference,liquor_category,liquor_litres,liquor_abv\n"
+          "D1,6204.62-200,VN,300000,,,,\n"
+          "D2,2204.21-020,FR,300000,,果実酒,100,13\n")
+
+
+def test_an_output_edited_and_computed_again(tmp_path: Path) -> None:
+    """A broker re-costs an output file after setting the claims: the output's own ``rate`` and ``excise`` columns
+    were read as inputs (the rate applied became an override, so the claim was ignored; the wine row failed "give
+    either liquor or excise"). The results of an earlier run are now never read, and are replaced. Worked by hand:
+
+    - D1 6204.62-200 VN ¥300,000: WTO 9.1 % = 27,300; claimed, the ASEAN/Viet Nam EPA rate 無税 = 0.
+    - D2 2204.21-020 FR ¥300,000, 果実酒 100 l: WTO the lower of 15 % (45,000) and 125 yen/l (12,500), at least
+      67 yen/l (6,700) = 12,500; claimed, EU 無税 = 0; liquor tax 100 l × 100 yen = 10,000 either way."""
+    src = write(tmp_path / "orders.csv", ORDERS)
+    first = tmp_path / "first.csv"
+    run_batch(str(src), str(first), defaults={"date": "2026-11-20", "simplified": "never"})
+    got = rows_of(first)
+    assert [(r["duty"], r["excise"], r["rate_column"]) for r in got] == [("27300", "0", "rate_wto"),
+                                                                          ("12500", "10000", "rate_wto")]
+    again = tmp_path / "again.csv"   # the output as it is, computed again: the same figures, no column twice
+    summary = run_batch(str(first), str(again), defaults={"date": "2026-11-20", "simplified": "never"})
+    assert again.read_bytes() == first.read_bytes()
+    assert summary.replaced[:11] == ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "total", "rate",
+                                     "rate_column", "treatment", "warnings", "error")
+    edited = tmp_path / "edited.csv"   # the claims set in the output, as a broker edits it in Excel
+    text = first.read_bytes().decode("utf-8-sig")
+    edited.write_bytes(text.replace("D1,6204.62-200,VN,300000,,", "D1,6204.62-200,VN,300000,yes,")
+                       .replace("D2,2204.21-020,FR,300000,,", "D2,2204.21-020,FR,300000,はい,").encode("utf-8-sig"))
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(edited), str(out), defaults={"date": "2026-11-20", "simplified": "never"})
+    got = rows_of(out)
+    assert summary.failed_rows == 0
+    assert [(r["claim_preference"], r["duty"], r["excise"], r["rate_column"]) for r in got] == [
+        ("yes", "0", "0", "epa_asean"), ("はい", "0", "10000", "epa_eu")]
+    assert list(got[0]).count("rate") == 1 and list(got[0]).count("excise") == 1
+
+
+def test_an_override_column_survives_a_second_run(tmp_path: Path) -> None:
+    """An input with its own ``rate`` (an override) gives an output with ``rate`` twice, the override and the rate
+    applied; computed again, the first is read (the override, 14 %: 300,000 × 14 % = 42,000), the second replaced."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value,rate\n6109.10-020,CN,300000,14%\n")
+    first, again = tmp_path / "first.csv", tmp_path / "again.csv"
+    run_batch(str(src), str(first), defaults={"date": "2026-11-20", "simplified": "never"})
+    run_batch(str(first), str(again), defaults={"date": "2026-11-20", "simplified": "never"})
+    assert again.read_bytes() == first.read_bytes()
+    header = next(csv.reader(io.StringIO(again.read_bytes().decode("utf-8-sig"))))
+    assert header.count("rate") == 2
+    assert rows_of(again)[0]["duty"] == "42000"
+
+
+def test_stray_result_columns_beside_a_rate_column_are_refused(tmp_path: Path) -> None:
+    """Result columns that are not the 11 as written (some deleted) beside a ``rate`` column: whether that ``rate`` is
+    the override or the rate an earlier run applied cannot be told, so the input is refused (exit 2), never read
+    either way. Without ``rate`` or ``excise`` such columns are replaced, as before."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value,duty,rate,treatment\n6109.10-020,CN,300000,1,14%,general\n")
+    with pytest.raises(InputError, match="whether its rate column is an input"):
+        run_batch(str(src), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20"})
+    src = write(tmp_path / "in2.csv", "hs_code,origin,value,duty,treatment\n6109.10-020,CN,300000,1,general\n")
+    summary = run_batch(str(src), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20", "simplified": "never"})
+    assert summary.replaced == ("duty", "treatment") and rows_of(tmp_path / "o.csv")[0]["duty"] == "22200"

@@ -42,21 +42,21 @@ def compute_frame(frame: Any, *, date: Any = None, simplified: str | None = None
     else:
         columns = [str(c) for c in frame.columns]
         rows = list(frame.itertuples(index=False, name=None))
-    lay = layout(columns, defaults, totals_apart=not totals)
+    lay = layout(columns, defaults)
     outcome = compute_chunk(lay, rows)
     names = list(RESULT_COLUMNS) + (list(TOTAL_COLUMNS) if totals else [])
     results = list(zip(*outcome.rows, strict=True)) if rows else [() for _ in range(17)]
     if arrow:
         import pyarrow as pa
 
-        out = frame.drop_columns(list(lay.replaced)) if lay.replaced else frame
+        out = frame.select(lay.kept) if lay.dropped else frame
         for j, name in enumerate(names):
             typ = pa.string() if name in ("rate", "rate_column", "treatment", "warnings", "error") else pa.int64()
             out = out.append_column(name, pa.array(list(results[j]), type=typ))
         return out
     import pandas as pd
 
-    out = frame.drop(columns=list(lay.replaced)) if lay.replaced else frame.copy()
+    out = frame.iloc[:, lay.kept].copy() if lay.dropped else frame.copy()
     for j, name in enumerate(names):
         text = name in ("rate", "rate_column", "treatment", "warnings", "error")
         out[name] = pd.Series(list(results[j]), index=frame.index, dtype=object if text else "Int64")

@@ -92,12 +92,14 @@ class Layout:
     fields: dict[str, int]                   # field → column index
     defaults: dict[str, Any] = field(default_factory=dict)   # declaration field → value for the whole batch
     unread: tuple[str, ...] = ()             # columns carried to the output without being read
-    replaced: tuple[str, ...] = ()           # input columns named like an output column: dropped
+    replaced: tuple[str, ...] = ()           # input columns that are results (of an earlier run): not read, dropped
+    dropped: tuple[int, ...] = ()            # their positions (a name may also be an input column's: rate, excise)
 
     @property
     def kept(self) -> list[int]:
-        """The input columns written to the output (all but those an output column replaces)."""
-        return [i for i, c in enumerate(self.columns) if c not in self.replaced]
+        """The input columns written to the output (all but the results the output replaces)."""
+        gone = set(self.dropped)
+        return [i for i in range(len(self.columns)) if i not in gone]
 
     def label(self, name: str) -> str:
         """A field as the input names it (``品目番号 (hs_code)``), for error messages."""
@@ -108,11 +110,54 @@ class Layout:
         return name if normalize(header) == name else f"{header} ({name})"
 
 
-def layout(columns: list[str], defaults: dict[str, Any] | None = None, *, totals_apart: bool = False) -> Layout:
-    """The layout of an input with these headers; an ``InputError`` for a header read twice or a missing field."""
+RESULT_ONLY = frozenset(RESULT_COLUMNS) - {"rate", "excise"}
+"""Result columns no input field is named like (``rate`` and ``excise`` are both: an override and the rate applied,
+an excise amount given and the excise computed)."""
+
+
+def earlier_results(columns: list[str]) -> tuple[list[int], str | None]:
+    """The positions of an earlier run's results in an input (an output file edited and computed again), and why the
+    input cannot be read when they cannot be told apart from its own columns. Results are the 11 result columns
+    where they stand together in the order xlduty writes them (``duty`` … ``error``), and every ``declaration_*``
+    total; a result column standing elsewhere (``treatment``, ``warnings`` …) is a result too, unless ``rate`` or
+    ``excise`` is among the input's columns: whether that one is the override given or the rate applied could then
+    not be told, and the input is refused rather than read either way."""
+    names = [normalize(c) for c in columns]
+    width = len(RESULT_COLUMNS)
+    block = next((i for i in range(len(names) - width + 1) if tuple(names[i:i + width]) == RESULT_COLUMNS), None)
+    out = [i for i, n in enumerate(names) if n in TOTAL_COLUMNS]
+    if block is not None:
+        return sorted({*out, *range(block, block + width)}), None
+    stray = [i for i, n in enumerate(names) if n in RESULT_ONLY]
+    ambiguous = [columns[i] for i, n in enumerate(names) if n in ("rate", "excise")]
+    if (stray or out) and ambiguous:
+        found = ", ".join(columns[i] for i in [*stray, *out][:4])
+        return [], (f"the input holds result columns of an earlier run ({found}) but not the 11 of them in the order "
+                    f"xlduty writes them (duty … error), so whether its {' and '.join(ambiguous)} column is an input "
+                    "(an override, an excise amount) or the result cannot be told: remove the result columns, or "
+                    "keep all of them as they were written")
+    return sorted({*out, *stray}), None
+
+
+def layout(columns: list[str], defaults: dict[str, Any] | None = None) -> Layout:
+    """The layout of an input with these headers; an ``InputError`` for a header read twice or a missing field.
+
+    An input that holds the results of an earlier run (an output file, its claims or codes edited, computed again)
+    is read for its own columns only: the results (``earlier_results``) are never read as fields (a ``rate`` the
+    earlier run applied is no override) and are replaced by the new ones."""
+    dropped, why = earlier_results(columns)
+    if why is not None:
+        raise InputError("", why)
+    results = set(dropped)
     fields: dict[str, int] = {}
     unread = []
+    seen: dict[str, int] = {}
     for i, header in enumerate(columns):
+        if i in results:
+            continue
+        if header in seen:
+            raise InputError("", f"the header names {header} more than once (columns {seen[header] + 1} and {i + 1})")
+        seen[header] = i
         name = field_of(header)
         if name is None:
             unread.append(header)
@@ -125,12 +170,10 @@ def layout(columns: list[str], defaults: dict[str, Any] | None = None, *, totals
         raise InputError("", "the input has no value column (value, or 申告価格 / 仕入書価格 / インボイス価格 / 価格)")
     if "hs_code" not in fields and "rate" not in fields:
         raise InputError("", "the input has no hs_code column (hs_code, or 品目番号 / 統計品目番号) nor a rate column")
-    out = set(RESULT_COLUMNS) | (set() if totals_apart else set(TOTAL_COLUMNS))
-    replaced = tuple(c for c in columns if c in out and field_of(c) is None)
     defaults = dict(defaults or {})
     if "date" not in fields and "date" not in defaults:
         raise InputError("date", "the input has no date column (date, or 申告日): give --date YYYY-MM-DD")
-    return Layout(tuple(columns), fields, defaults, tuple(c for c in unread if c not in replaced), replaced)
+    return Layout(tuple(columns), fields, defaults, tuple(unread), tuple(columns[i] for i in dropped), tuple(dropped))
 
 
 def declared(*, date: Any = None, simplified: Any = None, personal_use: Any = None, fx_rates: Any = None,

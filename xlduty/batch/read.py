@@ -100,9 +100,6 @@ class CsvSource(Source):
         self.columns = [c.strip() for c in next(reader, [])]
         if not any(self.columns):
             raise InputError("", f"{path} has no header row (the first line names the columns)")
-        if len(set(self.columns)) != len(self.columns):
-            dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
-            raise InputError("", f"{path}: the header names {', '.join(dup)} more than once")
 
     def _open(self) -> io.TextIOWrapper:
         return self.path.open("r", encoding=self.encoding, newline="")

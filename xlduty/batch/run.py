@@ -53,7 +53,7 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
     if totals:
         check_output(totals, inputs=[source_path, output], suffixes=suffixes, why=WHY)
     source = open_source(source_path, encoding=encoding, delimiter=delimiter)
-    lay = layout(source.columns, defaults, totals_apart=totals is not None)
+    lay = layout(source.columns, defaults)
     kept = lay.kept
     columns = [lay.columns[i] for i in kept] + list(RESULT_COLUMNS) + ([] if totals else list(TOTAL_COLUMNS))
     types = None
