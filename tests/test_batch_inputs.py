@@ -250,3 +250,132 @@ def test_stray_result_columns_beside_a_rate_column_are_refused(tmp_path: Path) -
     src = write(tmp_path / "in2.csv", "hs_code,origin,value,duty,treatment\n6109.10-020,CN,300000,1,general\n")
     summary = run_batch(str(src), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20", "simplified": "never"})
     assert summary.replaced == ("duty", "treatment") and rows_of(tmp_path / "o.csv")[0]["duty"] == "22200"
+
+
+# --- encodings, standard input --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("encoding", "said"), [
+    ("ascii", "is not ascii text (in its first lines)"),      # a cp932 file read as ASCII
+    ("utf-16", "is not utf-16 text (in its first lines)"),    # a cp932 file as UTF-16 without a BOM
+    ("base64", "'base64' is not a text encoding"),     # a codec of bytes, not of text
+    ("rot13", "'rot13' is not a text encoding"),
+    ("klingon", "'klingon' is not an encoding Python knows"),
+])
+def test_a_wrong_encoding_is_one_line(tmp_path: Path, encoding: str, said: str) -> None:
+    """A wrong ``--encoding`` ended as exit 1, "internal error" (UnicodeDecodeError, LookupError): it is one line
+    naming the encoding, exit 2, nothing written."""
+    src = write(tmp_path / "jp.csv", "申告番号,品目番号,原産地,仕入書価格\nA,6109.10-020,CN,300000\n", encoding="cp932")
+    p = batch(str(src), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20", "--encoding", encoding)
+    assert (p.returncode, p.stdout) == (EXIT_INPUT, ""), p.stderr
+    line, = p.stderr.splitlines()
+    assert line.startswith("xlduty: encoding: ") and said in line
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_decoding_error_after_the_header_is_one_line(tmp_path: Path) -> None:
+    src = write(tmp_path / "mixed.csv", "hs_code,origin,value,note\n" + "6109.10-020,CN,300000,ok\n" * 2000,
+                encoding="ascii")
+    with src.open("ab") as fh:
+        fh.write("6109.10-020,CN,300000,日本\n".encode("cp932"))
+    with pytest.raises(InputError, match=r"is not ascii text after line \d+: ordinal not in range"):
+        run_batch(str(src), str(tmp_path / "out.csv"), encoding="ascii", defaults={"date": "2026-11-20"})
+
+
+def test_standard_input_is_said_to_be_unsupported(tmp_path: Path) -> None:
+    """``xlduty batch - -o x.csv`` said "-: no such file": it now says standard input is not read, and why."""
+    p = subprocess.run([sys.executable, "-m", "xlduty", "batch", "-", "-o", str(tmp_path / "x.csv"), "--date",
+                        "2026-11-20"], input="hs_code,value\n6109.10-020,1000\n", capture_output=True, text=True,
+                       env=ENV, timeout=120)
+    assert (p.returncode, p.stdout) == (EXIT_INPUT, "")
+    assert p.stderr.startswith("xlduty: xlduty batch reads a file, not standard input (-)")
+
+
+# --- what a file may hold -------------------------------------------------------------------------------------------
+
+_MEASURED = """
+import sys
+from xlduty.batch.run import run_batch
+from xlduty.core.errors import InputError
+try:
+    run_batch(sys.argv[1], sys.argv[2], defaults={"date": "2026-11-20"})
+    print("computed")
+except InputError as exc:
+    print("refused:", exc)
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) // 1024)
+"""
+
+
+def _measured(src: Path, out: Path) -> tuple[str, int]:
+    """The outcome of a batch run in a process of its own, and that process's peak resident memory in MB (VmHWM:
+    ru_maxrss would carry the test process's own peak across fork and exec)."""
+    p = subprocess.run([sys.executable, "-c", _MEASURED, str(src), str(out)], capture_output=True, text=True,
+                       env=ENV, timeout=300)
+    said, mb = p.stdout.splitlines()
+    return said, int(mb)
+
+
+def test_a_row_of_millions_of_cells_is_refused_within_bounded_memory(tmp_path: Path) -> None:
+    """One row of 24 million delimiters (24 MB) took 657 MB before it was refused as a row with more cells than the
+    header. A row (all its lines) is now at most 1,048,576 characters, refused in one line as it is read: the run
+    stays near Python's own size (the bound: 250 MB, where it was 657 MB)."""
+    src = tmp_path / "big.csv"
+    src.write_text("hs_code,value\n6109.10-020,1000" + "," * 24_000_000 + "\n", encoding="ascii")
+    said, mb = _measured(src, tmp_path / "out.csv")
+    assert said == f"refused: {src}: a row longer than 1,048,576 characters (a quote left open, or not a CSV file?)"
+    assert mb < 250, mb
+    src.write_text('hs_code,value,note\n6109.10-020,1000,"' + "x\n" * 600_000, encoding="ascii")   # a quote left open
+    assert _measured(src, tmp_path / "out.csv")[0].startswith("refused: ")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_headers_are_bounded_and_checked_in_one_pass(tmp_path: Path) -> None:
+    """A header line is read within the row limit (it was read whole, however long), holds at most 16,384 columns
+    (Excel's), and is checked for a name given twice in one pass (it counted each name across all the others:
+    quadratic). 10,000 distinct columns are read; a name given twice among them is named."""
+    import time
+
+    names = [f"c{i}" for i in range(10_000)]
+    src = write(tmp_path / "wide.csv", ",".join([*names, "hs_code", "value"]) + "\n" + "," * 10_000
+                + "6109.10-020,300000\n")
+    started = time.perf_counter()
+    summary = run_batch(str(src), str(tmp_path / "out.csv"), defaults={"date": "2026-11-20", "simplified": "never"})
+    assert summary.rows == 1 and summary.failed_rows == 0 and len(summary.unread) == 10_000
+    assert time.perf_counter() - started < 30
+    write(tmp_path / "twice.csv", ",".join([*names, "c17", "hs_code", "value"]) + "\n")
+    with pytest.raises(InputError, match=r"the header names c17 more than once \(columns 18 and 10001\)"):
+        run_batch(str(tmp_path / "twice.csv"), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20"})
+    write(tmp_path / "wider.csv", ",".join(f"c{i}" for i in range(16_385)) + ",hs_code,value\n")
+    with pytest.raises(InputError, match="the header has 16,387 columns, more than 16,384"):
+        run_batch(str(tmp_path / "wider.csv"), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20"})
+    write(tmp_path / "long.csv", "a" * 2_000_000 + "\n")
+    with pytest.raises(InputError, match="the header line is longer than 1,048,576 characters"):
+        run_batch(str(tmp_path / "long.csv"), str(tmp_path / "o.csv"), defaults={"date": "2026-11-20"})
+
+
+def test_parquet_sizes_are_checked_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4 KB Parquet file whose one cell inflates to 100 MB took 1.3 GB. Its metadata declares the uncompressed
+    sizes: a row group of more than 1 MiB a row on average, or a column of a row group above 256 MiB, is refused
+    before any data is read; a cell above 1 MiB among small ones is refused on the Arrow arrays, before it becomes a
+    Python string."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xlduty.batch import read
+
+    bomb = tmp_path / "bomb.parquet"
+    pq.write_table(pa.table({"hs_code": ["6109.10-020"], "value": [1000], "note": ["a" * 100_000_000]}), bomb,
+                   compression="zstd")
+    assert bomb.stat().st_size < 10_000
+    said, mb = _measured(bomb, tmp_path / "out.csv")
+    assert said.startswith(f"refused: {bomb}: row group 0 holds 100,000,") and "in 1 rows, more than 1,048,576" in said
+    assert mb < 400, mb   # pyarrow loaded, nothing inflated (1.3 GB before)
+    one = tmp_path / "one.parquet"
+    pq.write_table(pa.table({"hs_code": ["6109.10-020"] * 2000, "value": [1000] * 2000,
+                             "note": ["a"] * 1999 + ["b" * 5_000_000]}), one, compression="zstd")
+    with pytest.raises(InputError, match="a cell of column 'note' holds 5,000,000 bytes, more than 1,048,576"):
+        run_batch(str(one), str(tmp_path / "out.csv"), defaults={"date": "2026-11-20"})
+    monkeypatch.setattr(read, "MAX_PARQUET_CHUNK_BYTES", 1000)
+    with pytest.raises(InputError, match=r"column .note. holds .* bytes uncompressed in row group 0, more than 1,000"):
+        run_batch(str(one), str(tmp_path / "out.csv"), defaults={"date": "2026-11-20"})
+    assert not (tmp_path / "out.csv").exists()
