@@ -379,3 +379,36 @@ def test_parquet_sizes_are_checked_before_reading(tmp_path: Path, monkeypatch: p
     with pytest.raises(InputError, match=r"column .note. holds .* bytes uncompressed in row group 0, more than 1,000"):
         run_batch(str(one), str(tmp_path / "out.csv"), defaults={"date": "2026-11-20"})
     assert not (tmp_path / "out.csv").exists()
+
+
+# --- the two outputs ------------------------------------------------------------------------------------------------
+
+
+def test_totals_onto_the_output_is_named_as_such(tmp_path: Path) -> None:
+    """``--totals t.csv -o t.csv`` said "t.csv is the input file"; it says the two outputs are one file."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    t = tmp_path / "t.csv"
+    with pytest.raises(InputError) as e:
+        run_batch(str(src), str(t), totals=str(t), defaults={"date": "2026-11-20"})
+    assert e.value.message == f"{t} is also the file {t} is written to: name two different files"
+    with pytest.raises(InputError, match="is the input file"):
+        run_batch(str(src), str(tmp_path / "o.csv"), totals=str(src), defaults={"date": "2026-11-20"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_outputs_that_differ_only_in_case_where_case_is_ignored(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows and macOS ``-o out.csv --totals OUT.csv`` name one file: the totals would be written over the
+    output. Refused there (the platform set to macOS here); on Linux they are two files and both are written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    out, other = tmp_path / "out.csv", tmp_path / "OUT.csv"
+    run_batch(str(src), str(out), totals=str(other), defaults={"date": "2026-11-20"})
+    assert out.exists() and other.exists()
+    out.unlink()
+    other.unlink()
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with pytest.raises(InputError, match=r"is also the file .*out\.csv is written to"):
+        run_batch(str(src), str(out), totals=str(other), defaults={"date": "2026-11-20"})
+    with pytest.raises(InputError, match="is the input file"):
+        run_batch(str(src), str(tmp_path / "IN.csv"), defaults={"date": "2026-11-20"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

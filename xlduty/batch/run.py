@@ -51,7 +51,7 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
     suffixes = tuple(SUFFIXES)
     check_output(output, inputs=[source_path], suffixes=suffixes, why=WHY)
     if totals:
-        check_output(totals, inputs=[source_path, output], suffixes=suffixes, why=WHY)
+        check_output(totals, inputs=[source_path], suffixes=suffixes, why=WHY, outputs=[output])
     source = open_source(source_path, encoding=encoding, delimiter=delimiter)
     lay = layout(source.columns, defaults)
     kept = lay.kept
@@ -66,7 +66,8 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
         writer = Writer(out, columns, kind, types)
         tw = None
         if totals:
-            tfh = stack.enter_context(output_file(totals, inputs=[source_path, output], suffixes=suffixes, why=WHY))
+            tfh = stack.enter_context(output_file(totals, inputs=[source_path], suffixes=suffixes, why=WHY,
+                                                  outputs=[output]))
             tw = Writer(tfh, TOTALS_FILE_COLUMNS, totals_kind)  # type: ignore[arg-type]
         pieces = declarations(source, lay, chunk)
         outcomes = (_dask(lay, pieces, scheduler, workers) if engine == "dask" else
