@@ -412,3 +412,32 @@ def test_outputs_that_differ_only_in_case_where_case_is_ignored(tmp_path: Path,
     with pytest.raises(InputError, match="is the input file"):
         run_batch(str(src), str(tmp_path / "IN.csv"), defaults={"date": "2026-11-20"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+# --- warnings on their rows ----------------------------------------------------------------------------------------
+
+
+def test_a_lines_warning_is_on_its_row_with_the_files_row_number(tmp_path: Path) -> None:
+    """A declaration's warning about one of its lines landed on the declaration's first row, and its ``line N`` label
+    counted from 0 within the declaration while batch errors count the file's rows from 1. Declaration D1 is rows 2-4
+    here (D0 is row 1): the two readings of the gate-price unit value differ for its second line (0203.19-025, 300 kg
+    at ¥149,900: 課税価格 149,000 → 496.67 yen/kg, (546.53 − 496.666…) × 300 = 14,959; unrounded 499.67 yen/kg →
+    14,059; payable 14,900 against 14,000): that warning is on row 3, naming row 3; the band warning of the third
+    line (0203.19-024 at 600 yen/kg, above its 399-yen band) is on row 4, once; the first row keeps only its own."""
+    src = write(tmp_path / "w.csv", "declaration,hs_code,origin,value,quantity\n"
+                "D0,8471.30-000,US,50000,\n"
+                "D1,8471.30-000,US,50000,\n"
+                "D1,0203.19-025,US,149900,300\n"
+                "D1,0203.19-024,US,60000,100\n")
+    out, totals = tmp_path / "out.csv", tmp_path / "totals.csv"
+    run_batch(str(src), str(out), totals=str(totals), defaults={"date": "2026-11-20", "simplified": "never"})
+    rows = rows_of(out)
+    assert "duty payable" not in rows[1]["warnings"] and "line " not in rows[1]["warnings"]
+    assert rows[2]["duty"] == "14959"
+    assert ("the duty payable is 14,900 with the gate-price unit value taken from the 課税価格 cut to 1,000 yen, "
+            "14,000 if Customs takes the unrounded customs value per unit (row 3)") in rows[2]["warnings"]
+    assert rows[3]["warnings"].count("0203.19-024 covers only goods") == 1
+    assert all("line " not in r["warnings"] for r in rows)
+    d1 = rows_of(totals)[1]["warnings"]
+    assert "row 3: relies on unverified rule data" in d1 and "row 4: 0203.19-024 covers only goods" in d1
+    assert "(row 3)" in d1 and "line " not in d1
