@@ -41,7 +41,7 @@ def compute_items(args: argparse.Namespace) -> int:
     """``compute`` with ``--format jsonl`` (a result per line, written as each is computed, from JSON or JSONL read
     as it comes), ``--keep-going`` (an error object in place of each failing declaration, exit 4 if any) or
     ``--no-explain`` (no explanation: the figures, rates, notes and warnings)."""
-    from xlduty.command import EXIT_SOME_FAILED, read_declarations, read_json
+    from xlduty.command import EXIT_SOME_FAILED, item_errors, read_declarations, read_json
     from xlduty.core.engine import CollectionPaused, engine
     from xlduty.core.errors import InputError
 
@@ -53,17 +53,17 @@ def compute_items(args: argparse.Namespace) -> int:
     results: list[Any] = []
     with CollectionPaused():
         if jsonl:
-            items: Any = read_declarations(args.file)
+            items: Any = read_declarations(args.file, keep_going=keep_going)
             single = False
         else:
-            data = read_json(args.file)
+            data = read_json(args.file, items=keep_going)   # with --keep-going, each bad item its own error
             single = isinstance(data, dict)
             if isinstance(data, list):
                 if not data:
                     raise InputError("", "the batch is empty")
-                items = data
+                items = item_errors(data) if keep_going else data
             elif single:
-                items = [data]
+                items = item_errors(data) if keep_going else [data]
             else:
                 raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
         for i, item in enumerate(items):
