@@ -301,6 +301,10 @@ def test_an_epa_claim_under_the_emergency_measure_without_its_raised_price() -> 
     with pytest.raises(InputError) as e:   # no claim: the national rate is still needed
         compute({**ham, "lines": [{**ham["lines"][0], "claim_preference": False}]})
     assert e.value.field == "lines[0].rate" and "別表第1の3の2 第4項第2号" in e.value.message
+    bare = {k: v for k, v in pigs["lines"][0].items() if k not in ("quantity", "unit", "claim_preference")}
+    with pytest.raises(InputError) as e:   # nor a quantity: the same error as before, not a question of quantity
+        compute({**pigs, "lines": [bare]})
+    assert e.value.field == "lines[0].rate"
 
 
 def test_an_epa_gate_formula_of_the_lower_of_kind_is_marked_unverified() -> None:

@@ -82,10 +82,12 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str], gate: Gate | 
         if column == "rate_general" and isinstance(rate, NotApplied):
             notes.append(f"general rate ({rate.inner}) applied: no temporary rate covers the goods")
             rate = rate.inner
+        if isinstance(rate, ByUnitValue):   # the cell as printed does not apply (暫定法7条の6): say what does
+            text = f"{text} → {rate}"
         try:
             amount = rate.evaluate(b)
-            if isinstance(rate, ByUnitValue):   # the cell as printed does not apply (暫定法7条の6): say what does,
-                text = f"{text} → {rate.band(b)} ({rate})"   # the band the line's unit value falls in first
+            if isinstance(rate, ByUnitValue):   # the band the line's unit value falls in, first
+                text = f"{line.text(column)} → {rate.band(b)} ({rate})"
             return Applied(column, COLUMN_NAMES_JA[column], text, rate, amount)
         except NotApplicable as exc:
             notes.append(f"{COLUMN_NAMES_JA[column]} {text!r} not applied: {exc}")
@@ -263,15 +265,13 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
     try:
         chosen = national_rate(line, b, notes, gate)
     except InputError as exc:
-        floor = _national_floor(b, gate)
+        floor = _national_floor(b, gate) if cover.claimed else None   # only a claimed rate can be below it
         if floor is None:
             raise
         chosen, unknown = floor, exc
     if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen, notes, gate)):
         chosen = lower
         unknown = None   # below the national rate's floor: the MFN rate, whatever the national one is
-    if unknown is not None and not cover.claimed:
-        raise unknown
     mfn = chosen
     if cover.claimed:
         offers: dict[str, Applied] = {}
