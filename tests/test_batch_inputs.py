@@ -428,7 +428,8 @@ def test_a_lines_warning_is_on_its_row_with_the_files_row_number(tmp_path: Path)
                 "D0,8471.30-000,US,50000,\n"
                 "D1,8471.30-000,US,50000,\n"
                 "D1,0203.19-025,US,149900,300\n"
-                "D1,0203.19-024,US,60000,100\n")
+                "D1,0203.19-024,US,60000,100\n"
+                "D2,8471.30-000,US,50000,\n")   # D0 and D1 in one chunk (the last declaration waits for the next)
     out, totals = tmp_path / "out.csv", tmp_path / "totals.csv"
     run_batch(str(src), str(out), totals=str(totals), defaults={"date": "2026-11-20", "simplified": "never"})
     rows = rows_of(out)

@@ -186,9 +186,9 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
             decl_warnings = result.warnings
             general: list[str] = []
             by_line: dict[int, list[str]] = {}
-            rows = [first_row + m for m in members]
+            numbers = [first_row + m for m in members]   # the file's row of each line
             for w in decl_warnings:
-                if "line " in w and (found := _of_lines(w, rows)) is not None:   # a warning of lines: on their rows
+                if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on their rows
                     for k, text in found:
                         by_line.setdefault(k, []).append(text)
                     continue
@@ -207,7 +207,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
             totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
-                           "; ".join(_in_rows(w, rows) for w in decl_warnings), ""))
+                           "; ".join(_in_rows(w, numbers) for w in decl_warnings), ""))
     return Outcome(out, totals)  # type: ignore[arg-type]
 
 
