@@ -89,3 +89,33 @@ def test_off_under_pyodide(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert cache.cache_dir() is None
     assert cache.cached("x", [Path(__file__)], lambda: 42) == 42
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["a file", "a file's child"])
+def test_an_unusable_cache_folder_is_ignored(where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """XLDUTY_CACHE_DIR naming a file (or a path through one) is a cache that cannot be used: the value is built from
+    the sources, as with the cache off, and nothing is raised (it raised NotADirectoryError from the branch that drops a
+    damaged entry, and ``xlduty compute`` failed with exit 3 blaming the bundled rules)."""
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"")
+    monkeypatch.setenv(cache.ENV, str(afile if where == "a file" else afile / "sub"))
+    src = tmp_path / "rules.yaml"
+    src.write_text("x")
+    assert cache.cached("u", [src], lambda: {"built": 1}) == {"built": 1}
+    assert cache.cached("u", [src], lambda: [1], codec="marshal") == [1]
+    assert afile.read_bytes() == b""
+
+
+def test_compute_with_an_unusable_cache_folder(tmp_path: Path) -> None:
+    """The command computes as without a cache (exit 0, the example's figures)."""
+    import json
+    import subprocess
+
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, cache.ENV: str(afile), "XLDUTY_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-m", "xlduty", "compute", str(root / "examples" / "declaration.json")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["totals"]["total"] == 186700

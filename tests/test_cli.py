@@ -195,3 +195,30 @@ def test_orjson_s_indented_json_is_the_standard_library_s_or_refused() -> None:
     for bad in ({"i": 2**64}, {"s": "\ud800"}):
         with pytest.raises(TypeError):
             dumps(bad)
+
+
+def test_warnings_are_said_when_some_items_failed(tmp_path: Path) -> None:
+    """A run that ends with exit 4 (some items failed, the others computed) says its warnings too: those figures were
+    computed under them (here the bundled tables, because the stored pointer is unreadable). Exit 2 keeps its one
+    line."""
+    import os
+
+    data = tmp_path / "data"
+    (data / "rates").mkdir(parents=True)
+    (data / "rates" / "active.json").write_text("{not json", encoding="utf-8")
+    env = {**os.environ, "XLDUTY_DATA_DIR": str(data)}
+    batch = _write(tmp_path, [TSHIRTS, {**TSHIRTS, "lines": [{"hs_code": "9999.99", "value": 1}]}])
+    for args, code in ((("--keep-going",), 4), ((), 2)):
+        out = subprocess.run([sys.executable, "-m", "xlduty.cli", "compute", *args, batch], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == code, out.stderr
+        said = [line for line in out.stderr.splitlines() if "active.json is unreadable" in line]
+        assert len(said) == (1 if code == 4 else 0), out.stderr
+        if said:
+            assert said[0].startswith("xlduty: warning: ")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("hs_code,origin,value\n6109.10-020,CN,300000\n9999.99,CN,1\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "xlduty.cli", "batch", str(rows), "-o", str(tmp_path / "o.csv"),
+                          "--date", "2026-11-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 4, out.stderr
+    assert "xlduty: warning: " in out.stderr and "active.json is unreadable" in out.stderr

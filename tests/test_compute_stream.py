@@ -39,3 +39,73 @@ def test_a_key_given_twice_in_a_jsonl_line_is_that_line_s_error(tmp_path: Path) 
     stopped = _compute("--format", "jsonl", str(src))
     assert stopped.returncode == 2
     assert stopped.stderr.startswith("xlduty: [1].lines[0].value: given twice")
+
+
+GOOD = '{"date":"2026-11-01","lines":[{"hs_code":"6109.10-020","origin":"CN","value":300000}]}'
+
+
+def _results(out: str) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_keep_going_makes_each_bad_item_of_an_array_its_own_error(tmp_path: Path) -> None:
+    """Inside a JSON array, a declaration with a key given twice or a number that cannot be held stopped the whole
+    run even with --keep-going (exit 2, nothing computed). Each is now its own error, its index and field named, and
+    the others computed (6109.10-020 CN ¥300,000: WTO 7.4 % = 22,200); without --keep-going the first error still
+    stops the run as before, nothing on stdout."""
+    import json
+
+    twice = GOOD.replace('"value":300000', '"value":300000,"value":1')
+    huge = GOOD.replace('"value":300000', '"value":1e99999999999999999999')
+    digits = GOOD.replace('"value":300000', '"value":1' + "0" * 5000)
+    src = tmp_path / "batch.json"
+    src.write_text(f"[{GOOD},{twice},{huge},{digits},{GOOD}]", encoding="utf-8")
+    for fmt in ("json", "jsonl"):
+        run = _compute("--keep-going", "--no-explain", "--format", fmt, str(src))
+        assert run.returncode == 4, run.stderr
+        out = json.loads(run.stdout) if fmt == "json" else _results(run.stdout)
+        assert [o.get("totals", {}).get("duty") for o in out] == [22200, None, None, None, 22200]
+        assert [(o["index"], o["field"]) for o in out[1:4]] == [(1, "lines[0].value"), (2, "lines[0].value"),
+                                                               (3, "lines[0].value")]
+        assert out[1]["message"].startswith("given twice") and out[2]["message"] == "a number out of range"
+        assert out[3]["message"] == "a number of more than 4,300 digits"
+    stopped = _compute(str(src))   # the document refused as before, in one line
+    assert (stopped.returncode, stopped.stdout) == (2, "")
+    assert stopped.stderr == f"xlduty: {src} has a number out of range\n"
+    src.write_text(f"[{GOOD},{twice},{GOOD}]", encoding="utf-8")
+    stopped = _compute(str(src))
+    assert (stopped.returncode, stopped.stdout) == (2, "")
+    assert stopped.stderr.startswith("xlduty: [1].lines[0].value: given twice")
+    one = tmp_path / "one.json"
+    one.write_text(twice, encoding="utf-8")
+    run = _compute("--keep-going", "--no-explain", str(one))
+    assert run.returncode == 4 and json.loads(run.stdout)["field"] == "lines[0].value"
+
+
+def test_jsonl_whose_first_line_is_broken_is_still_jsonl(tmp_path: Path) -> None:
+    """A JSONL file whose first line is broken was read as one JSON document ("not valid JSON" for the whole, exit
+    2); beyond 16 MiB it was told to use JSONL though it was JSONL. Its first line is now its own error and the
+    other lines are computed; an object over several lines is still read as one document."""
+    src = tmp_path / "badfirst.jsonl"
+    src.write_text(GOOD[:-10] + "\n" + GOOD + "\n" + GOOD + "\n", encoding="utf-8")
+    run = _compute("--format", "jsonl", "--keep-going", "--no-explain", str(src))
+    assert run.returncode == 4, run.stderr
+    out = _results(run.stdout)
+    assert out[0]["index"] == 0 and "not valid JSON" in out[0]["error"]
+    assert [o["totals"]["duty"] for o in out[1:]] == [22200, 22200]
+    big = tmp_path / "big.jsonl"   # 17 MiB of JSONL, its first line broken
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write(GOOD[:-10] + "\n")
+        for _ in range(17 * (1 << 20) // (len(GOOD) + 1) + 1):
+            fh.write(GOOD + "\n")
+    run = _compute("--format", "jsonl", "--keep-going", "--no-explain", str(big))
+    assert run.returncode == 4, run.stderr[:300]
+    lines = run.stdout.splitlines()
+    assert '"index":0' in lines[0] and len(lines) > 190_000 and "larger than" not in run.stderr
+    pretty = tmp_path / "pretty.jsonl"   # one object, indented over several lines: a document
+    pretty.write_text('{\n  "date": "2026-11-01",\n  "lines": [{"hs_code": "6109.10-020", "origin": "CN", '
+                      '"value": 300000}]\n}\n', encoding="utf-8")
+    run = _compute("--format", "jsonl", "--no-explain", str(pretty))
+    assert run.returncode == 0 and _results(run.stdout)[0]["totals"]["duty"] == 22200

@@ -266,6 +266,57 @@ def test_the_emergency_price_of_pork_preparations_is_not_bundled() -> None:
     assert e.value.field == "lines[0].rate" and "別表第1の3の2 第4項第2号" in e.value.message
 
 
+def test_the_rate_shown_under_the_emergency_measure_is_the_band_that_applies() -> None:
+    """0203.19-022 prints 4.3 %; under 7条の6 at 600 yen/kg the duty is the difference (681.08 − 600) × 10,000 =
+    810,800, and the rate shown said only "4.3% → 暫定法7条の6 …". It now shows the band that applies first; above the
+    raised 分岐点価格 (700 yen/kg) that band is the 4.3 % itself: 7,000,000 × 4.3 % = 301,000."""
+    r = compute({**_decl("0203.19-022", 6000000), "pork_emergency": True})
+    assert r.lines[0].duty == 810800
+    assert r.lines[0].rate == "4.3% → (681.08-課税価格)/kg (暫定法7条の6: 部分肉 at the raised 基準輸入価格 681.08)"
+    r = compute({**_decl("0203.19-022", 7000000), "pork_emergency": True})
+    assert r.lines[0].duty == 301000
+    assert r.lines[0].rate == "4.3% → 4.3% (暫定法7条の6: 部分肉 at the raised 基準輸入価格 681.08)"
+
+
+def test_an_epa_claim_under_the_emergency_measure_without_its_raised_price() -> None:
+    """With 7条の6 in force, live pigs and 豚肉加工品 have no raised price bundled, so their national rate is unknown,
+    and a claimed EPA rate was refused with it. The national rate cannot be below the law's bands at the normal price
+    (each band's duty rises with the price), so a claimed rate below that floor is below the national rate and
+    applies (通達3-1), marked unverified; without a claim the line is refused as before. Worked by hand (2026 edition):
+
+    - 0103.92-012 AU, 10 head, ¥100,000 (10,000 yen/head), CPTPP: min(20,400.55 × 1.037 − 10,000 = 11,155.37…,
+      8,534.75) = 8,534.75 × 10 = 85,347; floor (22,134.60 − 10,000) × 10 = 121,346.
+    - 1602.41-011 US, 1,000 kg, ¥500,000 (500 yen/kg), Japan-US: 500 × (1.007 − 51.46/897.59) + 51.46 − 500 =
+      26.294…/kg → 26,294; floor (1.5 × 409.90 − 0.6 × 500) × 1,000 = 314,850."""
+    pigs = {**_decl("0103.92-012", 100000, 10, unit="head", origin="AU", claim_preference="epa_cptpp"),
+            "pork_emergency": True}
+    r = compute(pigs)
+    assert (r.lines[0].duty, r.lines[0].rate_column) == (85347, "epa_cptpp")
+    assert any("at the normal price it is" in n and "121,346 yen" in n for n in r.lines[0].notes)
+    assert any("bounded by the normal 基準輸入価格" in u for u in r.lines[0].unverified)
+    ham = {**_decl("1602.41-011", 500000, 1000, claim_preference="epa_us"), "pork_emergency": True}
+    r = compute(ham)
+    assert (r.lines[0].duty, r.lines[0].rate_column) == (26294, "epa_us")
+    assert any("314,850 yen" in n for n in r.lines[0].notes)
+    with pytest.raises(InputError) as e:   # no claim: the national rate is still needed
+        compute({**ham, "lines": [{**ham["lines"][0], "claim_preference": False}]})
+    assert e.value.field == "lines[0].rate" and "別表第1の3の2 第4項第2号" in e.value.message
+    bare = {k: v for k, v in pigs["lines"][0].items() if k not in ("quantity", "unit", "claim_preference")}
+    with pytest.raises(InputError) as e:   # nor a quantity: the same error as before, not a question of quantity
+        compute({**pigs, "lines": [bare]})
+    assert e.value.field == "lines[0].rate"
+
+
+def test_an_epa_gate_formula_of_the_lower_of_kind_is_marked_unverified() -> None:
+    """The CPTPP cell 「（524円×1.002-課税価格）/kg又は54円/kgのうちいずれか低い税率」 reads the unit value as a
+    gate-price formula does, but only a rate of the gate_price kind listed "gate-price unit value" among the line's
+    unverified data. 0203.19-025 AU, 10,000 kg at ¥4,000,000: min(524 × 1.002 − 400 = 125.048, 54) × 10,000 =
+    540,000."""
+    r = compute(_decl("0203.19-025", 4000000, origin="AU", claim_preference="epa_cptpp"))
+    assert (r.lines[0].duty, r.lines[0].rate_kind) == (540000, "lower_of")
+    assert any(u.startswith("gate-price unit value") for u in r.lines[0].unverified)
+
+
 # --- the unit value: truncated 課税価格 or unrounded customs value ---------------------------------------------
 
 def test_the_two_readings_of_the_unit_value_are_both_shown_when_they_differ() -> None:
@@ -487,3 +538,27 @@ def test_the_rule_data_agrees_with_the_schedule(edition: str) -> None:
     printed = {line.text(fix.column) for fix in gate.corrections for code in fix.lines
                for line in load_edition(edition).lines[code.replace(".", "").replace("-", "")]}
     assert printed & {t for fix in gate.corrections for t in fix.printed}
+
+
+def test_the_emergency_measure_is_an_option_in_excel_and_in_quotes() -> None:
+    """`pork_emergency=yes` in a worksheet function's options, and `options.pork_emergency` of a quote, reach the
+    declaration field. 0203.19-025 (部分肉, between the limits), ¥4,000,000 for 10,000 kg = 400 yen/kg:
+    normal reference price 546.53 → (546.53 − 400) × 10,000 = ¥1,465,300; under 暫定法7条の6 the raised price
+    681.08 → (681.08 − 400) × 10,000 = ¥2,810,800. Left out, the record of rules/reference_prices.yaml decides
+    (no measure recorded for 2026): the normal figure."""
+    from xlduty.excel import functions as f
+    from xlduty.excel.options import parse_options
+    from xlduty.quote import quote
+
+    args = ("0203.19-025", 4000000, "US", 10000, "2026-11-20")
+    assert f.DUTY(*args, "unit=kg; pork_emergency=yes") == 2810800
+    assert f.DUTY(*args, "unit=kg; pork_emergency=no") == 1465300
+    assert f.DUTY(*args, "unit=kg") == 1465300
+    assert parse_options("pork_emergency").declaration == {"pork_emergency": True}
+    with pytest.raises(InputError, match=r"options\.pork_emergency"):
+        parse_options("pork_emergency=perhaps")
+    base = {"date": "2026-11-20", "currency": "JPY", "incoterm": "CIF",
+            "lines": [{"description": "豚部分肉", "hs_code": "0203.19-025", "origin": "US", "quantity": 10000,
+                       "unit": "kg", "unit_price": 400, "customs_quantity": 10000, "customs_unit": "kg"}]}
+    assert quote({**base, "options": {"pork_emergency": True}}).result.totals.duty == 2810800
+    assert quote(base).result.totals.duty == 1465300

@@ -164,3 +164,38 @@ def test_all_exempt_needs_no_simplified() -> None:
     assert r.simplified["used"] is False
     assert "14条18号" in r.simplified["reason"]
     assert r.totals.total == 0
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_gate_price_pork_is_left_out_of_the_simplified_tariff(mode: str) -> None:
+    """The simplified tariff's 5 % was applied to gate-price pork: 0203.19-025, ¥100,000 for 250 kg (400 yen/kg), is
+    5,000 at 5 % against the gate-price duty (546.53 − 400) × 250 = 36,632.5 → 36,632. 関税定率法3条の3第2項 leaves out
+    goods the Cabinet Order names for their impact on domestic industry; its list was not read, and the gate-price
+    system is that impact's plainest case: the line takes the general rate, says why, and lists the inference among its
+    unverified data. A line of other goods beside it keeps its simplified rate (3924.10-000 ¥50,000 × 3 % = 1,500)."""
+    pork = {"hs_code": "0203.19-025", "origin": "US", "value": 100000, "quantity": 250}
+    r = compute(_decl(mode, pork, {"hs_code": "3924.10-000", "origin": "CN", "value": 50000}))
+    line, other = r.lines
+    assert (line.duty, line.rate_column) == (36632, "rate_temporary")
+    goods = "差額関税制度の豚・豚肉等 (関税暫定措置法別表第1の3)"
+    assert line.notes[0] == f"excluded from the simplified tariff ({goods}): general rate"
+    assert any(u.startswith(f"{goods} excluded from the simplified tariff: taken as excluded by 関税定率法施行令1条の3")
+               for u in line.unverified)
+    assert (other.duty, other.rate_column) == (1500, "simplified")
+    assert r.simplified["used"] is True
+
+
+def test_every_gate_price_line_is_in_the_inferred_exclusion() -> None:
+    """The 49 lines banded by the gate-price words in each bundled edition, and no other, are the inferred exclusion."""
+    from datetime import date
+
+    from xlduty.core.rules import load_rules
+    from xlduty.core.schedule import WordBand, edition_on, line_bands
+
+    version = next(v for v in load_rules().simplified if v.covers(date(2026, 11, 1)))
+    for on in (date(2025, 6, 1), date(2026, 5, 1), date(2026, 11, 1)):
+        schedule = edition_on(on)
+        for code in schedule.codes():
+            line = schedule._lookup(code, on)
+            gated = any(isinstance(band, WordBand) for band in line_bands(line.path, line.description))
+            assert (version.inferred(code) is not None) == gated, code

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from xlduty.command import StandardOutput, new_parser, read_json, run, write
+from xlduty.command import StandardOutput, new_parser, read_json, run, word_arg, write
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
@@ -75,7 +75,7 @@ def compute_items(args: argparse.Namespace) -> int:
     """``compute`` with ``--format jsonl`` (a result per line, written as each is computed, from JSON or JSONL read
     as it comes), ``--keep-going`` (an error object in place of each failing declaration, exit 4 if any) or
     ``--no-explain`` (no explanation: the figures, rates, notes and warnings)."""
-    from xlduty.command import EXIT_SOME_FAILED, read_declarations, read_json
+    from xlduty.command import EXIT_SOME_FAILED, item_errors, read_declarations, read_json
     from xlduty.core.engine import CollectionPaused, engine
     from xlduty.core.errors import InputError
 
@@ -87,17 +87,17 @@ def compute_items(args: argparse.Namespace) -> int:
     results: list[Any] = []
     with CollectionPaused():
         if jsonl:
-            items: Any = read_declarations(args.file)
+            items: Any = read_declarations(args.file, keep_going=keep_going)
             single = False
         else:
-            data = read_json(args.file)
+            data = read_json(args.file, items=keep_going)   # with --keep-going, each bad item its own error
             single = isinstance(data, dict)
             if isinstance(data, list):
                 if not data:
                     raise InputError("", "the batch is empty")
-                items = data
+                items = item_errors(data) if keep_going else data
             elif single:
-                items = [data]
+                items = item_errors(data) if keep_going else [data]
             else:
                 raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
         pending: list[bytes] = []   # JSONL lines not yet written (written 256 at a time)
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compute", help="compute a declaration (JSON object) or a batch (JSON array)")
     c.add_argument("file", help="JSON file, or - for standard input")
     c.add_argument("--compact", action="store_true", help="one-line JSON output")
-    c.add_argument("--format", choices=["json", "jsonl"], default="json",
+    c.add_argument("--format", type=word_arg, choices=["json", "jsonl"], default="json",
                    help="json: one document (default); jsonl: one result per line, written as each is computed "
                         "(the input may then be JSONL, one declaration per line, read as it comes)")
     c.add_argument("--keep-going", action="store_true",
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the 見積書 for the customer alone (= --sheets 見積書): no costing sheet")
     e.set_defaults(func=cmd_export_pdf)
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
-    a.add_argument("action", choices=["path", "config"],
+    a.add_argument("action", type=word_arg, choices=["path", "config"],
                    help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "
                         "and the quote template start this interpreter")
     a.add_argument("--xlwings-conf", "--template", dest="xlwings_conf", action="store_true",

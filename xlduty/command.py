@@ -19,6 +19,7 @@ Exit codes (README, "Exit codes"):
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -59,19 +60,70 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return twice
 
 
+class _Unread:
+    """A number of the JSON input that cannot be held (an exponent beyond Decimal's range, an integer of more digits
+    than Python converts), kept in its place when items are read one by one (``loads(…, items=True)``)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _decimal_or_unread(text: str) -> Decimal | _Unread:
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return _Unread("a number out of range")
+
+
+def _int_or_unread(text: str) -> int | _Unread:
+    try:
+        return int(text)
+    except ValueError:
+        return _Unread(f"a number of more than {sys.get_int_max_str_digits():,} digits")
+
+
 def _first_twice(value: Any, path: str = "") -> str | None:
     """The path of the first key given twice in ``value`` (depth first, in document order), or None."""
+    found = _first_problem(value, path)
+    return None if found is None or found[1] is not None else found[0]
+
+
+def _first_problem(value: Any, path: str = "") -> tuple[str, str | None] | None:
+    """The first problem in ``value`` (depth first, in document order): its path, and None for a key given twice or
+    the ``_Unread`` number's reason; None if there is none."""
     stack = [(value, path)]
     while stack:
         v, at = stack.pop()
+        if isinstance(v, _Unread):
+            return at, v.why
         if isinstance(v, _Twice):
             key = v.keys_twice[0]
-            return f"{at}.{key}" if at else key
+            return (f"{at}.{key}" if at else key), None
         if isinstance(v, dict):
             stack.extend((x, f"{at}.{k}" if at else k) for k, x in reversed(v.items()))
         elif isinstance(v, list):
             stack.extend((x, f"{at}[{i}]") for i, x in reversed(list(enumerate(v))))
     return None
+
+
+def item_errors(data: Any) -> list[Any]:
+    """The items of a JSON array read by ``loads(…, items=True)`` (or the one object), each as it is or, where it
+    holds a key given twice or a number that cannot be held, an ``InputError`` naming that field within its index
+    (``[1].lines[0].value``): one bad item is its own error, the others are computed (``--keep-going``)."""
+    from xlduty.core.errors import InputError
+
+    out: list[Any] = []
+    for i, item in enumerate(data if isinstance(data, list) else [data]):
+        found = _first_problem(item)
+        if found is None:
+            out.append(item)
+            continue
+        where, why = found
+        message = why or "given twice: give each field once (JSON keeps only one of the two)"
+        out.append(InputError(where, message).within(f"[{i}]"))
+    return out
 
 
 _SCAN = json.JSONDecoder(parse_float=Decimal).scan_once
@@ -97,14 +149,18 @@ def _pairs(value: Any) -> int:
     return n
 
 
-def loads(raw: bytes | str, source: str) -> Any:
+def loads(raw: bytes | str, source: str, *, items: bool = False) -> Any:
     """JSON text as xlduty reads every input: numbers as exact Decimals, a key given twice refused (never the last one
     silently kept: ``"value": 300000, "value": 1``), any other problem one ``InputError`` naming ``source``.
 
     Read first without a hook (the C parser builds the objects: a Python call per object costs as much as parsing
     them): a text holding as many colons as the objects hold pairs has no key given twice (each pair has its colon;
     a colon in a string, or a key given twice, makes them differ), and is read so. Any other text, or one the parser
-    refuses, is read again by the exact route below, which finds the key given twice or words the error."""
+    refuses, is read again by the exact route below, which finds the key given twice or words the error.
+
+    ``items``: the document is read whole even where a key is given twice or a number cannot be held; those stay
+    marked in place for ``item_errors``, which makes each bad item of a batch its own error (``--keep-going``). A
+    document that is not JSON is still one error: no item of it can be told apart."""
     try:
         if type(raw) is bytes:
             text = raw.decode(json.detect_encoding(raw), "surrogatepass").strip(_JSON_SPACE)
@@ -113,16 +169,16 @@ def loads(raw: bytes | str, source: str) -> Any:
             text = raw.strip(_JSON_SPACE)
             colons = raw.count(":")
         else:
-            return _loads_exactly(raw, source)
+            return _loads_exactly(raw, source, items)
         data, end = _SCAN(text, 0)   # one value from the first character (as JSONDecoder.decode, without its regexes)
         if end == len(text) and colons == (_pairs(data) if type(data) is dict or type(data) is list else 0):
             return data
     except (ValueError, RecursionError, ArithmeticError, StopIteration):   # StopIteration: no value at all
         pass
-    return _loads_exactly(raw, source)
+    return _loads_exactly(raw, source, items)
 
 
-def _loads_exactly(raw: bytes | str, source: str) -> Any:
+def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
     """``loads`` with every object built by a hook that finds a key given twice, and every error worded."""
     from xlduty.core.errors import InputError
 
@@ -135,6 +191,8 @@ def _loads_exactly(raw: bytes | str, source: str) -> Any:
         return d
 
     try:
+        if items:
+            return json.loads(raw, parse_float=_decimal_or_unread, parse_int=_int_or_unread, object_pairs_hook=hook)
         data = json.loads(raw, parse_float=Decimal, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
@@ -155,11 +213,11 @@ def _loads_exactly(raw: bytes | str, source: str) -> Any:
     return data
 
 
-def read_json(source: str) -> Any:
+def read_json(source: str, *, items: bool = False) -> Any:
     """A JSON file (or ``-``: standard input) of at most ``files.MAX_JSON_BYTES``, read by ``loads``."""
     from xlduty.files import STDIN, read_input
 
-    return loads(read_input(source), "standard input" if source == STDIN else source)
+    return loads(read_input(source), "standard input" if source == STDIN else source, items=items)
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
@@ -180,6 +238,14 @@ def number_arg(text: str) -> Decimal:
         return parse_number(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def word_arg(text: str) -> str:
+    """A word of a closed set on the command line (``--simplified NEVER``), read as every closed-set word is
+    (``xlduty.core.typed.closed``); argparse then checks it against the command's choices."""
+    from xlduty.core.typed import closed
+
+    return str(closed(text))
 
 
 COUNT_MAX = 1_000_000
@@ -267,7 +333,8 @@ def _oneline(text: object) -> str:
 @contextmanager
 def _warnings_in_one_line() -> Iterator[list[str]]:
     """Warnings collected as one line each (``xlduty: warning: …``), each once, never Python's two lines with a source
-    line; ``run`` prints them when the command succeeds (a failure is its one line, which says what stopped it)."""
+    line; ``run`` prints them when the command succeeds or ends with some items failed (exit 4: the others' figures
+    were computed under them); a failure as a whole is its one line, which says what stopped it."""
     said: list[str] = []
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
@@ -332,8 +399,8 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
             args = build().parse_args(argv)
             code = args.func(args)
             sys.stdout.flush()
-            if code == EXIT_OK:   # a command that failed has said why in its one line
-                _show(said)
+            if code in (EXIT_OK, EXIT_SOME_FAILED):   # the figures written were computed under them; a command
+                _show(said)                             # that failed as a whole has said why in its one line
             return code
         except InputError as exc:
             _say(str(exc))
@@ -385,13 +452,17 @@ def run_alone(add_parser: Callable[[Any], Any], argv: list[str]) -> int:
     return run(build, argv)
 
 
-def read_declarations(source: str) -> Any:
+def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     """The items of a batch for ``compute --format jsonl``, read as they come: JSONL (one JSON object per line) is
     read one line at a time, each line of at most ``files.MAX_JSON_BYTES``, so a batch of any length streams; a JSON
     document (an array, or one object over several lines) is read whole, within the same limit as ``read_json``.
     Every item is read by ``loads`` (a key given twice is refused). Yields each item, or an ``InputError`` in its
     place for a line that cannot be read (its index counts the items, blank lines left out), so a caller that keeps
-    going can report it and go on."""
+    going can report it and go on; with ``keep_going`` an item of a JSON document that holds a key given twice or a
+    number that cannot be held is such an error too (without it, the document is refused whole, as before).
+
+    JSONL whose first line is not JSON is still JSONL: an input is taken for one object over several lines only when
+    the whole of it reads as JSON."""
     from xlduty.core.errors import InputError
     from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, read_input
 
@@ -411,18 +482,23 @@ def read_declarations(source: str) -> Any:
         if not start:
             raise InputError("", "the batch is empty")
         whole = start[:1] == b"["
+        lines: Any = fh
         if not whole and start[:1] == b"{":
             try:
                 json.loads(start, parse_float=Decimal)
             except (ValueError, RecursionError, ArithmeticError):
-                whole = True   # an object over several lines: a JSON document, not JSONL
+                # one object over several lines, or JSONL whose first line is broken: the whole input decides
+                rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
+                if len(first) + len(rest) <= MAX_JSON_BYTES and _is_json(first + rest):
+                    yield from _document(first + rest, name, keep_going)
+                    return
+                lines = _Rest(rest, fh)   # JSONL: the lines read ahead, then the rest of the file
         if whole:
             rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
             if len(first) + len(rest) > MAX_JSON_BYTES:
                 raise FileError(f"{name} is larger than {MAX_JSON_BYTES // (1 << 20)} MiB: give a larger batch as "
                                 "JSONL, one declaration per line (it is read a line at a time)")
-            data = loads(first + rest, name)
-            yield from (data if isinstance(data, list) else [data])
+            yield from _document(first + rest, name, keep_going)
             return
         index = 0
         raw = first
@@ -434,12 +510,46 @@ def read_declarations(source: str) -> Any:
                     yield exc.within(f"[{index}]")
                 index += 1
             number += 1
-            raw = _line(fh, name, number, MAX_JSON_BYTES)
+            raw = _line(lines, name, number, MAX_JSON_BYTES)
     except OSError as exc:
         raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def _is_json(raw: bytes) -> bool:
+    """Whether ``raw`` reads as one JSON document (keys given twice and numbers aside: ``loads`` says those)."""
+    try:
+        json.loads(raw, parse_float=_decimal_or_unread, parse_int=_int_or_unread)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _document(raw: bytes, name: str, keep_going: bool) -> Iterator[Any]:
+    """The items of a JSON document (an array, or one object): with ``keep_going`` each bad item is its own error."""
+    if keep_going:
+        yield from item_errors(loads(raw, name, items=True))
+        return
+    data = loads(raw, name)
+    yield from (data if isinstance(data, list) else [data])
+
+
+class _Rest:
+    """Lines read ahead (``rest``), then those of ``fh``: ``readline(limit)`` as a file gives it."""
+
+    __slots__ = ("fh", "head")
+
+    def __init__(self, rest: bytes, fh: Any) -> None:
+        self.head, self.fh = io.BytesIO(rest), fh
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self.head.readline(limit)
+        if line.endswith(b"\n") or (limit >= 0 and len(line) >= limit):
+            return line
+        more = self.fh.readline(-1 if limit < 0 else limit - len(line))   # a line cut where reading ahead stopped
+        return line + more
 
 
 def _line(fh: Any, name: str, number: int, limit: int) -> bytes:

@@ -31,6 +31,13 @@ EXTRA_OF: dict[str, str] = {
 }
 
 
+def needed_by(extra: str, exc: ModuleNotFoundError) -> ModuleNotFoundError:
+    """``exc`` marked with the extra the command at hand needs, where that is not the library's usual one (tqdm is
+    the ``refresh`` extra's progress bar, and also the ``batch`` extra's)."""
+    exc.xlduty_extra = extra   # type: ignore[attr-defined]
+    return exc
+
+
 def missing_extra(exc: ModuleNotFoundError) -> str | None:
     """The one line to show for ``exc`` when it is an optional library not installed; None for anything else (a
     missing module of xlduty itself is a broken install, not a choice: it keeps its traceback)."""
@@ -38,5 +45,6 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     extra = EXTRA_OF.get(library)
     if extra is None:
         return None
+    extra = getattr(exc, "xlduty_extra", None) or extra
     return (f"this needs the optional part xlduty[{extra}] ({library} is not installed): "
             f"pip install 'xlduty[{extra}]' (in a clone: pip install -e '.[{extra}]')")

@@ -152,10 +152,32 @@ def write_atomic(target: str | os.PathLike[str], data: bytes, *, mode: int | Non
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name one file: the same path, a link to it, a hard link, or, on a file system that does not
+    tell upper from lower case (Windows, macOS, a FAT stick), the same name in another case (``out.csv`` and
+    ``OUT.csv``), even before either exists."""
     try:
         if a.resolve() == b.resolve():
             return True
-        return a.exists() and b.exists() and os.path.samefile(a, b)
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        ra, rb = a.resolve(), b.resolve()
+        return (str(ra).casefold() == str(rb).casefold() and ra.parent.exists()
+                and _case_blind(ra.parent))
+    except OSError:
+        return False
+
+
+def _case_blind(folder: Path) -> bool:
+    """Whether names in ``folder`` are matched without regard to case: always on Windows and macOS (their usual file
+    systems), elsewhere where the folder itself is found under its name in another case."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    name = folder.name
+    other = name.swapcase()
+    if not name or other == name:
+        return False
+    try:
+        return os.path.samefile(folder, folder.with_name(other))
     except OSError:
         return False
 
@@ -169,18 +191,23 @@ def _kind(mode: int) -> str:
 
 
 def check_output(target: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
-                 suffixes: Iterable[str] = (), why: str = "") -> Path:
+                 suffixes: Iterable[str] = (), why: str = "",
+                 outputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """``target`` as a path xlduty may replace with a new file, or a ``FileError`` saying why not.
 
-    Refused: one of ``inputs`` (the same file by path, symbolic link or hard link); an existing folder, symbolic
-    link, FIFO, device or socket (a rename would replace it with a regular file; a link is not written
-    through, so what it points to is never changed unseen); a folder that does not exist; an extension other
-    than ``suffixes`` (lower case, with the dot), ``why`` saying why.
+    Refused: one of ``inputs``, or one of the run's other ``outputs`` (the same file by path, symbolic link, hard
+    link, or a name in another case where the file system ignores case); an existing folder, symbolic link, FIFO,
+    device or socket (a rename would replace it with a regular file; a link is not written through, so what it
+    points to is never changed unseen); a folder that does not exist; an extension other than ``suffixes`` (lower
+    case, with the dot), ``why`` saying why.
     """
     path = Path(target)
     for source in inputs:
         if source is not None and str(source) != "-" and _same_file(Path(source), path):
             raise FileError(f"{path} is the input file: write the result to another file")
+    for other in outputs:
+        if _same_file(Path(other), path):
+            raise FileError(f"{path} is also the file {other} is written to: name two different files")
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -206,14 +233,16 @@ def check_output(target: str | os.PathLike[str], *, inputs: Iterable[str | os.Pa
 
 @contextmanager
 def output_file(target: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
-                suffixes: Iterable[str] = (), why: str = "", mode: int | None = None) -> Iterator[BinaryIO]:
+                suffixes: Iterable[str] = (), why: str = "", mode: int | None = None,
+                outputs: Iterable[str | os.PathLike[str]] = ()) -> Iterator[BinaryIO]:
     """A file the user named, written atomically after ``check_output`` (run again just before the rename,
     in case the path changed meanwhile). A failure to write it (disk full, no permission) is a ``FileError``
     naming it; errors raised by the block itself pass unchanged."""
-    inputs, suffixes = tuple(inputs), tuple(suffixes)
-    path = check_output(target, inputs=inputs, suffixes=suffixes, why=why)
+    inputs, suffixes, outputs = tuple(inputs), tuple(suffixes), tuple(outputs)
+    path = check_output(target, inputs=inputs, suffixes=suffixes, why=why, outputs=outputs)
     try:
-        with _atomic(path, mode, lambda: check_output(path, inputs=inputs, suffixes=suffixes, why=why)) as fh:
+        with _atomic(path, mode, lambda: check_output(path, inputs=inputs, suffixes=suffixes, why=why,
+                                                      outputs=outputs)) as fh:
             yield fh
     except WriteError as exc:
         raise FileError(f"cannot write {path}: {exc.strerror}") from None

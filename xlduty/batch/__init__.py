@@ -19,22 +19,21 @@ RESULT_DDL = ("duty long, national_ct long, local_ct long, consumption_tax long,
 TOTALS_DDL = ", ".join(f"{c} long" for c in TOTAL_COLUMNS)
 
 
-def compute_frame(frame: Any, *, date: str | None = None, simplified: str | None = None,
+def compute_frame(frame: Any, *, date: Any = None, simplified: str | None = None,
                   personal_use: bool | None = None, fx_rates: str | dict | None = None,
-                  tariff_edition: str | None = None, totals: bool = True) -> Any:
+                  tariff_edition: str | None = None, pork_emergency: bool | None = None,
+                  totals: bool = True) -> Any:
     """``frame`` (a pandas DataFrame or a pyarrow Table, one row per declaration line, the columns of ``xlduty
     batch``) with the result columns appended: ``duty … error`` and, with ``totals``, the declaration totals on each
     declaration's first row. Rows sharing a ``declaration`` form one declaration, in frame order (they need not be
-    together); the keyword arguments give the declaration fields the frame has no column for. Never raises for a
-    bad row: its ``error`` says why."""
+    together); the keyword arguments give the declaration fields the frame has no column for (``pork_emergency``:
+    whether 暫定法7条の6 is in force on the date). Never raises for a bad row: its ``error`` says why; a bad keyword
+    argument raises ``InputError`` naming it, before any row is read."""
     from xlduty.batch.chunk import compute_chunk
-    from xlduty.batch.columns import fx_rates as read_fx
-    from xlduty.batch.columns import layout
+    from xlduty.batch.columns import declared, layout
 
-    defaults = {k: v for k, v in (("date", date), ("simplified", simplified), ("personal_use", personal_use),
-                                  ("tariff_edition", tariff_edition)) if v is not None}
-    if fx_rates is not None:
-        defaults["fx_rates"] = read_fx(fx_rates, "fx_rates")
+    defaults = declared(date=date, simplified=simplified, personal_use=personal_use, fx_rates=fx_rates,
+                        tariff_edition=tariff_edition, pork_emergency=pork_emergency)
     arrow = type(frame).__module__.startswith("pyarrow")
     if arrow:
         columns = [str(c) for c in frame.column_names]
@@ -43,21 +42,21 @@ def compute_frame(frame: Any, *, date: str | None = None, simplified: str | None
     else:
         columns = [str(c) for c in frame.columns]
         rows = list(frame.itertuples(index=False, name=None))
-    lay = layout(columns, defaults, totals_apart=not totals)
+    lay = layout(columns, defaults)
     outcome = compute_chunk(lay, rows)
     names = list(RESULT_COLUMNS) + (list(TOTAL_COLUMNS) if totals else [])
     results = list(zip(*outcome.rows, strict=True)) if rows else [() for _ in range(17)]
     if arrow:
         import pyarrow as pa
 
-        out = frame.drop_columns(list(lay.replaced)) if lay.replaced else frame
+        out = frame.select(lay.kept) if lay.dropped else frame
         for j, name in enumerate(names):
             typ = pa.string() if name in ("rate", "rate_column", "treatment", "warnings", "error") else pa.int64()
             out = out.append_column(name, pa.array(list(results[j]), type=typ))
         return out
     import pandas as pd
 
-    out = frame.drop(columns=list(lay.replaced)) if lay.replaced else frame.copy()
+    out = frame.iloc[:, lay.kept].copy() if lay.dropped else frame.copy()
     for j, name in enumerate(names):
         text = name in ("rate", "rate_column", "treatment", "warnings", "error")
         out[name] = pd.Series(list(results[j]), index=frame.index, dtype=object if text else "Int64")

@@ -8,10 +8,20 @@ others go on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from xlduty.batch.columns import BLANK_RESULT, GROUP, NESTED_FIELDS, Layout, blank, converter, value_of
+from xlduty.batch.columns import (
+    BLANK_RESULT,
+    DECLARATION_FIELDS,
+    GROUP,
+    NESTED_FIELDS,
+    Layout,
+    blank,
+    converter,
+    value_of,
+)
 from xlduty.core.errors import DataError, InputError
 
 Row = Sequence[Any]
@@ -61,7 +71,7 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any]], list[tuple[str
     return line, nested, decl
 
 
-_DECL = frozenset(("date", "simplified", "personal_use", "fx_rates", "tariff_edition"))
+_DECL = frozenset(DECLARATION_FIELDS)
 _PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
@@ -176,12 +186,12 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
             decl_warnings = result.warnings
             general: list[str] = []
             by_line: dict[int, list[str]] = {}
+            numbers = [first_row + m for m in members]   # the file's row of each line
             for w in decl_warnings:
-                if w.startswith("line "):
-                    n, sep, _rest = w[5:].partition(":")
-                    if sep and n.isdigit():
-                        by_line.setdefault(int(n), []).append(w)
-                        continue
+                if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on their rows
+                    for k, text in found:
+                        by_line.setdefault(k, []).append(text)
+                    continue
                 general.append(w)
             tc = t.consumption_tax
             first = (t.duty, t.national_ct, t.local_ct, tc, t.excise, t.total)
@@ -189,7 +199,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                 notes = ln.notes
                 mine = by_line.get(k)
                 w = (general + notes if k == 0 else notes) if not mine else (
-                    (general if k == 0 else []) + notes + mine)
+                    (general if k == 0 else []) + notes + [x for x in mine if x not in notes])
                 nat, loc = ln.national_ct, ln.local_ct
                 out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
                           ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "", "",
@@ -197,8 +207,40 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
             totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
-                           "; ".join(decl_warnings), ""))
+                           "; ".join(_in_rows(w, numbers) for w in decl_warnings), ""))
     return Outcome(out, totals)  # type: ignore[arg-type]
 
 
 _NO_TOTALS = (None, None, None, None, None, None)
+_LINE = re.compile(r"^line ([0-9]+): ")
+_LINES = re.compile(r"\(lines? ([0-9]+(?:, [0-9]+)*)\)")
+
+
+def _of_lines(warning: str, rows: list[int]) -> list[tuple[int, str]] | None:
+    """The lines a declaration's warning is about (``line 2: …`` of the core, or ``… (line 1, 3)``), each with the
+    text its row shows: the core counts a declaration's lines from 0, a batch its file's rows from 1 below the header,
+    so the text names rows (``row 9``); on the line's own row its leading label is left out. None: not a line's."""
+    m = _LINE.match(warning)
+    if m is not None:
+        k = int(m.group(1))
+        return [(k, _in_rows(warning[m.end():], rows))] if k < len(rows) else None
+    m = _LINES.search(warning)
+    if m is None:
+        return None
+    ks = [int(x) for x in m.group(1).split(", ")]
+    if any(k >= len(rows) for k in ks):
+        return None
+    text = _in_rows(warning, rows)
+    return [(k, text) for k in ks]
+
+
+def _in_rows(warning: str, rows: list[int]) -> str:
+    """``warning`` with its line labels as the file's rows: ``line 2: …`` → ``row 9: …``, ``(line 1, 3)`` →
+    ``(rows 8, 10)``."""
+    def one(k: str) -> str:
+        i = int(k)
+        return str(rows[i]) if i < len(rows) else k
+
+    warning = _LINE.sub(lambda m: f"row {one(m.group(1))}: ", warning)
+    return _LINES.sub(lambda m: "(row{} {})".format("s" if "," in m.group(1) else "",
+                                                     ", ".join(one(k) for k in m.group(1).split(", "))), warning)

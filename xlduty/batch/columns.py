@@ -3,19 +3,22 @@ Japanese headers of an import declaration as aliases), how a cell becomes a fiel
 
 A row is one declaration line. Rows sharing a ``declaration`` value form one declaration, in file order; a row with no
 ``declaration`` column (or a blank one) is a declaration of one line. The declaration's own fields (``date``,
-``simplified``, ``personal_use``, ``fx_rates``, ``tariff_edition``) come from their columns, or from the options
-given for the whole batch (``--date``) where the column is absent or the cell blank.
+``simplified``, ``personal_use``, ``fx_rates``, ``tariff_edition``, ``pork_emergency``) come from their columns, or
+from the options given for the whole batch (``--date``; ``declared`` checks them) where the column is absent or the
+cell blank.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.typed import fx_pairs
 
 LINE_FIELDS = ("hs_code", "origin", "value", "currency", "freight", "insurance", "additions", "quantity", "unit",
                "rate", "claim_preference", "reduced_ct", "excise", "in_quota", "condition")
@@ -24,13 +27,14 @@ NESTED_FIELDS = {   # flat columns → the nested objects of a line
     "relief": ("relief", "type"), "relief_export_value": ("relief", "export_value"),
     "relief_japanese_value": ("relief", "japanese_value"), "relief_export_ct_free": ("relief", "export_ct_free"),
 }
-DECLARATION_FIELDS = ("date", "simplified", "personal_use", "fx_rates", "tariff_edition")
+DECLARATION_FIELDS = ("date", "simplified", "personal_use", "fx_rates", "tariff_edition", "pork_emergency")
 GROUP = "declaration"
 FIELDS = (GROUP, *LINE_FIELDS, *NESTED_FIELDS, *DECLARATION_FIELDS)
 
 AMOUNTS = frozenset(("value", "freight", "insurance", "additions", "quantity", "excise", "liquor_litres", "liquor_abv",
                      "relief_export_value", "relief_japanese_value"))
-BOOLEANS = frozenset(("reduced_ct", "in_quota", "personal_use", "relief_export_ct_free", "claim_preference"))
+BOOLEANS = frozenset(("reduced_ct", "in_quota", "personal_use", "relief_export_ct_free", "claim_preference",
+                      "pork_emergency"))
 
 # The headers printed on an import declaration (輸入申告書, and the NACCS 輸入申告 screens brokers export from), read
 # as the field beside them. 税率 is left out on purpose: on a declaration it is the rate that was applied, and read as
@@ -90,12 +94,14 @@ class Layout:
     fields: dict[str, int]                   # field → column index
     defaults: dict[str, Any] = field(default_factory=dict)   # declaration field → value for the whole batch
     unread: tuple[str, ...] = ()             # columns carried to the output without being read
-    replaced: tuple[str, ...] = ()           # input columns named like an output column: dropped
+    replaced: tuple[str, ...] = ()           # input columns that are results (of an earlier run): not read, dropped
+    dropped: tuple[int, ...] = ()            # their positions (a name may also be an input column's: rate, excise)
 
     @property
     def kept(self) -> list[int]:
-        """The input columns written to the output (all but those an output column replaces)."""
-        return [i for i, c in enumerate(self.columns) if c not in self.replaced]
+        """The input columns written to the output (all but the results the output replaces)."""
+        gone = set(self.dropped)
+        return [i for i in range(len(self.columns)) if i not in gone]
 
     def label(self, name: str) -> str:
         """A field as the input names it (``品目番号 (hs_code)``), for error messages."""
@@ -106,11 +112,54 @@ class Layout:
         return name if normalize(header) == name else f"{header} ({name})"
 
 
-def layout(columns: list[str], defaults: dict[str, Any] | None = None, *, totals_apart: bool = False) -> Layout:
-    """The layout of an input with these headers; an ``InputError`` for a header read twice or a missing field."""
+RESULT_ONLY = frozenset(RESULT_COLUMNS) - {"rate", "excise"}
+"""Result columns no input field is named like (``rate`` and ``excise`` are both: an override and the rate applied,
+an excise amount given and the excise computed)."""
+
+
+def earlier_results(columns: list[str]) -> tuple[list[int], str | None]:
+    """The positions of an earlier run's results in an input (an output file edited and computed again), and why the
+    input cannot be read when they cannot be told apart from its own columns. Results are the 11 result columns
+    where they stand together in the order xlduty writes them (``duty`` … ``error``), and every ``declaration_*``
+    total; a result column standing elsewhere (``treatment``, ``warnings`` …) is a result too, unless ``rate`` or
+    ``excise`` is among the input's columns: whether that one is the override given or the rate applied could then
+    not be told, and the input is refused rather than read either way."""
+    names = [normalize(c) for c in columns]
+    width = len(RESULT_COLUMNS)
+    block = next((i for i in range(len(names) - width + 1) if tuple(names[i:i + width]) == RESULT_COLUMNS), None)
+    out = [i for i, n in enumerate(names) if n in TOTAL_COLUMNS]
+    if block is not None:
+        return sorted({*out, *range(block, block + width)}), None
+    stray = [i for i, n in enumerate(names) if n in RESULT_ONLY]
+    ambiguous = [columns[i] for i, n in enumerate(names) if n in ("rate", "excise")]
+    if (stray or out) and ambiguous:
+        found = ", ".join(columns[i] for i in [*stray, *out][:4])
+        return [], (f"the input holds result columns of an earlier run ({found}) but not the 11 of them in the order "
+                    f"xlduty writes them (duty … error), so whether its {' and '.join(ambiguous)} column is an input "
+                    "(an override, an excise amount) or the result cannot be told: remove the result columns, or "
+                    "keep all of them as they were written")
+    return sorted({*out, *stray}), None
+
+
+def layout(columns: list[str], defaults: dict[str, Any] | None = None) -> Layout:
+    """The layout of an input with these headers; an ``InputError`` for a header read twice or a missing field.
+
+    An input that holds the results of an earlier run (an output file, its claims or codes edited, computed again)
+    is read for its own columns only: the results (``earlier_results``) are never read as fields (a ``rate`` the
+    earlier run applied is no override) and are replaced by the new ones."""
+    dropped, why = earlier_results(columns)
+    if why is not None:
+        raise InputError("", why)
+    results = set(dropped)
     fields: dict[str, int] = {}
     unread = []
+    seen: dict[str, int] = {}
     for i, header in enumerate(columns):
+        if i in results:
+            continue
+        if header in seen:
+            raise InputError("", f"the header names {header} more than once (columns {seen[header] + 1} and {i + 1})")
+        seen[header] = i
         name = field_of(header)
         if name is None:
             unread.append(header)
@@ -123,12 +172,63 @@ def layout(columns: list[str], defaults: dict[str, Any] | None = None, *, totals
         raise InputError("", "the input has no value column (value, or 申告価格 / 仕入書価格 / インボイス価格 / 価格)")
     if "hs_code" not in fields and "rate" not in fields:
         raise InputError("", "the input has no hs_code column (hs_code, or 品目番号 / 統計品目番号) nor a rate column")
-    out = set(RESULT_COLUMNS) | (set() if totals_apart else set(TOTAL_COLUMNS))
-    replaced = tuple(c for c in columns if c in out and field_of(c) is None)
     defaults = dict(defaults or {})
     if "date" not in fields and "date" not in defaults:
         raise InputError("date", "the input has no date column (date, or 申告日): give --date YYYY-MM-DD")
-    return Layout(tuple(columns), fields, defaults, tuple(c for c in unread if c not in replaced), replaced)
+    return Layout(tuple(columns), fields, defaults, tuple(unread), tuple(columns[i] for i in dropped), tuple(dropped))
+
+
+def declared(*, date: Any = None, simplified: Any = None, personal_use: Any = None, fx_rates: Any = None,
+             tariff_edition: Any = None, pork_emergency: Any = None,
+             label: Callable[[str], str] = lambda name: name) -> dict[str, Any]:
+    """The declaration fields given for a whole batch (``--date`` …, ``compute_frame(date=…)``), each checked before
+    anything is read: a bad one is an ``InputError`` naming it (``label`` gives its name as the caller's user typed
+    it: ``--date``), never an error repeated in every row. A date is kept as YYYY-MM-DD text (what the core reads
+    fastest)."""
+    from xlduty.core.declaration import MAX_AMOUNT, currency_keys
+    from xlduty.core.numbers import parse_number
+    from xlduty.core.schedule import pinned_edition
+    from xlduty.core.typed import read_date, word
+
+    out: dict[str, Any] = {}
+    if date is not None:
+        if isinstance(date, str):
+            try:
+                date = read_date(date)
+            except ValueError as exc:
+                raise InputError(label("date"), str(exc)) from None
+        if not hasattr(date, "isoformat"):
+            raise InputError(label("date"), f"{date!r} is not a date: use YYYY-MM-DD")
+        out["date"] = date.isoformat()[:10]
+    if simplified is not None:
+        try:
+            out["simplified"] = word(str(simplified), ("auto", "always", "never"))
+        except ValueError as exc:
+            raise InputError(label("simplified"), str(exc)) from None
+    for name, value in (("personal_use", personal_use), ("pork_emergency", pork_emergency)):
+        if value is not None:
+            flag = boolean(value, name)
+            if type(flag) is not bool:
+                raise InputError(label(name), f"use yes or no, not {value!r}")
+            out[name] = flag
+    if fx_rates is not None:
+        rates = fx_rates_of(fx_rates, label("fx_rates"))
+        try:   # a mapping as the declaration reads it (3-letter codes, each once; rates above 0)
+            rates = currency_keys({k: parse_number(v) if isinstance(v, str) else Decimal(str(v))
+                                   for k, v in rates.items()})
+        except (ValueError, ArithmeticError) as exc:
+            raise InputError(label("fx_rates"), str(exc)) from None
+        if not all(0 < v < MAX_AMOUNT for v in rates.values()):
+            raise InputError(label("fx_rates"), "each rate must be above 0 (yen per 1 unit)")
+        out["fx_rates"] = rates
+    if tariff_edition is not None:
+        name = unicodedata.normalize("NFKC", str(tariff_edition)).strip()
+        try:
+            pinned_edition(name)
+        except InputError as exc:
+            raise InputError(label("tariff_edition"), exc.message) from None
+        out["tariff_edition"] = name
+    return out
 
 
 # --- cells → values ---------------------------------------------------------------------------------------------
@@ -188,21 +288,18 @@ def boolean(v: Any, name: str) -> Any:
 
 
 def fx_rates(v: Any, label: str) -> dict[str, Any]:
-    """``USD:155.39,EUR:162.1`` → ``{"USD": Decimal("155.39"), …}``."""
+    """``USD:155.39,EUR:162.1`` → ``{"USD": Decimal("155.39"), …}``, read as every currency:rate list is
+    (``xlduty.core.typed.fx_pairs``, as Excel's ``fx=``); a mapping (a Parquet struct, a ``compute_frame`` argument)
+    as it is, for the declaration's own checks."""
     if isinstance(v, dict):
         return v
-    out: dict[str, Any] = {}
-    for part in re.split(r"[,;\s]+", str(v).strip()):
-        if not part:
-            continue
-        code, sep, rate = part.partition(":")
-        if not sep or not code.strip():
-            raise InputError(label, f"{part!r}: write currency:rate, e.g. USD:155.39,EUR:162.1")
-        try:
-            out[code.strip()] = Decimal(rate.strip())
-        except InvalidOperation:
-            raise InputError(label, f"{part!r}: the rate is not a number") from None
-    return out
+    try:
+        return fx_pairs(str(v))
+    except ValueError as exc:
+        raise InputError(label, str(exc)) from None
+
+
+fx_rates_of = fx_rates
 
 
 def text(v: Any) -> Any:

@@ -25,8 +25,24 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 _BLOCK = 1 << 20
 _DELIMITERS = (",", "\t", ";", "|")
 
+# What one row may hold (README, Limits): a broken file (a quote left open, a delimiter run wild, a cell inflated from
+# a few bytes of Parquet) is refused in one line instead of being held in memory whole.
+MAX_ROW_CHARS = 1 << 20
+"""A CSV row, all its lines, in characters (the header too): 1,048,576. A 24 MB row of 8 million empty cells took
+657 MB before it could be refused as a row with more cells than the header."""
+MAX_COLUMNS = 16_384
+"""Columns of a batch: Excel's own (A–XFD)."""
+MAX_CELL_BYTES = 1 << 20
+"""One Parquet cell, as stored (a text's UTF-8 bytes): 1 MiB, as a CSV row."""
+MAX_PARQUET_CHUNK_BYTES = 256 << 20
+"""One column of one Parquet row group, uncompressed, as its metadata declares it before anything is read: 256 MiB
+(a million rows of 250-byte descriptions). A 4 KB file whose one cell inflated to 100 MB took 1.3 GB before."""
+
 
 def _file(path: str) -> Path:
+    if path == "-":
+        raise InputError("", "xlduty batch reads a file, not standard input (-): it reads the file more than once "
+                             "(its encoding, then its rows a chunk at a time); save the rows to a .csv file first")
     p = Path(path)
     try:
         st = p.stat()
@@ -87,12 +103,17 @@ class CsvSource(Source):
     def __init__(self, path: str, *, encoding: str | None = None, delimiter: str | None = None) -> None:
         self.path = _file(path)
         self.encoding = encoding or encoding_of(self.path)
+        _text_encoding(self.encoding)
         try:
-            codecs.lookup(self.encoding)
-        except LookupError:
-            raise InputError("encoding", f"{self.encoding!r} is not an encoding Python knows") from None
-        with self._open() as fh:
-            first = fh.readline()
+            with self._open() as fh:
+                first = fh.readline(MAX_ROW_CHARS + 1)
+        except UnicodeError as exc:   # an --encoding the file is not written in (ascii on cp932, utf-16 on UTF-8)
+            why = getattr(exc, "reason", None) or str(exc)
+            raise InputError("encoding", f"{self.path} is not {self.encoding} text (in its first lines): {why}"
+                             ) from None
+        if len(first) > MAX_ROW_CHARS:
+            raise InputError("", f"{path}: the header line is longer than {MAX_ROW_CHARS:,} characters: is it a "
+                                 "CSV file?")
         self.delimiter = delimiter or delimiter_of(first)
         if delimiter is not None and len(delimiter) != 1:
             raise InputError("delimiter", f"{delimiter!r}: give one character (\\t: write it as $'\\t')")
@@ -100,9 +121,8 @@ class CsvSource(Source):
         self.columns = [c.strip() for c in next(reader, [])]
         if not any(self.columns):
             raise InputError("", f"{path} has no header row (the first line names the columns)")
-        if len(set(self.columns)) != len(self.columns):
-            dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
-            raise InputError("", f"{path}: the header names {', '.join(dup)} more than once")
+        if len(self.columns) > MAX_COLUMNS:
+            raise InputError("", f"{path}: the header has {len(self.columns):,} columns, more than {MAX_COLUMNS:,}")
 
     def _open(self) -> io.TextIOWrapper:
         return self.path.open("r", encoding=self.encoding, newline="")
@@ -110,11 +130,14 @@ class CsvSource(Source):
     def chunks(self, size: int) -> Iterator[list[list[Any]]]:
         width = len(self.columns)
         with self._open() as fh:
-            reader = csv.reader(fh, delimiter=self.delimiter)
+            lines = _Lines(fh, self.path)
+            reader = csv.reader(lines, delimiter=self.delimiter)
             try:
                 next(reader)
+                lines.row_done()
                 chunk: list[list[Any]] = []
                 for row in reader:
+                    lines.row_done()
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue   # a blank line
                     if len(row) < width:
@@ -131,9 +154,47 @@ class CsvSource(Source):
                     yield chunk
             except csv.Error as exc:
                 raise InputError("", f"{self.path}, line {reader.line_num}: {exc}") from None
-            except UnicodeDecodeError as exc:
-                raise InputError("", f"{self.path} is not {self.encoding} text after line {reader.line_num}: "
-                                     f"{exc.reason}") from None
+            except UnicodeError as exc:
+                why = getattr(exc, "reason", None) or str(exc)
+                raise InputError("encoding", f"{self.path} is not {self.encoding} text after line "
+                                             f"{reader.line_num}: {why}") from None
+
+
+def _text_encoding(name: str) -> None:
+    """``name`` must be a text encoding Python knows (``base64``, ``rot13``, ``zlib`` are codecs of bytes or of
+    text to text: refused, never an internal error)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputError("encoding", f"{name!r} is not an encoding Python knows (e.g. utf-8, cp932, utf-16)") from None
+    if not getattr(info, "_is_text_encoding", True):   # what open() itself checks, and refuses with a LookupError
+        raise InputError("encoding", f"{name!r} is not a text encoding (e.g. utf-8, cp932, utf-16)")
+
+
+class _Lines:
+    """The lines of a CSV file for ``csv.reader``, each read within ``MAX_ROW_CHARS`` and counted until the row they
+    make is done (``row_done``): an endless line or a quote left open is refused before it fills memory."""
+
+    __slots__ = ("chars", "fh", "path")
+
+    def __init__(self, fh: io.TextIOWrapper, path: Path) -> None:
+        self.fh, self.path, self.chars = fh, path, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.chars += len(line)
+        if self.chars > MAX_ROW_CHARS:
+            raise InputError("", f"{self.path}: a row longer than {MAX_ROW_CHARS:,} characters (a quote left open, or "
+                                 "not a CSV file?)")
+        return line
+
+    def row_done(self) -> None:
+        self.chars = 0
 
 
 class _Overflow:
@@ -153,22 +214,56 @@ class ParquetSource(Source):
 
     def __init__(self, path: str) -> None:
         self.path = _file(path)
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise InputError("", "reading Parquet needs pyarrow: pip install 'xlduty[batch]'") from None
+        import pyarrow.parquet as pq  # not installed: the missing-extra line naming xlduty[batch] (exit 5)
         try:
             self.file = pq.ParquetFile(self.path)
         except Exception as exc:   # pyarrow's errors (ArrowInvalid …) are not OSErrors
             raise InputError("", f"{path} is not a Parquet file: {exc}") from None
         self.types = self.file.schema_arrow
         self.columns = list(self.types.names)
+        if len(self.columns) > MAX_COLUMNS:
+            raise InputError("", f"{path} has {len(self.columns):,} columns, more than {MAX_COLUMNS:,}")
         self.total = self.file.metadata.num_rows
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """The uncompressed sizes the file's metadata declares, checked before any data is read: a column of a row
+        group within ``MAX_PARQUET_CHUNK_BYTES``, and a row group's rows within ``MAX_CELL_BYTES`` each on average
+        (a few bytes of Parquet may inflate to gigabytes)."""
+        meta = self.file.metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                size = group.column(c).total_uncompressed_size
+                if size > MAX_PARQUET_CHUNK_BYTES:
+                    raise InputError("", f"{self.path}: column {self.columns[c]!r} holds {size:,} bytes uncompressed "
+                                         f"in row group {g}, more than {MAX_PARQUET_CHUNK_BYTES:,} (README, Limits)")
+            rows = max(group.num_rows, 1)
+            if group.total_byte_size > MAX_CELL_BYTES * rows:
+                raise InputError("", f"{self.path}: row group {g} holds {group.total_byte_size:,} bytes uncompressed "
+                                     f"in {group.num_rows:,} rows, more than {MAX_CELL_BYTES:,} a row (README, "
+                                     "Limits)")
 
     def chunks(self, size: int) -> Iterator[list[list[Any]]]:
         for batch in self.file.iter_batches(batch_size=size):
+            _check_cells(batch, self.path)
             cols = [c.to_pylist() for c in batch.columns]
             yield [list(r) for r in zip(*cols, strict=True)] if cols else []
+
+
+def _check_cells(batch: Any, path: Path) -> None:
+    """No text or bytes cell of ``batch`` above ``MAX_CELL_BYTES``, checked on the Arrow arrays before they become
+    Python objects (a text of 100 MB of ASCII is 100 MB more as a Python string)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        t = column.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            longest = pc.max(pc.binary_length(column)).as_py()
+            if longest is not None and longest > MAX_CELL_BYTES:
+                raise InputError("", f"{path}: a cell of column {name!r} holds {longest:,} bytes, more than "
+                                     f"{MAX_CELL_BYTES:,} (README, Limits)")
 
 
 def open_source(path: str, *, encoding: str | None = None, delimiter: str | None = None) -> Source:

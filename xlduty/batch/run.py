@@ -51,9 +51,9 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
     suffixes = tuple(SUFFIXES)
     check_output(output, inputs=[source_path], suffixes=suffixes, why=WHY)
     if totals:
-        check_output(totals, inputs=[source_path, output], suffixes=suffixes, why=WHY)
+        check_output(totals, inputs=[source_path], suffixes=suffixes, why=WHY, outputs=[output])
     source = open_source(source_path, encoding=encoding, delimiter=delimiter)
-    lay = layout(source.columns, defaults, totals_apart=totals is not None)
+    lay = layout(source.columns, defaults)
     kept = lay.kept
     columns = [lay.columns[i] for i in kept] + list(RESULT_COLUMNS) + ([] if totals else list(TOTAL_COLUMNS))
     types = None
@@ -66,7 +66,8 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
         writer = Writer(out, columns, kind, types)
         tw = None
         if totals:
-            tfh = stack.enter_context(output_file(totals, inputs=[source_path, output], suffixes=suffixes, why=WHY))
+            tfh = stack.enter_context(output_file(totals, inputs=[source_path], suffixes=suffixes, why=WHY,
+                                                  outputs=[output]))
             tw = Writer(tfh, TOTALS_FILE_COLUMNS, totals_kind)  # type: ignore[arg-type]
         pieces = declarations(source, lay, chunk)
         outcomes = (_dask(lay, pieces, scheduler, workers) if engine == "dask" else
@@ -105,12 +106,22 @@ def _count(summary: Summary, outcome: Outcome) -> None:
 
 
 def _progress(total: int | None, show: bool | None) -> Any:
-    """A progress bar on stderr when it is a terminal (or when asked); None otherwise."""
+    """A progress bar on stderr when it is a terminal (or when asked); None otherwise. By default the bar is a
+    comfort: without tqdm (a slim install) the batch runs without it; asked for (``--progress``), tqdm is needed,
+    and its absence is the missing-extra line naming ``xlduty[batch]``."""
+    asked = show
     if show is None:
         show = sys.stderr.isatty()
     if not show:
         return None
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError as exc:
+        if not asked:
+            return None
+        from xlduty.extras import needed_by
+
+        raise needed_by("batch", exc) from None
 
     return tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr, desc="xlduty batch", leave=False)
 
@@ -119,10 +130,7 @@ def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str 
           workers: int | None) -> Iterator[tuple[list, Outcome]]:
     """The chunks computed by ``compute_chunk`` on a Dask cluster (at ``scheduler``, else a LocalCluster of worker
     processes), a few in flight per worker, yielded in input order."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("engine", "--engine dask needs Dask distributed: pip install 'xlduty[dask]'") from None
+    from distributed import Client, LocalCluster  # not installed: the missing-extra line naming xlduty[dask]
     with ExitStack() as stack:
         if scheduler:
             try:

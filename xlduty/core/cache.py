@@ -77,8 +77,13 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
         return loads(path.read_bytes())
     except FileNotFoundError:
         pass
-    except Exception:  # a damaged entry: rebuild it below
-        path.unlink(missing_ok=True)
+    except OSError:   # a folder that cannot be read (no permission; a file where the folder should be): unused
+        return build()
+    except Exception:  # a damaged entry: rebuild it below (and drop it, where that is possible)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            return build()
     value = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from xlduty.core.errors import InputError
 from xlduty.core.numbers import NOT_A_NUMBER, decimal_input
-from xlduty.core.rate import ZERO as _ZERO  # the shared zero: valuation does not add it to a line's value
+from xlduty.core.rate import ZERO as _ZERO
+from xlduty.core.typed import closed, read_date  # the shared zero: valuation does not add it to a line's value
 
 # Validated natively by pydantic-core: floats become Decimals through their shortest repr (0.1 stays 0.1), booleans
 # are refused; a number given as text is read by the one grammar of xlduty.core.numbers (NFKC, no separators).
@@ -35,6 +36,9 @@ def code_text(v: object) -> object:
 
 
 Code = BeforeValidator(code_text)
+Word = BeforeValidator(closed)
+"""A word of a closed set (``simplified``, a relief, a preference column): case- and width-insensitive, read by the
+one normaliser (``xlduty.core.typed.closed``): ``NEVER`` and ``ｎｅｖｅｒ`` are ``never``."""
 Currency = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Country = Annotated[str, Code, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
@@ -54,7 +58,7 @@ class Liquor(_Input):
 class Relief(_Input):
     """A relief claimed for the line, named by its kind; ``article`` may name it instead."""
 
-    type: Literal["reimport", "repair", "outward_processing"]
+    type: Annotated[Literal["reimport", "repair", "outward_processing"], Word]
     export_value: Amount | None = None       # 定率法11条: value of the goods as exported (line currency)
     japanese_value: Amount | None = None     # 暫定法8条: value of the Japanese materials (line currency)
     export_ct_free: bool = False             # 定率法14条10号: the export was consumption-tax-free
@@ -65,7 +69,10 @@ class Relief(_Input):
         names = {"14-10": "reimport", "定率法14条10号": "reimport", "14条10号": "reimport",
                  "11": "repair", "定率法11条": "repair", "11条": "repair",
                  "8": "outward_processing", "暫定法8条": "outward_processing", "暫八": "outward_processing"}
-        return names.get(str(v).strip(), v)
+        if isinstance(v, str):
+            text = str(closed(v))   # REIMPORT, ｒｅｉｍｐｏｒｔ: the word reimport
+            return names.get(text, text)
+        return names.get(str(v).strip(), v)   # 11, 8: the article's number
 
 
 def _relief(v: object) -> object:
@@ -83,7 +90,7 @@ class Line(_Input):
     quantity: Amount | None = None
     unit: Annotated[str | None, Code] = None
     rate: str | None = None
-    claim_preference: Annotated[bool | str, Code] = False
+    claim_preference: Annotated[bool | str, Word] = False   # a column name: epa_eu, EPA_EU, ｅｐａ＿ｅｕ
     reduced_ct: bool | None = None
     liquor: Liquor | None = None
     excise: Amount | None = None
@@ -96,7 +103,7 @@ class Line(_Input):
 class Declaration(_Input):
     date: Date
     personal_use: bool = False
-    simplified: Literal["auto", "always", "never"] = "auto"
+    simplified: Annotated[Literal["auto", "always", "never"], Word] = "auto"
     fx_rates: dict[str, Positive] = {}
     tariff_edition: Annotated[str | None, Code] = None   # pin an edition (a saved quote); default: in force on date
     pork_emergency: bool | None = None    # 暫定法7条の6 in force on date (None: as rules/reference_prices.yaml records)
@@ -114,9 +121,10 @@ class Declaration(_Input):
 
 
 def date_text(v: object) -> object:
-    """A date given as text must be YYYY-MM-DD (pydantic alone would also take other forms)."""
-    if isinstance(v, str) and len(v) != 10:
-        raise ValueError("use YYYY-MM-DD")
+    """A date given as text, read by the one date grammar (``xlduty.core.typed.read_date``: YYYY-MM-DD, or
+    2026/11/20 as Japanese Excel writes it; pydantic alone would also take other forms, and refuses these)."""
+    if isinstance(v, str):
+        return read_date(v)
     return v
 
 

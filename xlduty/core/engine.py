@@ -288,7 +288,7 @@ class Engine:
             if found is not None:
                 return found
             applied, amount = self.rate_under(p, base, ctx, GENERAL)
-            return self.simplified.excluded(applied, amount), amount
+            return self.simplified.excluded(applied, amount, version, p.tariff.code if p.tariff else None), amount
         if p.line.rate is not None:
             return duty.given(p, base)
         return self.selected(p, base, ctx.on, p.line.claim_preference)

@@ -168,7 +168,23 @@ class Gate:
         g = self.goods
         if raised is None:
             return Manual(text, f"the 暫定法7条の6 price of {g.name_ja} ({g.paragraph}第2号) is not bundled")
-        p = _fraction(raised.yen)
+        return self.bands_at(raised, f"暫定法7条の6: {g.name_ja} at the raised 基準輸入価格 {raised.yen}")
+
+    def normal_rate(self) -> ByUnitValue | None:
+        """The national rate of the goods by the law's bands at the normal 基準輸入価格 (第1号), whatever line
+        declares them; None where no price is bundled. Where the raised price of 7条の6 is not bundled it bounds the
+        national rate from below: each band's duty (the specific rate, the price less the unit value, the ad valorem
+        rate) does not fall as the price rises, and the bands meet where their duties are equal."""
+        normal = self.normal
+        if normal is None:
+            return None
+        return self.bands_at(normal, f"{self.goods.name_ja} at the normal 基準輸入価格 {normal.yen}")
+
+    def bands_at(self, price: DatedPrice, text: str) -> ByUnitValue:
+        """The law's bands at ``price``: the specific rate up to its 従量税適用限度価格, the difference up to its
+        分岐点価格, the ad valorem rate above."""
+        g = self.goods
+        p = _fraction(price.yen)
         unit = self.unit
         var = Formula("var")
         bands: list[tuple[Fraction | None, Rate]] = []
@@ -182,7 +198,7 @@ class Gate:
                 bands.append((limit, Specific(g.specific, unit)))
         bands.append((self.gate(p), GatePrice(gap, unit)))
         bands.append((None, AdValorem(g.ad_valorem)))
-        return ByUnitValue(tuple(bands), unit, f"暫定法7条の6: {g.name_ja} at the raised 基準輸入価格 {raised.yen}")
+        return ByUnitValue(tuple(bands), unit, text)
 
 
 def gate_for(rules: GatePrices, key: str, on: date, declared: bool | None) -> Gate:

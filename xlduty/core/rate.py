@@ -322,6 +322,12 @@ class ByUnitValue(Rate):
     text: str
     kind: ClassVar[str] = "gate_price"
 
+    def band(self, b: DutyBase) -> Rate:
+        """The band's rate that applies to the line (by its unit value)."""
+        qty, value = _gate_quantity(b, self.unit, self)
+        v = Fraction(value) / Fraction(qty)
+        return next(rate for high, rate in self.bands if high is None or v <= high)
+
     def evaluate(self, b: DutyBase, trace: Trace = None) -> Decimal:
         qty, value = _gate_quantity(b, self.unit, self)
         v = Fraction(value) / Fraction(qty)
@@ -524,6 +530,30 @@ class Manual(Rate):
 
     def __str__(self) -> str:
         return self.text
+
+
+def reads_unit_value(rate: Rate, b: DutyBase | None = None) -> bool:
+    """Whether the rate's amount is worked out from the customs value per unit (a gate-price formula, alone or as an
+    option of a lower-of or higher-of rate, in the branch that applies to the line where ``b`` says which): such a
+    line relies on how that unit value is taken (rules/rounding.yaml gate_price_unit_value)."""
+    if isinstance(rate, GatePrice | ByUnitValue):
+        return True
+    if isinstance(rate, Noted | NotApplied):
+        return reads_unit_value(rate.inner, b)
+    if isinstance(rate, LowerOf):
+        return any(reads_unit_value(o, b) for o in (*rate.options, *([rate.floor] if rate.floor else [])))
+    if isinstance(rate, HigherOf):
+        return any(reads_unit_value(o, b) for o in (*rate.options, *([rate.cap] if rate.cap else [])))
+    if isinstance(rate, Range):
+        return any(reads_unit_value(o, b) for o in rate.options)
+    if isinstance(rate, Branches):
+        if b is not None:
+            try:
+                return reads_unit_value(rate.resolve(b).rate, b)
+            except (NotApplicable, NeedsInput):
+                pass
+        return any(reads_unit_value(br.rate, b) for br in rate.branches)
+    return False
 
 
 def proportional(rate: Rate) -> bool:

@@ -189,10 +189,23 @@ class SimplifiedCategory(_Model):
     hs_except: list[str] = []
 
 
+class InferredExclusion(_Model):
+    """Goods left out of the simplified tariff by inference, not by a list that was read: every line of them says
+    so (``why`` is what it relies on)."""
+
+    name_ja: str
+    hs: list[str]
+    why: str
+    source: str
+    checked: date
+    verified: Verified
+
+
 class SimplifiedExcluded(_Model):
     basis: str
     hs: list[str]
     note: str | None = None
+    inferred: list[InferredExclusion] = []
 
 
 class SimplifiedVersion(_Model):
@@ -210,7 +223,14 @@ class SimplifiedVersion(_Model):
         return Period(start=self.valid_from, end=self.valid_to).covers(d)
 
     def is_excluded(self, code9: str) -> bool:
-        return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs)
+        return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs) or self.inferred(code9) is not None
+
+    def inferred(self, code9: str) -> InferredExclusion | None:
+        """The inferred exclusion covering the code, if any."""
+        for group in self.excluded.inferred:
+            if any(code9.startswith(hs_digits(p)) for p in group.hs):
+                return group
+        return None
 
     def category(self, code9: str) -> tuple[SimplifiedCategory, str, str | None]:
         """(category, rate text, liquor kind) by the longest matching HS prefix; ``*`` is the rest."""

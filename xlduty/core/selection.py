@@ -19,10 +19,20 @@ from decimal import Decimal
 
 from xlduty.core.errors import InputError
 from xlduty.core.gate_price import Gate
-from xlduty.core.rate import ByUnitValue, DutyBase, ManualRate, NeedsInput, NotApplicable, NotApplied, Rate
-from xlduty.core.rounding import TAX_BASE_UNIT
+from xlduty.core.rate import (
+    ByUnitValue,
+    DutyBase,
+    ManualRate,
+    NeedsInput,
+    NotApplicable,
+    NotApplied,
+    Rate,
+    reads_unit_value,
+)
+from xlduty.core.rounding import TAX_BASE_UNIT, yen_text
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import COLUMN_NAMES_JA, TariffLine
+from xlduty.core.typed import closed
 
 
 @dataclass(slots=True)
@@ -75,7 +85,10 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str], gate: Gate | 
         if isinstance(rate, ByUnitValue):   # the cell as printed does not apply (暫定法7条の6): say what does
             text = f"{text} → {rate}"
         try:
-            return Applied(column, COLUMN_NAMES_JA[column], text, rate, rate.evaluate(b))
+            amount = rate.evaluate(b)
+            if isinstance(rate, ByUnitValue):   # the band the line's unit value falls in, first
+                text = f"{line.text(column)} → {rate.band(b)} ({rate})"
+            return Applied(column, COLUMN_NAMES_JA[column], text, rate, amount)
         except NotApplicable as exc:
             notes.append(f"{COLUMN_NAMES_JA[column]} {text!r} not applied: {exc}")
         except NeedsInput as exc:
@@ -83,6 +96,23 @@ def national_rate(line: TariffLine, b: DutyBase, notes: list[str], gate: Gate | 
         except ManualRate as exc:
             raise _manual(exc, COLUMN_NAMES_JA[column]) from None
     raise InputError("hs_code", f"{line.hs} has no general or temporary rate that covers the goods")
+
+
+def _national_floor(b: DutyBase, gate: Gate | None) -> Applied | None:
+    """Where 暫定法7条の6 is in force for the goods and their raised 基準輸入価格 is not bundled (live pigs,
+    豚肉加工品), the national rate cannot be worked out, but it is at least the law's bands at the normal price
+    (``Gate.normal_rate``): a claimed rate below that is below the national rate too, and applies (通達3-1). The
+    floor as an ``Applied`` to compare with, or None where the national rate failed for another reason."""
+    if gate is None or not gate.emergency or gate.raised is not None:
+        return None
+    rate = gate.normal_rate()
+    if rate is None:
+        return None
+    try:
+        amount = rate.evaluate(b)
+    except NeedsInput as exc:
+        raise _explain_need(exc, COLUMN_NAMES_JA["rate_temporary"], str(rate)) from None
+    return Applied("rate_temporary", COLUMN_NAMES_JA["rate_temporary"], f"{rate.band(b)} ({rate})", rate, amount)
 
 
 TIE_VALUE = TAX_BASE_UNIT
@@ -199,6 +229,8 @@ def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> C
         elif wto.unverified(origin):
             unverified.append(f"WTO/便益関税 coverage of {origin}")
     eligible: list[tuple[str, str, bool]] = []
+    if isinstance(claim, str):   # a column name, read as every closed-set word is (EPA_EU is epa_eu)
+        claim = closed(claim)   # type: ignore[assignment]
     if claim is not False:
         if origin is None:
             raise InputError("origin", "a preference is claimed: give the country of origin")
@@ -229,9 +261,17 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
         cover = coverage(rules, b.origin, claim, on)
     notes = list(cover.notes)
     unverified = list(cover.unverified)
-    chosen = national_rate(line, b, notes, gate)
+    unknown: InputError | None = None   # the national rate, where 7条の6 is in force and its price not bundled
+    try:
+        chosen = national_rate(line, b, notes, gate)
+    except InputError as exc:
+        floor = _national_floor(b, gate) if cover.claimed else None   # only a claimed rate can be below it
+        if floor is None:
+            raise
+        chosen, unknown = floor, exc
     if cover.wto_ok and (lower := _try_lower(line, "rate_wto", COLUMN_NAMES_JA["rate_wto"], b, chosen, notes, gate)):
         chosen = lower
+        unknown = None   # below the national rate's floor: the MFN rate, whatever the national one is
     mfn = chosen
     if cover.claimed:
         offers: dict[str, Applied] = {}
@@ -257,7 +297,21 @@ def select_rate(line: TariffLine, b: DutyBase, claim: bool | str, rules: Rules, 
                         chosen = offer
         else:
             notes.append("no claimed preferential rate is lower than the MFN rate")
-    if chosen.rate.kind == "gate_price":
+    if unknown is not None:
+        assert gate is not None
+        if chosen is mfn:
+            raise InputError(unknown.field, f"{unknown.message}; no claimed preferential rate is lower than "
+                                            f"{yen_text(mfn.amount)} yen, the national duty at the normal 基準輸入価格 "
+                                            "(the least it can be under 暫定法7条の6), so which rate applies cannot "
+                                            "be decided")
+        g = gate.goods
+        notes.append(f"national rate under 暫定法7条の6 not known: the raised 基準輸入価格 of {g.name_ja} "
+                     f"({g.paragraph}第2号) is not bundled; at the normal price it is {mfn.text} = "
+                     f"{yen_text(mfn.amount)} yen, and the raised price can only raise it: the {chosen.name} rate, "
+                     f"{yen_text(chosen.amount)} yen, is lower either way (定率法基本通達3-1)")
+        unverified.append(f"the national rate of {g.name_ja} under 暫定法7条の6 is bounded by the normal "
+                          "基準輸入価格, its raised price not being bundled")
+    if reads_unit_value(chosen.rate, b):   # a gate-price formula, alone or inside a lower-of rate (EPA pork)
         unverified.append(f"gate-price unit value: {rules.step('gate_price_unit_value').rule}")
     chosen.notes = notes
     chosen.unverified = unverified + chosen.unverified

@@ -97,10 +97,18 @@ class Simplified:
                        [f"simplified-tariff category of {p.tariff.hs}"] if version.verified == "U" else []), amount
 
     @staticmethod
-    def excluded(general: Applied, amount: Decimal) -> Applied:
-        """The general rate of goods excluded from the simplified tariff, marked so."""
-        return replace(general, amount=amount, notes=["excluded from the simplified tariff: general rate",
-                                                      *general.notes])
+    def excluded(general: Applied, amount: Decimal, version: SimplifiedVersion | None = None,
+                 code: str | None = None) -> Applied:
+        """The general rate of goods excluded from the simplified tariff, marked so; where the exclusion is inferred
+        (``SimplifiedVersion.inferred``), the line says what it relies on."""
+        group = version.inferred(code) if version is not None and code is not None else None
+        if group is None:
+            return replace(general, amount=amount, notes=["excluded from the simplified tariff: general rate",
+                                                          *general.notes])
+        return replace(general, amount=amount,
+                       notes=[f"excluded from the simplified tariff ({group.name_ja}): general rate", *general.notes],
+                       unverified=[*general.unverified, f"{group.name_ja} excluded from the simplified tariff: "
+                                                        f"{group.why}"])
 
     @staticmethod
     def choose(mode: str, general: Treated, simplified: Treated | None, reason: str | None,

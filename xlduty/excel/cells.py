@@ -18,6 +18,7 @@ from typing import Any
 from xlduty.core.errors import InputError
 from xlduty.core.numbers import number_text as grammar_text
 from xlduty.core.numbers import problem
+from xlduty.core.typed import closed, read_date
 from xlduty.excel.messages import PREFIX
 
 EXCEL_EPOCH = date(1899, 12, 30)   # serial 1 = 1900-01-01 in the 1900 date system (after 1900-03-01)
@@ -83,7 +84,8 @@ def number_text(v: object, field: str) -> str | int | None:
 
 
 def to_date(v: object) -> date:
-    """Blank → today; a datetime, a date, an Excel serial number, or text ``2026-11-20`` / ``2026/11/20``."""
+    """Blank → today; a datetime, a date, an Excel serial number, or a date as text, read by the one date grammar
+    (``xlduty.core.typed.read_date``: ``2026-11-20``, ``2026/11/20``, ``2026/1/5``, full-width)."""
     no_error(v, "date")
     if blank(v):
         return date.today()
@@ -96,9 +98,9 @@ def to_date(v: object) -> date:
             raise InputError("date", "is not a date")
         return EXCEL_EPOCH + timedelta(days=int(v))
     try:
-        return date.fromisoformat(str(v).strip().replace("/", "-"))
-    except ValueError:
-        raise InputError("date", "is not a date: use YYYY-MM-DD") from None
+        return read_date(str(v))
+    except ValueError as exc:
+        raise InputError("date", str(exc)) from None
 
 
 def text_of(v: object, field: str = "origin") -> str | None:
@@ -123,7 +125,7 @@ def word(v: object, field: str, allowed: Sequence[str], default: str | None = No
     t = code_of(v, field)
     if t is None:
         return default
-    w = t.lower()
+    w = str(closed(t))   # the one normaliser of closed-set words (xlduty.core.typed)
     if w not in allowed:
         raise InputError(field, message or f"unknown {t!r} (use {', '.join(allowed)})")
     return w

@@ -18,6 +18,7 @@ from typing import Any
 
 from xlduty.core.errors import InputError
 from xlduty.core.numbers import number_text, problem
+from xlduty.core.typed import fx_pairs as fx_pairs_of
 
 YES = frozenset({"yes", "y", "true", "1", "on", "はい"})   # the words of a yes/no option or cell
 NO = frozenset({"no", "n", "false", "0", "off", "いいえ"})
@@ -27,6 +28,7 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "personal": ("declaration", "personal_use", "bool"),
     "simplified": ("declaration", "simplified", "choice:auto,always,never"),
     "fx": ("declaration", "fx_rates", "fx"),
+    "pork_emergency": ("declaration", "pork_emergency", "bool"),   # 暫定法7条の6 in force on the date
     "claim": ("line", "claim_preference", "claim"),
     "rate": ("line", "rate", "text"),
     "reduced": ("line", "reduced_ct", "bool_or_auto"),
@@ -153,23 +155,15 @@ def parse_options(text: object) -> Options:
 
 
 def fx_pairs(value: str | None) -> dict[str, str]:
-    """``fx=155.39`` (for the line currency) or ``fx=USD:155.39,EUR:162.1``."""
+    """``fx=155.39`` (for the line currency) or ``fx=USD:155.39,EUR:162.1``, read as every currency:rate list is
+    (``xlduty.core.typed.fx_pairs``: the number grammar, a currency given twice refused); each rate kept as the text
+    of its exact value, as the other numbers of the options are (the declaration reads it back exactly)."""
     if not value:
         raise InputError("options.fx", "give yen per unit, e.g. fx=155.39 or fx=USD:155.39")
-    rates: dict[str, str] = {}
-    parts = value.split(",")
-    for part in parts:
-        ccy, sep, rate = part.partition(":")
-        if not sep:
-            if len(parts) > 1:   # fx=155,39: a decimal comma, or a rate without its currency
-                raise InputError("options.fx", f"{value!r}: give each rate with its currency (fx=USD:155.39,EUR:162.1)"
-                                               "; write a decimal point, not a comma")
-            ccy, rate = "", ccy
-        ccy = ccy.strip().upper()
-        if ccy in rates:
-            raise InputError("options.fx", f"{ccy} given twice")
-        rates[ccy] = number("fx", rate.strip())
-    return rates
+    try:
+        return {code: str(rate) for code, rate in fx_pairs_of(value, bare=True).items()}
+    except ValueError as exc:
+        raise InputError("options.fx", str(exc)) from None
 
 
 def apply_fx(options: Options) -> None:

@@ -21,7 +21,7 @@ Japanese names (運賃, 通関料 …). The options text (``;``-separated): ``pe
 never``, ``claim=yes|no|<column>`` (for lines whose claim cell is blank), ``recoverable=yes|no`` (仕入税額控除),
 ``rounding=10`` (the price per unit rounded up to 10 yen), ``fx=EUR:162.1`` (other currencies' rates) and
 ``fx_factor=0.95`` (every foreign rate × 0.95: FX sensitivity), ``edition=2026_07_09`` (pin the tariff edition,
-as a saved quote was computed).
+as a saved quote was computed), ``pork_emergency=yes|no`` (暫定法7条の6 in force on the date, or not).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ QUOTE_TOTAL_FIELDS = ("goods", "goods_yen", "charges_yen", "customs_value", "tax
                       "tariff_edition", "fx", "simplified", "warnings")
 REVERSE_TARGETS = ("unit_cost", "unit_cost_cash", "price")
 
-_OPTION_KEYS = ("personal", "simplified", "claim", "recoverable", "rounding", "fx", "fx_factor", "edition")
+_OPTION_KEYS = ("personal", "simplified", "claim", "recoverable", "rounding", "fx", "fx_factor", "edition",
+                "pork_emergency")
 _OPTION_ALIASES = {"personal_use": "personal", "個人使用": "personal", "簡易税率": "simplified", "特恵": "claim",
                    "epa": "claim", "claim_preference": "claim", "ct_recoverable": "recoverable",
                    "仕入税額控除": "recoverable", "price_rounding": "rounding", "端数": "rounding", "為替": "fx",
@@ -216,6 +217,8 @@ def _options(v: object) -> tuple[dict[str, Any], dict[str, Any]]:
             fields["options"]["personal_use"] = yes_no(key, val)
         elif key == "recoverable":
             fields["options"]["ct_recoverable"] = yes_no(key, val)
+        elif key == "pork_emergency":   # 暫定法7条の6 in force (yes) or not (no) on the date
+            fields["options"]["pork_emergency"] = yes_no(key, val)
         elif key == "simplified":
             if val is None or val.lower() not in ("auto", "always", "never"):
                 raise InputError("options.simplified", "use one of auto, always, never")

@@ -41,7 +41,8 @@ Input (a JSON object; numbers may be JSON numbers or strings; money is exact)::
        # kind: customs_brokerage 通関料, postal_clearance 郵便通関料, advance_fee 立替手数料, delivery,
        #       inspection, other; ct: standard (10 %) | reduced (8 %) | exempt; default by kind
      "margin": {"percent": 30, "on": "price"},   # on price: cost ÷ (1 − m); on cost (markup): cost × (1 + m)
-     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1},
+     "options": {"personal_use": false, "simplified": "auto", "ct_recoverable": null, "price_rounding": 1,
+                 "pork_emergency": null},   # 暫定法7条の6 in force: true / false; null: as the rule data records
      "document": {"honorific": "御中", "quote_no": "Q-2026-031", "issued": "2026-11-10", "valid_until": "2026-12-20",
                   "subject": "…", "delivery_terms": "…", "payment_terms": "…", "remarks": "…",
                   "issuer": {"name": "…", "address": "…", "contact": "…", "kind": "corporation",
@@ -72,7 +73,7 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``quote`` to the ``xlduty`` sub-commands (``xlduty/cli.py`` calls this)."""
-    from xlduty.command import count_arg, number_arg
+    from xlduty.command import count_arg, number_arg, word_arg
 
     p = subparsers.add_parser("quote", help="a quote: landed cost per unit and price at a margin (JSON in, JSON out)")
     p.add_argument("file", help="quote JSON, a quote workbook (.xlsm/.xlsx: the template), a saved quote with "
@@ -90,10 +91,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--target-cost", type=number_arg, help="landed cost per unit in yen, at most")
     r.add_argument("--sell-price", type=number_arg, help="selling price per unit in yen (with --target-margin)")
     r.add_argument("--target-margin", type=number_arg, help="margin in percent, at least")
-    r.add_argument("--margin-on", choices=["price", "cost"], default="price",
+    r.add_argument("--margin-on", type=word_arg, choices=["price", "cost"], default="price",
                    help="price: gross margin on the price; cost: markup on cost")
     r.add_argument("--target-price", type=number_arg, help="quote price per unit in yen (input's margin), at most")
-    r.add_argument("--view", choices=["cost", "cash"], default="cost",
+    r.add_argument("--view", type=word_arg, choices=["cost", "cash"], default="cost",
                    help="cost: consumption tax recovered; cash: everything paid")
     r.add_argument("--step", type=number_arg, default=Decimal("0.01"), help="price grid in the invoice currency")
     p.set_defaults(func=run)

@@ -116,6 +116,8 @@ def build(q: QuoteInput) -> Quote:
     }
     if q.tariff_edition:
         declaration["tariff_edition"] = q.tariff_edition
+    if q.options.pork_emergency is not None:
+        declaration["pork_emergency"] = q.options.pork_emergency
     result = _compute(declaration)
     taxes_borne = not seller_pays_taxes(q.incoterm)
     lines = _lines(q, result, charges, yen, taxes_borne)

@@ -31,6 +31,7 @@ from xlduty.core.declaration import (
     Liquor,
     Number,
     Positive,
+    Word,
     currency_keys,
     date_text,
     input_error,
@@ -40,7 +41,7 @@ from xlduty.core.numbers import integer_input
 from xlduty.quote.domestic import CtClass, domestic_rules
 from xlduty.quote.incoterms import incoterm_rules
 
-Basis = Literal["value", "weight", "quantity"]
+Basis = Annotated[Literal["value", "weight", "quantity"], Word]
 
 
 def _known(v: str, known: Mapping[str, object], what: str) -> str:
@@ -88,7 +89,7 @@ class Charge(_Input):
     amount: Amount
     currency: Currency | None = None          # default: the invoice currency
     allocate_by: Basis = "value"
-    paid_by: Literal["buyer", "seller"] = "buyer"
+    paid_by: Annotated[Literal["buyer", "seller"], Word] = "buyer"
     in_customs_value: bool | None = None
 
     @field_validator("kind")
@@ -107,7 +108,7 @@ class DomesticCost(_Input):
     kind: str
     label: str | None = None
     amount: Amount
-    ct: CtClass | None = None
+    ct: Annotated[CtClass | None, Word] = None
     tax_included: bool = False
     at_import: bool | None = None
     allocate_by: Basis = "value"
@@ -126,7 +127,7 @@ class Margin(_Input):
     """
 
     percent: Annotated[Decimal, Number, Field(ge=0, allow_inf_nan=False)]
-    on: Literal["price", "cost"] = "price"
+    on: Annotated[Literal["price", "cost"], Word] = "price"
 
     @model_validator(mode="after")
     def _below_100(self) -> Margin:
@@ -137,10 +138,12 @@ class Margin(_Input):
 
 class Options(_Input):
     personal_use: bool = False                # 定率法4条の6②: overseas retail price × 0.6 while in force
-    simplified: Literal["auto", "always", "never"] = "auto"
+    simplified: Annotated[Literal["auto", "always", "never"], Word] = "auto"
     ct_recoverable: bool | None = None        # 仕入税額控除 available; None = yes unless personal_use
     # the quote price per unit is rounded UP to this many yen
     price_rounding: Annotated[int, BeforeValidator(integer_input), Field(ge=1)] = 1
+    # 暫定法7条の6 (pork emergency measure) in force on the date; None: as rules/reference_prices.yaml records it
+    pork_emergency: bool | None = None
 
     @model_validator(mode="after")
     def _personal_is_not_recoverable(self) -> Options:
@@ -192,7 +195,7 @@ class QuoteDocument(_Input):
     """What the 見積書 the customer receives says besides the figures: its number, dates, subject, terms, issuer.
     The customer's name is the quote's ``customer``; ``subject`` defaults to its ``reference``."""
 
-    honorific: Literal["御中", "様"] = "御中"   # 御中 for a company or department, 様 for a person
+    honorific: Annotated[Literal["御中", "様"], Word] = "御中"   # 御中 for a company or department, 様 for a person
     quote_no: str | None = None
     issued: Date | None = None
     valid_until: Date | None = None

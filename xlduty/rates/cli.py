@@ -17,7 +17,7 @@ EXIT_FAIL = 2
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``rates`` and its subcommands to the main CLI's subparsers."""
-    from xlduty.command import count_arg, seconds_arg
+    from xlduty.command import count_arg, seconds_arg, word_arg
 
     p = subparsers.add_parser("rates", help="refresh the tariff and FX tables from Japan Customs; list, use or "
                                             "roll back the stored versions")
@@ -27,7 +27,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--insecure-host", action="store_true",
                    help="allow a --source that is not HTTPS to www.customs.go.jp (a mirror, a test server)")
     r.add_argument("--allow-older", action="store_true", help="accept an edition or week older than the one in use")
-    r.add_argument("--only", choices=("tariff", "fx"), help="refresh only the tariff or only the FX table")
+    r.add_argument("--only", type=word_arg, choices=("tariff", "fx"),
+                   help="refresh only the tariff or only the FX table")
     r.add_argument("--chapters", metavar="NN,NN", help="refresh only these chapters of the edition in use")
     r.add_argument("--pace", type=seconds_arg, metavar="S", help="seconds between requests (default 0.5)")
     r.add_argument("--timeout", type=seconds_arg, metavar="S", help="seconds to wait for a page to answer (default 30)")
