@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
+from xlduty.core.declaration import CommonLine
 from xlduty.core.facts import Prepared, Treated
 from xlduty.core.fx import FxRate
 from xlduty.core.rate import DutyBase, ManualRate, NeedsInput, NotApplicable
@@ -42,8 +43,9 @@ class Explanation:
         """The total customs value the thresholds are tested on (de minimis, simplified tariff, proof of origin)."""
         return Step("thresholds", lambda: f"total customs value = {yen_text(total)}", num(total), *self._thresholds)
 
-    def valuation(self, p: Prepared) -> list[Step]:
-        """Valuation and FX steps of a line (and its excise, decided when the line was prepared)."""
+    def valuation(self, p: Prepared, value: str | None = None) -> list[Step]:
+        """Valuation and FX steps of a line (and its excise, decided when the line was prepared); ``value``: the
+        line's yen value as ``yen_text`` prints it, where the caller has it."""
         ln = p.line
         steps = []
         if p.personal:
@@ -52,7 +54,11 @@ class Explanation:
             steps.append(Step("valuation", f"{yen_text(ln.value)} {ln.currency} × {pu.factor} (personal use: overseas "
                                            f"retail price × {pu.factor}){added}", None, pu.basis, pu.verified))
         else:
-            parts = " + ".join([yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions) if x]) or "0"
+            if type(ln) is CommonLine:   # value and freight as given: an int prints as its Decimal would
+                parts = " + ".join([yen_text(x) for x in (ln._value, ln._freight) if x]) or "0"
+            else:
+                parts = " + ".join([yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions)
+                                    if x]) or "0"
             steps.append(Step("valuation", f"CIF = {parts} {ln.currency}", None,
                               "関税定率法4条1項 (取引価格 + 運賃・保険料等)", "V-sec"))
         fx = p.fx
@@ -63,7 +69,7 @@ class Explanation:
                     self._fx.clear()
                 described = self._fx[id(fx)] = (fx, fx.describe())
             steps.append(Step("fx_conversion", f"{yen_text(p.foreign)} {ln.currency} × {fx.yen_per_unit} "
-                                               f"({described[1]}) = {yen_text(p.value)} yen", num(p.value),
+                                               f"({described[1]}) = {value or yen_text(p.value)} yen", num(p.value),
                               *self._line[0]))
         if p.excise_steps:
             steps += p.excise_steps
@@ -74,9 +80,9 @@ class Explanation:
              ratio: str) -> list[Step]:
         """Every step of one line, from the figures it holds (``amount`` None: the duty came from a plan's integer
         ratio; the exact amount is worked out here)."""
-        steps = self.valuation(p)
-        _fx, taxable, duty_line, base_, national, local = self._line
         value = yen_text(p.value)
+        steps = self.valuation(p, value)
+        _fx, taxable, duty_line, base_, national, local = self._line
         steps.append(Step("taxable_value", f"floor_1000({value}) = {tv:,}", tv, *taxable))
         if p.band is not None:
             steps.append(p.band.step)

@@ -477,7 +477,7 @@ class FastPath(OneLine):
                        loc: int, local_ratio: str) -> list[Step]:
         """The steps of a common line: its duty base is built here, when asked, not per line."""
         ln = p.line
-        base = DutyBase(tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True)
+        base = _base(DutyBase, (tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True, None))
         return self.explanation.line(p, tv, applied, None, base, duty, duty, None, False, ct_base, nat, loc,
                                      local_ratio)
 
