@@ -300,6 +300,34 @@ class FastPath(OneLine):
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, found, total  # type: ignore[return-value]
 
+    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Schedule, on: date, fx: FxRate,
+                      foreign: Decimal, yen: Decimal) -> tuple[Kind, str | None] | None:
+        """For the one-line route (``one``): the kind of the line ``item`` whose texts (``raw_key``) were not seen,
+        valued at ``foreign`` and ``yen`` at ``fx``, and its origin as checked, found as ``declare`` finds them for a
+        declaration of that one line (its texts then remembered as seen) and given its plan (``planned``); None where
+        ``declare`` must take the line (not plain, a code of no kind yet, an origin or a selection that raises)."""
+        ln = plain_line(item)
+        if ln is None or not ln.hs_code:
+            return None
+        key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
+               ln.condition, ln.quantity is None)
+        kind = self.kinds.get(key)
+        if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
+            shared = self.classes.get(key[:5] + key[7:])
+            if shared is None:
+                return None
+            try:
+                check_origin(ln.origin, 0)
+            except InputError:
+                return None
+            kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
+                                                  shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
+                            KINDS_LIMIT)
+        remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
+        p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
+                     kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
+        return (kind, ln.origin) if self.planned(p, on) else None
+
     def planned(self, p: Prepared, on: date) -> bool:
         """Whether the kind of line ``p`` (a line just prepared) has a plain-percentage plan, once selected now as
         the general treatment would select it first (an error is left for the engine's route to raise in its

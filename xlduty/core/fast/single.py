@@ -65,6 +65,10 @@ class OneLine:
     def explain_done(self, *args: Any) -> Any:  # pragma: no cover - FastPath's
         raise NotImplementedError
 
+    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Any, on: date, fx: FxRate,
+                      foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
+        raise NotImplementedError  # pragma: no cover - FastPath's
+
     def one(self, on: date, mode: str, rates: dict[str, Decimal], edition: str | None,
             item: object) -> Result | None:
         """The result of a plain declaration of the one line ``item`` (its own fields checked by ``plain_header``),
@@ -81,19 +85,15 @@ class OneLine:
         if dated is None and (dated := self.dated_one(on, edition)) is None:
             return None
         schedule, day, dm_limit, num, den, local_ratio, vouched = dated
-        known = self.seen.get((schedule, on, code, origin_, unit, claim, quantity is None))
-        if known is None:
-            return None
-        kind, origin_ = known
-        face = kind.face
-        if face is None:
-            plan = kind.plan
-            if plan is None or plan[1] is None:
+        raw_key = (schedule, on, code, origin_, unit, claim, quantity is None)
+        known = self.seen.get(raw_key)
+        if known is not None:
+            kind, origin_ = known
+            face = kind.face or _face(kind)
+            if face is None:
                 return None
-            applied = plan[0]
-            tariff = kind.tariff
-            face = kind.face = (applied, plan[1], "general", applied.notes, plan[2], plan[3], plan[4], tariff.hs,
-                                tariff.description, _flagged(plan[2]))
+        else:   # texts not seen: the line's kind is looked for below, once its amounts are found plain
+            kind = face = None
         # the amounts and the currency, checked as the one pass checks them (FastPath.declare)
         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
         whole = None
@@ -134,6 +134,11 @@ class OneLine:
         tv = money // 1000 * 1000
         if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
             return None   # the exemption, or a total near its threshold (a warning): the engine's route
+        if kind is None:   # the first line of these texts: its kind and plan, as the one pass would find them
+            found = self.first_of_kind(item, raw_key, schedule, on, fx, foreign, yen)
+            if found is None or (face := _face(found[0])) is None:
+                return None
+            kind, origin_ = found
         warnings = [*vouched] if vouched else []
         reason = version = None
         if mode != "never":   # (a total near the threshold is warned of here, in the engine's order)
@@ -282,6 +287,19 @@ class OneLine:
         return (applied, share, "simplified" if applied.column == "simplified" else "general", tuple(applied.notes),
                 unverified, applied.column.startswith(origin.PREFERENCES), applied.rate.kind, face[7], face[8],
                 _flagged(unverified))
+
+
+def _face(kind: Any) -> Face | None:
+    """How a line of ``kind`` shows under the general treatment, from its plain-percentage plan (kept with the kind);
+    None where it has no such plan."""
+    plan = kind.plan
+    if plan is None or plan[1] is None:
+        return None
+    applied = plan[0]
+    tariff = kind.tariff
+    face = kind.face = (applied, plan[1], "general", applied.notes, plan[2], plan[3], plan[4], tariff.hs,
+                        tariff.description, _flagged(plan[2]))
+    return face
 
 
 def _flagged(unverified: tuple[str, ...]) -> str | None:
