@@ -357,3 +357,30 @@ def test_the_sheet_lists_only_customer_figures() -> None:
     for f in formulas:
         assert re.findall(r"\b[A-Z_]{4,}(?=\()", f) == ["QUOTE_CUSTOMER"], f
     assert not set(qf.CUSTOMER_PARTS) & {"landed_cost", "duty", "margin", "gross_profit", "unit_cost"}
+
+
+@needs_office
+def test_a_quote_showing_an_error_is_not_exported(tmp_path: Path) -> None:
+    """Line 2 typed as 8544.42-000 (not a line of the tariff: 8544.42 splits into -010, -091 and -099 at different
+    rates), so QUOTE_CUSTOMER gives ``#エラー …`` in each of the 見積書's fields. The customer PDF is refused in one
+    line naming the sheet, the first cell and the error; nothing is written. The internal sheets still print
+    (that is where the user finds what is wrong), with one warning line per sheet showing an error."""
+    def edit(sheets: dict[str, dict[str, Any]]) -> None:
+        sheets["Lines"]["cells"]["C6"]["value"] = "8544.42-000"
+
+    src = template_with(tmp_path, edit)
+    out = tmp_path / "mitsumori.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert (p.returncode, p.stdout) == (2, "")
+    line, = p.stderr.splitlines()
+    assert line.startswith("xlduty: 見積書!A3: the customer's 見積書 would print an error (and 6 more cells), so no "
+                           "PDF is written: #エラー 品目番号(hs_code): 8544.42-000 "), line
+    assert "8544.42-010, 8544.42-091, 8544.42-099（明細 2行目）" in line
+    assert not out.exists()
+    internal = tmp_path / "internal.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(internal))
+    assert p.returncode == 0 and internal.exists(), p.stderr
+    warnings = [ln for ln in p.stderr.splitlines() if ln.startswith("xlduty: warning: ")]
+    assert [w.split(" prints an error")[0] for w in warnings] == ["xlduty: warning: Quote!B18",
+                                                                 "xlduty: warning: Lines!M5"]
+    assert all("8544.42-000" in w for w in warnings)

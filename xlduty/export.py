@@ -6,6 +6,10 @@ recalculated by ``xlduty recalc``, then a print copy is made in which every form
 value and only the chosen sheets stay visible, and LibreOffice renders that copy with the sheets' own
 print setup (A4, print area, titles, header and footer, as ``workbook/src/quote.yaml`` sets them). In
 Excel, the ribbon's *Export PDF* does the same through Excel itself.
+
+What must not reach a customer is refused before anything is written: a 見積書 with an error in a printed cell
+(``check_errors``), and a PDF whose Japanese text was drawn without a Japanese font, as empty boxes
+(``check_japanese_font`` before rendering, ``check_pdf_fonts`` on the rendered PDF).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,6 +129,104 @@ def _check_sheets(src: Path, sheets: Sequence[str] | None) -> list[str]:
 
 _PDF = "the output must be a .pdf file"
 
+# Said when the PDF would print Japanese text without a Japanese font (LibreOffice then draws empty boxes).
+_NO_FONT = ("no Japanese font is installed for LibreOffice, so the PDF's Japanese text would print as empty boxes: "
+            "install one (Debian/Ubuntu: apt-get install fonts-ipaexfont-gothic, or fonts-noto-cjk; Fedora: "
+            "google-noto-sans-cjk-fonts) and run again")
+
+
+def _japanese(ch: str) -> bool:
+    """A character that only a Japanese (CJK) font draws: kana and the CJK ideographs."""
+    return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "HIRAGANA", "KATAKANA"))
+
+
+def check_japanese_font() -> None:
+    """Before rendering: on a system with fontconfig (where LibreOffice finds its fonts through it), refuse when
+    ``fc-list :lang=ja`` lists no font. Elsewhere (no fc-list) the rendered PDF is checked alone."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return
+    try:
+        found = subprocess.run([fc_list, ":lang=ja", "family"], capture_output=True, text=True, timeout=60,
+                               check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return   # fontconfig would not answer: the PDF itself is checked after rendering
+    if not found.strip():
+        raise InputError("font", _NO_FONT)
+
+
+def printed_cells(printable: Path, sheets: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Sheet → (cell, text) of every text cell inside its print area (the whole sheet when it has none), read
+    from the values-only print copy."""
+    import openpyxl
+    from openpyxl.utils import range_boundaries
+
+    wb = openpyxl.load_workbook(printable)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in sheets:
+        ws = wb[name]
+        area = ws.print_area
+        if area:
+            first = str(area).split(",")[0].split("!")[-1].replace("$", "")
+            c0, r0, c1, r1 = range_boundaries(first)
+        else:
+            c0, r0, c1, r1 = 1, 1, ws.max_column, ws.max_row
+        out[name] = [(cell.coordinate, f"#{cell.value}" if cell.data_type == "e" and not str(cell.value).startswith(
+                         "#") else str(cell.value))
+                     for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1) for cell in row
+                     if cell.data_type in ("s", "e", "str", "inlineStr") and str(cell.value or "").strip()]
+    return out
+
+
+def _is_error(text: str) -> bool:
+    """A cell showing an error: xlduty's ``#エラー …`` text or one of Excel's error values (#VALUE!, #N/A…)."""
+    from xlduty.excel.messages import PREFIX
+
+    return text.startswith(PREFIX) or text in _EXCEL_ERRORS
+
+
+_EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+                 "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#N/A!"}
+
+
+def check_errors(cells: dict[str, list[tuple[str, str]]]) -> None:
+    """A customer sheet (CUSTOMER_SHEETS) showing an error in a printed cell is refused, naming the first such cell
+    and its text: a 見積書 with ``#エラー`` in place of its figures must not reach a customer. An internal sheet
+    still prints (it is where the user sees what is wrong), with a warning naming its first error cell."""
+    for sheet, texts in cells.items():
+        errors = [(cell, text) for cell, text in texts if _is_error(text)]
+        if not errors:
+            continue
+        cell, text = errors[0]
+        more = f" (and {len(errors) - 1} more cells)" if len(errors) > 1 else ""
+        text = " ".join(text.split())
+        if sheet in CUSTOMER_SHEETS:
+            raise InputError(f"{sheet}!{cell}", f"the customer's {sheet} would print an error{more}, so no PDF is "
+                                                f"written: {text}")
+        warnings.warn(f"{sheet}!{cell} prints an error{more}: {text}", stacklevel=2)
+
+
+def check_pdf_fonts(pdf: Path, cells: dict[str, list[tuple[str, str]]]) -> None:
+    """After rendering: every Japanese character the printed cells hold must come back from the PDF as that
+    character. Without a Japanese font LibreOffice draws a box for each (a font's missing glyph, which reads back
+    as one same wrong character), so the PDF is refused, not half-readable."""
+    try:
+        import pdfplumber
+    except ModuleNotFoundError as exc:
+        from xlduty.extras import needed_by
+
+        raise needed_by("export", exc) from None
+
+    wanted = {ch for texts in cells.values() for _cell, text in texts for ch in text if _japanese(ch)}
+    if not wanted:
+        return
+    with pdfplumber.open(pdf) as doc:
+        drawn = {ch for page in doc.pages for c in page.chars for ch in c["text"]}
+    missing = sorted(wanted - drawn)
+    if missing:
+        raise InputError("font", f"{_NO_FONT} ({len(missing)} of the {len(wanted)} Japanese characters printed did "
+                                 f"not come back from the PDF, e.g. {''.join(missing[:8])})")
+
 
 def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                sheets: Sequence[str] | None = None, *, timeout: float = 180) -> Path:
@@ -134,12 +238,15 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     check_output(target, inputs=[source], suffixes=(".pdf",), why=_PDF)   # the output's checks, shared: files.py
     sheets = _check_sheets(source, sheets)   # before the recalculation: a wrong name fails at once
     binary = soffice()
+    check_japanese_font()   # before the minutes of recalculation: a system without one is refused at once
     with tempfile.TemporaryDirectory(prefix="xlduty-pdf-") as tmp:
         work = Path(tmp)
         calculated = work / f"calculated{(output_suffix(source) or (source.suffix,))[0]}"
         recalc(source, calculated)
         printable = work / "print.xlsx"
         print_copy(calculated, printable, sheets)
+        cells = printed_cells(printable, sheets)
+        check_errors(cells)
         profile = (work / "profile").as_uri()
         result = subprocess.run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                                  "--convert-to", "pdf", "--outdir", str(work), str(printable)],
@@ -147,5 +254,6 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         rendered = work / "print.pdf"
         if not rendered.exists():
             raise DataError(f"LibreOffice did not render the PDF: {(result.stderr or result.stdout).strip()[:300]}")
+        check_pdf_fonts(rendered, cells)
         write_output(target, rendered.read_bytes(), inputs=[source], suffixes=(".pdf",), why=_PDF)
     return target
