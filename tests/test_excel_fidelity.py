@@ -577,3 +577,25 @@ def test_the_table_refuses_what_excel_or_vba_would_not_take(change: dict[str, An
     bad = dataclasses.replace(catalog.BY_NAME["DUTY"], **change)
     with pytest.raises(ValueError, match=message):
         catalog.check((bad,))
+
+
+def test_the_config_is_written_in_the_code_page_even_in_utf8_mode(tmp_path: Path) -> None:
+    """VBA's ``Input #`` reads the config in the system's ANSI code page, whatever Python's UTF-8 mode says
+    (``-X utf8``, PYTHONUTF8=1, the default from Python 3.15). Under the C locale (code set ASCII, standing in for
+    cp932 here) a path outside the code page is refused naming it, not written in UTF-8 for VBA to misread; a path
+    inside it is written in it."""
+    script = ("import codecs, sys\nfrom pathlib import Path\nfrom xlduty.excel.install import conf_encoding, "
+              "update_conf\nprint(codecs.lookup(conf_encoding()).name)\n"
+              "update_conf(Path(sys.argv[1]), {'INTERPRETER_WIN': 'C:\\\\Python\\\\pythonw.exe'})\n"
+              "try:\n    update_conf(Path(sys.argv[2]), {'INTERPRETER_WIN': 'C:\\\\Users\\\\田中\\\\pythonw.exe'})\n"
+              "except ValueError as exc:\n    print(exc)\n")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "1"}
+    result = subprocess.run([sys.executable, "-X", "utf8", "-c", script, str(tmp_path / "a.conf"),
+                             str(tmp_path / "b.conf")], capture_output=True, text=True, encoding="utf-8",
+                            env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    name, refused = result.stdout.splitlines()
+    assert name == "ascii"
+    assert "田中" in refused and "cannot be written in the code page" in refused
+    assert (tmp_path / "a.conf").read_bytes() == b'"INTERPRETER_WIN","C:\\Python\\pythonw.exe"\r\n'
+    assert not (tmp_path / "b.conf").exists()
