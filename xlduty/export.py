@@ -24,6 +24,7 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from xlduty.core.errors import DataError, InputError
@@ -55,7 +56,8 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 
 def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
-    """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active)."""
+    """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active), each row tall enough
+    for its wrapped texts (fit_rows)."""
     with Package(src) as z:
         parts = _sheet_parts(z)
         missing = [s for s in sheets if s not in parts]
@@ -71,6 +73,96 @@ def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
                 elif item.filename == "xl/calcChain.xml":
                     continue   # no formulas left to chain; Excel and LibreOffice rebuild it anyway
                 out.writestr(item, body)
+    fit_rows(dst, sheets)
+
+
+# Text metrics for sizing a wrapped cell's row (fit_rows). A column's width counts the digit "0" of the default font
+# (11 pt), as LibreOffice draws it (tests/print_layout.py reads the grid: 40.71 → 156.7 pt at a 6/11 scale, 3.85
+# per "0"); a full-width character is one em, 1.6 of those digits at 11 pt (DejaVu's "0" is 0.636 em), any other
+# character 0.8 (its average in running text); Latin word wrapping wastes part of a line (_WRAP_SLACK). A line is
+# 1.25 em high (two lines of 11 pt fit the template's 30 pt rows, as they print).
+_FULL_DIGITS = 1.6
+_NARROW_DIGITS = 0.8
+_PADDING_DIGITS = 0.5
+_WRAP_SLACK = 1.05
+_LINE_EM = 1.25
+
+
+def wrapped_lines(text: str, width_chars: float, size: float) -> int:
+    """How many lines ``text`` takes wrapped in a box ``width_chars`` wide (digits "0" of 11 pt), at ``size`` pt."""
+    room = max(width_chars - _PADDING_DIGITS, 1.0)
+    lines = 0
+    for part in text.split("\n"):
+        need = sum(_FULL_DIGITS if unicodedata.east_asian_width(ch) in "WF" else _NARROW_DIGITS for ch in part)
+        lines += max(1, -(-need * size / 11 * _WRAP_SLACK // room))
+    return int(lines)
+
+
+def wrapped_height(text: str, width_chars: float, size: float) -> float:
+    """The height (pt) a row needs to show ``text`` wrapped in a box ``width_chars`` wide, at ``size`` pt."""
+    return round(wrapped_lines(text, width_chars, size) * size * _LINE_EM + 2, 1)
+
+
+def fit_rows(printable: Path, sheets: Sequence[str]) -> None:
+    """Make each row of ``sheets`` tall enough for its wrapped texts, in the print copy.
+
+    Why here: Excel fits a row to its wrapped text when it calculates (for a row whose height was not set by
+    hand), but LibreOffice, which renders the PDF without Excel, keeps the height stored in the file (tests: a
+    why-not reason or a long 品名 printed one line high, the rest of it over the next rows). A row set by hand is
+    only ever made taller; a merged range over one row counts its columns' widths together."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(printable)
+    with Package(printable) as z:
+        parts = _sheet_parts(z)
+    heights: dict[str, dict[int, float]] = {}
+    for name in sheets:
+        ws = wb[name]
+        default_width = ws.sheet_format.defaultColWidth or 8.43
+        widths = {c: dim.width for dim in ws.column_dimensions.values() if dim.width and dim.min
+                  for c in range(dim.min, (dim.max or dim.min) + 1)}   # one <col> may set a range of columns
+
+        def width(col: int, widths: dict[int, float] = widths, default_width: float = default_width) -> float:
+            return widths.get(col, default_width)
+
+        merged = {(m.min_row, m.min_col): m for m in ws.merged_cells.ranges if m.min_row == m.max_row}
+        need: dict[int, float] = {}
+        c0, r0, c1, r1 = _print_bounds(ws)
+        for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1):
+            for cell in row:
+                if not (cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value.strip()):
+                    continue
+                m = merged.get((cell.row, cell.column))
+                cols = range(m.min_col, m.max_col + 1) if m else range(cell.column, cell.column + 1)
+                size = float(cell.font.sz or 11)
+                if wrapped_lines(cell.value, sum(width(c) for c in cols), size) < 2:
+                    continue   # one line: the row's height shows it already
+                h = wrapped_height(cell.value, sum(width(c) for c in cols), size)
+                stored = ws.row_dimensions[cell.row].height or ws.sheet_format.defaultRowHeight or 15
+                if h > stored and h > need.get(cell.row, 0):
+                    need[cell.row] = h
+        if need:
+            heights[parts[name]] = need
+    if not heights:
+        return
+    body_of: dict[str, bytes] = {}
+    with Package(printable) as z:
+        items = [(item, z.read(item.filename)) for item in z.infolist()]
+    for part, need in heights.items():
+        body = next(b for item, b in items if item.filename == part)
+
+        def tall(m: re.Match[bytes], need: dict[int, float] = need) -> bytes:
+            tag = m.group(0)
+            row = int(re.search(rb'\sr="(\d+)"', tag).group(1))   # type: ignore[union-attr]
+            if row not in need:
+                return tag
+            tag = re.sub(rb'\s(?:ht|customHeight)="[^"]*"', b"", tag)
+            return tag[:4] + f' ht="{need[row]}" customHeight="1"'.encode() + tag[4:]
+
+        body_of[part] = re.sub(rb"<row\s[^>]*>", tall, body)
+    with zipfile.ZipFile(printable, "w", zipfile.ZIP_DEFLATED) as out:
+        for item, body in items:
+            out.writestr(item, body_of.get(item.filename, body))
 
 
 def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
@@ -159,23 +251,28 @@ def printed_cells(printable: Path, sheets: Sequence[str]) -> dict[str, list[tupl
     """Sheet → (cell, text) of every text cell inside its print area (the whole sheet when it has none), read
     from the values-only print copy."""
     import openpyxl
-    from openpyxl.utils import range_boundaries
 
     wb = openpyxl.load_workbook(printable)
     out: dict[str, list[tuple[str, str]]] = {}
     for name in sheets:
         ws = wb[name]
-        area = ws.print_area
-        if area:
-            first = str(area).split(",")[0].split("!")[-1].replace("$", "")
-            c0, r0, c1, r1 = range_boundaries(first)
-        else:
-            c0, r0, c1, r1 = 1, 1, ws.max_column, ws.max_row
+        c0, r0, c1, r1 = _print_bounds(ws)
         out[name] = [(cell.coordinate, f"#{cell.value}" if cell.data_type == "e" and not str(cell.value).startswith(
                          "#") else str(cell.value))
                      for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1) for cell in row
                      if cell.data_type in ("s", "e", "str", "inlineStr") and str(cell.value or "").strip()]
     return out
+
+
+def _print_bounds(ws: Any) -> tuple[int, int, int, int]:
+    """(first column, first row, last column, last row) of the sheet's print area (its first range), or of the
+    whole sheet when it has none."""
+    from openpyxl.utils import range_boundaries
+
+    area = ws.print_area
+    if area:
+        return range_boundaries(str(area).split(",")[0].split("!")[-1].replace("$", ""))  # type: ignore[return-value]
+    return 1, 1, ws.max_column, ws.max_row
 
 
 def _is_error(text: str) -> bool:

@@ -290,7 +290,7 @@ _STYLES: dict[str, dict[str, Any]] = {
     "yen": {"num_format": "#,##0"},
     "yen2": {"num_format": "#,##0.00"},
     "yen_bold": {"num_format": "#,##0", "bold": True},
-    "yen_shrink": {"num_format": "#,##0", "shrink": True},
+    "yen_wrap": {"num_format": "#,##0", "text_wrap": True, "valign": "top"},
     "number": {"num_format": "0"},
     "number4": {"num_format": "#,##0.00##"},
     "wrap": {"text_wrap": True, "valign": "top"},
