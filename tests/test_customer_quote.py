@@ -384,3 +384,44 @@ def test_a_quote_showing_an_error_is_not_exported(tmp_path: Path) -> None:
     assert [w.split(" prints an error")[0] for w in warnings] == ["xlduty: warning: Quote!B18",
                                                                  "xlduty: warning: Lines!M5"]
     assert all("8544.42-000" in w for w in warnings)
+
+
+@needs_office
+def test_long_texts_typed_by_the_user_print_whole(tmp_path: Path) -> None:
+    """A 38-character 宛先 (J4), a 43-character 件名 (J9) and a 45-character 品名 (Lines B5) wrap in their cells and
+    their rows grow: the 見積書 measured on its rendered PDF (print_layout.measure: the characters drawn inside each
+    cell's box spell its whole text) has no text cut, and the customer PDF holds every character of each on one
+    page. Before, each printed one line long, cut mid-character at its cell's edge."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    from print_layout import measure
+
+    to = "株式会社グローバル・トレーディング・アンド・ロジスティクス・ジャパン東京本社"
+    subject = "2027年春夏コレクション向け綿Tシャツ及び業務用ノートPCの輸入調達に関するお見積り"
+    item = "オーガニックコットン100% 半袖クルーネックTシャツ（ホワイト・Lサイズ・ロゴ刺繍入り）"
+    assert (len(to), len(subject), len(item)) == (38, 43, 45)
+
+    def edit(sheets: dict[str, dict[str, Any]]) -> None:
+        cells = sheets["見積書"]["cells"]
+        cells["J4"]["value"], cells["J9"]["value"] = to, subject
+        sheets["Lines"]["cells"]["B5"]["value"] = item
+
+    src = template_with(tmp_path, edit)
+    from xlduty.recalc import recalc
+
+    calculated = tmp_path / "calc.xlsm"
+    recalc(src, calculated)
+    misfits, measured = measure(calculated, "見積書", tmp_path / "layout")
+    assert measured >= 30 and not misfits, "\n".join(map(str, misfits))
+    out = tmp_path / "mitsumori.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert p.returncode == 0, p.stderr
+    with pdfplumber.open(out) as pdf:
+        assert len(pdf.pages) == 1
+        lines = pdf.pages[0].extract_text().splitlines()
+    joined = "".join(ln.replace(" ", "") for ln in lines)
+    assert f"{to}御中" in "".join(ln.replace(" ", "") for ln in lines if not ln.startswith(("見積番号", "発行日")))
+    assert subject in "".join(ln.replace(" ", "").removeprefix("件名") for ln in lines
+                              if not ln.startswith(("サンプル輸入", "有効期限")))
+    assert item.replace(" ", "") in "".join(ln.replace(" ", "").removeprefix("1") for ln in lines
+                                            if not ln.startswith("1 200"))
+    assert "459,800" in joined
