@@ -599,3 +599,25 @@ def test_the_config_is_written_in_the_code_page_even_in_utf8_mode(tmp_path: Path
     assert "田中" in refused and "cannot be written in the code page" in refused
     assert (tmp_path / "a.conf").read_bytes() == b'"INTERPRETER_WIN","C:\\Python\\pythonw.exe"\r\n'
     assert not (tmp_path / "b.conf").exists()
+
+
+def test_export_pdf_traps_every_error() -> None:
+    """ExportPdf (Export PDF and 見積書PDF) is pure VBA, so RunXlduty's handler does not cover it: a PDF open in a
+    viewer made ExportAsFixedFormat raise Excel's runtime-error box. It traps errors from its first statement,
+    leaves the handler before saying anything (Resume), ungroups the sheets it selected, and shows one message
+    through ShowMessage (MessageBoxW): the export_failed text with the PDF's path, then Excel's description."""
+    ribbon = shipped_modules("xlam")["XlDutyRibbon"]
+    body = _procedure(ribbon, "Public Function ExportPdf(")
+    code = [x for x in body[1:-1] if x and not x.startswith(("Dim ", "As "))]   # "As String": the header's end
+    assert code[0] == "On Error GoTo failed"
+    export = next(i for i, x in enumerate(body) if "ExportAsFixedFormat" in x)
+    assert body.index("On Error GoTo failed") < export < body.index("failed:") < body.index("report:")
+    handler = body[body.index("failed:"):]
+    assert handler[1:3] == ["problem = Err.Description", "Resume report"]
+    after = body[body.index("report:"):]
+    assert after[1] == "On Error Resume Next"
+    said = " ".join(after)
+    assert 'ShowMessage Replace(XlDutyFunctions.RibbonText("export_failed"), "{path}", target) & vbCrLf & problem' \
+        in said and not re.search(r"\bMsgBox\b", said)
+    assert body[body.index("failed:") - 1] == "Exit Function"
+    assert "{path}" in RIBBON_MESSAGES["export_failed"] and "close it" in RIBBON_MESSAGES["export_failed"]

@@ -176,6 +176,11 @@ RIBBON_MESSAGES: dict[str, str] = {
     "no_customer_sheet": (
         "xlduty: このブックには 見積書 シートがありません。新しい見積はリボンの「新規見積」から作ってください。\r\n\r\n"
         "xlduty: this workbook has no 見積書 sheet: start a new quote from the ribbon (New quote)."),
+    "export_failed": (
+        "xlduty: PDF を保存できませんでした:\r\n    {path}\r\n同じ名前の PDF をビューアで開いている場合は閉じてから、"
+        "もう一度押してください。\r\n\r\n"
+        "xlduty: the PDF could not be written (see above). If it is open in a PDF viewer, close it and press the "
+        "button again. Excel said:"),
     "save_first": (
         "xlduty: 見積書を先に保存してください。PDF はその隣に保存されます。\r\n\r\n"
         "xlduty: save the quote first: the PDF is written beside it."),
