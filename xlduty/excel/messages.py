@@ -43,6 +43,9 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
      r"\1 に有効な実行関税率表が同梱されていません。rate= で税率を指定してください"),
     (r"no customs exchange rate for (\w+) in the week ([^:]+): type the rate in the FX cell",
      r"\2 の週の \1 の税関公示レートがありません。為替(fx)のセルにレートを入力するか、レートを更新してください"),
+    (r"no customs exchange rate for (\w+) in the week ([^:]+): refresh the rates, or type",
+     r"\2 の週の \1 の税関公示レートは収録されていません。レートを更新するか（リボンの Refresh rates）、"
+     r"その週の税関公示レートをこの式の代わりに入力してください"),
     (r"no customs exchange rate for (\w+) in the week ([^:]+):",
      r"\2 の週の \1 の税関公示レートがありません。options に fx=\1:<円> を指定するかレートを更新してください"),
     (r"^required$", "必須です"),
