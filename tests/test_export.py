@@ -139,3 +139,32 @@ def test_the_rendered_pdf_itself_is_checked_for_japanese_text(tmp_path: Path, mo
     missing, printed = (int(n) for n in re.search(r"\((\d+) of the (\d+) Japanese", caught.value.message).groups())
     assert printed > 50 and missing >= printed - 1   # at most the one character every box reads back as
     assert not out.exists()
+
+
+def test_printed_cells_are_those_that_print(tmp_path: Path) -> None:
+    """What the checks before writing a PDF read (export.printed_cells): the texts inside the print area, none of a
+    hidden row or column (they do not print, so a Japanese text there cannot be missing from the PDF, nor an error
+    there reach it), and an error value as Excel shows it."""
+    import openpyxl
+
+    from xlduty.export import check_errors, printed_cells
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "見積書"
+    ws["A1"], ws["B1"], ws["C1"], ws["A2"], ws["A3"], ws["E1"] = "見積", "隠し列", "x", "隠し行", "#N/A", "範囲外"
+    ws["A3"].data_type = "e"
+    ws.column_dimensions["B"].hidden = True
+    ws.row_dimensions[2].hidden = True
+    ws.print_area = "A1:C3"
+    src = tmp_path / "p.xlsx"
+    wb.save(src)
+    cells = printed_cells(src, ["見積書"])
+    assert cells == {"見積書": [("A1", "見積"), ("C1", "x"), ("A3", "#N/A")]}
+    from xlduty.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"^見積書!A3: the customer's 見積書 would print an error, so no PDF is "
+                                         r"written: #N/A$"):
+        check_errors(cells)
+    with pytest.warns(UserWarning, match=r"^Quote!A3 prints an error: #N/A$"):
+        check_errors({"Quote": cells["見積書"]})

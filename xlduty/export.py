@@ -248,8 +248,8 @@ def check_japanese_font() -> None:
 
 
 def printed_cells(printable: Path, sheets: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    """Sheet → (cell, text) of every text cell inside its print area (the whole sheet when it has none), read
-    from the values-only print copy."""
+    """Sheet → (cell, text) of every text cell inside its print area (the whole sheet when it has none) and not in
+    a hidden row or column (neither prints), read from the values-only print copy."""
     import openpyxl
 
     wb = openpyxl.load_workbook(printable)
@@ -257,10 +257,19 @@ def printed_cells(printable: Path, sheets: Sequence[str]) -> dict[str, list[tupl
     for name in sheets:
         ws = wb[name]
         c0, r0, c1, r1 = _print_bounds(ws)
-        out[name] = [(cell.coordinate, f"#{cell.value}" if cell.data_type == "e" and not str(cell.value).startswith(
-                         "#") else str(cell.value))
-                     for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1) for cell in row
-                     if cell.data_type in ("s", "e", "str", "inlineStr") and str(cell.value or "").strip()]
+        hidden_rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+        hidden_cols = {c for dim in ws.column_dimensions.values() if dim.hidden and dim.min
+                       for c in range(dim.min, (dim.max or dim.min) + 1)}
+        texts = []
+        for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1):
+            for cell in row:
+                if cell.row in hidden_rows or cell.column in hidden_cols:
+                    continue
+                if cell.data_type in ("s", "e", "str", "inlineStr") and str(cell.value or "").strip():
+                    text = str(cell.value)
+                    texts.append((cell.coordinate, text if cell.data_type != "e" or text.startswith("#")
+                                  else f"#{text}"))
+        out[name] = texts
     return out
 
 
