@@ -227,6 +227,12 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
         if ccy is None:
             raise InputError("currency", "required")
         return float(rate_for(ccy.upper(), to_date(date), {}, "currency").yen_per_unit)
+    except InputError as exc:
+        if exc.message.startswith("no customs exchange rate for "):   # the core's advice (fx_rates, options fx=)
+            # is for the functions that take them: this one does not
+            exc = InputError(exc.field, f"{exc.message.split(':', 1)[0]}: refresh the rates, or type the week's "
+                                        "customs rate in place of this formula")
+        return cell_error(exc)
     except XlDutyError as exc:
         return cell_error(exc)
 
