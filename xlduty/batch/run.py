@@ -4,6 +4,7 @@ results a chunk at a time. Memory holds a few chunks, whatever the input's size.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from xlduty.batch.chunk import Outcome, compute_chunk
 from xlduty.batch.columns import RESULT_COLUMNS, TOTAL_COLUMNS, TOTALS_FILE_COLUMNS, Layout, layout
 from xlduty.batch.read import declarations, open_source
 from xlduty.batch.write import SUFFIXES, WHY, Writer, kind_of
+from xlduty.core.engine import CollectionPaused
 from xlduty.core.errors import InputError
 
 CHUNK = 20_000
@@ -61,7 +63,11 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
         types = {source.columns[i]: source.types.field(i).type for i in kept}
     summary = Summary(unread=lay.unread, replaced=lay.replaced)
     bar = _progress(source.total, progress)
-    with ExitStack() as stack:
+    # Collection paused for the whole run, not only while a chunk computes: the rows read, their results and the
+    # output form no cycles, and each collection triggered while reading or writing rescanned every object the
+    # chunk before had left young (0.5 s of 4 for 100,000 lines). What is young is collected after each chunk,
+    # when little of it is left alive, so memory stays bounded even if something made cycles.
+    with ExitStack() as stack, CollectionPaused():
         out = stack.enter_context(output_file(output, inputs=[source_path], suffixes=suffixes, why=WHY))
         writer = Writer(out, columns, kind, types)
         tw = None
@@ -90,6 +96,8 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
             _count(summary, outcome)
             if bar is not None:
                 bar.update(len(rows))
+            del rows, outcome, merged
+            gc.collect(1)
         writer.close()
         if tw is not None:
             tw.close()
