@@ -76,8 +76,10 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
                                                   outputs=[output]))
             tw = Writer(tfh, TOTALS_FILE_COLUMNS, totals_kind)  # type: ignore[arg-type]
         pieces = declarations(source, lay, chunk)
-        outcomes = (_dask(lay, pieces, scheduler, workers) if engine == "dask" else
-                    ((rows, compute_chunk(lay, rows, first, refused)) for first, rows, refused in pieces))
+        wanted = tw is not None   # the totals' warnings are written only to a totals file
+        outcomes = (_dask(lay, pieces, scheduler, workers, wanted) if engine == "dask" else
+                    ((rows, compute_chunk(lay, rows, first, refused, totals_warnings=wanted))
+                     for first, rows, refused in pieces))
         whole = len(kept) == len(lay.columns)
         native = source.kind == "csv"   # a CSV's cells are text, the results' text, ints and None
         for rows, outcome in outcomes:
@@ -135,7 +137,7 @@ def _progress(total: int | None, show: bool | None) -> Any:
 
 
 def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str | None,
-          workers: int | None) -> Iterator[tuple[list, Outcome]]:
+          workers: int | None, totals_warnings: bool = True) -> Iterator[tuple[list, Outcome]]:
     """The chunks computed by ``compute_chunk`` on a Dask cluster (at ``scheduler``, else a LocalCluster of worker
     processes), a few in flight per worker, yielded in input order."""
     from distributed import Client, LocalCluster  # not installed: the missing-extra line naming xlduty[dask]
@@ -153,7 +155,8 @@ def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str 
         remote = client.scatter(lay, broadcast=True)
         flight: deque = deque()
         for first, rows, refused in pieces:
-            flight.append((rows, client.submit(compute_chunk, remote, rows, first, refused, pure=False)))
+            flight.append((rows, client.submit(compute_chunk, remote, rows, first, refused, pure=False,
+                                                   totals_warnings=totals_warnings)))
             if len(flight) >= width:
                 rows0, fut = flight.popleft()
                 yield rows0, fut.result()
