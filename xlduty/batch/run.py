@@ -21,6 +21,8 @@ from xlduty.core.errors import InputError
 
 CHUNK = 20_000
 """Rows per chunk (a declaration is never cut, so a chunk may hold a few more)."""
+COLLECT = 100_000
+"""Rows between two collections of the young generations (collection is otherwise paused during a batch)."""
 
 
 @dataclass
@@ -65,9 +67,12 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
     bar = _progress(source.total, progress)
     # Collection paused for the whole run, not only while a chunk computes: the rows read, their results and the
     # output form no cycles, and each collection triggered while reading or writing rescanned every object the
-    # chunk before had left young (0.5 s of 4 for 100,000 lines). What is young is collected after each chunk,
-    # when little of it is left alive, so memory stays bounded even if something made cycles.
+    # chunk before had left young (0.5 s of 4 for 100,000 lines). What is young is collected every COLLECT rows,
+    # between chunks, so memory stays bounded even if something made cycles; what is left alive then (the tables
+    # and caches the first chunk loaded, a chunk in flight) is frozen, so no pass rescans it (0.12 s a pass), and
+    # thawed when the batch is done.
     with ExitStack() as stack, CollectionPaused():
+        stack.callback(gc.unfreeze)
         out = stack.enter_context(output_file(output, inputs=[source_path], suffixes=suffixes, why=WHY))
         writer = Writer(out, columns, kind, types)
         tw = None
@@ -82,6 +87,7 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
                      for first, rows, refused in pieces))
         whole = len(kept) == len(lay.columns)
         native = source.kind == "csv"   # a CSV's cells are text, the results' text, ints and None
+        young, frozen = 0, False
         for rows, outcome in outcomes:
             if whole and totals is None:   # each row's results appended to it (the rows are read afresh each chunk)
                 for r, o in zip(rows, outcome.rows, strict=True):
@@ -98,8 +104,13 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
             _count(summary, outcome)
             if bar is not None:
                 bar.update(len(rows))
+            young += len(rows)
             del rows, outcome, merged
-            gc.collect(1)
+            if young >= COLLECT or not frozen:
+                if frozen:
+                    gc.collect(1)
+                gc.freeze()
+                young, frozen = 0, True
         writer.close()
         if tw is not None:
             tw.close()
