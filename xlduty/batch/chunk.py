@@ -209,8 +209,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                         by_line.setdefault(k, []).append(text)
                     continue
                 general.append(w)
-            duty, nat, loc, excise = t.duty, t.national_ct, t.local_ct, t.excise
-            first = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise)
+            first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             lines = result.lines
             if len(members) == 1 and len(lines) == 1:   # most often: a declaration of one line
                 ln = lines[0]
