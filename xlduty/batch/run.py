@@ -70,9 +70,11 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
     # chunk before had left young (0.5 s of 4 for 100,000 lines). What is young is collected every COLLECT rows,
     # between chunks, so memory stays bounded even if something made cycles; what is left alive then (the tables
     # and caches the first chunk loaded, a chunk in flight) is frozen, so no pass rescans it (0.12 s a pass), and
-    # thawed when the batch is done.
+    # thawed when the batch is done (unless something else had frozen objects before: the Excel functions freeze
+    # the tables for the life of their process).
     with ExitStack() as stack, CollectionPaused():
-        stack.callback(gc.unfreeze)
+        if not gc.get_freeze_count():
+            stack.callback(gc.unfreeze)
         out = stack.enter_context(output_file(output, inputs=[source_path], suffixes=suffixes, why=WHY))
         writer = Writer(out, columns, kind, types)
         tw = None
