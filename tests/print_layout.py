@@ -12,7 +12,8 @@ grid's bands in print order (a page that repeats title rows starts with them). A
 (its merged range), widened over the empty cells its text may run into (to the right for left-aligned text,
 as Excel and LibreOffice let it overflow; never for wrapped or merged cells). The text fits when the
 characters drawn inside that box, read line by line, spell the cell's whole text: a character drawn across
-the box's edge, or clipped away, breaks the spelling.
+the box's edge, or clipped away, breaks the spelling. A text that fits only because it was shrunk below
+MIN_SIZE points (shrink to fit makes a long text tiny) is reported too: it is there but nobody can read it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from xlduty.export import _sheet_parts, print_copy
 
 _GRID_TOLERANCE = 0.75   # pt: a cell border and the grid line under it are one edge
+MIN_SIZE = 6.0   # pt on the page (after fit-to-width scaling): below it a printed text is not legible
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,11 @@ class Misfit:
     text: str
     drawn: str
     page: int
+    size: float = 0.0   # the smallest character drawn, pt; set when that is what is wrong (below MIN_SIZE)
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell} (page {self.page}): {self.text!r} drawn as {self.drawn!r}"
+        small = f" at {self.size:.1f} pt" if self.size else ""
+        return f"{self.sheet}!{self.cell} (page {self.page}): {self.text!r} drawn as {self.drawn!r}{small}"
 
 
 def _with_grid(src: Path, dst: Path, sheet: str) -> None:
@@ -114,8 +118,9 @@ def _text(v: Any) -> str | None:
     return None
 
 
-def measure(calculated: Path, sheet: str, folder: Path) -> tuple[list[Misfit], int]:
-    """(every text of ``sheet`` that does not fit its box, how many texts were measured)."""
+def measure(calculated: Path, sheet: str, folder: Path, min_size: float = MIN_SIZE) -> tuple[list[Misfit], int]:
+    """(every text of ``sheet`` that does not fit its box or prints below ``min_size`` pt, how many texts were
+    measured)."""
     import openpyxl
     import pdfplumber
 
@@ -150,10 +155,10 @@ def measure(calculated: Path, sheet: str, folder: Path) -> tuple[list[Misfit], i
                     if text is None:
                         continue
                     measured += 1
-                    drawn = _drawn(ws, page_grid, row_band, number, row, col, c0, c1, merged, merged_cells)
-                    if drawn != text:
+                    drawn, size = _drawn(ws, page_grid, row_band, number, row, col, c0, c1, merged, merged_cells)
+                    if drawn != text or size < min_size:
                         misfits.append(Misfit(sheet, f"{get_column_letter(col)}{row}", str(cell.value), drawn,
-                                              number))
+                                              number, size if size < min_size else 0.0))
         assert next_row > r1 or all(ws.cell(r, c).value in (None, "") for r in range(next_row, r1 + 1)
                                     for c in range(c0, c1 + 1)), f"{sheet}: rows from {next_row} were not printed"
     return misfits, measured
@@ -166,8 +171,9 @@ def _empty(ws: Any, row: int, col: int, merged_cells: set[tuple[int, int]]) -> b
 
 def _drawn(ws: Any, page_grid: tuple[list[float], Any], row_band: dict[int, list[tuple[int, float, float]]],
            number: int, row: int, col: int, c0: int, c1: int, merged: dict[tuple[int, int], Any],
-           merged_cells: set[tuple[int, int]]) -> str:
-    """The characters drawn inside the box of the text at (row, col) on page ``number``, line by line."""
+           merged_cells: set[tuple[int, int]]) -> tuple[str, float]:
+    """(the characters drawn inside the box of the text at (row, col) on page ``number``, line by line; the size of
+    the smallest, pt)."""
     xs, page = page_grid
     top, bottom = next((t, b) for n, t, b in row_band[row] if n == number)
     cell = ws.cell(row, col)
@@ -191,7 +197,8 @@ def _drawn(ws: Any, page_grid: tuple[list[float], Any], row_band: dict[int, list
              if left - 0.5 <= (ch["x0"] + ch["x1"]) / 2 <= right + 0.5 and top - 0.5 <= (ch["top"] + ch["bottom"]) / 2
              <= bottom + 0.5 and ch["x0"] >= left - 0.5 and ch["x1"] <= right + 0.5 and ch["bottom"] <= bottom + 1]
     chars.sort(key=lambda ch: (round(ch["top"]), ch["x0"]))
-    return re.sub(r"\s+", "", "".join(ch["text"] for ch in chars))
+    size = min((ch["size"] for ch in chars if ch["text"].strip()), default=float("inf"))
+    return re.sub(r"\s+", "", "".join(ch["text"] for ch in chars)), size
 
 
 def template_with(folder: Path, edit: Any, name: str = "edited.xlsm") -> Path:

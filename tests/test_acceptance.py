@@ -108,3 +108,22 @@ def test_expected_values_are_what_xlduty_compute_gives(kit: ModuleType, cases: d
     assert result.returncode == 0, result.stderr
     for case, computed in zip(named, json.loads(result.stdout), strict=True):
         assert kit.same(kit.expected_value(case), _field(computed, case["compute"]["field"])), case["formula"]
+
+
+def test_the_kit_presses_both_pdf_buttons() -> None:
+    """Each ribbon button that exports a PDF (pure VBA, no dialog when it works) is pressed by the kit as the
+    button calls it: Export PDF (the costing sheets) and 見積書PDF (the customer's sheet, customer=True), each
+    checked for the path it returns."""
+    ui = (ROOT / "workbook" / "src" / "customUI14.xml").read_text(encoding="utf-8")
+    ribbon = (ROOT / "workbook" / "src" / "XlDutyRibbon.bas").read_text(encoding="ascii")
+    kit = (KIT / "acceptance.py").read_text(encoding="utf-8")
+    pressed = set()
+    for action in re.findall(r'onAction="XlDutyRibbon\.(\w+)"', ui):
+        call = re.search(rf"Public Sub {action}\(control As IRibbonControl\)\n\s+(.+)\n", ribbon).group(1)
+        if call.startswith("ExportPdf"):
+            customer = call.replace(" ", "") == "ExportPdfTrue,True"
+            pressed.add(customer)
+            args = ", False, True" if customer else ", False"
+            assert f'_run(app, "XlDutyRibbon.ExportPdf"{args})' in kit, action
+    assert pressed == {False, True}
+    assert 'str(folder / "xlduty_見積書.pdf")' in kit and "見積書PDF" in ui

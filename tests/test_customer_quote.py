@@ -357,3 +357,71 @@ def test_the_sheet_lists_only_customer_figures() -> None:
     for f in formulas:
         assert re.findall(r"\b[A-Z_]{4,}(?=\()", f) == ["QUOTE_CUSTOMER"], f
     assert not set(qf.CUSTOMER_PARTS) & {"landed_cost", "duty", "margin", "gross_profit", "unit_cost"}
+
+
+@needs_office
+def test_a_quote_showing_an_error_is_not_exported(tmp_path: Path) -> None:
+    """Line 2 typed as 8544.42-000 (not a line of the tariff: 8544.42 splits into -010, -091 and -099 at different
+    rates), so QUOTE_CUSTOMER gives ``#エラー …`` in each of the 見積書's fields. The customer PDF is refused in one
+    line naming the sheet, the first cell and the error; nothing is written. The internal sheets still print
+    (that is where the user finds what is wrong), with one warning line per sheet showing an error."""
+    def edit(sheets: dict[str, dict[str, Any]]) -> None:
+        sheets["Lines"]["cells"]["C6"]["value"] = "8544.42-000"
+
+    src = template_with(tmp_path, edit)
+    out = tmp_path / "mitsumori.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert (p.returncode, p.stdout) == (2, "")
+    line, = p.stderr.splitlines()
+    assert line.startswith("xlduty: 見積書!A3: the customer's 見積書 would print an error (and 6 more cells), so no "
+                           "PDF is written: #エラー 品目番号(hs_code): 8544.42-000 "), line
+    assert "8544.42-010, 8544.42-091, 8544.42-099（明細 2行目）" in line
+    assert not out.exists()
+    internal = tmp_path / "internal.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(internal))
+    assert p.returncode == 0 and internal.exists(), p.stderr
+    warnings = [ln for ln in p.stderr.splitlines() if ln.startswith("xlduty: warning: ")]
+    assert [w.split(" prints an error")[0] for w in warnings] == ["xlduty: warning: Quote!B18",
+                                                                 "xlduty: warning: Lines!M5"]
+    assert all("8544.42-000" in w for w in warnings)
+
+
+@needs_office
+def test_long_texts_typed_by_the_user_print_whole(tmp_path: Path) -> None:
+    """A 38-character 宛先 (J4), a 43-character 件名 (J9) and a 45-character 品名 (Lines B5) wrap in their cells and
+    their rows grow: the 見積書 measured on its rendered PDF (print_layout.measure: the characters drawn inside each
+    cell's box spell its whole text) has no text cut, and the customer PDF holds every character of each on one
+    page. Before, each printed one line long, cut mid-character at its cell's edge."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    from print_layout import measure
+
+    to = "株式会社グローバル・トレーディング・アンド・ロジスティクス・ジャパン東京本社"
+    subject = "2027年春夏コレクション向け綿Tシャツ及び業務用ノートPCの輸入調達に関するお見積り"
+    item = "オーガニックコットン100% 半袖クルーネックTシャツ（ホワイト・Lサイズ・ロゴ刺繍入り）"
+    assert (len(to), len(subject), len(item)) == (38, 43, 45)
+
+    def edit(sheets: dict[str, dict[str, Any]]) -> None:
+        cells = sheets["見積書"]["cells"]
+        cells["J4"]["value"], cells["J9"]["value"] = to, subject
+        sheets["Lines"]["cells"]["B5"]["value"] = item
+
+    src = template_with(tmp_path, edit)
+    from xlduty.recalc import recalc
+
+    calculated = tmp_path / "calc.xlsm"
+    recalc(src, calculated)
+    misfits, measured = measure(calculated, "見積書", tmp_path / "layout")
+    assert measured >= 30 and not misfits, "\n".join(map(str, misfits))
+    out = tmp_path / "mitsumori.pdf"
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert p.returncode == 0, p.stderr
+    with pdfplumber.open(out) as pdf:
+        assert len(pdf.pages) == 1
+        lines = pdf.pages[0].extract_text().splitlines()
+    joined = "".join(ln.replace(" ", "") for ln in lines)
+    assert f"{to}御中" in "".join(ln.replace(" ", "") for ln in lines if not ln.startswith(("見積番号", "発行日")))
+    assert subject in "".join(ln.replace(" ", "").removeprefix("件名") for ln in lines
+                              if not ln.startswith(("サンプル輸入", "有効期限")))
+    assert item.replace(" ", "") in "".join(ln.replace(" ", "").removeprefix("1") for ln in lines
+                                            if not ln.startswith("1 200"))
+    assert "459,800" in joined

@@ -577,3 +577,47 @@ def test_the_table_refuses_what_excel_or_vba_would_not_take(change: dict[str, An
     bad = dataclasses.replace(catalog.BY_NAME["DUTY"], **change)
     with pytest.raises(ValueError, match=message):
         catalog.check((bad,))
+
+
+def test_the_config_is_written_in_the_code_page_even_in_utf8_mode(tmp_path: Path) -> None:
+    """VBA's ``Input #`` reads the config in the system's ANSI code page, whatever Python's UTF-8 mode says
+    (``-X utf8``, PYTHONUTF8=1, the default from Python 3.15). Under the C locale (code set ASCII, standing in for
+    cp932 here) a path outside the code page is refused naming it, not written in UTF-8 for VBA to misread; a path
+    inside it is written in it."""
+    script = ("import codecs, sys\nfrom pathlib import Path\nfrom xlduty.excel.install import conf_encoding, "
+              "update_conf\nprint(codecs.lookup(conf_encoding()).name)\n"
+              "update_conf(Path(sys.argv[1]), {'INTERPRETER_WIN': 'C:\\\\Python\\\\pythonw.exe'})\n"
+              "try:\n    update_conf(Path(sys.argv[2]), {'INTERPRETER_WIN': 'C:\\\\Users\\\\田中\\\\pythonw.exe'})\n"
+              "except ValueError as exc:\n    print(exc)\n")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "1"}
+    result = subprocess.run([sys.executable, "-X", "utf8", "-c", script, str(tmp_path / "a.conf"),
+                             str(tmp_path / "b.conf")], capture_output=True, text=True, encoding="utf-8",
+                            env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    name, refused = result.stdout.splitlines()
+    assert name == "ascii"
+    assert "田中" in refused and "cannot be written in the code page" in refused
+    assert (tmp_path / "a.conf").read_bytes() == b'"INTERPRETER_WIN","C:\\Python\\pythonw.exe"\r\n'
+    assert not (tmp_path / "b.conf").exists()
+
+
+def test_export_pdf_traps_every_error() -> None:
+    """ExportPdf (Export PDF and 見積書PDF) is pure VBA, so RunXlduty's handler does not cover it: a PDF open in a
+    viewer made ExportAsFixedFormat raise Excel's runtime-error box. It traps errors from its first statement,
+    leaves the handler before saying anything (Resume), ungroups the sheets it selected, and shows one message
+    through ShowMessage (MessageBoxW): the export_failed text with the PDF's path, then Excel's description."""
+    ribbon = shipped_modules("xlam")["XlDutyRibbon"]
+    body = _procedure(ribbon, "Public Function ExportPdf(")
+    code = [x for x in body[1:-1] if x and not x.startswith(("Dim ", "As "))]   # "As String": the header's end
+    assert code[0] == "On Error GoTo failed"
+    export = next(i for i, x in enumerate(body) if "ExportAsFixedFormat" in x)
+    assert body.index("On Error GoTo failed") < export < body.index("failed:") < body.index("report:")
+    handler = body[body.index("failed:"):]
+    assert handler[1:3] == ["problem = Err.Description", "Resume report"]
+    after = body[body.index("report:"):]
+    assert after[1] == "On Error Resume Next"
+    said = " ".join(after)
+    assert 'ShowMessage Replace(XlDutyFunctions.RibbonText("export_failed"), "{path}", target) & vbCrLf & problem' \
+        in said and not re.search(r"\bMsgBox\b", said)
+    assert body[body.index("failed:") - 1] == "Exit Function"
+    assert "{path}" in RIBBON_MESSAGES["export_failed"] and "close it" in RIBBON_MESSAGES["export_failed"]

@@ -256,3 +256,14 @@ def test_xlduty_info_reports_what_it_reached() -> None:
     assert f.XLDUTY_INFO("xlwings") == xlwings.__version__ == "0.37.8"
     assert f.XLDUTY_INFO() == f.XLDUTY_INFO("") == f"xlduty {__version__}; Python {python}; xlwings 0.37.8"
     assert udfs.XLDUTY_INFO(None, None) == f.XLDUTY_INFO()
+
+
+def test_customs_fx_of_a_week_not_bundled_says_what_this_function_can_do() -> None:
+    """CUSTOMS_FX has no options argument, so its error must not send the user to ``options に fx=…`` (the advice of
+    the functions that take options): it says to refresh the rates or type the week's rate in its place."""
+    text = f.CUSTOMS_FX("USD", "2026-11-01")
+    assert text == ("#エラー 通貨(currency): 2026-11-01–2026-11-07 の週の USD の税関公示レートは収録されていません。"
+                    "レートを更新するか（リボンの Refresh rates）、"
+                    "その週の税関公示レートをこの式の代わりに入力してください")
+    assert "options" not in text and "fx=" not in text
+    assert "options に fx=USD:<円>" in f.DUTY("6109.10-020", 1000.0, "CN", None, "2026-11-01", "currency=USD")

@@ -90,3 +90,81 @@ def test_sheet_names_with_escaped_characters(tmp_path: Path) -> None:
 
     assert wb_xml.count('state="hidden"') == 1 and re.search(r'<sheet state="hidden"[^>]*name="Other"', wb_xml)
     assert 'activeTab="1"' in wb_xml
+
+
+def _latin_fonts_only(folder: Path) -> Path:
+    """A fontconfig file listing only the DejaVu fonts (no Japanese font), as on a server with fonts-dejavu alone."""
+    found = subprocess.run(["fc-list", ":family=DejaVu Sans", "file"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert found, "the DejaVu fonts are needed (Debian: fonts-dejavu-core)"
+    conf = folder / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
+                    f"<dir>{Path(found[0].rstrip(':')).parent}</dir><cachedir>{folder / 'fc-cache'}</cachedir>"
+                    "</fontconfig>\n", encoding="utf-8")
+    return conf
+
+
+@needs_office
+def test_no_japanese_font_refuses_the_pdf(tmp_path: Path) -> None:
+    """With only DejaVu fonts LibreOffice draws every kana and kanji as a box: export-pdf says which font package
+    to install, in one line, exit 2 (the system refused: README, Exit codes), and leaves no PDF behind."""
+    import os
+
+    conf = _latin_fonts_only(tmp_path)
+    assert subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True,
+                          env={**os.environ, "FONTCONFIG_FILE": str(conf)}).stdout.strip() == ""
+    out = tmp_path / "m.pdf"
+    p = subprocess.run([sys.executable, "-m", "xlduty.cli", "export-pdf", str(ROOT / "workbook" / "xlduty.xlsm"),
+                        "-o", str(out), "--customer"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                       env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+    assert (p.returncode, p.stdout) == (2, "")
+    line, = p.stderr.splitlines()
+    assert line.startswith("xlduty: font: no Japanese font") and "fonts-ipaexfont-gothic" in line
+    assert not out.exists() and sorted(f.name for f in tmp_path.iterdir()) == ["fc-cache", "fonts.conf"]
+
+
+@needs_office
+def test_the_rendered_pdf_itself_is_checked_for_japanese_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where fontconfig cannot be asked beforehand (no fc-list), the rendered PDF is read back with pdfplumber: its
+    kana and kanji came out as boxes (all read back as one wrong character), so it is refused and not written."""
+    from xlduty import export
+    from xlduty.core.errors import InputError
+
+    monkeypatch.setenv("FONTCONFIG_FILE", str(_latin_fonts_only(tmp_path)))
+    which = shutil.which
+    monkeypatch.setattr(export.shutil, "which", lambda name: None if name == "fc-list" else which(name))
+    out = tmp_path / "m.pdf"
+    with pytest.raises(InputError, match=r"^font: no Japanese font .* did not come back from the PDF") as caught:
+        export.export_pdf(ROOT / "workbook" / "xlduty.xlsm", out, ["見積書"])
+    missing, printed = (int(n) for n in re.search(r"\((\d+) of the (\d+) Japanese", caught.value.message).groups())
+    assert printed > 50 and missing >= printed - 1   # at most the one character every box reads back as
+    assert not out.exists()
+
+
+def test_printed_cells_are_those_that_print(tmp_path: Path) -> None:
+    """What the checks before writing a PDF read (export.printed_cells): the texts inside the print area, none of a
+    hidden row or column (they do not print, so a Japanese text there cannot be missing from the PDF, nor an error
+    there reach it), and an error value as Excel shows it."""
+    import openpyxl
+
+    from xlduty.export import check_errors, printed_cells
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "見積書"
+    ws["A1"], ws["B1"], ws["C1"], ws["A2"], ws["A3"], ws["E1"] = "見積", "隠し列", "x", "隠し行", "#N/A", "範囲外"
+    ws["A3"].data_type = "e"
+    ws.column_dimensions["B"].hidden = True
+    ws.row_dimensions[2].hidden = True
+    ws.print_area = "A1:C3"
+    src = tmp_path / "p.xlsx"
+    wb.save(src)
+    cells = printed_cells(src, ["見積書"])
+    assert cells == {"見積書": [("A1", "見積"), ("C1", "x"), ("A3", "#N/A")]}
+    from xlduty.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"^見積書!A3: the customer's 見積書 would print an error, so no PDF is "
+                                         r"written: #N/A$"):
+        check_errors(cells)
+    with pytest.warns(UserWarning, match=r"^Quote!A3 prints an error: #N/A$"):
+        check_errors({"Quote": cells["見積書"]})

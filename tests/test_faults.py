@@ -313,3 +313,47 @@ def test_an_input_beyond_the_limit_is_refused_at_once(place: dict[str, Path], so
     _one_line(p.returncode, p.stdout, p.stderr, "16 MiB")
     assert "split it into several files" in p.stderr
     assert ("is 4,096 MiB" if source == "sparse" else "holds more than 16 MiB") in p.stderr
+
+
+def test_standard_output_closed_or_full_for_every_kind_of_output(tmp_path: Path) -> None:
+    """Started with standard output closed (``>&-``), ``compute`` said "internal error (AttributeError…)", exit 1;
+    ``--version`` and ``--help`` onto /dev/full exited 0 with nothing written (argparse ignores a failed write).
+    Each is now one line naming standard output, exit 2; a command that writes only files still runs without one."""
+    env = {**os.environ, "XLDUTY_DATA_DIR": str(tmp_path / "data")}
+    example = str(ROOT / "examples" / "declaration.json")
+
+    def closed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "xlduty", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                              preexec_fn=lambda: os.close(1))
+
+    p = closed("compute", example)
+    assert p.returncode == 2 and p.stderr.splitlines() == [
+        "xlduty: standard output: closed (the command was started with its standard output closed)"], p.stderr
+    rows = tmp_path / "rows.csv"
+    rows.write_text("hs_code,origin,value\n6109.10-020,US,300000\n", encoding="utf-8")
+    p = closed("batch", str(rows), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20")
+    assert p.returncode == 0 and (tmp_path / "out.csv").exists(), p.stderr
+    for args in (["--version"], ["compute", "--help"], ["batch", "--help"]):
+        code, _out, err = _run(args, {"XLDUTY_DATA_DIR": str(tmp_path / "data")}, stdout="full")
+        assert (code, err.splitlines()) == (2, ["xlduty: standard output: No space left on device"]), (args, err)
+
+
+def test_the_input_given_on_standard_input_is_never_the_file_saved(tmp_path: Path) -> None:
+    """``xlduty quote - --save q.json < q.json`` replaced the quote's input with the saved record, exit 0: standard
+    input is now compared with the file to write by device and inode (a hard link is the same file too)."""
+    src = tmp_path / "q.json"
+    text = (ROOT / "examples" / "quote.json").read_text(encoding="utf-8")
+    src.write_text(text, encoding="utf-8")
+    os.link(src, tmp_path / "linked.json")
+    env = {**os.environ, "XLDUTY_DATA_DIR": str(tmp_path / "data")}
+    for target in (src, tmp_path / "linked.json"):
+        with src.open("rb") as stdin:
+            p = subprocess.run([sys.executable, "-m", "xlduty", "quote", "-", "--save", str(target)], cwd=ROOT,
+                               env=env, stdin=stdin, capture_output=True, text=True, timeout=120, check=False)
+        assert p.returncode == 2 and "is the input file (given on standard input)" in p.stderr, p.stderr
+        assert src.read_text(encoding="utf-8") == text
+    with src.open("rb") as stdin:
+        p = subprocess.run([sys.executable, "-m", "xlduty", "quote", "-", "--save", str(tmp_path / "saved.json")],
+                           cwd=ROOT, env=env, stdin=stdin, capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0 and (tmp_path / "saved.json").exists(), p.stderr

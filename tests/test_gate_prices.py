@@ -562,3 +562,35 @@ def test_the_emergency_measure_is_an_option_in_excel_and_in_quotes() -> None:
                        "unit": "kg", "unit_price": 400, "customs_quantity": 10000, "customs_unit": "kg"}]}
     assert quote({**base, "options": {"pork_emergency": True}}).result.totals.duty == 2810800
     assert quote(base).result.totals.duty == 1465300
+
+
+def test_a_cell_refuses_a_line_outside_its_band() -> None:
+    """Issue 16's own case in Excel: 0203.19-022 (4.3 %, for cuts above the 分岐点価格 523.998… yen/kg) at 400 yen/kg.
+    On the command line the figure comes with a warning naming 0203.19-025; a cell cannot carry one, so DUTY, DUTY_RATE,
+    DUTY_TOTALS (naming the row) and QUOTE_TOTALS (naming the quote's line) show the error instead of 172,000
+    (4,000,000 × 4.3 %). At 600 yen/kg the line fits: 6,000,000 × 4.3 % = 258,000. Without a quantity the band cannot
+    be checked: the figure stays, as on the command line, with its warning (in the quote's warnings cell first, before
+    the long list of unverified rule data, and marked as cut)."""
+    from xlduty.excel.functions import DUTY, DUTY_EXPLAIN, DUTY_LINES, DUTY_RATE, DUTY_TOTALS
+    from xlduty.excel.quote_functions import QUOTE_TOTALS
+
+    on = "2026-11-20"
+    for cell in (DUTY("0203.19-022", 4000000, "US", 10000, on), DUTY_RATE("0203.19-022", 4000000, "US", 10000, on)):
+        assert isinstance(cell, str) and cell.startswith("#エラー 品目番号(hs_code)"), cell
+        assert "0203.19-025 applies" in cell and "400 yen per kg" in cell
+    assert DUTY("0203.19-022", 6000000, "US", 10000, on) == 258000
+    assert DUTY("0203.19-025", 4000000, "US", 10000, on) == 1465300
+    assert "0203.19-025 applies" in "\n".join(map(str, DUTY_EXPLAIN("0203.19-022", 4000000, "US", 10000, on)))
+    total = DUTY_TOTALS([["6109.10-020"], ["0203.19-022"]], [[300000], [4000000]], "US", [[1], [10000]], on, None,
+                        "duty")
+    assert isinstance(total, str) and "0203.19-025 applies" in total and total.endswith("（2行目）"), total
+    lines = DUTY_LINES([["6109.10-020"], ["0203.19-022"]], [[300000], [6000000]], "US", [[1], [10000]], on)
+    assert lines == [[22200], [258000]]   # 300,000 × 7.4 % (WTO) and 258,000
+    row = ["pork", "0203.19-022", "US", 1000, 4000, 10000, None]
+    quote = QUOTE_TOTALS([[*row, 10000, "kg"]], None, None, on, "CIF", "JPY", None, 0.2, None, None, "duty")
+    assert isinstance(quote, str) and "0203.19-025 applies" in quote and "明細 1行目" in quote, quote
+    assert QUOTE_TOTALS([[*row[:4], 6000, *row[5:], 10000, "kg"]], None, None, on, "CIF", "JPY", None, 0.2, None,
+                        None, "duty") == 258000
+    warned = QUOTE_TOTALS([row], None, None, on, "CIF", "JPY", None, 0.2, None, None, "warnings")
+    assert warned.startswith("明細 1行目: 0203.19-022 covers only goods") and "give a quantity" in warned, warned
+    assert len(warned) == 255 and warned.endswith("…")

@@ -74,3 +74,11 @@ def test_a_user_rate_with_a_decimal_comma_is_refused() -> None:
     assert compute({"date": "2026-11-01", "lines": [{**line, "rate": "3.9%"}]}).totals.duty == 11700
     cell = f.DUTY("6109.10-020", 300000, "CN", None, "2026-11-01", "rate=3,9%")
     assert cell.startswith("#エラー 税率(rate)")
+
+
+@pytest.mark.parametrize("text", ["3,900%", "1,000%", "1,000.5%", "３，９００％", "5% or 3,900%"])
+def test_a_grouped_percentage_is_refused(text: str) -> None:
+    """``3,900%`` was read as 3900 % (300,000 yen → 11,700,000 duty): with a decimal comma it means 3.9 %, and the
+    tariff never groups the digits of a percentage, so it cannot be read one way."""
+    with pytest.raises(RateParseError, match="cannot be read one way"):
+        parse_rate(text)

@@ -61,3 +61,43 @@ def test_version() -> None:
     p = subprocess.run([sys.executable, "-m", "xlduty", "--version"], cwd=ROOT, capture_output=True, text=True,
                        timeout=60, check=False)
     assert (p.returncode, p.stdout, p.stderr) == (0, f"xlduty {__version__}\n", "")
+
+
+def test_the_ribbon_lists_name_every_button() -> None:
+    """Every list of the ribbon's buttons in the README (the install step, the acceptance kit, the Lite limits in
+    both languages) names each button of the shipped ribbon by the last words of its label (English, or 見積書PDF):
+    the install step all of them; the others may leave out the two that show a dialog (About, Refresh rates)."""
+    ui = (ROOT / "workbook" / "src" / "customUI14.xml").read_text(encoding="utf-8")
+    labels = re.findall(r'<button id="\w+" label="([^"]+)"', ui)
+    names = ["見積書PDF" if label.startswith("見積書PDF") else re.search(r"[A-Z][A-Za-z ]+$", label).group(0)
+             for label in labels]
+    assert names == ["Refresh rates", "About", "Explain cell", "New quote", "Export PDF", "見積書PDF"]
+    lists = [" ".join(found.split()) for found in
+             re.findall(r"\((?:Refresh rates|set-up check)[^)]*\)|（Refresh rates[^）]*）", README)]
+    assert len(lists) == 4, lists
+    dialogs = {"About", "Refresh rates"}   # they show a dialog: the kit cannot press them
+    for found in lists:
+        assert {n for n in names if n not in dialogs} <= {n for n in names if n in found}, found
+    install = README[README.index("### Install (Windows Excel)"):README.index("### The one check only")]
+    assert [found for found in lists if found in " ".join(install.split())] == [f"({', '.join(names)})"]
+
+
+def test_lite_hosts_the_wheel_before_the_workbook_is_opened() -> None:
+    """Lite installs requirements.txt when the workbook is opened: the step that points its xlduty line at a hosted
+    wheel comes before the step that opens the workbook, in both languages."""
+    lite = README[README.index("### Excel on Mac and the web"):]
+    lite = lite[:lite.index("\n### ", 10)] if "\n### " in lite[10:] else lite
+    for heading in ("#### 日本語", "#### English"):
+        part = lite[lite.index(heading):]
+        steps = re.findall(r"^(\d)\. \*\*(.+?)\*\*", part, re.M)[:3]
+        hosted = next(int(n) for n, _t in steps if "--wheel-url" in _step(part, n))
+        opened = next(int(n) for n, _t in steps if "xlduty-lite.xlsx` を開き" in _step(part, n)
+                      or "Open `workbook/xlduty-lite.xlsx`" in _step(part, n))
+        assert hosted < opened, heading
+
+
+def _step(text: str, number: str) -> str:
+    """The text of the numbered step ``number`` of a list: up to the next step or the end of the list."""
+    start = re.search(rf"^{number}\. ", text, re.M)
+    end = re.search(r"^\d\. |\n\n", text[start.end():], re.M)
+    return text[start.start():start.end() + (end.start() if end else len(text))]

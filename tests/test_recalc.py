@@ -602,7 +602,8 @@ def test_cross_sheet_references_whole_columns_row_and_column(tmp_path: Path) -> 
 
 def test_errors_exceptions_and_unsupported_functions(tmp_path: Path) -> None:
     """BOOM raises → #VALUE!, and IFERROR catches it; an error argument is passed on (#DIV/0!); a text the
-    function returns as its own error message is written as text; an unknown function is #NAME? and
+    function returns as its own error message is written as text, and counted among the errors (A1, A3, A4, A5:
+    a cell saying ``#エラー`` is a figure not computed, which "0 errors" hid); an unknown function is #NAME? and
     reported."""
     def fill(wb: Any) -> None:
         ws = wb.add_worksheet("S")
@@ -618,7 +619,7 @@ def test_errors_exceptions_and_unsupported_functions(tmp_path: Path) -> None:
     ws = _values(tmp_path / "out.xlsx", "S")
     assert [ws[f"A{r}"].value for r in range(1, 7)] == [
         "#VALUE!", "caught", "#DIV/0!", "#エラー value: 数値を入力してください", "#NAME?", "fallback"]
-    assert report.errors == 3
+    assert report.errors == 4
     assert report.unsupported == ["S!A5", "S!A6"]
     assert report.unknown_functions == ["NO_SUCH_FUNCTION"]
     assert report.exceptions == {"BOOM": "RuntimeError: boom"}

@@ -228,6 +228,19 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """argparse's, without swallowing a failed write: ``--help`` or ``--version`` onto a full disk or a closed
+        descriptor says so (exit 2) instead of exiting 0 with nothing written."""
+        if not message:
+            return
+        out = file or sys.stderr
+        try:
+            out.write(message)
+        except OSError as exc:
+            if exc.filename is None and out is sys.stdout:
+                exc.filename = STDOUT
+            raise
+
 
 def number_arg(text: str) -> Decimal:
     """A number argument (``--target-cost 1500``) by the one grammar of every input (``xlduty.core.numbers``):
@@ -355,6 +368,33 @@ def _show(said: list[str]) -> None:
             sys.stderr.write(text + "\n")
 
 
+class _Closed(io.RawIOBase):
+    """Standard output when the process was started without one: writing to it is the OS error a closed descriptor
+    gives, named as standard output (exit 2, one line); a command that writes only files runs as usual."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _data: object) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "closed (the command was started with its standard output closed)", STDOUT)
+
+    @property
+    def buffer(self) -> _Closed:
+        return self
+
+
+def _flush_stdout() -> None:
+    """Flush standard output, a failure named as standard output's (a full disk, a closed pipe)."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = STDOUT
+        raise
+
+
 def _quiet_stdout() -> None:
     """After standard output failed (a closed pipe, a full disk), point it at the null device, so that Python's own
     flush at exit does not print a second error."""
@@ -394,11 +434,18 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from xlduty.core.errors import DataError, InputError
 
+    if sys.stdout is None:   # started with its standard output closed (``>&-``): said when something is written
+        sys.stdout = _Closed()
     with _warnings_in_one_line() as said:
         try:
-            args = build().parse_args(argv)
+            try:
+                args = build().parse_args(argv)
+            except SystemExit as exc:   # --help and --version (argparse ignores a failed write): said if lost
+                if not exc.code:
+                    _flush_stdout()
+                raise
             code = args.func(args)
-            sys.stdout.flush()
+            _flush_stdout()
             if code in (EXIT_OK, EXIT_SOME_FAILED):   # the figures written were computed under them; a command
                 _show(said)                             # that failed as a whole has said why in its one line
             return code

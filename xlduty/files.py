@@ -190,6 +190,17 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _is_stdin(path: Path) -> bool:
+    """Whether standard input is ``path`` itself (``xlduty quote - --save q.json < q.json``): the same file by
+    device and inode, which a redirection, a symbolic or a hard link all keep."""
+    try:
+        fd = sys.stdin.fileno()
+        here, there = os.fstat(fd), os.stat(path)
+    except (AttributeError, ValueError, OSError):   # no standard input, or no such file yet
+        return False
+    return stat.S_ISREG(here.st_mode) and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def check_output(target: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
                  suffixes: Iterable[str] = (), why: str = "",
                  outputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
@@ -203,7 +214,13 @@ def check_output(target: str | os.PathLike[str], *, inputs: Iterable[str | os.Pa
     """
     path = Path(target)
     for source in inputs:
-        if source is not None and str(source) != "-" and _same_file(Path(source), path):
+        if source is None:
+            continue
+        if str(source) == "-":
+            if _is_stdin(path):
+                raise FileError(f"{path} is the input file (given on standard input): write the result to another "
+                                "file")
+        elif _same_file(Path(source), path):
             raise FileError(f"{path} is the input file: write the result to another file")
     for other in outputs:
         if _same_file(Path(other), path):

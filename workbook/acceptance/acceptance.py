@@ -14,7 +14,7 @@ workbook before the user's own). Then it
 2. opens the add-in, types the README's example formulas (cases.yaml) into a new blank workbook and reads
    the values back, and the Python, xlduty and xlwings the workbook reached;
 3. presses the ribbon actions that show no dialog: the set-up check (also with a Python that is not there),
-   Explain cell, New quote (the copy it makes in Documents is deleted again), Export PDF;
+   Explain cell, New quote (the copy it makes in Documents is deleted again), Export PDF, 見積書PDF;
 
 and prints one PASS or FAIL line per check, with the expected and the actual value, then lists what only
 a person can check (Refresh rates and About show dialogs; the function help in the fx dialog). Exit code
@@ -211,6 +211,10 @@ def addin_checks(app: Any, folder: Path, python: Path, cases: dict[str, Any], re
                          lambda: _run(app, "XlDutyRibbon.ExportPdf", False))
     if pdf:
         report.check("ribbon Export PDF: a PDF file", True, Path(pdf).read_bytes()[:5] == b"%PDF-")
+    customer = report.attempt("ribbon 見積書PDF: returns the PDF path", str(folder / "xlduty_見積書.pdf"),
+                              lambda: _run(app, "XlDutyRibbon.ExportPdf", False, True))
+    if customer:
+        report.check("ribbon 見積書PDF: a PDF file", True, Path(customer).read_bytes()[:5] == b"%PDF-")
     quote.close()
 
     # The set-up check with a Python that is not there: the message, not a VBA error box.
@@ -279,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
           "  - the xlduty tab: About shows the versions; Refresh rates downloads and reports (takes a minute);\n"
           "  - Insert Function (fx), category xlduty: every function with its Japanese/English help;\n"
           "  - with the interpreter in %USERPROFILE%\\.xlduty\\xlduty.conf renamed, a button shows the set-up\n"
-          "    message (Japanese and English), never a VBA error box.")
+          "    message (Japanese and English), never a VBA error box;\n"
+          "  - with a quote's PDF open in a viewer that locks it, Export PDF and 見積書PDF show one message naming\n"
+          "    the PDF (close it and press again), never a VBA error box.")
     return 1 if report.failed else 0
 
 

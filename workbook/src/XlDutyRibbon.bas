@@ -159,10 +159,13 @@ Public Function ExportPdf(Optional ByVal openAfter As Boolean = True, Optional B
     ' The quote as PDF through Excel itself, with the sheets' print setup (A4), written beside the workbook;
     ' returns the PDF's path ("" if none). customer = False: the Quote and Lines (and Costs) sheets, the internal
     ' costing, as <book>.pdf. customer = True: the customer's sheet (mitsumorisho) alone, as
-    ' <book>_<that name>.pdf (xlduty export-pdf --customer does the same without Excel).
+    ' <book>_<that name>.pdf (xlduty export-pdf --customer does the same without Excel). Any error (the PDF open
+    ' in a viewer, a folder that cannot be written) is one message naming the PDF, never Excel's VBA error box.
     Dim wb As Workbook
     Dim target As String
     Dim sheetName As String
+    Dim problem As String
+    On Error GoTo failed
     Set wb = ActiveWorkbook
     If wb Is Nothing Then
         ShowMessage XlDutyFunctions.RibbonText("no_workbook"), vbInformation
@@ -198,6 +201,16 @@ Public Function ExportPdf(Optional ByVal openAfter As Boolean = True, Optional B
         IncludeDocProperties:=True, IgnorePrintAreas:=False, OpenAfterPublish:=openAfter
     If Not customer Then wb.Sheets("Quote").Select
     ExportPdf = target
+    Exit Function
+failed:
+    problem = Err.Description
+    Resume report   ' leave the handler, so that nothing below can raise to Excel
+report:
+    On Error Resume Next
+    If Not customer Then wb.Sheets("Quote").Select   ' ungroup the sheets selected for printing
+    ShowMessage Replace(XlDutyFunctions.RibbonText("export_failed"), "{path}", target) & vbCrLf & problem, _
+        vbExclamation
+    ExportPdf = ""
 End Function
 
 Private Function CustomerSheet() As String

@@ -13,7 +13,9 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from xlduty.batch.columns import (
+    AMOUNTS,
     BLANK_RESULT,
+    BOOLEANS,
     DECLARATION_FIELDS,
     GROUP,
     NESTED_FIELDS,
@@ -40,35 +42,45 @@ class Outcome:
 def groups(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> list[list[int]]:
     """The declarations of ``rows``: lists of row positions, in the order of their first row. Rows sharing a
     ``declaration`` value form one; a row without one is a declaration alone. Rows in ``skip`` are left out."""
+    return [members for _ident, members in _grouped(layout, rows, skip)]
+
+
+def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> list[tuple[str, list[int]]]:
+    """``groups``, each with its ``declaration`` value as text (trimmed; empty for a row without one)."""
     g = layout.fields.get(GROUP)
     if g is None:
-        return [[i] for i in range(len(rows)) if i not in skip]
+        return [("", [i]) for i in range(len(rows)) if i not in skip]
     found: dict[Any, list[int]] = {}
     out = []
     for i, row in enumerate(rows):
-        if i in skip:
+        if skip and i in skip:
             continue
         key = row[g]
-        if blank(key):
-            out.append([i])
-            continue
         if type(key) is str:
             key = key.strip()
+            if not key:
+                out.append(("", [i]))
+                continue
+        elif blank(key):
+            out.append(("", [i]))
+            continue
         members = found.get(key)
         if members is None:
             members = found[key] = []
-            out.append(members)
+            out.append((key if type(key) is str else str(key).strip(), members))
         members.append(i)
     return out
 
 
-def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any]], list[tuple[str, str, int, Any]],
-                                      list[tuple[str, int]]]:
+def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tuple[str, str, int, Any]],
+                                      list[tuple[str, int]], list[tuple[str, Any]]]:
     f = layout.fields
-    line = [(n, i, converter(n)) for n, i in f.items() if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
+    line = [(n, i, converter(n), n not in AMOUNTS and n not in BOOLEANS) for n, i in f.items()
+            if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
     nested = [(NESTED_FIELDS[n][0], NESTED_FIELDS[n][1], i, converter(n)) for n, i in f.items() if n in NESTED_FIELDS]
     decl = [(n, i) for n, i in f.items() if n in _DECL]
-    return line, nested, decl
+    defaults = [(n, v) for n, v in layout.defaults.items() if v is not None]
+    return line, nested, decl, defaults
 
 
 _DECL = frozenset(DECLARATION_FIELDS)
@@ -76,10 +88,10 @@ _PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
 def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
-                readers: tuple[list, list, list] | None = None) -> dict[str, Any]:
+                readers: tuple[list, list, list, list] | None = None) -> dict[str, Any]:
     """The declaration its rows make, in the ``xlduty compute`` JSON shape; an ``InputError`` naming the field for a
     declaration field its rows give differently."""
-    line_readers, nested_readers, decl_readers = readers or _readers(layout)
+    line_readers, nested_readers, decl_readers, defaults = readers or _readers(layout)
     d: dict[str, Any] = {}
     for name, i in decl_readers:
         value = None
@@ -94,17 +106,23 @@ def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
                 raise InputError(name, f"the rows of one declaration give different values ({value} and {v})")
         if value is not None:
             d[name] = value
-    for name, v in layout.defaults.items():
-        if name not in d and v is not None:
+    for name, v in defaults:
+        if name not in d:
             d[name] = v
     lines = []
     for m in members:
         row = rows[m]
         ln: dict[str, Any] = {}
-        for name, i, conv in line_readers:
+        for name, i, conv, plain_text in line_readers:
             cell = row[i]
-            if cell is None or cell == "" or (type(cell) is str and cell.isspace()) or (
-                    type(cell) is float and cell != cell):
+            if type(cell) is str:   # a CSV's cells: a text field is its cell trimmed, nothing when that is empty
+                if plain_text:
+                    if cell := cell.strip():
+                        ln[name] = cell
+                    continue
+                if not cell or cell.isspace():
+                    continue
+            elif cell is None or (type(cell) is float and cell != cell):
                 continue
             ln[name] = conv(cell)
         for parent, child, i, conv in nested_readers:
@@ -142,24 +160,22 @@ def _message(layout: Layout, exc: InputError) -> tuple[int | None, str]:
 
 
 def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
-                  refused: Mapping[int, str] | None = None) -> Outcome:
+                  refused: Mapping[int, str] | None = None, *, totals_warnings: bool = True) -> Outcome:
     """Every declaration of ``rows`` computed; ``first_row``: the number of the first row in the input (data rows
     count from 1), for the totals record and the errors that name another row; ``refused``: rows the reader refused
-    (by position), with their error."""
+    (by position), with their error; ``totals_warnings``: False leaves the warnings of the totals records empty
+    (no totals file is written: the rows carry the warnings)."""
     from xlduty.core.engine import CollectionPaused, engine
 
     run = engine().compute
     readers = _readers(layout)
     out: list[tuple | None] = [None] * len(rows)
     totals: list[tuple] = []
-    g = layout.fields.get(GROUP)
     refused = refused or {}
     for i, text in refused.items():
         out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
     with CollectionPaused():
-        for members in groups(layout, rows, refused):
-            key = rows[members[0]][g] if g is not None else None
-            ident = "" if key is None or blank(key) else str(key).strip()
+        for ident, members in _grouped(layout, rows, refused):
             try:
                 result = run(declaration(layout, rows, members, readers))
             except InputError as exc:
@@ -184,30 +200,41 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                 continue
             t = result.totals
             decl_warnings = result.warnings
+            numbers = [first_row + m for m in members]   # the file's row of each line
             general: list[str] = []
             by_line: dict[int, list[str]] = {}
-            numbers = [first_row + m for m in members]   # the file's row of each line
             for w in decl_warnings:
                 if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on their rows
                     for k, text in found:
                         by_line.setdefault(k, []).append(text)
                     continue
                 general.append(w)
-            tc = t.consumption_tax
-            first = (t.duty, t.national_ct, t.local_ct, tc, t.excise, t.total)
-            for k, (m, ln) in enumerate(zip(members, result.lines, strict=True)):
+            first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
+            lines = result.lines
+            if len(members) == 1 and len(lines) == 1:   # most often: a declaration of one line
+                ln = lines[0]
                 notes = ln.notes
-                mine = by_line.get(k)
-                w = (general + notes if k == 0 else notes) if not mine else (
-                    (general if k == 0 else []) + notes + [x for x in mine if x not in notes])
+                mine = by_line.get(0)
+                w = (general + notes) if not mine else general + notes + [x for x in mine if x not in notes]
                 nat, loc = ln.national_ct, ln.local_ct
-                out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                          ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "", "",
-                          *(first if k == 0 else _NO_TOTALS))
+                out[members[0]] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
+                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment,
+                                   "; ".join(w) if w else "", "", *first)
+            else:
+                for k, (m, ln) in enumerate(zip(members, lines, strict=True)):
+                    notes = ln.notes
+                    mine = by_line.get(k)
+                    w = (general + notes if k == 0 else notes) if not mine else (
+                        (general if k == 0 else []) + notes + [x for x in mine if x not in notes])
+                    nat, loc = ln.national_ct, ln.local_ct
+                    out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
+                              ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "",
+                              "", *(first if k == 0 else _NO_TOTALS))
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
-            totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
-                           "; ".join(_in_rows(w, numbers) for w in decl_warnings), ""))
+            totals.append((ident, numbers[0], len(members), *first, treatment, result.tariff_edition,
+                           "; ".join([_in_rows(w, numbers) for w in decl_warnings]) if totals_warnings else "",
+                           ""))
     return Outcome(out, totals)  # type: ignore[arg-type]
 
 
@@ -237,6 +264,9 @@ def _of_lines(warning: str, rows: list[int]) -> list[tuple[int, str]] | None:
 def _in_rows(warning: str, rows: list[int]) -> str:
     """``warning`` with its line labels as the file's rows: ``line 2: …`` → ``row 9: …``, ``(line 1, 3)`` →
     ``(rows 8, 10)``."""
+    if "line" not in warning:   # neither label is in it
+        return warning
+
     def one(k: str) -> str:
         i = int(k)
         return str(rows[i]) if i < len(rows) else k

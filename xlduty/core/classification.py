@@ -106,7 +106,7 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
                 _BAND_BASIS if gate is None else f"{gate.rules.basis}; {_BAND_BASIS}",
                 gate.normal.verified if gate is not None and gate.normal is not None else "V-off")
     readings = gate_rates and per_unit is not None and per_unit != tv_unit
-    return BandCheck(resolved, per_unit, checked, gate, step, readings)
+    return BandCheck(resolved, per_unit, checked, gate, step, readings, found if checked is False else None)
 
 
 _BAND_BASIS = "the line's description (関税定率法 別表, 実行関税率表): 課税価格が1キログラムにつき…のもの"

@@ -36,7 +36,7 @@ from xlduty.core.fast.plain import validate
 from xlduty.core.fx import given_rate_warning
 from xlduty.core.hs import format_hs
 from xlduty.core.rate import DutyBase
-from xlduty.core.result import LineResult, Result, Step, Totals
+from xlduty.core.result import UNVERIFIED, LineResult, Result, Step, Totals
 from xlduty.core.rounding import floor_yen, truncate_tax_amount, truncate_tax_base
 from xlduty.core.rules import Rules, load_rules
 from xlduty.core.schedule import LookupError_, Schedule, edition_on, line_bands, pinned_edition
@@ -94,7 +94,7 @@ class Engine:
         chosen, simplified_info = self.simplified.choose(decl.simplified, general, simplified, reason, day.simplified)
         explanation += self.explanation.totals(chosen)   # cut to 100 yen
         for ln in chosen.flagged:
-            warnings.append(f"line {ln.index}: relies on unverified rule data: {'; '.join(ln.unverified)}")
+            warnings.append(f"line {ln.index}: {UNVERIFIED}: {'; '.join(ln.unverified)}")
         if chosen.preference:
             origin.proof(self.rules.reliefs.origin_proof_waiver, total, warnings, explanation)
         fx = [{"currency": r.currency, "yen": r.published, "per_units": r.per_units,   # in order of first use
@@ -264,7 +264,7 @@ class Engine:
             SIMPLIFIED if column == SIMPLIFIED else GENERAL,
             partial(self.explanation.line, p, tv, applied, amount, base, full_duty, line_duty, extra, ct_exempt,
                     ct_base, nat, loc, ctx.day.ct.local_ratio),
-            notes, sorted(set(unverified)) if unverified else unverified)
+            notes, sorted(set(unverified)) if unverified else unverified, p.band.misfit if p.band is not None else None)
 
     def other_reading(self, p: Prepared, base: DutyBase, value: Decimal, ctx: Context, treatment: str,
                       duty_: int) -> None:

@@ -75,6 +75,8 @@ class BandCheck:
     step: Step                         # the explanation step (rendered on output)
     readings: bool = False             # its rates have gate-price formulas and the two readings of the unit value
     # differ (rules/rounding.yaml gate_price_unit_value): the engine compares the duty under both
+    misfit: str | None = None          # the value lies outside the line's band: what was found, naming the line that
+    # fits (a figure for this line would not be what Customs assesses; the Excel functions refuse it)
 
 
 @dataclass(slots=True)

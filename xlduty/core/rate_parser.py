@@ -52,6 +52,7 @@ PARTY_NAMES = {
 _NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 _RE_COMMA_NUMBER = re.compile(r"[0-9][0-9,]*,[0-9,]*")
 _RE_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_RE_PERCENT_AFTER = re.compile(r"(?:\.[0-9]+)?%")   # what follows a grouped number that makes it a percentage
 _UNIT = r"kg|kl|l|MT|m2|頭|足|個|本|枚"
 _RE_PERCENT = re.compile(rf"({_NUM})%")
 _RE_SPECIFIC = re.compile(rf"({_NUM})(万)?円/({_NUM})?({_UNIT})")
@@ -398,6 +399,10 @@ def _check_commas(t: str) -> None:
         if not _RE_GROUPED.fullmatch(m.group(0)):
             raise RateParseError(f"{m.group(0)!r} in {t!r} is not a number: in a rate a comma only groups thousands "
                                  "by threes (1,035円/kg); write a decimal point (3.9%), not a comma")
+        if _RE_PERCENT_AFTER.match(t, m.end()):   # 3,900%: 3900 % grouped, or 3.9 % with a decimal comma?
+            raise RateParseError(f"{m.group(0)}% in {t!r} cannot be read one way: the tariff never groups the digits "
+                                 f"of a percentage, and with a decimal comma it would be {m.group(0).replace(',', '.')}"
+                                 f"%; write {m.group(0).replace(',', '')}% or use a decimal point")
 
 
 @lru_cache(maxsize=8192)

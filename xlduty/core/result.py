@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+UNVERIFIED = "relies on unverified rule data"   # the words of a line's warning listing its unverified rule data
+
 
 @dataclass(slots=True)
 class Step:
@@ -57,6 +59,7 @@ class LineResult:
     explain: Callable[[], list[Step]] | None = None   # renders the steps on demand
     notes: list[str] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    misfit: str | None = None         # its customs value per unit lies outside its code's band (BandCheck.misfit)
 
     @property
     def explanation(self) -> list[Step]:

@@ -128,6 +128,9 @@ def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: 
     result = _compute_one(hs, value, origin, quantity, on, options)
     if isinstance(result, str):
         return result
+    misfit = _misfit(result)
+    if misfit is not None:
+        return cell_error(InputError("hs_code", misfit[1]))
     if not _tables_frozen:
         # The tariff and rule tables are loaded now and live as long as the process: move them out of
         # the collector's sight, or every collection rescans them between worksheet calls.
@@ -224,6 +227,12 @@ def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
         if ccy is None:
             raise InputError("currency", "required")
         return float(rate_for(ccy.upper(), to_date(date), {}, "currency").yen_per_unit)
+    except InputError as exc:
+        if exc.message.startswith("no customs exchange rate for "):   # the core's advice (fx_rates, options fx=)
+            # is for the functions that take them: this one does not
+            exc = InputError(exc.field, f"{exc.message.split(':', 1)[0]}: refresh the rates, or type the week's "
+                                        "customs rate in place of this formula")
+        return cell_error(exc)
     except XlDutyError as exc:
         return cell_error(exc)
 
@@ -328,6 +337,14 @@ def _reached(key: str) -> str:
     return f"xlduty {parts['version']}; Python {parts['python']}; xlwings {parts['xlwings']}"
 
 
+def _misfit(result: Any) -> tuple[int, str] | None:
+    """The first line whose customs value per unit lies outside its code's band (分岐点価格, 従量税適用限度価格, a
+    band in figures), with what was found: its figure is not what Customs assesses (another line applies, with its own
+    rate), and a cell cannot carry the warning the command line gives beside it, so the cell shows the error
+    (DUTY_EXPLAIN still explains the line)."""
+    return next(((i, ln.misfit) for i, ln in enumerate(result.lines) if ln.misfit), None)
+
+
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------
 
 @lru_cache(maxsize=256)
@@ -365,12 +382,16 @@ def _declaration_of(hs_codes: object, values: object, origins: object, quantitie
     if not rows:
         raise InputError("lines", "no lines: give HS codes and values")
     try:
-        return _many(tuple(rows), to_date(on), _options(options)), where
+        result = _many(tuple(rows), to_date(on), _options(options))
     except InputError as exc:
         if exc.field.startswith("lines["):
             index = int(exc.field[6:exc.field.index("]")])
             raise _at_row(InputError(exc.field.split(".", 1)[-1], exc.message), where.index(index)) from None
         raise
+    misfit = _misfit(result)
+    if misfit is not None:
+        raise _at_row(InputError("hs_code", misfit[1]), where.index(misfit[0]))
+    return result, where
 
 
 def _at_row(exc: InputError, row: int) -> InputError:

@@ -41,8 +41,11 @@ def _quote(value: str) -> str:
 
 
 def conf_encoding() -> str:
-    """The code page VBA's ``Input #`` reads with: the system's ANSI code page."""
-    return locale.getpreferredencoding(False) or "utf-8"
+    """The code page VBA's ``Input #`` reads with: the system's ANSI code page (cp932 on a Japanese Windows).
+
+    ``locale.getencoding()``, not ``getpreferredencoding``: under Python's UTF-8 mode (``PYTHONUTF8=1``, ``-X utf8``,
+    the default from Python 3.15) the latter says utf-8 whatever the code page, and VBA would misread the path."""
+    return locale.getencoding() or "utf-8"
 
 
 def update_conf(path: Path, values: dict[str, str], encoding: str | None = None) -> None:

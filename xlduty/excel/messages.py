@@ -43,6 +43,9 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
      r"\1 に有効な実行関税率表が同梱されていません。rate= で税率を指定してください"),
     (r"no customs exchange rate for (\w+) in the week ([^:]+): type the rate in the FX cell",
      r"\2 の週の \1 の税関公示レートがありません。為替(fx)のセルにレートを入力するか、レートを更新してください"),
+    (r"no customs exchange rate for (\w+) in the week ([^:]+): refresh the rates, or type",
+     r"\2 の週の \1 の税関公示レートは収録されていません。レートを更新するか（リボンの Refresh rates）、"
+     r"その週の税関公示レートをこの式の代わりに入力してください"),
     (r"no customs exchange rate for (\w+) in the week ([^:]+):",
      r"\2 の週の \1 の税関公示レートがありません。options に fx=\1:<円> を指定するかレートを更新してください"),
     (r"^required$", "必須です"),
@@ -176,6 +179,11 @@ RIBBON_MESSAGES: dict[str, str] = {
     "no_customer_sheet": (
         "xlduty: このブックには 見積書 シートがありません。新しい見積はリボンの「新規見積」から作ってください。\r\n\r\n"
         "xlduty: this workbook has no 見積書 sheet: start a new quote from the ribbon (New quote)."),
+    "export_failed": (
+        "xlduty: PDF を保存できませんでした:\r\n    {path}\r\n同じ名前の PDF をビューアで開いている場合は閉じてから、"
+        "もう一度押してください。\r\n\r\n"
+        "xlduty: the PDF could not be written (see above). If it is open in a PDF viewer, close it and press the "
+        "button again. Excel said:"),
     "save_first": (
         "xlduty: 見積書を先に保存してください。PDF はその隣に保存されます。\r\n\r\n"
         "xlduty: save the quote first: the PDF is written beside it."),

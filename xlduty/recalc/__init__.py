@@ -61,11 +61,11 @@ class RecalcReport:
     """What ``recalc`` did.
 
     ``cells``: formula cells computed. ``errors``: of them, cells whose value is an Excel error (#N/A,
-    #VALUE!, …). ``unsupported``: cells calling a function neither the engine nor the registry has
-    (``#NAME?`` where it is called, as in Excel), and ``unknown_functions`` their names. ``exceptions``:
-    the first exception each custom function raised (its cells show #VALUE!). ``external``: cells that
-    refer to another workbook, each with the workbooks it names (``Sheet1!A2 (other.xlsx)``): not read,
-    ``#NAME?``.
+    #VALUE!, …) or the error text of an xlduty function (``#エラー …``). ``unsupported``: cells calling a
+    function neither the engine nor the registry has (``#NAME?`` where it is called, as in Excel), and
+    ``unknown_functions`` their names. ``exceptions``: the first exception each custom function raised (its cells
+    show #VALUE!). ``external``: cells that refer to another workbook, each with the workbooks it names
+    (``Sheet1!A2 (other.xlsx)``): not read, ``#NAME?``.
     """
 
     cells: int

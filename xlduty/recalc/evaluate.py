@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from xlduty.excel.messages import PREFIX
 from xlduty.recalc import _formulas
 from xlduty.recalc.compiler import NotVectorisable, Registry, Shape, ShapeMismatch, compile_shape
 from xlduty.recalc.graph import Index, order
@@ -478,7 +479,8 @@ def _evaluate(book: Book, registry: Registry) -> Outcome:
     unknown: set[str] = set()
     external: list[str] = []
     for cid, fc in enumerate(cells):
-        if isinstance(run.store[fc.sheet].get((fc.row, fc.col)), xl_error):
+        value = run.store[fc.sheet].get((fc.row, fc.col))
+        if isinstance(value, xl_error) or (type(value) is str and value.startswith(PREFIX)):   # xlduty's own too
             errors += 1
         shape = groups[group_of[cid]].shape
         if shape.external:
