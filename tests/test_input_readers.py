@@ -66,11 +66,25 @@ def declarations(draw: st.DrawFn) -> Any:
 def _text(data: Any, twice: bool) -> str:
     """JSON text of ``data``, with one key of its first object given twice when ``twice``."""
     text = json.dumps(data, ensure_ascii=False, default=str)
-    if twice and '{"' in text:
-        at = text.index('{"') + 1
-        key_end = text.index('":', at) + 2
+    at = _first_object_key(text) if twice else None
+    if at is not None:
+        key_end = at + len(json.dumps(json.JSONDecoder().raw_decode(text, at)[0], ensure_ascii=False)) + 1
         text = text[:at] + text[at:key_end] + "1, " + text[at:]
     return text
+
+
+def _first_object_key(text: str) -> int | None:
+    """Where the first key of the first non-empty object of a JSON text starts: a ``{`` outside strings (a value
+    such as ``"{"`` holds one inside) followed by a key."""
+    in_string = escaped = False
+    for i, c in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (c == "\\", c != '"')
+        elif c == '"':
+            in_string = True
+        elif c == "{" and text.startswith('{"', i):
+            return i + 1
+    return None
 
 
 def _one_error(exc: InputError) -> None:
