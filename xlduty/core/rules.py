@@ -277,11 +277,23 @@ class FoodRules(_Model):
         rows += [(hs_digits(d.hs), "depends", d.why) for d in self.depends_on_use]
         return sorted(rows, key=lambda r: -len(r[0]))
 
-    def status(self, code9: str) -> tuple[str, str | None]:
-        """("reduced" | "standard" | "depends", why) for a tariff line, by the longest prefix."""
+    @cached_property
+    def _by_prefix(self) -> tuple[tuple[int, ...], dict[str, tuple[str, str | None]]]:
+        """The lists as one lookup: each prefix length (longest first) and, per prefix, the entry of the first list
+        that names it (reduced, standard, depends: the order ``_prefixes`` keeps for equal lengths)."""
+        found: dict[str, tuple[str, str | None]] = {}
         for prefix, status, why in self._prefixes:
-            if code9.startswith(prefix):
-                return status, why
+            found.setdefault(prefix, (status, why))
+        return tuple(sorted({len(p) for p in found}, reverse=True)), found
+
+    def status(self, code9: str) -> tuple[str, str | None]:
+        """("reduced" | "standard" | "depends", why) for a tariff line, by the longest prefix (a lookup per prefix
+        length, not a scan of the lists: the first line of each code pays it)."""
+        lengths, found = self._by_prefix
+        for n in lengths:
+            hit = found.get(code9[:n])
+            if hit is not None:
+                return hit
         return self.default_outside_lists, None
 
 
