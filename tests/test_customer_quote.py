@@ -425,3 +425,32 @@ def test_long_texts_typed_by_the_user_print_whole(tmp_path: Path) -> None:
     assert item.replace(" ", "") in "".join(ln.replace(" ", "").removeprefix("1") for ln in lines
                                             if not ln.startswith("1 200"))
     assert "459,800" in joined
+
+
+@needs_office
+def test_a_character_the_font_lacks_is_named_and_kangxi_radicals_print(tmp_path: Path) -> None:
+    """A 宛先 pasted from a PDF holds Kangxi radicals (⼀, ⽤, ⾦: U+2F00…) that share their glyph with the ideographs
+    (一, 用, 金): LibreOffice reads them back as either, and the template's own 金額 came back as ⾦額, so a correct PDF
+    was refused with "no Japanese font". Characters are now compared as NFKC reads them. A character the installed
+    font has no glyph for (𠮷, U+20BB7, not in IPAexGothic) is still refused, but named with the cell that prints it
+    (A3, the 宛先 typed in J4), not taken for a
+    missing font; nothing is written."""
+    def edit_to(text: str) -> Any:
+        def edit(sheets: dict[str, dict[str, Any]]) -> None:
+            sheets["見積書"]["cells"]["J4"]["value"] = text
+        return edit
+
+    radicals = tmp_path / "radicals"
+    radicals.mkdir()
+    out = tmp_path / "ok.pdf"
+    src = template_with(radicals, edit_to("⼀般社団法人 ⽤⾦"))
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert p.returncode == 0 and out.exists(), p.stderr
+    rare = tmp_path / "rare"
+    rare.mkdir()
+    out = tmp_path / "rare.pdf"
+    src = template_with(rare, edit_to("𠮷野家商事"))
+    p = _cli("export-pdf", str(src), "-o", str(out), "--customer")
+    assert p.returncode == 2 and not out.exists(), p.stderr
+    line, = p.stderr.splitlines()
+    assert "no glyph for 1 character" in line and "𠮷 (U+20BB7, 見積書!A3" in line, line   # A3 prints 宛先 (J4)

@@ -357,3 +357,15 @@ def test_the_input_given_on_standard_input_is_never_the_file_saved(tmp_path: Pat
         p = subprocess.run([sys.executable, "-m", "xlduty", "quote", "-", "--save", str(tmp_path / "saved.json")],
                            cwd=ROOT, env=env, stdin=stdin, capture_output=True, text=True, timeout=120, check=False)
     assert p.returncode == 0 and (tmp_path / "saved.json").exists(), p.stderr
+
+
+@pytest.mark.parametrize("args", [["compute", "-"], ["compute", "--format", "jsonl", "-"], ["quote", "-"]])
+def test_standard_input_closed(tmp_path: Path, args: list[str]) -> None:
+    """``xlduty compute - <&-`` said "internal error (AttributeError … 'buffer')", exit 1: started without standard
+    input, a command that reads it says so in one line, exit 2."""
+    p = subprocess.run([sys.executable, "-m", "xlduty", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XLDUTY_DATA_DIR": str(tmp_path / "data")}, check=False,
+                       stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.splitlines() == [
+        "xlduty: cannot read standard input: closed (the command was started with its standard input closed)"]

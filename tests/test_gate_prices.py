@@ -594,3 +594,29 @@ def test_a_cell_refuses_a_line_outside_its_band() -> None:
     warned = QUOTE_TOTALS([row], None, None, on, "CIF", "JPY", None, 0.2, None, None, "warnings")
     assert warned.startswith("明細 1行目: 0203.19-022 covers only goods") and "give a quantity" in warned, warned
     assert len(warned) == 255 and warned.endswith("…")
+
+
+def test_a_cell_refuses_a_misfit_only_where_the_code_decides_the_figure() -> None:
+    """The refusal above applies where the code's own rate makes the figure. Not for DUTY_RATE without a value (it
+    asks the rate at a nominal ¥1,000,000, not the line's value: 0203.19-022's 4.3 % 暫定, 0703.10-011's 8.5 % WTO);
+    not for a line exempt as de minimis (0703.10-011 at ¥10,000 for 100 kg: 0 and 少額免税 whichever onion line
+    applies), under a relief (reimport: 0) or at a rate the user gave (6,000,000 × 3 % = 180,000, copper at 600
+    yen/kg under the ≤485 line). QUOTE_TREATMENTS refuses as QUOTE_TOTALS does, and QUOTE_REVERSE refuses a price at
+    which the line leaves its band (0203.19-025 at 6,000 yen per 10 kg carton: 600 yen/kg, a 0203.19-022 price)."""
+    from xlduty.excel.functions import CONSUMPTION_TAX, DUTY, DUTY_RATE, EXEMPTION
+    from xlduty.excel.quote_functions import QUOTE_REVERSE, QUOTE_TREATMENTS
+
+    on = "2026-11-20"
+    assert DUTY_RATE("0203.19-022", None, "US", 10000, on, "unit=kg") == "4.3% (暫定税率)"
+    assert DUTY_RATE("0703.10-011", None, "US", 10000, on) == "8.5% (WTO協定税率)"
+    assert (DUTY("0703.10-011", 10000, "US", 100, on), CONSUMPTION_TAX("0703.10-011", 10000, "US", 100, on),
+            EXEMPTION("0703.10-011", 10000, "US", 100, on)) == (0, 0, "定率法14条18号 少額免税")
+    assert DUTY("7403.11-010", 6000000, "US", 10000, on, "relief=reimport; unit=kg") == 0
+    assert DUTY("7403.11-010", 6000000, "US", 10000, on, "rate=3%") == 180000
+    assert str(DUTY("7403.11-010", 6000000, "US", 10000, on)).startswith("#エラー 品目番号(hs_code): 7403.11-0")
+    row = ["pork", "0203.19-022", "US", 1000, 4000, 10000, None, 10000, "kg"]
+    spill = QUOTE_TREATMENTS([row], None, None, on, "CIF", "JPY", None, 0.2, None, None)
+    assert len(spill) == 1 and "0203.19-025 applies, not 0203.19-022" in spill[0][0], spill
+    fits = ["pork", "0203.19-025", "US", 1000, 4000, 10000, None, 10000, "kg"]
+    found = QUOTE_REVERSE([fits], None, None, on, "CIF", "JPY", None, 0.2, None, None, 1, 6000, "unit_cost")
+    assert "at the unit price found (6000): 0203.19-022 applies, not 0203.19-025" in found, found

@@ -38,6 +38,7 @@ EXIT_SOME_FAILED = 4
 EXIT_MISSING = 5
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
+STDIN_NAME = "standard input"
 
 
 # --- reading a JSON input ---------------------------------------------------------------------------------------
@@ -369,16 +370,35 @@ def _show(said: list[str]) -> None:
 
 
 class _Closed(io.RawIOBase):
-    """Standard output when the process was started without one: writing to it is the OS error a closed descriptor
-    gives, named as standard output (exit 2, one line); a command that writes only files runs as usual."""
+    """Standard output (or input) when the process was started without one: writing to (reading from) it is the OS
+    error a closed descriptor gives, naming it (exit 2, one line); a command that does not use it runs as usual."""
+
+    def __init__(self, name: str = STDOUT) -> None:
+        super().__init__()
+        self.name_ = name
 
     def writable(self) -> bool:
-        return True
+        return self.name_ == STDOUT
 
-    def write(self, _data: object) -> int:
+    def readable(self) -> bool:
+        return self.name_ != STDOUT
+
+    def _closed(self) -> OSError:
         import errno
 
-        raise OSError(errno.EBADF, "closed (the command was started with its standard output closed)", STDOUT)
+        return OSError(errno.EBADF, f"closed (the command was started with its {self.name_} closed)", self.name_)
+
+    def write(self, _data: object) -> int:
+        raise self._closed()
+
+    def read(self, _size: int | None = -1) -> bytes:
+        raise self._closed()
+
+    def readinto(self, _buffer: object) -> int:
+        raise self._closed()
+
+    def readline(self, _size: int | None = -1) -> bytes:
+        raise self._closed()
 
     @property
     def buffer(self) -> _Closed:
@@ -436,6 +456,8 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
 
     if sys.stdout is None:   # started with its standard output closed (``>&-``): said when something is written
         sys.stdout = _Closed()
+    if sys.stdin is None:    # and with standard input closed (``<&-``): said when it is read (``compute -``)
+        sys.stdin = _Closed(STDIN_NAME)
     with _warnings_in_one_line() as said:
         try:
             try:

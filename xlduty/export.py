@@ -323,15 +323,30 @@ def check_pdf_fonts(pdf: Path, cells: dict[str, list[tuple[str, str]]]) -> None:
 
         raise needed_by("export", exc) from None
 
-    wanted = {ch for texts in cells.values() for _cell, text in texts for ch in text if _japanese(ch)}
+    import unicodedata
+
+    def same(ch: str) -> str:   # a Kangxi radical pasted from a PDF (⾦) and its ideograph (金) share one glyph
+        return unicodedata.normalize("NFKC", ch)
+
+    wanted: dict[str, list[str]] = {}   # character (NFKC) → the cells that print it
+    for sheet, texts in cells.items():
+        for cell, text in texts:
+            for ch in text:
+                if _japanese(ch):
+                    wanted.setdefault(same(ch), []).append(f"{sheet}!{cell}")
     if not wanted:
         return
     with pdfplumber.open(pdf) as doc:
-        drawn = {ch for page in doc.pages for c in page.chars for ch in c["text"]}
-    missing = sorted(wanted - drawn)
-    if missing:
+        drawn = {same(ch) for page in doc.pages for c in page.chars for ch in c["text"]}
+    missing = sorted(set(wanted) - drawn)
+    if not missing:
+        return
+    if 2 * len(missing) > len(wanted):   # most did not come back (boxes read back as one same wrong character)
         raise InputError("font", f"{_NO_FONT} ({len(missing)} of the {len(wanted)} Japanese characters printed did "
                                  f"not come back from the PDF, e.g. {''.join(missing[:8])})")
+    shown = "; ".join(f"{ch} (U+{ord(ch[0]):04X}, {', '.join(wanted[ch][:3])})" for ch in missing[:5])
+    raise InputError("font", f"the Japanese font installed has no glyph for {len(missing)} character(s) the sheets "
+                             f"print: {shown}; use a common form of the character, or install a font that has it")
 
 
 def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],

@@ -73,7 +73,7 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
     texts = " and ".join(f"「{b.text}」" for b in bands)
     where = f"{tariff.hs} covers only goods {texts}"
     per_unit = checked = tv_unit = None
-    found = None
+    found = misfit = None
     gate_rates = _gate_rates(tariff)
     quantity = _band_quantity(ln, unit, tariff, target)
     if isinstance(quantity, str):
@@ -91,6 +91,8 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
                                                   f"another line of {tariff.hs[:7]}")
             found = (f"{_where(tariff, failed)}, and this line's customs value is {_unit_text(per_unit)} yen per "
                      f"{target.ja}: {fit} applies, with its own rate")
+            misfit = (f"{fit} applies, not {tariff.hs}: the customs value is {_unit_text(per_unit)} yen per {target.ja}"
+                      f", and {_where(tariff, failed)}")   # the same, the line that fits first (a cell cuts at 255)
         elif not all(b.holds(tv_unit) for b in resolved if b is not None):
             found = (f"{where}: its customs value per {target.ja} ({_unit_text(per_unit)}) is inside, but its "
                      f"課税価格 cut to 1,000 yen per {target.ja} ({_unit_text(tv_unit)}) is not: whether Customs "
@@ -106,7 +108,7 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
                 _BAND_BASIS if gate is None else f"{gate.rules.basis}; {_BAND_BASIS}",
                 gate.normal.verified if gate is not None and gate.normal is not None else "V-off")
     readings = gate_rates and per_unit is not None and per_unit != tv_unit
-    return BandCheck(resolved, per_unit, checked, gate, step, readings, found if checked is False else None)
+    return BandCheck(resolved, per_unit, checked, gate, step, readings, misfit)
 
 
 _BAND_BASIS = "the line's description (関税定率法 別表, 実行関税率表): 課税価格が1キログラムにつき…のもの"

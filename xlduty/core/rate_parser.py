@@ -399,10 +399,11 @@ def _check_commas(t: str) -> None:
         if not _RE_GROUPED.fullmatch(m.group(0)):
             raise RateParseError(f"{m.group(0)!r} in {t!r} is not a number: in a rate a comma only groups thousands "
                                  "by threes (1,035円/kg); write a decimal point (3.9%), not a comma")
-        if _RE_PERCENT_AFTER.match(t, m.end()):   # 3,900%: 3900 % grouped, or 3.9 % with a decimal comma?
-            raise RateParseError(f"{m.group(0)}% in {t!r} cannot be read one way: the tariff never groups the digits "
-                                 f"of a percentage, and with a decimal comma it would be {m.group(0).replace(',', '.')}"
-                                 f"%; write {m.group(0).replace(',', '')}% or use a decimal point")
+        if after := _RE_PERCENT_AFTER.match(t, m.end()):   # 3,900%: 3900 % grouped, or 3.9 % with a decimal comma?
+            number = m.group(0) + after.group(0).removesuffix("%")
+            raise RateParseError(f"{number}% in {t!r} cannot be read one way: the tariff never groups the digits of a "
+                                 "percentage, so its comma may be a decimal comma; write "
+                                 f"{number.replace(',', '')}% or use a decimal point")
 
 
 @lru_cache(maxsize=8192)

@@ -140,6 +140,15 @@ class Result:
             return steps
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def misfit(self) -> tuple[int, str] | None:
+        """The first line whose customs value per unit lies outside its code's band, with what was found (the line
+        that fits first): its figures are not what Customs assesses, since another line applies with its own rate. The
+        command line gives them with a warning; a cell cannot, so the worksheet functions show this instead. Not where
+        the code's rate decides nothing: a line exempt as de minimis (its neighbours in the subheading are exempt
+        alike), under a relief, or at a rate the user gave."""
+        return next(((i, ln.misfit) for i, ln in enumerate(self.lines)
+                     if ln.misfit and not (ln.exemption or ln.relief or ln.rate_column == "override")), None)
+
     def to_dict(self, explain: bool = True) -> dict[str, Any]:
         """The result as ``xlduty compute`` writes it; ``explain=False`` leaves out every explanation."""
         out = {

@@ -101,6 +101,7 @@ class _Summary:
     rate: str | None
     rate_name: str | None
     rate_kind: str | None
+    misfit: str | None       # the line's value lies outside its code's band (``_misfit``)
 
 
 def _compute_one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None,
@@ -128,17 +129,15 @@ def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: 
     result = _compute_one(hs, value, origin, quantity, on, options)
     if isinstance(result, str):
         return result
-    misfit = _misfit(result)
-    if misfit is not None:
-        return cell_error(InputError("hs_code", misfit[1]))
     if not _tables_frozen:
         # The tariff and rule tables are loaded now and live as long as the process: move them out of
         # the collector's sight, or every collection rescans them between worksheet calls.
         gc.freeze()
         _tables_frozen = True
     line = result.lines[0]
+    misfit = _misfit(result)
     return _Summary(result.totals.duty, result.totals.consumption_tax, line.exemption or line.relief or "",
-                    line.rate, line.rate_name, line.rate_kind)
+                    line.rate, line.rate_name, line.rate_kind, misfit[1] if misfit else None)
 
 
 def _key(hs_code: object, value: object, origin: object, quantity: object, on: object,
@@ -159,7 +158,9 @@ def _scalar(pick: Callable[[Any], Any]) -> Callable[..., Any]:
     def run(hs_code: object = None, value: object = None, origin: object = None, quantity: object = None,
             date: object = None, options: object = None) -> Any:
         result = _result(hs_code, value, origin, quantity, date, options)
-        return result if isinstance(result, str) else pick(result)
+        if isinstance(result, str):
+            return result
+        return pick(result) if result.misfit is None else cell_error(InputError("hs_code", result.misfit))
 
     return run
 
@@ -189,6 +190,8 @@ def DUTY_RATE(hs_code: object = None, value: object = None, origin: object = Non
         return result
     if nominal and result.rate_kind not in ("ad_valorem", "free"):
         return f"{PREFIX} 課税価格(value): {result.rate} は価格・数量で適用税率が変わります。value を指定してください"
+    if result.misfit is not None and not nominal:   # the nominal value is not the line's: its band is not asked
+        return cell_error(InputError("hs_code", result.misfit))
     return f"{result.rate} ({result.rate_name})"
 
 
@@ -338,11 +341,9 @@ def _reached(key: str) -> str:
 
 
 def _misfit(result: Any) -> tuple[int, str] | None:
-    """The first line whose customs value per unit lies outside its code's band (分岐点価格, 従量税適用限度価格, a
-    band in figures), with what was found: its figure is not what Customs assesses (another line applies, with its own
-    rate), and a cell cannot carry the warning the command line gives beside it, so the cell shows the error
-    (DUTY_EXPLAIN still explains the line)."""
-    return next(((i, ln.misfit) for i, ln in enumerate(result.lines) if ln.misfit), None)
+    """``Result.misfit``: a line outside its code's band shows the finding as the cell's error, a cell cannot carry
+    the warning the command line gives beside the figure (DUTY_EXPLAIN still explains the line)."""
+    return result.misfit()
 
 
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------

@@ -333,10 +333,17 @@ def _quote(args: tuple[object, ...], document: object = None) -> tuple[Any, dict
         q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
     except InputError as exc:
         raise _named(exc, where) from None
-    for i, ln in enumerate(q.result.lines):   # a figure Customs would not assess: the cell says why (functions._misfit)
-        if ln.misfit:
-            raise _named(InputError(f"lines[{i}].hs_code", ln.misfit), where)
+    _refuse_misfit(q, where)
     return q, where
+
+
+def _refuse_misfit(q: Any, where: dict[str, list[int]] | None = None, at: str = "") -> None:
+    """A quote line outside its code's value band: figures Customs would not assess, refused in the cell naming the
+    line and the line that fits (``Result.misfit``); ``at`` says at which price, for a reverse calculation."""
+    found = q.result.misfit()
+    if found is not None:
+        error = InputError(f"lines[{found[0]}].hs_code", at + found[1])
+        raise _named(error, where) if where is not None else error
 
 
 _SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs"}
@@ -480,6 +487,7 @@ def QUOTE_REVERSE(lines: object = None, charges: object = None, costs: object = 
                         view="cash" if kind == "unit_cost_cash" else "cost")
         except InputError as exc:
             raise _named(exc, where) from None
+        _refuse_misfit(r.quote, where, f"at the unit price found ({r.unit_price}): ")   # not a price of this line
         return _excel(r.unit_price)
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
@@ -493,6 +501,9 @@ def _compared(key: str) -> list[list[Any]]:
     rows = compare_treatments(json.loads(key)).rows
     chosen = rows[0].quote
     assert chosen is not None
+    for r in rows:   # every treatment computes the same lines: one outside its band makes each figure wrong
+        if r.quote is not None:
+            _refuse_misfit(r.quote)
     out = []
     for r in rows:
         label = f"{r.label_ja} {r.label_en}"
