@@ -592,7 +592,8 @@ def test_a_cell_refuses_a_line_outside_its_band() -> None:
     assert QUOTE_TOTALS([[*row[:4], 6000, *row[5:], 10000, "kg"]], None, None, on, "CIF", "JPY", None, 0.2, None,
                         None, "duty") == 258000
     warned = QUOTE_TOTALS([row], None, None, on, "CIF", "JPY", None, 0.2, None, None, "warnings")
-    assert warned.startswith("明細 1行目: 0203.19-022 covers only goods") and "give a quantity" in warned, warned
+    assert warned.startswith("明細 1行目: 0203.19-022 covers only goods"), warned
+    assert "give customs_quantity above 0 in kg" in warned, warned   # the quote's field, not the engine's quantity
     assert len(warned) == 255 and warned.endswith("…")
 
 

@@ -122,6 +122,10 @@ def _figures(band: ValueBand | WordBand, gate: Gate | None) -> ValueBand | None:
     return gate.band(band)
 
 
+ASK_QUANTITY = "give a quantity above 0"   # a banded line without one: adapters name their own field (a quote's
+# customs_quantity)
+
+
 def _where(tariff: TariffLine, band: ValueBand) -> str:
     figures = f" ({band.why})" if band.why else ""
     return f"{tariff.hs} covers only goods 「{band.text}」{figures}"
@@ -136,7 +140,7 @@ def _band_quantity(ln: AnyLine, unit: Unit | None, tariff: TariffLine, target: U
     unit where the tariff counts the line in another unit of the same kind than its band (MT against kg, dozens against
     pieces: which one was meant is not known); a unit of another kind."""
     if ln.quantity is None or ln.quantity <= 0:
-        return f"give a quantity above 0 in {target.code} to check that it is the right line"
+        return f"{ASK_QUANTITY} in {target.code} to check that it is the right line"
     if unit is None:
         printed = tariff.unit_1 or tariff.unit_2   # the first unit of the line's statistics
         try:
