@@ -44,15 +44,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped ({reason}), and {FAIL_ON_SKIP} is set (CI): a test that does not run fails"
 
 
+def script_module(path: Path, name: str) -> ModuleType:
+    """A script of the repository that is not a package module (bench/, hatch_build.py, the acceptance kit),
+    loaded as a module for its functions."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def throughput_bench() -> ModuleType:
     """bench/throughput.py as a module: its ``batch`` builds the declarations the benchmark times."""
-    path = Path(__file__).parent.parent / "bench" / "throughput.py"
-    spec = importlib.util.spec_from_file_location("throughput", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return script_module(Path(__file__).parent.parent / "bench" / "throughput.py", "throughput")
 
 
 @pytest.fixture(scope="session")

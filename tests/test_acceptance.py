@@ -4,7 +4,6 @@ functions give through `xlduty recalc` and, where a case names one, what `xlduty
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -15,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from conftest import script_module
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT = ROOT / "workbook" / "acceptance"
@@ -22,11 +22,7 @@ KIT = ROOT / "workbook" / "acceptance"
 
 @pytest.fixture(scope="module")
 def kit() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("xlduty_acceptance", KIT / "acceptance.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module(KIT / "acceptance.py", "xlduty_acceptance")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ largest single cost of the first calculation. The YAML stays the source; a check
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import script_module
 
 from xlduty.core import rules
 from xlduty.core.tables import rules_dir
@@ -30,11 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def hook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module(ROOT / "hatch_build.py", "hatch_build")
 
 
 def _ordered(value: Any) -> str:
