@@ -194,6 +194,15 @@ def test_quote_customer_errors_name_the_cell() -> None:
     assert qf.QUOTE_CUSTOMER(*args, DOCUMENT, "landed_cost").startswith("#エラー")   # not a part of the 見積書
 
 
+def test_quote_customer_reads_part_as_every_closed_word() -> None:
+    """``part`` is one word read as every closed-set word is (full-width, case, spaces); an error value in the part
+    cell is named as one, not listed as an unknown part."""
+    args = _sheet_args(MIXED)
+    assert qf.QUOTE_CUSTOMER(*args, DOCUMENT, "ＴＯＴＡＬ") == qf.QUOTE_CUSTOMER(*args, DOCUMENT, "total") == 529145
+    error = qf.QUOTE_CUSTOMER(*args, DOCUMENT, "#N/A")
+    assert error.startswith("#エラー") and "#N/A" in error and "unknown" not in error
+
+
 def test_the_food_column_overrides_the_tariff_line() -> None:
     """Column 11 of the lines (食品 8 %): ``no`` puts the coffee at 10 % (bought, say, as a sample for a trade
     show, not eaten): 482,792 all at 10 % → 48,279."""
