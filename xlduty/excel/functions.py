@@ -17,7 +17,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from xlduty.core.errors import InputError, XlDutyError
@@ -314,9 +314,12 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
         return cell_error(exc)
 
 
+@cache
 def _reached(key: str) -> str:
     """The versions of what this process runs: xlduty, Python (with its interpreter: under xlwings Lite, the Pyodide
-    in the browser) and xlwings (read from its installed metadata: this module does not import xlwings)."""
+    in the browser) and xlwings (read from its installed metadata: this module does not import xlwings). Fixed for
+    the process: read once, not on every recalculation of every cell that shows them (a metadata look-up walks
+    sys.path)."""
     import platform
     import sys
     from importlib import metadata
