@@ -194,6 +194,28 @@ def test_quote_customer_errors_name_the_cell() -> None:
     assert qf.QUOTE_CUSTOMER(*args, DOCUMENT, "landed_cost").startswith("#エラー")   # not a part of the 見積書
 
 
+def test_a_fractional_quantity_prints_whole_yen() -> None:
+    """Hand-worked (coffee at ¥1,234 CIF, 30 % on cost: ¥1,605 a kg, as in test_food_and_other_goods_at_both_rates):
+    2.5 kg × 1,605 = 4,012.5 → 4,013 and 0.3 kg × 1,605 = 481.5 → 482 (rounded up, as the price is); 小計 4,495;
+    8 % of 4,495 = 359.6 → 359; 合計 4,854. Before, 金額 printed 4012.5 and the 小計 4,494 was not the sum of the
+    amounts as a sheet formatted #,##0 shows them (4,013 + 482)."""
+    coffee = {"description": "coffee", "hs_code": "0901.11-000", "origin": "BR", "unit": "kg", "unit_price": 1234}
+    data = {**MIXED, "lines": [{**coffee, "quantity": 2.5}, {**coffee, "quantity": 0.3}]}
+    c = quote(data).customer_quote()
+    assert [(ln.unit_price, ln.amount) for ln in c.lines] == [(1605, 4013), (1605, 482)]
+    assert (c.subtotal, c.tax, c.total) == (4495, 359, 4854)
+    assert quote(data).totals()["price_total"] == 4495
+
+
+def test_quote_customer_reads_part_as_every_closed_word() -> None:
+    """``part`` is one word read as every closed-set word is (full-width, case, spaces); an error value in the part
+    cell is named as one, not listed as an unknown part."""
+    args = _sheet_args(MIXED)
+    assert qf.QUOTE_CUSTOMER(*args, DOCUMENT, "ＴＯＴＡＬ") == qf.QUOTE_CUSTOMER(*args, DOCUMENT, "total") == 529145
+    error = qf.QUOTE_CUSTOMER(*args, DOCUMENT, "#N/A")
+    assert error.startswith("#エラー") and "#N/A" in error and "unknown" not in error
+
+
 def test_the_food_column_overrides_the_tariff_line() -> None:
     """Column 11 of the lines (食品 8 %): ``no`` puts the coffee at 10 % (bought, say, as a sample for a trade
     show, not eaten): 482,792 all at 10 % → 48,279."""

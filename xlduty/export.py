@@ -135,9 +135,10 @@ def fit_rows(printable: Path, sheets: Sequence[str]) -> None:
                 m = merged.get((cell.row, cell.column))
                 cols = range(m.min_col, m.max_col + 1) if m else range(cell.column, cell.column + 1)
                 size = float(cell.font.sz or 11)
-                if wrapped_lines(cell.value, sum(width(c) for c in cols), size) < 2:
+                box = sum(width(c) for c in cols)
+                if wrapped_lines(cell.value, box, size) < 2:
                     continue   # one line: the row's height shows it already
-                h = wrapped_height(cell.value, sum(width(c) for c in cols), size)
+                h = wrapped_height(cell.value, box, size)
                 stored = ws.row_dimensions[cell.row].height or ws.sheet_format.defaultRowHeight or 15
                 if h > stored and h > need.get(cell.row, 0):
                     need[cell.row] = h
@@ -286,13 +287,10 @@ def _print_bounds(ws: Any) -> tuple[int, int, int, int]:
 
 def _is_error(text: str) -> bool:
     """A cell showing an error: xlduty's ``#エラー …`` text or one of Excel's error values (#VALUE!, #N/A…)."""
+    from xlduty.excel.cells import EXCEL_ERRORS  # the one list of Excel's error values
     from xlduty.excel.messages import PREFIX
 
-    return text.startswith(PREFIX) or text in _EXCEL_ERRORS
-
-
-_EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
-                 "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#N/A!"}
+    return text.startswith(PREFIX) or text in EXCEL_ERRORS
 
 
 def check_errors(cells: dict[str, list[tuple[str, str]]]) -> None:
@@ -322,8 +320,6 @@ def check_pdf_fonts(pdf: Path, cells: dict[str, list[tuple[str, str]]]) -> None:
         from xlduty.extras import needed_by
 
         raise needed_by("export", exc) from None
-
-    import unicodedata
 
     def same(ch: str) -> str:   # a Kangxi radical pasted from a PDF (⾦) and its ideograph (金) share one glyph
         return unicodedata.normalize("NFKC", ch)

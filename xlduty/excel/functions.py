@@ -17,7 +17,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from xlduty.core.errors import InputError, XlDutyError
@@ -101,7 +101,7 @@ class _Summary:
     rate: str | None
     rate_name: str | None
     rate_kind: str | None
-    misfit: str | None       # the line's value lies outside its code's band (``_misfit``)
+    misfit: str | None       # the line's value lies outside its code's band (``Result.misfit``): the cell's error
 
 
 def _compute_one(hs: str | None, value: str | int | None, origin: str | None, quantity: str | int | None,
@@ -135,7 +135,7 @@ def _one(hs: str | None, value: str | int | None, origin: str | None, quantity: 
         gc.freeze()
         _tables_frozen = True
     line = result.lines[0]
-    misfit = _misfit(result)
+    misfit = result.misfit()
     return _Summary(result.totals.duty, result.totals.consumption_tax, line.exemption or line.relief or "",
                     line.rate, line.rate_name, line.rate_kind, misfit[1] if misfit else None)
 
@@ -278,6 +278,7 @@ def HS_NAME(hs_code: object = None, date: object = None, lang: object = None) ->
 
 
 INFO_WHAT = ("edition", "fx_week", "fx_weeks", "version", "python", "xlwings")
+_INFO_USE = "use edition, fx_week, fx_weeks, version, python or xlwings (blank: the versions)"
 
 
 def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
@@ -287,8 +288,7 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
     and interpreter), ``xlwings``; blank: the three versions in one text."""
     follow_tables()
     try:
-        key = word(what, "what", INFO_WHAT, "", "use edition, fx_week, fx_weeks, version, python or xlwings (blank: "
-                                                 "the versions)") or ""
+        key = word(what, "what", INFO_WHAT, "", _INFO_USE) or ""
         if key in ("", "version", "python", "xlwings"):
             return _reached(key)
         on = to_date(on_date)
@@ -304,21 +304,22 @@ def XLDUTY_INFO(what: object = None, on_date: object = None) -> Any:
 
             start, end = week_of(on)
             return f"{start}–{end}"
-        if key == "fx_weeks":
-            from datetime import timedelta
+        from datetime import timedelta
 
-            from xlduty.core.fx import customs_rates
+        from xlduty.core.fx import customs_rates
 
-            fx = customs_rates()
-            return f"{fx.first_week}–{fx.last_week + timedelta(days=6)}"
-        raise InputError("what", "use edition, fx_week, fx_weeks, version, python or xlwings (blank: the versions)")
+        fx = customs_rates()   # key == "fx_weeks": ``word`` let no other word through
+        return f"{fx.first_week}–{fx.last_week + timedelta(days=6)}"
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
 
 
+@cache
 def _reached(key: str) -> str:
     """The versions of what this process runs: xlduty, Python (with its interpreter: under xlwings Lite, the Pyodide
-    in the browser) and xlwings (read from its installed metadata: this module does not import xlwings)."""
+    in the browser) and xlwings (read from its installed metadata: this module does not import xlwings). Fixed for
+    the process: read once, not on every recalculation of every cell that shows them (a metadata look-up walks
+    sys.path)."""
     import platform
     import sys
     from importlib import metadata
@@ -338,12 +339,6 @@ def _reached(key: str) -> str:
     if key:
         return parts[key]
     return f"xlduty {parts['version']}; Python {parts['python']}; xlwings {parts['xlwings']}"
-
-
-def _misfit(result: Any) -> tuple[int, str] | None:
-    """``Result.misfit``: a line outside its code's band shows the finding as the cell's error, a cell cannot carry
-    the warning the command line gives beside the figure (DUTY_EXPLAIN still explains the line)."""
-    return result.misfit()
 
 
 # --- whole columns: one multi-line declaration (array functions) ----------------------------------
@@ -389,7 +384,7 @@ def _declaration_of(hs_codes: object, values: object, origins: object, quantitie
             index = int(exc.field[6:exc.field.index("]")])
             raise _at_row(InputError(exc.field.split(".", 1)[-1], exc.message), where.index(index)) from None
         raise
-    misfit = _misfit(result)
+    misfit = result.misfit()   # a cell cannot carry the warning the command line gives beside the figure
     if misfit is not None:
         raise _at_row(InputError("hs_code", misfit[1]), where.index(misfit[0]))
     return result, where

@@ -36,7 +36,17 @@ from typing import Any
 
 from xlduty.core.errors import InputError
 from xlduty.core.result import UNVERIFIED
-from xlduty.excel.cells import blank, field_names, follow_tables, hs_text, no_error, number_text, text_of, to_date
+from xlduty.excel.cells import (
+    blank,
+    field_names,
+    follow_tables,
+    hs_text,
+    no_error,
+    number_text,
+    text_of,
+    to_date,
+    word,
+)
 from xlduty.excel.messages import cell_error
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
@@ -549,10 +559,9 @@ def QUOTE_CUSTOMER(lines: object = None, charges: object = None, costs: object =
     from xlduty.quote.document import japanese_date
 
     spills = ("table", "lines", "issuer", "remarks")
-    name = "table" if blank(part) else unicodedata.normalize("NFKC", str(part)).strip().lower()
+    name = ""   # a part refused is answered in one cell
     try:
-        if len(field_names(part, CUSTOMER_PARTS, ("table",), "part")) != 1:
-            raise InputError("part", "give one part")
+        name = str(word(part, "part", CUSTOMER_PARTS, "table"))
         if blank(document) and name not in ("table", "lines", "subtotal", "tax", "total", "fx"):
             raise InputError("document", f"{name} comes from the document range: give it")
         q, _where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,

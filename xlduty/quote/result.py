@@ -15,7 +15,7 @@ the per-line taxes are shares of the amounts payable (see ``landed.py``), so lin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -190,7 +190,12 @@ class QuoteLineResult:
 
     @property
     def price_total(self) -> Decimal | None:
-        return None if self.price is None else self.price * self.quantity
+        """The line's amount (金額): price × quantity in whole yen, a fraction of a yen (a quantity such as 2.5 kg)
+        rounded UP as the price itself is (``landed.unit_price_for``: the margin is never less), so that the
+        見積書's 金額, 小計 and the tax base per rate are the same whole yen a customer adds up."""
+        if self.price is None:
+            return None
+        return (self.price * self.quantity).to_integral_value(rounding=ROUND_CEILING)
 
     @property
     def gross_profit(self) -> Decimal | None:
