@@ -235,12 +235,11 @@ class Parser(argparse.ArgumentParser):
         if not message:
             return
         out = file or sys.stderr
-        try:
+        if out is not sys.stdout:
             out.write(message)
-        except OSError as exc:
-            if exc.filename is None and out is sys.stdout:
-                exc.filename = STDOUT
-            raise
+            return
+        with naming_stdout():
+            out.write(message)
 
 
 def number_arg(text: str) -> Decimal:
@@ -290,14 +289,23 @@ def new_parser() -> tuple[argparse.ArgumentParser, Any]:
     return p, p.add_subparsers(dest="command", required=True)
 
 
+@contextmanager
+def naming_stdout() -> Iterator[None]:
+    """An OS error raised within (writing or flushing standard output) names it, so that ``run`` says it in one line
+    (``standard output: No space left on device``) and quiets standard output before the exit's own flush."""
+    try:
+        yield
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = STDOUT
+        raise
+
+
 def write(text: str) -> None:
     """Write ``text`` to standard output; a failure names it (``standard output: No space left on device``)."""
-    try:
+    with naming_stdout():
         sys.stdout.write(text)
         sys.stdout.flush()
-    except OSError as exc:
-        exc.filename = exc.filename or STDOUT
-        raise
 
 
 def indented_json() -> Callable[[Any], bytes] | None:
@@ -326,18 +334,12 @@ class StandardOutput:
         return encoding == "utf8" and os.linesep == "\n" and hasattr(sys.stdout, "buffer")
 
     def write(self, data: bytes) -> None:
-        try:
+        with naming_stdout():
             sys.stdout.buffer.write(data)
-        except OSError as exc:
-            exc.filename = exc.filename or STDOUT
-            raise
 
     def flush(self) -> None:
-        try:
+        with naming_stdout():
             sys.stdout.buffer.flush()
-        except OSError as exc:
-            exc.filename = exc.filename or STDOUT
-            raise
 
 
 def _oneline(text: object) -> str:
@@ -407,12 +409,8 @@ class _Closed(io.RawIOBase):
 
 def _flush_stdout() -> None:
     """Flush standard output, a failure named as standard output's (a full disk, a closed pipe)."""
-    try:
+    with naming_stdout():
         sys.stdout.flush()
-    except OSError as exc:
-        if exc.filename is None:
-            exc.filename = STDOUT
-        raise
 
 
 def _quiet_stdout() -> None:
