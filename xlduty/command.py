@@ -38,7 +38,6 @@ EXIT_SOME_FAILED = 4
 EXIT_MISSING = 5
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
-STDIN_NAME = "standard input"
 
 
 # --- reading a JSON input ---------------------------------------------------------------------------------------
@@ -216,9 +215,9 @@ def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
 
 def read_json(source: str, *, items: bool = False) -> Any:
     """A JSON file (or ``-``: standard input) of at most ``files.MAX_JSON_BYTES``, read by ``loads``."""
-    from xlduty.files import STDIN, read_input
+    from xlduty.files import input_name, read_input
 
-    return loads(read_input(source), "standard input" if source == STDIN else source, items=items)
+    return loads(read_input(source), input_name(source), items=items)
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
@@ -455,6 +454,8 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
     if sys.stdout is None:   # started with its standard output closed (``>&-``): said when something is written
         sys.stdout = _Closed()
     if sys.stdin is None:    # and with standard input closed (``<&-``): said when it is read (``compute -``)
+        from xlduty.files import STDIN_NAME
+
         sys.stdin = _Closed(STDIN_NAME)
     with _warnings_in_one_line() as said:
         try:
@@ -531,14 +532,10 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     JSONL whose first line is not JSON is still JSONL: an input is taken for one object over several lines only when
     the whole of it reads as JSON."""
     from xlduty.core.errors import InputError
-    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, read_input
+    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, input_name, open_input
 
-    name = "standard input" if source == STDIN else source
-    try:
-        fh = sys.stdin.buffer if source == STDIN else open(source, "rb")  # noqa: SIM115 (closed below)
-    except OSError:
-        read_input(source)   # raises the one-line FileError naming the file (missing, a folder, no permission)
-        raise
+    name = input_name(source)
+    fh = open_input(source)
     try:
         first = _line(fh, name, 1, MAX_JSON_BYTES)
         number = 1
@@ -581,7 +578,7 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     except OSError as exc:
         raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
-        if fh is not sys.stdin.buffer:
+        if source != STDIN:
             fh.close()
 
 
