@@ -109,6 +109,19 @@ def test_a_bad_batch_option_is_refused_before_reading(tmp_path: Path, option: tu
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_worker_and_chunk_counts_are_whole_numbers(tmp_path: Path) -> None:
+    """``--workers -1`` reached Dask's LocalCluster, which gave up after its timeout with the one line
+    ``xlduty: TimeoutError``; ``--chunk-size`` and ``--workers`` are read as every count on the command line is
+    (``command.count_arg``): refused at once, naming the option, nothing written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    for option, value in (("--workers", "-1"), ("--workers", "2.5"), ("--chunk-size", "-5")):
+        p = batch(str(src), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20", "--engine", "dask", option, value)
+        assert (p.returncode, p.stdout) == (EXIT_INPUT, "")
+        assert p.stderr == (f"xlduty batch: argument {option}: '{value}': a whole number from 0 to 1,000,000 is "
+                            "required (see xlduty batch --help)\n")
+        assert not (tmp_path / "out.csv").exists()
+
+
 def test_compute_frame_checks_its_keywords() -> None:
     import pandas as pd
 
