@@ -122,6 +122,17 @@ def test_worker_and_chunk_counts_are_whole_numbers(tmp_path: Path) -> None:
         assert not (tmp_path / "out.csv").exists()
 
 
+def test_a_closed_standard_error_does_not_fail_a_batch_written(tmp_path: Path) -> None:
+    """With standard error closed (``2>&-``) the batch wrote its output, then failed on its summary line and exited
+    2, which the exit codes say means nothing was written. The summary is lost; the run is what it was: exit 0."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    out = tmp_path / "out.csv"
+    p = subprocess.run([sys.executable, "-m", "xlduty", "batch", str(src), "-o", str(out), "--date", "2026-11-20"],
+                       stdout=subprocess.PIPE, env=ENV, cwd=ROOT, timeout=300, preexec_fn=lambda: os.close(2))
+    assert p.returncode == 0
+    assert rows_of(out)[0]["duty"] == "22200"   # 300,000 × 7.4 % (WTO)
+
+
 def test_compute_frame_checks_its_keywords() -> None:
     import pandas as pd
 

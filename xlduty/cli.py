@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from xlduty.command import StandardOutput, new_parser, read_json, run, word_arg, write
+from xlduty.command import StandardOutput, new_parser, note, read_json, run, word_arg, write
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
@@ -187,7 +187,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     from xlduty.recalc import recalc
 
     report = recalc(args.file, args.output)
-    sys.stderr.write(f"xlduty: {args.output}: {report.summary()}\n")
+    note(f"{args.output}: {report.summary()}")
     return 0
 
 
@@ -249,7 +249,7 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
             raise InputError("sheets", "--customer prints the 見積書 alone: leave out --sheets")
         sheets = list(CUSTOMER_SHEETS)
     path = export_pdf(args.file, args.output, sheets)
-    sys.stderr.write(f"xlduty: wrote {path}\n")
+    note(f"wrote {path}")
     return 0
 
 
@@ -273,7 +273,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
             raise InputError("interpreter", str(exc)) from None
     write(f"{path}\n")   # first: a failure to print it is then the one line said
     for written in files:
-        sys.stderr.write(f"xlduty: wrote {written} (interpreter {install.interpreter()})\n")
+        note(f"wrote {written} (interpreter {install.interpreter()})")
     return 0
 
 

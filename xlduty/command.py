@@ -423,12 +423,16 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _say(line: str) -> None:
-    try:
-        sys.stderr.write(f"xlduty: {_oneline(line)}\n")
+def note(text: str) -> None:
+    """A line for the user on stderr (``xlduty: wrote out.csv: …``). A standard error that is closed or full loses
+    it, but never turns a command that has done its work (written its file) into a failure."""
+    with suppress(OSError):
+        sys.stderr.write(f"xlduty: {text}\n")
         sys.stderr.flush()
-    except OSError:
-        pass
+
+
+def _say(line: str) -> None:
+    note(_oneline(line))
 
 
 def os_error_text(exc: OSError) -> str:
@@ -457,6 +461,8 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
         from xlduty.files import STDIN_NAME
 
         sys.stdin = _Closed(STDIN_NAME)
+    if sys.stderr is None:   # and with standard error closed (``2>&-``): its lines are lost, the command runs
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the life of the process)
     with _warnings_in_one_line() as said:
         try:
             try:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from xlduty.command import EXIT_SOME_FAILED, count_arg, word_arg
+from xlduty.command import EXIT_SOME_FAILED, count_arg, note, word_arg
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -36,10 +36,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         delimiter=delimiter, chunk=args.chunk_size, engine=args.engine, scheduler=args.scheduler,
                         workers=args.workers, progress=args.progress)
     if summary.unread:
-        sys.stderr.write(f"xlduty: columns carried over unread: {', '.join(summary.unread)}\n")
+        note(f"columns carried over unread: {', '.join(summary.unread)}")
     if summary.replaced:
-        sys.stderr.write(f"xlduty: input columns replaced by the computed ones: {', '.join(summary.replaced)}\n")
-    sys.stderr.write(f"xlduty: wrote {args.output}{' and ' + args.totals if args.totals else ''}: {summary.text()}\n")
+        note(f"input columns replaced by the computed ones: {', '.join(summary.replaced)}")
+    note(f"wrote {args.output}{' and ' + args.totals if args.totals else ''}: {summary.text()}")
     return EXIT_SOME_FAILED if summary.failed_rows else 0   # the exit's collection is spared by cli.main()
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from xlduty.command import write
+from xlduty.command import note, write
 
 EXIT_FAIL = 2
 
@@ -55,7 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"xlduty: {message}\n")
+    note(message)
     return EXIT_FAIL
 
 
@@ -111,8 +111,8 @@ def _refresh(args: argparse.Namespace) -> int:
         return _fail(f"rates refresh failed: {report.error} (nothing changed: the previous tables remain in use)")
     write(str(report) + "\n")
     for gap in report.tariff.gaps if report.tariff is not None else []:   # said on stderr too: easy to miss
-        sys.stderr.write(f"xlduty: warning: edition {gap.edition} is listed on the site but not stored; its dates "
-                         f"are computed on edition {gap.computed_on}\n")
+        note(f"warning: edition {gap.edition} is listed on the site but not stored; its dates are computed on "
+             f"edition {gap.computed_on}")
     return 0
 
 
