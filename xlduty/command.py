@@ -43,7 +43,7 @@ STDOUT = "standard output"
 # --- reading a JSON input ---------------------------------------------------------------------------------------
 
 class _Twice(dict):   # type: ignore[type-arg]
-    """An object of the JSON input in which a key was given twice (``keys``: those keys)."""
+    """An object of the JSON input in which a key was given twice (``keys_twice``: those keys)."""
 
     keys_twice: list[str]
 
