@@ -109,6 +109,30 @@ def test_a_bad_batch_option_is_refused_before_reading(tmp_path: Path, option: tu
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_worker_and_chunk_counts_are_whole_numbers(tmp_path: Path) -> None:
+    """``--workers -1`` reached Dask's LocalCluster, which gave up after its timeout with the one line
+    ``xlduty: TimeoutError``; ``--chunk-size`` and ``--workers`` are read as every count on the command line is
+    (``command.count_arg``): refused at once, naming the option, nothing written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    for option, value in (("--workers", "-1"), ("--workers", "2.5"), ("--chunk-size", "-5")):
+        p = batch(str(src), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20", "--engine", "dask", option, value)
+        assert (p.returncode, p.stdout) == (EXIT_INPUT, "")
+        assert p.stderr == (f"xlduty batch: argument {option}: '{value}': a whole number from 0 to 1,000,000 is "
+                            "required (see xlduty batch --help)\n")
+        assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_closed_standard_error_does_not_fail_a_batch_written(tmp_path: Path) -> None:
+    """With standard error closed (``2>&-``) the batch wrote its output, then failed on its summary line and exited
+    2, which the exit codes say means nothing was written. The summary is lost; the run is what it was: exit 0."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    out = tmp_path / "out.csv"
+    p = subprocess.run([sys.executable, "-m", "xlduty", "batch", str(src), "-o", str(out), "--date", "2026-11-20"],
+                       stdout=subprocess.PIPE, env=ENV, cwd=ROOT, timeout=300, preexec_fn=lambda: os.close(2))
+    assert p.returncode == 0
+    assert rows_of(out)[0]["duty"] == "22200"   # 300,000 × 7.4 % (WTO)
+
+
 def test_compute_frame_checks_its_keywords() -> None:
     import pandas as pd
 

@@ -581,6 +581,10 @@ def test_rates_list_use_rollback_report(data_dir: Path, previous: dict[str, byte
     out = capsys.readouterr().out
     assert "WTO協定 (rate_wto): 1 line, e.g. 6109.10-020 7.4% → 8.4%" in out and "week 2026-09-27–2026-10-03" in out
 
+    # `bundled`, the name `rates use` takes (and the refusal below suggests), has no report and says so
+    assert rates_main(["rates", "report", "bundled"]) == 0
+    assert capsys.readouterr().out.startswith("bundled: the tables shipped with xlduty have no refresh report")
+
     assert rates_main(["rates", "use", "2099_01_01"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("xlduty: no stored version '2099_01_01'")

@@ -38,13 +38,12 @@ EXIT_SOME_FAILED = 4
 EXIT_MISSING = 5
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
-STDIN_NAME = "standard input"
 
 
 # --- reading a JSON input ---------------------------------------------------------------------------------------
 
 class _Twice(dict):   # type: ignore[type-arg]
-    """An object of the JSON input in which a key was given twice (``keys``: those keys)."""
+    """An object of the JSON input in which a key was given twice (``keys_twice``: those keys)."""
 
     keys_twice: list[str]
 
@@ -216,9 +215,9 @@ def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
 
 def read_json(source: str, *, items: bool = False) -> Any:
     """A JSON file (or ``-``: standard input) of at most ``files.MAX_JSON_BYTES``, read by ``loads``."""
-    from xlduty.files import STDIN, read_input
+    from xlduty.files import input_name, read_input
 
-    return loads(read_input(source), "standard input" if source == STDIN else source, items=items)
+    return loads(read_input(source), input_name(source), items=items)
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
@@ -235,12 +234,11 @@ class Parser(argparse.ArgumentParser):
         if not message:
             return
         out = file or sys.stderr
-        try:
+        if out is not sys.stdout:
             out.write(message)
-        except OSError as exc:
-            if exc.filename is None and out is sys.stdout:
-                exc.filename = STDOUT
-            raise
+            return
+        with naming_stdout():
+            out.write(message)
 
 
 def number_arg(text: str) -> Decimal:
@@ -290,14 +288,23 @@ def new_parser() -> tuple[argparse.ArgumentParser, Any]:
     return p, p.add_subparsers(dest="command", required=True)
 
 
+@contextmanager
+def naming_stdout() -> Iterator[None]:
+    """An OS error raised within (writing or flushing standard output) names it, so that ``run`` says it in one line
+    (``standard output: No space left on device``) and quiets standard output before the exit's own flush."""
+    try:
+        yield
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = STDOUT
+        raise
+
+
 def write(text: str) -> None:
     """Write ``text`` to standard output; a failure names it (``standard output: No space left on device``)."""
-    try:
+    with naming_stdout():
         sys.stdout.write(text)
         sys.stdout.flush()
-    except OSError as exc:
-        exc.filename = exc.filename or STDOUT
-        raise
 
 
 def indented_json() -> Callable[[Any], bytes] | None:
@@ -326,18 +333,12 @@ class StandardOutput:
         return encoding == "utf8" and os.linesep == "\n" and hasattr(sys.stdout, "buffer")
 
     def write(self, data: bytes) -> None:
-        try:
+        with naming_stdout():
             sys.stdout.buffer.write(data)
-        except OSError as exc:
-            exc.filename = exc.filename or STDOUT
-            raise
 
     def flush(self) -> None:
-        try:
+        with naming_stdout():
             sys.stdout.buffer.flush()
-        except OSError as exc:
-            exc.filename = exc.filename or STDOUT
-            raise
 
 
 def _oneline(text: object) -> str:
@@ -407,12 +408,8 @@ class _Closed(io.RawIOBase):
 
 def _flush_stdout() -> None:
     """Flush standard output, a failure named as standard output's (a full disk, a closed pipe)."""
-    try:
+    with naming_stdout():
         sys.stdout.flush()
-    except OSError as exc:
-        if exc.filename is None:
-            exc.filename = STDOUT
-        raise
 
 
 def _quiet_stdout() -> None:
@@ -426,12 +423,16 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _say(line: str) -> None:
-    try:
-        sys.stderr.write(f"xlduty: {_oneline(line)}\n")
+def note(text: str) -> None:
+    """A line for the user on stderr (``xlduty: wrote out.csv: …``). A standard error that is closed or full loses
+    it, but never turns a command that has done its work (written its file) into a failure."""
+    with suppress(OSError):
+        sys.stderr.write(f"xlduty: {text}\n")
         sys.stderr.flush()
-    except OSError:
-        pass
+
+
+def _say(line: str) -> None:
+    note(_oneline(line))
 
 
 def os_error_text(exc: OSError) -> str:
@@ -457,7 +458,11 @@ def run(build: Callable[[], argparse.ArgumentParser], argv: list[str] | None) ->
     if sys.stdout is None:   # started with its standard output closed (``>&-``): said when something is written
         sys.stdout = _Closed()
     if sys.stdin is None:    # and with standard input closed (``<&-``): said when it is read (``compute -``)
+        from xlduty.files import STDIN_NAME
+
         sys.stdin = _Closed(STDIN_NAME)
+    if sys.stderr is None:   # and with standard error closed (``2>&-``): its lines are lost, the command runs
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the life of the process)
     with _warnings_in_one_line() as said:
         try:
             try:
@@ -533,14 +538,10 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     JSONL whose first line is not JSON is still JSONL: an input is taken for one object over several lines only when
     the whole of it reads as JSON."""
     from xlduty.core.errors import InputError
-    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, read_input
+    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, input_name, open_input
 
-    name = "standard input" if source == STDIN else source
-    try:
-        fh = sys.stdin.buffer if source == STDIN else open(source, "rb")  # noqa: SIM115 (closed below)
-    except OSError:
-        read_input(source)   # raises the one-line FileError naming the file (missing, a folder, no permission)
-        raise
+    name = input_name(source)
+    fh = open_input(source)
     try:
         first = _line(fh, name, 1, MAX_JSON_BYTES)
         number = 1
@@ -583,7 +584,7 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     except OSError as exc:
         raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
-        if fh is not sys.stdin.buffer:
+        if source != STDIN:
             fh.close()
 
 

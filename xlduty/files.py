@@ -277,12 +277,34 @@ def write_output(target: str | os.PathLike[str], data: bytes, *,
 # --- reading a JSON input ---------------------------------------------------------------------------------------
 
 STDIN = "-"
+STDIN_NAME = "standard input"
+
+
+def input_name(source: str) -> str:
+    """How messages name ``source``: the path, or ``standard input`` for ``-``."""
+    return STDIN_NAME if source == STDIN else source
+
+
+def _cannot_read(name: str, exc: OSError) -> FileError:
+    why = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or exc
+    return FileError(f"cannot read {name}: {why}")
+
+
+def open_input(source: str) -> IO[bytes]:
+    """``source`` opened for reading as bytes (``-``: standard input's buffer, which the caller leaves open), or a
+    ``FileError`` naming it (missing, a folder, no permission)."""
+    if source == STDIN:
+        return sys.stdin.buffer
+    try:
+        return open(source, "rb")   # the caller closes it
+    except OSError as exc:
+        raise _cannot_read(source, exc) from None
 
 
 def read_input(source: str, *, limit: int = MAX_JSON_BYTES) -> bytes:
     """The bytes of ``source`` (a path, or ``-``: standard input) if there are at most ``limit`` of them; a
     ``FileError`` naming it otherwise, or when it cannot be read (missing, a folder, no permission, an I/O error)."""
-    name = "standard input" if source == STDIN else source
+    name = input_name(source)
     try:
         if source == STDIN:
             return _bounded(sys.stdin.buffer, name, limit)
@@ -291,10 +313,8 @@ def read_input(source: str, *, limit: int = MAX_JSON_BYTES) -> bytes:
             if stat.S_ISREG(st.st_mode) and st.st_size > limit:
                 raise FileError(_too_big(name, st.st_size, limit))
             return _bounded(fh, name, limit)
-    except FileNotFoundError:
-        raise FileError(f"cannot read {name}: no such file") from None
     except OSError as exc:
-        raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise _cannot_read(name, exc) from None
 
 
 def _bounded(fh: IO[bytes], name: str, limit: int) -> bytes:

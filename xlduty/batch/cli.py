@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from xlduty.command import EXIT_SOME_FAILED, word_arg
+from xlduty.command import EXIT_SOME_FAILED, count_arg, note, word_arg
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -36,10 +36,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         delimiter=delimiter, chunk=args.chunk_size, engine=args.engine, scheduler=args.scheduler,
                         workers=args.workers, progress=args.progress)
     if summary.unread:
-        sys.stderr.write(f"xlduty: columns carried over unread: {', '.join(summary.unread)}\n")
+        note(f"columns carried over unread: {', '.join(summary.unread)}")
     if summary.replaced:
-        sys.stderr.write(f"xlduty: input columns replaced by the computed ones: {', '.join(summary.replaced)}\n")
-    sys.stderr.write(f"xlduty: wrote {args.output}{' and ' + args.totals if args.totals else ''}: {summary.text()}\n")
+        note(f"input columns replaced by the computed ones: {', '.join(summary.replaced)}")
+    note(f"wrote {args.output}{' and ' + args.totals if args.totals else ''}: {summary.text()}")
     return EXIT_SOME_FAILED if summary.failed_rows else 0   # the exit's collection is spared by cli.main()
 
 
@@ -68,13 +68,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--delimiter", help="CSV delimiter (default: the one of , tab ; | the header holds most; "
                                        "'tab' for a tab)")
     r.add_argument("--encoding", help="CSV encoding (default: UTF-8, with or without BOM, else cp932)")
-    r.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk (default 20,000)")
+    r.add_argument("--chunk-size", type=count_arg, default=20_000, help="rows per chunk (default 20,000)")
     e = p.add_argument_group("where it runs")
     e.add_argument("--engine", type=word_arg, choices=["local", "dask"], default="local",
                    help="local: this process; dask: the chunks on a Dask distributed cluster")
     e.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler (tcp://host:8786); default: a LocalCluster of worker processes here")
-    e.add_argument("--workers", type=int, help="worker processes of the LocalCluster (default: one per core)")
+    e.add_argument("--workers", type=count_arg,
+                   help="worker processes of the LocalCluster (default, or 0: one per core)")
     e.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=cmd_batch)

@@ -66,6 +66,9 @@ def report_text(version: str | None = None) -> str:
     from xlduty.rates.report import FxChanges, TariffChanges, render_fx, render_tariff
     from xlduty.rates.store import Store
 
+    if version == "bundled":   # a name `rates use` takes: the tables xlduty ships, which no refresh reported
+        return ("bundled: the tables shipped with xlduty have no refresh report "
+                "(`xlduty rates list` shows their editions)")
     store = Store()
     if version is None:
         state = store.state()

@@ -12,6 +12,8 @@ import argparse
 import sys
 from typing import Any
 
+from xlduty.command import note, write
+
 EXIT_FAIL = 2
 
 
@@ -53,14 +55,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"xlduty: {message}\n")
+    note(message)
     return EXIT_FAIL
-
-
-def _write(text: str) -> None:
-    from xlduty.command import write
-
-    write(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,14 +81,10 @@ def _refresh(args: argparse.Namespace) -> int:
         return _fail("--insecure-host needs an explicit --source")
     settings = FetchSettings()
     overrides = {k: v for k, v in (("pace", args.pace), ("read_timeout", args.timeout), ("attempts", args.attempts))
-                 if v is not None}
-    if any(v < 0 for v in overrides.values()):
-        return _fail("--pace, --timeout and --attempts must not be negative")
+                 if v is not None}   # none negative: seconds_arg and count_arg refuse it
     settings = dataclasses.replace(settings, **overrides)
     extra = {k: v for k, v in (("fx_archive_weeks", args.fx_archive_weeks), ("gap_editions", args.gap_editions))
              if v is not None}
-    if any(v < 0 for v in extra.values()):
-        return _fail("--fx-archive-weeks and --gap-editions must not be negative")
     if args.allow_fx_jump:
         extra["allow_fx_jumps"] = [c.strip().upper() for c in args.allow_fx_jump.split(",") if c.strip()]
     chapters = None
@@ -117,10 +109,10 @@ def _refresh(args: argparse.Namespace) -> int:
         bar.close()
     if not report.ok:
         return _fail(f"rates refresh failed: {report.error} (nothing changed: the previous tables remain in use)")
-    _write(str(report) + "\n")
+    write(str(report) + "\n")
     for gap in report.tariff.gaps if report.tariff is not None else []:   # said on stderr too: easy to miss
-        sys.stderr.write(f"xlduty: warning: edition {gap.edition} is listed on the site but not stored; its dates "
-                         f"are computed on edition {gap.computed_on}\n")
+        note(f"warning: edition {gap.edition} is listed on the site but not stored; its dates are computed on "
+             f"edition {gap.computed_on}")
     return 0
 
 
@@ -148,7 +140,7 @@ def _list(args: argparse.Namespace) -> int:
     if state.history:
         prev = state.history[-1]
         out.append(f"rollback would restore: tariff {prev.tariff or 'bundled'}, fx {prev.fx or 'bundled'}")
-    _write("\n".join(out) + "\n")
+    write("\n".join(out) + "\n")
     return 0
 
 
@@ -168,7 +160,7 @@ def _use(args: argparse.Namespace) -> int:
     from xlduty.rates import use
 
     state = use(args.version)
-    _write(f"in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
+    write(f"in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
     return 0
 
 
@@ -176,14 +168,14 @@ def _rollback(args: argparse.Namespace) -> int:
     from xlduty.rates import rollback
 
     state = rollback()
-    _write(f"rolled back; in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
+    write(f"rolled back; in use: tariff {state.tariff or 'bundled'}, fx {state.fx or 'bundled'}\n")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from xlduty.rates import report_text
 
-    _write(report_text(args.version) + "\n")
+    write(report_text(args.version) + "\n")
     return 0
 
 
