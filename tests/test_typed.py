@@ -43,6 +43,8 @@ def test_fx_pairs_read(text: str, rates: dict[str, Decimal]) -> None:
     ("USD:NaN", "a finite number is required"),
     ("USD:0", "above 0"),
     ("USD:-1", "above 0"),
+    ("USD:1e20", r"below 10\^15"),                 # too large, not "must be above 0"
+    ("ＵＳＤ：１e15", r"below 10\^15"),             # full-width, read by NFKC, then refused for its size
     ("USD:155,39", "decimal point, not a comma"),
     ("US:155.39", "not a 3-letter currency code"),
     ("155.39", "give each rate with its currency"),

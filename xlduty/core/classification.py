@@ -89,13 +89,13 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
             fits = fitting_lines(tariff, schedule, gate, per_unit)
             fit = fits[0] if len(fits) == 1 else (f"one of {', '.join(fits)}" if fits else
                                                   f"another line of {tariff.hs[:7]}")
-            found = (f"{_where(tariff, failed)}, and this line's customs value is {_unit_text(per_unit)} yen per "
+            found = (f"{_where(tariff, failed)}, and this line's customs value is {exact_text(per_unit)} yen per "
                      f"{target.ja}: {fit} applies, with its own rate")
-            misfit = (f"{fit} applies, not {tariff.hs}: the customs value is {_unit_text(per_unit)} yen per {target.ja}"
+            misfit = (f"{fit} applies, not {tariff.hs}: the customs value is {exact_text(per_unit)} yen per {target.ja}"
                       f", and {_where(tariff, failed)}")   # the same, the line that fits first (a cell cuts at 255)
         elif not all(b.holds(tv_unit) for b in resolved if b is not None):
-            found = (f"{where}: its customs value per {target.ja} ({_unit_text(per_unit)}) is inside, but its "
-                     f"課税価格 cut to 1,000 yen per {target.ja} ({_unit_text(tv_unit)}) is not: whether Customs "
+            found = (f"{where}: its customs value per {target.ja} ({exact_text(per_unit)}) is inside, but its "
+                     f"課税価格 cut to 1,000 yen per {target.ja} ({exact_text(tv_unit)}) is not: whether Customs "
                      "takes the one or the other is not verified (rules/rounding.yaml gate_price_unit_value); another "
                      "line may apply")
     if found is not None:
@@ -104,7 +104,7 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
             ctx.warnings = []
         ctx.warnings.append(f"line {i}: {found}")
     step = Step("value_band", partial(_band_step, tariff, bands, resolved, gate, value, quantity, per_unit, tv_unit,
-                                      checked, found), _unit_text(per_unit) if per_unit is not None else None,
+                                      checked, found), exact_text(per_unit) if per_unit is not None else None,
                 _BAND_BASIS if gate is None else f"{gate.rules.basis}; {_BAND_BASIS}",
                 gate.normal.verified if gate is not None and gate.normal is not None else "V-off")
     readings = gate_rates and per_unit is not None and per_unit != tv_unit
@@ -129,10 +129,6 @@ ASK_QUANTITY = "give a quantity above 0"   # a banded line without one: adapters
 def _where(tariff: TariffLine, band: ValueBand) -> str:
     figures = f" ({band.why})" if band.why else ""
     return f"{tariff.hs} covers only goods 「{band.text}」{figures}"
-
-
-def _unit_text(x: Fraction) -> str:
-    return exact_text(x)
 
 
 def _band_quantity(ln: AnyLine, unit: Unit | None, tariff: TariffLine, target: Unit) -> Fraction | str:

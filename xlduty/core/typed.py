@@ -96,7 +96,9 @@ def fx_pairs(text: str, *, bare: bool = False) -> dict[str, Decimal]:
             value = parse_number(rate)
         except ValueError as exc:
             raise ValueError(f"{pair!r}: {exc}") from None
-        if not 0 < value < MAX_RATE:
+        if not value > 0:
             raise ValueError(f"{pair!r}: the rate must be above 0 (yen per 1 unit)")
+        if not value < MAX_RATE:   # the words pydantic's bound gives a declaration's fx_rates (declaration._MESSAGES)
+            raise ValueError(f"{pair!r}: the rate must be below 10^15 (1,000 trillion): a typing slip?")
         rates[code] = value
     return rates

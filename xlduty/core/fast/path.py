@@ -26,12 +26,12 @@ from functools import partial
 from typing import Any
 
 from xlduty.core.cache import remember
-from xlduty.core.declaration import MAX_AMOUNT, CommonLine, PlainDeclaration, PlainLine
+from xlduty.core.declaration import CommonLine, PlainDeclaration, PlainLine
 from xlduty.core.duty import duty_base
 from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
-from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line
+from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
 from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
@@ -183,18 +183,10 @@ class FastPath(OneLine):
                         unseen.append((i, raw_key))
                     else:   # these texts were checked before: only the amounts and the currency are left to check
                         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
-                        whole = None   # value + freight when both are ints (kept as given: CommonLine reads as Decimal)
-                        if type(value) is int and 0 <= value < MAX_AMOUNT:
-                            whole = value
-                        elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
+                        # value + freight when both are ints (kept as given: CommonLine reads as Decimal)
+                        if (amounts := plain_sum(value, freight)) is None:
                             return None
-                        if type(freight) is int and 0 <= freight < MAX_AMOUNT:
-                            if whole is not None:
-                                whole += freight
-                        elif freight is not ZERO:
-                            whole = None
-                            if (freight := plain_amount(freight)) is None:
-                                return None
+                        whole, freight = amounts
                         if (currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
                                 quantity is not None and (quantity := plain_amount(quantity)) is None):
                             return None

@@ -42,6 +42,24 @@ def plain_amount(v: object) -> Decimal | None:
     return None
 
 
+def plain_sum(value: object, freight: object) -> tuple[int | None, object] | None:
+    """A common line's value and freight checked as ``plain_line`` checks them, or None if either is not plain:
+    (value + freight when both are ints, else None; the freight, a Decimal unless given as an int or left out)."""
+    whole = None
+    if type(value) is int and 0 <= value < MAX_AMOUNT:  # type: ignore[operator]
+        whole = value
+    elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:  # type: ignore[union-attr, operator]
+        return None
+    if type(freight) is int and 0 <= freight < MAX_AMOUNT:  # type: ignore[operator]
+        if whole is not None:
+            whole += freight  # type: ignore[operator]
+    elif freight is not _ZERO:
+        whole = None
+        if (freight := plain_amount(freight)) is None:
+            return None
+    return whole, freight  # type: ignore[return-value]
+
+
 def _clean(v: object) -> bool:
     """A string pydantic keeps as it is: nothing its whitespace stripping would remove (Python strips more)."""
     return type(v) is str and v.strip() == v  # type: ignore[union-attr]

@@ -21,10 +21,10 @@ from functools import partial
 from typing import Any
 
 from xlduty.core import origin, vouch
-from xlduty.core.declaration import MAX_AMOUNT, CommonLine
+from xlduty.core.declaration import CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
-from xlduty.core.fast.plain import plain_amount, plain_code
+from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum
 from xlduty.core.fast.plans import EXACT, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
 from xlduty.core.rate import ZERO, DutyBase
@@ -96,18 +96,9 @@ class OneLine:
             kind = face = None
         # the amounts and the currency, checked as the one pass checks them (FastPath.declare)
         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
-        whole = None
-        if type(value) is int and 0 <= value < MAX_AMOUNT:
-            whole = value
-        elif type(value) is not Decimal or not value.is_finite() or not 0 <= value < MAX_AMOUNT:
+        if (amounts := plain_sum(value, freight)) is None:
             return None
-        if type(freight) is int and 0 <= freight < MAX_AMOUNT:
-            if whole is not None:
-                whole += freight
-        elif freight is not ZERO:
-            whole = None
-            if (freight := plain_amount(freight)) is None:
-                return None
+        whole, freight = amounts
         if quantity is not None and (quantity := plain_amount(quantity)) is None:
             return None
         if currency == "JPY":
