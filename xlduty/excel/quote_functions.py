@@ -107,8 +107,12 @@ def _rows(v: object, columns: tuple[str, ...], table: str, short: tuple[str, ...
     if wider is not None and width == len(wider):
         columns = wider
     if width != len(columns):
-        also = f" or the first {len(short)}" if short else ""
-        raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}){also}, not {width}")
+        widths = sorted({len(c) for c in (columns, short, wider) if c is not None})
+        if len(widths) == 1:
+            raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}), not {width}")
+        widest = max((c for c in (columns, short, wider) if c is not None), key=len)
+        counts = f"{', '.join(map(str, widths[:-1]))} or {widths[-1]}"
+        raise InputError(table, f"give {counts} columns (the first {counts} of: {', '.join(widest)}), not {width}")
     out = []
     for i, r in enumerate(rows):
         cells = dict(zip(columns, r, strict=True))
