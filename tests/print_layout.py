@@ -133,21 +133,32 @@ def measure(calculated: Path, sheet: str, folder: Path, min_size: float = MIN_SI
     inside_merge = merged_cells - set(merged)
     misfits: list[Misfit] = []
     measured = 0
+    title_cols = _title_columns(ws)
+    widths = dict.fromkeys(range(c0, c1 + 1), 8.43)   # Excel's default width; openpyxl keeps a run of equal widths
+    for dim in ws.column_dimensions.values():         # as one dimension (min..max)
+        for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+            if c in widths and dim.width:
+                widths[c] = dim.width
     with pdfplumber.open(pdf_path) as pdf:
         row_band: dict[int, list[tuple[int, float, float]]] = {}
         next_row = r0
+        cols: list[int] = []
         for number, page in enumerate(pdf.pages, start=1):
             xs, ys = _grid(page)
-            assert len(xs) == c1 - c0 + 2, f"{sheet} page {number}: {len(xs)} column edges for {c1 - c0 + 1} columns"
+            if len(xs) - 1 != len(cols) or number == 1 or next_row > r1:   # else the same columns, rows on
+                new = _page_columns(xs, widths, c0, c1, title_cols, cols)
+                if new != cols:
+                    next_row = r0   # pages print down, then over: the next columns start at the top again
+                cols = new
             bands = list(itertools.pairwise(ys))
-            repeated = [r for r in titles if r < next_row] if number > 1 else []
+            repeated = [r for r in titles if r < next_row] if next_row > r0 else []
             rows = repeated + list(range(next_row, next_row + len(bands) - len(repeated)))
             for row, (top, bottom) in zip(rows, bands, strict=True):
                 row_band.setdefault(row, []).append((number, top, bottom))
             next_row = rows[-1] + 1 if rows else next_row
-            page_grid = (xs, page)
+            page_grid = (xs, page, cols)
             for row in rows:
-                for col in range(c0, c1 + 1):
+                for col in cols:
                     if (row, col) in inside_merge:
                         continue
                     cell = ws.cell(row, col)
@@ -155,13 +166,47 @@ def measure(calculated: Path, sheet: str, folder: Path, min_size: float = MIN_SI
                     if text is None:
                         continue
                     measured += 1
-                    drawn, size = _drawn(ws, page_grid, row_band, number, row, col, c0, c1, merged, merged_cells)
+                    drawn, size = _drawn(ws, page_grid, row_band, number, row, col, merged, merged_cells)
                     if drawn != text or size < min_size:
                         misfits.append(Misfit(sheet, f"{get_column_letter(col)}{row}", str(cell.value), drawn,
                                               number, size if size < min_size else 0.0))
+        assert cols[-1] == c1, f"{sheet}: columns after {get_column_letter(cols[-1])} were not printed"
         assert next_row > r1 or all(ws.cell(r, c).value in (None, "") for r in range(next_row, r1 + 1)
                                     for c in range(c0, c1 + 1)), f"{sheet}: rows from {next_row} were not printed"
     return misfits, measured
+
+
+def _title_columns(ws: Any) -> list[int]:
+    """The columns repeated on every page printed beside the first (``print_title_cols``, e.g. ``$A:$B``)."""
+    if not ws.print_title_cols:
+        return []
+    first, last = (range_boundaries(f"{c}1")[0] for c in str(ws.print_title_cols).replace("$", "").split(":"))
+    return list(range(first, last + 1))
+
+
+def _page_columns(xs: list[float], widths: dict[int, float], c0: int, c1: int, title_cols: list[int],
+                  before: list[int]) -> list[int]:
+    """The sheet columns a page prints, from its grid: the whole area, the first columns (a sheet printed pages
+    wide), or the title columns then those after the previous page's; told apart by the widths drawn."""
+    n = len(xs) - 1
+    drawn = [b - a for a, b in itertools.pairwise(xs)]
+    after = before[-1] + 1 if before and before[-1] < c1 else c0
+    candidates = [list(range(c0, c0 + n))]
+    if after > c0:
+        candidates.append(title_cols + list(range(after, after + n - len(title_cols))))
+    fits = []
+    for cand in candidates:
+        if cand[-1] <= c1 and len(cand) == n:
+            ws_ = [widths[c] for c in cand]   # drawn = a × width + b: a column's padding is drawn at any width
+            mw, md = sum(ws_) / n, sum(drawn) / n
+            var = sum((w - mw) ** 2 for w in ws_)
+            a = sum((w - mw) * (d - md) for w, d in zip(ws_, drawn, strict=True)) / var if var else md / mw
+            b = md - a * mw
+            fits.append((max(abs(d - (a * w + b)) for d, w in zip(drawn, ws_, strict=True)), cand))
+    assert fits, f"a page with {n} columns matches no run of the print area's columns"
+    error, cand = min(fits)
+    assert error < 2.0, f"a page's column widths match no run of the print area's columns (off by {error:.1f} pt)"
+    return cand
 
 
 def _empty(ws: Any, row: int, col: int, merged_cells: set[tuple[int, int]]) -> bool:
@@ -169,30 +214,31 @@ def _empty(ws: Any, row: int, col: int, merged_cells: set[tuple[int, int]]) -> b
     return ws.cell(row, col).value is None and (row, col) not in merged_cells
 
 
-def _drawn(ws: Any, page_grid: tuple[list[float], Any], row_band: dict[int, list[tuple[int, float, float]]],
-           number: int, row: int, col: int, c0: int, c1: int, merged: dict[tuple[int, int], Any],
+def _drawn(ws: Any, page_grid: tuple[list[float], Any, list[int]], row_band: dict[int, list[tuple[int, float, float]]],
+           number: int, row: int, col: int, merged: dict[tuple[int, int], Any],
            merged_cells: set[tuple[int, int]]) -> tuple[str, float]:
     """(the characters drawn inside the box of the text at (row, col) on page ``number``, line by line; the size of
-    the smallest, pt)."""
-    xs, page = page_grid
+    the smallest, pt). A text runs into empty neighbours printed beside it on the same page, never over its edge."""
+    xs, page, cols = page_grid
     top, bottom = next((t, b) for n, t, b in row_band[row] if n == number)
     cell = ws.cell(row, col)
-    last_col = col
-    first_col = col
+    at = cols.index(col)
+    first, last = at, at
     if (row, col) in merged:
         m = merged[(row, col)]
-        last_col = m.max_col
+        last = at + m.max_col - col
         if m.max_row > row:   # a block over several rows: down to its last row's bottom edge
             bottom = next(b for n, _t, b in row_band[m.max_row] if n == number)
     elif not (cell.alignment.wrap_text or cell.alignment.shrink_to_fit):
         align = cell.alignment.horizontal or "general"
         if align in ("general", "left", "center", "fill", None):
-            while last_col < c1 and _empty(ws, row, last_col + 1, merged_cells):
-                last_col += 1
+            while (last + 1 < len(cols) and cols[last + 1] == cols[last] + 1
+                   and _empty(ws, row, cols[last + 1], merged_cells)):
+                last += 1
         if align in ("right", "center"):
-            while first_col > c0 and _empty(ws, row, first_col - 1, merged_cells):
-                first_col -= 1
-    left, right = xs[first_col - c0], xs[last_col - c0 + 1]
+            while first > 0 and cols[first - 1] == cols[first] - 1 and _empty(ws, row, cols[first - 1], merged_cells):
+                first -= 1
+    left, right = xs[first], xs[last + 1]
     chars = [ch for ch in page.chars
              if left - 0.5 <= (ch["x0"] + ch["x1"]) / 2 <= right + 0.5 and top - 0.5 <= (ch["top"] + ch["bottom"]) / 2
              <= bottom + 0.5 and ch["x0"] >= left - 0.5 and ch["x1"] <= right + 0.5 and ch["bottom"] <= bottom + 1]

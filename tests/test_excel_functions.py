@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from xlduty.core.errors import InputError
 from xlduty.excel import functions as f
 from xlduty.excel import udfs
 from xlduty.excel.macros import explain_formula, new_quote_path
@@ -33,6 +34,17 @@ def test_excel_shaped_dates_and_codes() -> None:
     assert serial == 46327
     for d in (datetime(2026, 11, 1), float(serial), "2026/11/01", date(2026, 11, 1)):
         assert f.DUTY(610910020.0, 300000.0, "CN", None, d) == 22200
+
+
+def test_excel_serials_before_march_1900() -> None:
+    """Excel's 1900 date system counts a 1900-02-29 that never was (serial 60): serial 1 is 1900-01-01 and 59 is
+    1900-02-28, counted from 1899-12-31; 61 is 1900-03-01, counted from 1899-12-30 as every later serial."""
+    from xlduty.excel.cells import to_date
+
+    assert (to_date(1.0), to_date(59.0), to_date(61.0)) == (date(1900, 1, 1), date(1900, 2, 28), date(1900, 3, 1))
+    assert to_date(46327.0) == date(2026, 11, 1)
+    with pytest.raises(InputError, match="1900-02-29"):
+        to_date(60.0)
 
 
 def test_number_typed_hs_of_chapters_01_to_09() -> None:

@@ -22,8 +22,9 @@ needs_office = pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("
 @needs_office
 def test_quote_pdf_shows_the_worked_example(tmp_path: Path) -> None:
     """Page 1 is the 見積書 (Quote sheet, A4 portrait) with the worked example's totals (paid at import
-    77,800; quote total 730,198 — see workbook/src/quote.yaml); page 2 the lines (2,299 × 200 = 459,800), page 3
-    the charges and domestic costs the quote rests on.
+    77,800; quote total 730,198 — see workbook/src/quote.yaml); pages 2 and 3 the lines, two pages wide (the codes
+    on the first, the quote prices on the second: 2,299 × 200 = 459,800, each line named again), page 4 the
+    charges and domestic costs the quote rests on.
     The Japanese text comes back as text: a Japanese font was embedded, not empty boxes."""
     pdfplumber = pytest.importorskip("pdfplumber")
     src = ROOT / "workbook" / "xlduty.xlsm"
@@ -34,14 +35,15 @@ def test_quote_pdf_shows_the_worked_example(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert src.read_bytes() == before
     with pdfplumber.open(out) as pdf:
-        assert len(pdf.pages) == 3
-        first, second, third = (page.extract_text() for page in pdf.pages)
+        assert len(pdf.pages) == 4
+        first, second, third, fourth = (page.extract_text() for page in pdf.pages)
         assert pdf.pages[0].width < pdf.pages[0].height < 850   # A4 portrait (595 × 842 pt)
     assert "見積書 Quote" in first
     assert "輸入時納付額 Taxes paid at import 77,800" in first
     assert "見積合計 Quote total (before tax) 730,198" in first
-    assert "6109.10-020" in second and "459,800" in second and "270,398" in second
-    assert "運賃・諸掛 Charges and costs" in third and "customs_brokerage 通関料" in third and "11,800" in third
+    assert "6109.10-020" in second and "8471.30-000" in second
+    assert "T-shirts, cotton" in third and "459,800" in third and "270,398" in third
+    assert "運賃・諸掛 Charges and costs" in fourth and "customs_brokerage 通関料" in fourth and "11,800" in fourth
 
 
 def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> None:

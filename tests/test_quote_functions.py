@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from xlduty.core.errors import InputError
 from xlduty.excel import quote_functions as qf
 from xlduty.quote import quote
 
@@ -79,9 +80,13 @@ def test_a_bad_cell_names_its_sheet_row() -> None:
     text = qf.QUOTE_TOTALS(*_args(no_weight, by_weight, incoterm="FOB"), "duty")
     assert text.startswith("#エラー 重量(kg)(weight_kg): 重量(kg)を入力してください")
     assert text.endswith("（明細 2行目）")
+    # a lines range is read at 7, 9 or 11 columns (the 見積書's unit and food flag last): all three are named
     assert qf.QUOTE_TOTALS(*_args([TSHIRTS[:5]]), "duty") == (
-        "#エラー 明細(lines): 範囲は 9 列（description, hs_code, origin, quantity, unit_price, weight_kg, claim, "
-        "customs_quantity, customs_unit）か最初の 7 列で指定してください: 5 列あります")
+        "#エラー 明細(lines): 範囲は 7・9・11 列（左から description, hs_code, origin, quantity, unit_price, "
+        "weight_kg, claim, customs_quantity, customs_unit, unit, reduced_ct）で指定してください: 5 列あります")
+    with pytest.raises(InputError, match=r"^lines: give 7, 9 or 11 columns \(the first 7, 9 or 11 of: "
+                                         r"description, .*, unit, reduced_ct\), not 10$"):
+        qf.quote_input(*_args([[*TSHIRTS, None, None, None]]))
     costs = [["customs_brokerage", None, 11800.0, None, None, None]]
     assert qf.QUOTE_TOTALS(*_args(_lines(TSHIRTS), None, costs), "duty").startswith(
         "#エラー 国内諸掛(costs): 範囲は 7 列で指定してください（kind,")

@@ -55,9 +55,9 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
+def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> Any:
     """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active), each row tall enough
-    for its wrapped texts (fit_rows)."""
+    for its wrapped texts (fit_rows); returns the copy as openpyxl read it (its values, for ``printed_cells``)."""
     with Package(src) as z:
         parts = _sheet_parts(z)
         missing = [s for s in sheets if s not in parts]
@@ -73,7 +73,7 @@ def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> None:
                 elif item.filename == "xl/calcChain.xml":
                     continue   # no formulas left to chain; Excel and LibreOffice rebuild it anyway
                 out.writestr(item, body)
-    fit_rows(dst, sheets)
+    return fit_rows(dst, sheets)
 
 
 # Text metrics for sizing a wrapped cell's row (fit_rows). A column's width counts the digit "0" of the default font
@@ -103,13 +103,14 @@ def wrapped_height(text: str, width_chars: float, size: float) -> float:
     return round(wrapped_lines(text, width_chars, size) * size * _LINE_EM + 2, 1)
 
 
-def fit_rows(printable: Path, sheets: Sequence[str]) -> None:
+def fit_rows(printable: Path, sheets: Sequence[str]) -> Any:
     """Make each row of ``sheets`` tall enough for its wrapped texts, in the print copy.
 
     Why here: Excel fits a row to its wrapped text when it calculates (for a row whose height was not set by
     hand), but LibreOffice, which renders the PDF without Excel, keeps the height stored in the file (tests: a
     why-not reason or a long 品名 printed one line high, the rest of it over the next rows). A row set by hand is
-    only ever made taller; a merged range over one row counts its columns' widths together."""
+    only ever made taller; a merged range over one row counts its columns' widths together. Returns the workbook
+    as read before (only row heights change)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(printable)
@@ -145,7 +146,7 @@ def fit_rows(printable: Path, sheets: Sequence[str]) -> None:
         if need:
             heights[parts[name]] = need
     if not heights:
-        return
+        return wb
     body_of: dict[str, bytes] = {}
     with Package(printable) as z:
         items = [(item, z.read(item.filename)) for item in z.infolist()]
@@ -164,6 +165,7 @@ def fit_rows(printable: Path, sheets: Sequence[str]) -> None:
     with zipfile.ZipFile(printable, "w", zipfile.ZIP_DEFLATED) as out:
         for item, body in items:
             out.writestr(item, body_of.get(item.filename, body))
+    return wb
 
 
 def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:
@@ -248,12 +250,14 @@ def check_japanese_font() -> None:
         raise InputError("font", _NO_FONT)
 
 
-def printed_cells(printable: Path, sheets: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+def printed_cells(printable: Path, sheets: Sequence[str], wb: Any = None) -> dict[str, list[tuple[str, str]]]:
     """Sheet → (cell, text) of every text cell inside its print area (the whole sheet when it has none) and not in
-    a hidden row or column (neither prints), read from the values-only print copy."""
+    a hidden row or column (neither prints), read from the values-only print copy (``wb``: as ``print_copy`` read
+    it, so it is not read again)."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(printable)
+    if wb is None:
+        wb = openpyxl.load_workbook(printable)
     out: dict[str, list[tuple[str, str]]] = {}
     for name in sheets:
         ws = wb[name]
@@ -361,8 +365,7 @@ def export_pdf(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         calculated = work / f"calculated{(output_suffix(source) or (source.suffix,))[0]}"
         recalc(source, calculated)
         printable = work / "print.xlsx"
-        print_copy(calculated, printable, sheets)
-        cells = printed_cells(printable, sheets)
+        cells = printed_cells(printable, sheets, print_copy(calculated, printable, sheets))
         check_errors(cells)
         profile = (work / "profile").as_uri()
         result = subprocess.run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore",

@@ -18,8 +18,8 @@ anything is inflated, and the bytes actually inflated are counted while reading 
 "zip bomb" is refused in one line within a second, without holding its data. Only the compression methods
 Office writes (stored, deflated) are read: bzip2 and LZMA inflate far more per byte read.
 
-The rates store keeps its own writer variant (``xlduty.rates.store.replace_file``): it adds fault-injection
-checkpoints and retries the rename on Windows, which only the switch of the tables in use needs.
+The rates store writes through the same writer (``write_atomic(..., shared=True)``): its pointer is read by other
+processes while it is replaced, so the rename is retried on Windows and made durable at once.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -119,8 +119,33 @@ def atomic_file(target: str | os.PathLike[str], *, mode: int | None = None) -> I
         yield fh
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a rename in folder ``path`` durable (a crash right after cannot undo it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory; NTFS journals the rename itself
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _replace_shared(src: str, dst: Path) -> None:
+    """os.replace, retried briefly: on Windows it fails while another process (Excel) is reading ``dst``."""
+    import tenacity
+
+    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.05),
+                                 retry=tenacity.retry_if_exception_type(PermissionError), reraise=True)
+    retrying(os.replace, src, dst)
+
+
 @contextmanager
-def _atomic(path: Path, mode: int | None, before_rename: Any) -> Iterator[BinaryIO]:
+def _atomic(path: Path, mode: int | None, before_rename: Any, *, shared: bool = False) -> Iterator[BinaryIO]:
+    """The one atomic writer. ``shared``: a file other processes read while it is replaced (the rates store's
+    pointer): the rename is retried while a reader holds it on Windows, and made durable at once."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -137,17 +162,21 @@ def _atomic(path: Path, mode: int | None, before_rename: Any) -> Iterator[Binary
             before_rename()
         try:
             os.chmod(tmp, _default_mode(path) if mode is None else mode)
-            os.replace(tmp, path)
+            (_replace_shared if shared else os.replace)(tmp, path)
         except OSError as exc:
             raise WriteError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if shared:
+        fsync_dir(path.parent)
 
 
-def write_atomic(target: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
-    """Replace ``target`` with ``data`` atomically (see ``atomic_file``)."""
-    with atomic_file(target, mode=mode) as fh:
+def write_atomic(target: str | os.PathLike[str], data: bytes, *, mode: int | None = None,
+                 before_rename: Callable[[], None] | None = None, shared: bool = False) -> None:
+    """Replace ``target`` with ``data`` atomically (see ``atomic_file``); ``before_rename`` runs once the data is
+    on disk, and may still stop the replacement by raising; ``shared``: see ``_atomic``."""
+    with _atomic(Path(target), mode, before_rename, shared=shared) as fh:
         fh.write(data)
 
 

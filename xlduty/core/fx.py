@@ -139,6 +139,26 @@ _given: dict[tuple[str, str], FxRate] = {}   # the rates declarations supply (fx
 _GIVEN_LIMIT = 4096   # emptied when full: a process may run for days (Excel)
 
 
+class NoCustomsRate(InputError):
+    """No customs weekly rate (税関長公示レート, 関税定率法施行規則1条) for a currency in a week. The message advises
+    a declaration (give ``fx_rates`` or refresh); an adapter whose user supplies the rate elsewhere (an FX cell, or
+    nowhere) words its own advice with ``advise`` rather than by matching this text."""
+
+    def __init__(self, field: str, message: str, reason: str = "") -> None:
+        super().__init__(field, message)
+        self.reason = reason or message
+
+    def within(self, prefix: str) -> NoCustomsRate:
+        err = super().within(prefix)
+        assert isinstance(err, NoCustomsRate)
+        err.reason = self.reason
+        return err
+
+    def advise(self, field: str, advice: str) -> NoCustomsRate:
+        """The same missing rate named at ``field`` with ``advice`` in place of the declaration's."""
+        return NoCustomsRate(field, f"{self.reason}: {advice}", self.reason)
+
+
 def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) -> FxRate:
     """The yen rate for ``currency`` on ``on``: the declaration's own ``fx_rates`` first, then customs'.
 
@@ -159,8 +179,9 @@ def rate_for(currency: str, on: date, supplied: dict[str, Decimal], field: str) 
     if found is None:
         start, end = week_of(on)
         table = customs_rates()
-        raise InputError(field, (
-            f"no customs exchange rate for {currency} in the week {start}–{end}: the bundled table covers "
+        reason = f"no customs exchange rate for {currency} in the week {start}–{end}"
+        raise NoCustomsRate(field, (
+            f"{reason}: the bundled table covers "
             f"{table.first_week}–{table.last_week + timedelta(days=6)}. Give fx_rates {{\"{currency}\": yen per 1 "
-            f"{currency}}} from the customs weekly table ({FX_INDEX_URL}), or refresh the rates"))
+            f"{currency}}} from the customs weekly table ({FX_INDEX_URL}), or refresh the rates"), reason)
     return found

@@ -29,19 +29,19 @@ def vouched_until(newest: date, checked: date | None, annual: AnnualEdition) -> 
     return max(until, checked) if checked is not None else until
 
 
-_held: dict[int, tuple[str, str, date, date | None, date]] = {}
+_held: dict[int, tuple[AnnualEdition, tuple[str, str, date, date | None, date]]] = {}
 
 
 def _tables(annual: AnnualEdition) -> tuple[str, str, date, date | None, date]:
     """(folder of the tariff tables in use, their newest edition, its first day, the last refresh check, the last
     date vouched for): worked out once per switch of the tables (a declaration only compares its date)."""
-    found = _held.get(id(annual))
-    if found is None:
+    held = _held.get(id(annual))
+    if held is None or held[0] is not annual:   # the rule object is held with it: its id cannot be reused
         directory = str(tables.tables_dir("tariff"))
         checked = tables.tariff_checked()
         name, start = max(tables.editions(directory), key=lambda e: e[1])
-        found = _held[id(annual)] = (directory, name, start, checked, vouched_until(start, checked, annual))
-    return found
+        held = _held[id(annual)] = (annual, (directory, name, start, checked, vouched_until(start, checked, annual)))
+    return held[1]
 
 
 def date_warnings(on: date, pinned: str | None, annual: AnnualEdition) -> list[str]:

@@ -454,8 +454,9 @@ _PAPER = {"A4": 9, "A3": 8, "Letter": 1}
 
 
 def _print_setup(ws: Any, spec: dict[str, Any]) -> None:
-    """The printable layout of a sheet: A4, orientation, print area, fit to one page wide, title rows repeated on
-    every page, header and footer. Excel's PDF export and the headless export (LibreOffice) both use it."""
+    """The printable layout of a sheet: A4, orientation, print area, fit to pages wide (one; two for a wide list),
+    title rows and columns repeated on every page, header and footer. Excel's PDF export and the headless export
+    (LibreOffice) both use it."""
     ws.set_paper(_PAPER[spec.get("paper", "A4")])
     if spec.get("landscape"):
         ws.set_landscape()
@@ -468,6 +469,8 @@ def _print_setup(ws: Any, spec: dict[str, Any]) -> None:
     if "repeat_rows" in spec:
         first, last = (int(x) - 1 for x in spec["repeat_rows"].split(":"))
         ws.repeat_rows(first, last)
+    if "repeat_columns" in spec:   # a sheet printed pages wide names its rows on every page
+        ws.repeat_columns(spec["repeat_columns"])
     if "header" in spec:
         ws.set_header(spec["header"])
     if "footer" in spec:

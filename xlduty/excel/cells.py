@@ -96,7 +96,12 @@ def to_date(v: object) -> date:
     if isinstance(v, int | float) and not isinstance(v, bool):
         if not 1 <= v < 2958466:
             raise InputError("date", "is not a date")
-        return EXCEL_EPOCH + timedelta(days=int(v))
+        days = int(v)
+        if days < 61:   # before Excel's 1900-02-29 (serial 60, a day that never was) serials count from 1899-12-31
+            if days == 60:
+                raise InputError("date", "is not a date: serial 60 is Excel's 1900-02-29, a day that never was")
+            return EXCEL_EPOCH + timedelta(days=days + 1)
+        return EXCEL_EPOCH + timedelta(days=days)
     try:
         return read_date(str(v))
     except ValueError as exc:

@@ -223,19 +223,16 @@ def explain_text(result: Any) -> str:
 
 def CUSTOMS_FX(currency: object = None, date: object = None) -> Any:
     """税関長公示レート: yen per one unit of ``currency`` for the week of ``date`` (default today)."""
-    from xlduty.core.fx import rate_for
+    from xlduty.core.fx import NoCustomsRate, rate_for
 
     try:
         ccy = code_of(currency, "currency")
         if ccy is None:
             raise InputError("currency", "required")
         return float(rate_for(ccy.upper(), to_date(date), {}, "currency").yen_per_unit)
-    except InputError as exc:
-        if exc.message.startswith("no customs exchange rate for "):   # the core's advice (fx_rates, options fx=)
-            # is for the functions that take them: this one does not
-            exc = InputError(exc.field, f"{exc.message.split(':', 1)[0]}: refresh the rates, or type the week's "
-                                        "customs rate in place of this formula")
-        return cell_error(exc)
+    except NoCustomsRate as exc:   # the core's advice (fx_rates, options fx=) is for the functions that take them
+        return cell_error(exc.advise(exc.field, "refresh the rates, or type the week's customs rate in place of "
+                                                "this formula"))
     except XlDutyError as exc:
         return cell_error(exc)
 

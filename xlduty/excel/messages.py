@@ -9,6 +9,7 @@ so the message is never lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from xlduty.core.errors import DataError, InputError
 
@@ -33,7 +34,12 @@ FIELDS_JA = {
     "quota": "関税割当",
 }
 
-_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in [
+def _widths_ja(m: re.Match[str]) -> str:
+    """A range accepted at several widths ("give 7, 9 or 11 columns (the first … of: …), not 5")."""
+    return f"範囲は {'・'.join(re.findall(r'[0-9]+', m[1]))} 列（左から {m[2]}）で指定してください: {m[3]} 列あります"
+
+
+_REASONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [(re.compile(p), ja) for p, ja in [
     (r"is not an HS code", "税番の形式が違います（例 6109.10-020, 610910020, 6109.10）"),
     (r"^(\S+) is not a line of the (\S+) tariff(.*)", r"\1 は \2 版の実行関税率表にありません\3"),
     (r"^(\S+) is not a subheading of the (\S+) tariff", r"\1 は \2 版の実行関税率表にありません"),
@@ -88,8 +94,7 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), ja) for p, ja in 
     (r"^unknown (?:domestic cost|charge) kind '([^']*)' \(use one of (.*)\)",
      r"種類 \1 はありません（\2 または日本語名 通関料・運賃 など）"),
     (r"^give the line's weight \(above 0 kg\)", "重量(kg)を入力してください（重量で按分する運賃等・諸掛があります）"),
-    (r"^give (\d+) columns \((.*)\) or the first (\d+), not (\d+)",
-     r"範囲は \1 列（\2）か最初の \3 列で指定してください: \4 列あります"),
+    (r"^give ([\d, or]+) columns \(the first [\d, or]+ of: (.*)\), not (\d+)", _widths_ja),
     (r"^give (\d+) columns \((.*)\), not (\d+)", r"範囲は \1 列で指定してください（\2）: \3 列あります"),
     (r"^no lines: give HS codes, quantities and unit prices", "明細がありません（品目番号・数量・単価を入力）"),
     (r"^unknown incoterm '([^']*)' \(use one of (.*)\)", r"貿易条件 \1 はありません（\2）"),
@@ -118,7 +123,7 @@ def reason_ja(message: str) -> str:
     for pattern, ja in _REASONS:
         m = pattern.search(message)
         if m:
-            return m.expand(ja) if "\\" in ja else ja
+            return ja(m) if callable(ja) else m.expand(ja) if "\\" in ja else ja
     return message
 
 

@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 from xlduty.core.errors import InputError
+from xlduty.core.fx import NoCustomsRate
 from xlduty.core.result import UNVERIFIED
 from xlduty.excel.cells import (
     blank,
@@ -107,8 +108,12 @@ def _rows(v: object, columns: tuple[str, ...], table: str, short: tuple[str, ...
     if wider is not None and width == len(wider):
         columns = wider
     if width != len(columns):
-        also = f" or the first {len(short)}" if short else ""
-        raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}){also}, not {width}")
+        widths = sorted({len(c) for c in (columns, short, wider) if c is not None})
+        if len(widths) == 1:
+            raise InputError(table, f"give {len(columns)} columns ({', '.join(columns)}), not {width}")
+        widest = max((c for c in (columns, short, wider) if c is not None), key=len)
+        counts = f"{', '.join(map(str, widths[:-1]))} or {widths[-1]}"
+        raise InputError(table, f"give {counts} columns (the first {counts} of: {', '.join(widest)}), not {width}")
     out = []
     for i, r in enumerate(rows):
         cells = dict(zip(columns, r, strict=True))
@@ -362,8 +367,8 @@ _SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs
 def _named(exc: InputError, where: dict[str, list[int]]) -> InputError:
     """``lines[1].unit_price`` (the quote's second line) → the range row it came from (``costs[4]`` for
     ``domestic_costs[1]``), so the cell names the row the user typed."""
-    if exc.field == "currency" and exc.message.startswith("no customs exchange rate"):   # the invoice currency
-        return InputError("fx", exc.message.split(": ")[0] + ": type the rate in the FX cell")
+    if exc.field == "currency" and isinstance(exc, NoCustomsRate):   # the invoice currency's: typed in the FX cell
+        return exc.advise("fx", "type the rate in the FX cell")
     message = sheet_text(exc.message, where)
     if exc.field.startswith("margin."):          # the margin cell holds the percent and its basis
         return InputError("margin", message)

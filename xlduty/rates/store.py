@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlduty.core.tables import KINDS, clear_cache, rates_root
+from xlduty.files import fsync_dir, write_atomic
 
 if TYPE_CHECKING:
     from xlduty.rates.models import ActiveState, Manifest
@@ -48,19 +49,6 @@ def now() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # Windows cannot open a directory; NTFS journals the rename itself
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_file(path: Path, data: bytes) -> None:
     """Write and fsync one file (inside a staging folder nobody reads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,31 +59,9 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def replace_file(path: Path, data: bytes, step: str | None = "pointer-written") -> None:
-    """Atomically replace ``path``: temp file in the same folder, fsync, os.replace, fsync the folder."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if step:
-            checkpoint(step)
-        _replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _replace(src: str, dst: Path) -> None:
-    """os.replace, retried briefly: on Windows it fails while another process (Excel) is reading ``dst``."""
-    import tenacity
-
-    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.05),
-                                 retry=tenacity.retry_if_exception_type(PermissionError), reraise=True)
-    retrying(os.replace, src, dst)
+    """Atomically replace ``path``, a file other processes read (``files.write_atomic``, shared); the fault
+    checkpoint ``step`` runs with the data on disk, before the rename."""
+    write_atomic(path, data, before_rename=(lambda: checkpoint(step)) if step else None, shared=True)
 
 
 def sha256(data: bytes) -> str:
@@ -233,12 +199,12 @@ class Store:
         manifest = Manifest(kind=kind, version=vid, created_at=now(), source=source, summary=summary, files=entries)
         write_file(tmp / "manifest.json", manifest.model_dump_json(indent=1).encode())
         for d in {(tmp / rel).parent for rel in [*files, *(extras or {})]} | {tmp}:
-            _fsync_dir(d)
+            fsync_dir(d)
         checkpoint("staged")
         target = self.version_dir(kind, vid)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         checkpoint("committed")
         return vid
 

@@ -36,7 +36,6 @@ values; a legacy (CSE) array formula keeps its range's size.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -161,14 +160,11 @@ def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     started = time.perf_counter()
     # A run makes hundreds of thousands of objects that live until it ends (cells, values, keys); the
     # cyclic garbage collector would walk them again and again (a quarter of the run on a 10,000-row
-    # sheet) and find almost nothing to free. So it is off during the run and back on after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # sheet) and find almost nothing to free. So it is paused during the run and restored after.
+    from xlduty.core.engine import CollectionPaused
+
+    with CollectionPaused():
         return _recalc(Path(src), Path(dst), functions, started)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | None,
