@@ -3,9 +3,10 @@
 Why: ``xlduty compute`` must start in ≤ 0.3 s. Parsing the rule YAML, validating it with pydantic
 and decoding a 9,654-line edition from JSON cost about 0.1 s on every start; reading the same objects
 back from this cache costs about a fifth of that. An entry is keyed by the source files' paths, sizes
-and modification times plus the xlduty, Python and pydantic versions, so a changed source or upgrade
-simply misses; so does an entry written before a cached class moved (``LAYOUT``). A cache that cannot be
-read or written is ignored: the sources are always the truth.
+and modification times plus the xlduty and Python versions (the rules also by the installed pydantic that
+validated them: ``rules.load_rules``), so a changed source or upgrade simply misses; so does an entry written
+before a cached class moved (``LAYOUT``). A cache that cannot be read or written is ignored: the sources are
+always the truth.
 
 Location: ``$XLDUTY_CACHE_DIR``, else the platform's user cache directory. ``XLDUTY_CACHE_DIR=off``
 disables it. Under Pyodide (xlwings Lite) it is off: there the installed files get a new modification time in
@@ -28,9 +29,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 ENV = "XLDUTY_CACHE_DIR"
-LAYOUT = 2
+LAYOUT = 3
 """Part of every key: raised when a cached object's class moves or changes shape (2: the calculation modules moved
-into ``xlduty.core``), so an entry pickled by an earlier layout is never read, not even tried."""
+into ``xlduty.core``; 3: the rules became plain records, not pydantic models), so an entry pickled by an earlier
+layout is never read, not even tried."""
 
 
 def cache_dir() -> Path | None:
@@ -48,9 +50,6 @@ def _key(name: str, sources: Sequence[Path]) -> str:
     from xlduty.version import __version__
 
     h = hashlib.sha256(f"{name}|{__version__}|{LAYOUT}|{sys.version}".encode())
-    pyd = sys.modules.get("pydantic")
-    if pyd is not None:
-        h.update(str(getattr(pyd, "VERSION", "")).encode())
     for p in sources:
         st = p.stat()
         h.update(f"|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -60,7 +59,7 @@ def _key(name: str, sources: Sequence[Path]) -> str:
 def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec: str = "pickle") -> T:
     """``build()``, or its result stored by an earlier call with the same sources.
 
-    ``codec``: ``pickle`` for objects (pydantic models), ``marshal`` for plain dicts/lists/str (faster).
+    ``codec``: ``pickle`` for objects (the rules' records), ``marshal`` for plain dicts/lists/str (faster).
     """
     folder = cache_dir()
     if folder is None:
