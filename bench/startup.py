@@ -10,7 +10,7 @@ broker mix's first) into a temporary folder. Run it twice: the first run fills t
 The example declaration has a liquor line, which the fast path does not check itself: its start-up includes
 importing pydantic for ``core/declaration_models.py`` (about 90 ms); the one-line batch never imports it. Measured
 with compiled bytecode (``__pycache__``, as an installed package has it), medians of 11 paired runs: compute
-0.146 s beyond bare Python (0.172 s before), batch 0.062 s (0.168 s before). Where Python may not write bytecode
+0.141 s beyond bare Python (0.172 s before), batch 0.062 s (0.168 s before). Where Python may not write bytecode
 (``PYTHONDONTWRITEBYTECODE``) each run also compiles every module it imports (about 60 ms).
 """
 
