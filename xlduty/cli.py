@@ -7,8 +7,10 @@ Exit codes: ``xlduty.command`` and the README's "Exit codes" list them.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from xlduty.command import StandardOutput, new_parser, note, read_json, run, word_arg, write
@@ -49,9 +51,13 @@ _LEFT: list[Any] = []
 
 def _leave(obj: Any) -> None:
     """What the command has done with (its results), left to the process's exit where the process ends once they
-    are written (``main``): freeing 20,000 results one object at a time takes 0.15 s, the exit nothing."""
+    are written (``main``): freeing 20,000 results one object at a time takes 0.15 s, the exit nothing. Frozen now
+    with all else the command made, so that no collection scans them again: the first one after the command's
+    paused collection would scan everything made while it was paused (10 ms after a declaration validated through
+    pydantic, whose import falls in it)."""
     if _EXITING:
         _LEFT.append(obj)
+        gc.freeze()
 
 
 def _write_indented(results: list[Any], single: bool) -> bool:
@@ -191,8 +197,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p, sub = new_parser()
+def _compute_parser(sub: Any) -> None:
     c = sub.add_parser("compute", help="compute a declaration (JSON object) or a batch (JSON array)")
     c.add_argument("file", help="JSON file, or - for standard input")
     c.add_argument("--compact", action="store_true", help="one-line JSON output")
@@ -205,19 +210,34 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-explain", dest="explain", action="store_false",
                    help="leave out the explanations: totals, line figures, rates, notes and warnings only")
     c.set_defaults(func=cmd_compute)
+
+
+def _recalc_parser(sub: Any) -> None:
     r = sub.add_parser("recalc", help="recalculate a workbook (.xlsx/.xlsm) without Excel into another file")
     r.add_argument("file", help="the workbook to recalculate (left unchanged)")
     r.add_argument("-o", "--output", required=True, help="where to write the recalculated workbook")
     r.set_defaults(func=cmd_recalc)
-    from xlduty.rates.cli import add_parser as add_rates_parser
 
-    add_rates_parser(sub)
-    from xlduty.quote.cli import add_parser as add_quote_parser
 
-    add_quote_parser(sub)
-    from xlduty.batch.cli import add_parser as add_batch_parser
+def _rates_parser(sub: Any) -> None:
+    from xlduty.rates.cli import add_parser
 
-    add_batch_parser(sub)
+    add_parser(sub)
+
+
+def _quote_parser(sub: Any) -> None:
+    from xlduty.quote.cli import add_parser
+
+    add_parser(sub)
+
+
+def _batch_parser(sub: Any) -> None:
+    from xlduty.batch.cli import add_parser
+
+    add_parser(sub)
+
+
+def _export_pdf_parser(sub: Any) -> None:
     e = sub.add_parser("export-pdf", help="render a quote workbook to PDF without Excel (recalculated; LibreOffice)")
     e.add_argument("file", help="the workbook (left unchanged)")
     e.add_argument("-o", "--output", required=True, help="the PDF to write")
@@ -225,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--customer", action="store_true",
                    help="the 見積書 for the customer alone (= --sheets 見積書): no costing sheet")
     e.set_defaults(func=cmd_export_pdf)
+
+
+def _addin_parser(sub: Any) -> None:
     a = sub.add_parser("addin", help="the Excel add-in: where it is, and the user config naming this Python")
     a.add_argument("action", type=word_arg, choices=["path", "config"],
                    help="path: print where xlduty.xlam is; config: write ~/.xlduty/xlduty.conf so the add-in "
@@ -233,6 +256,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with config: also set the interpreter in ~/.xlwings/xlwings.conf, which the stock "
                         "xlwings add-in and other xlwings workbooks read (xlduty's own files do not need it)")
     a.set_defaults(func=cmd_addin)
+
+
+_COMMANDS: dict[str, Callable[[Any], None]] = {   # in the order ``xlduty --help`` lists them
+    "compute": _compute_parser, "recalc": _recalc_parser, "rates": _rates_parser, "quote": _quote_parser,
+    "batch": _batch_parser, "export-pdf": _export_pdf_parser, "addin": _addin_parser}
+
+
+_MOUNTED: str | None = None   # set by ``main``: the command its command line names, mounted alone
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``xlduty`` parser. Run by ``main`` for a command line naming a command, only that command is mounted:
+    mounting the others (importing their modules, adding their options) costs start-up time the command never
+    uses. Otherwise (``--help``, ``--version``, no command or an unknown one) all are, so that the listing and the
+    errors are argparse's as before."""
+    p, sub = new_parser()
+    for name, mount in _COMMANDS.items():
+        if _MOUNTED is None or name == _MOUNTED:
+            mount(sub)
     return p
 
 
@@ -278,18 +320,19 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _EXITING
+    global _EXITING, _MOUNTED
     _EXITING = argv is None   # the xlduty command, whose process ends when this returns
+    line = sys.argv[1:] if argv is None else argv
+    _MOUNTED = line[0] if line and line[0] in _COMMANDS else None
     try:
         code = run(build_parser, argv)
     finally:
         _EXITING = False
+        _MOUNTED = None
     if argv is None:
         # spare the exit its collection pass over every object left (the tables, the rate plans: 0.5-0.9 s after a
         # batch of 20,000 explained lines), and freeing what the command left (``_leave``) one object at a time:
         # held by a cycle in the frozen generation, which the exit's collection never visits, it is dropped whole
-        import gc
-
         _LEFT.append(_LEFT)
         gc.freeze()
     return code

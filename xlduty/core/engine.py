@@ -22,12 +22,12 @@ import gc
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlduty.core import classification, consumption_tax, duty, excise, origin, reliefs, tables, valuation, vouch
 from xlduty.core.consumption_tax import FoodClass
 from xlduty.core.de_minimis import DeMinimis
-from xlduty.core.declaration import Declaration, parse_declaration
+from xlduty.core.declaration import parse_declaration
 from xlduty.core.errors import DataError, InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyDeclaration, AnyLine, Context, Day, Prepared, Treated, day_of
@@ -42,6 +42,9 @@ from xlduty.core.rules import Rules, load_rules
 from xlduty.core.schedule import LookupError_, Schedule, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, select_for_line
 from xlduty.core.simplified import Simplified
+
+if TYPE_CHECKING:
+    from xlduty.core.declaration_models import Declaration
 
 GENERAL, SIMPLIFIED = "general", "simplified"
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from xlduty.core.declaration import CommonLine, Declaration, Line, PlainDeclaration, PlainLine
+from xlduty.core.declaration import CommonLine, PlainDeclaration, PlainLine
 from xlduty.core.fx import FxRate
 from xlduty.core.gate_price import Gate
 from xlduty.core.rate import ZERO
@@ -20,8 +20,11 @@ from xlduty.core.rules import CTRate, DeMinimisVersion, Rules, SimplifiedVersion
 from xlduty.core.schedule import TariffLine, ValueBand
 from xlduty.core.units import Unit
 
-AnyDeclaration = Declaration | PlainDeclaration
-AnyLine = Line | PlainLine | CommonLine
+if TYPE_CHECKING:   # the models import pydantic, which a plain declaration never needs (declaration.py)
+    from xlduty.core.declaration_models import Declaration, Line
+
+AnyDeclaration: TypeAlias = "Declaration | PlainDeclaration"
+AnyLine: TypeAlias = "Line | PlainLine | CommonLine"
 
 
 @dataclass(slots=True)

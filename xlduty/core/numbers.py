@@ -22,6 +22,9 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 _GRAMMAR = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_AMOUNT = 10**15
+"""An amount, quantity or rate of 10^15 or more is a typing slip (1,000 trillion), and the products of larger ones
+would no longer be exact in Decimal's 28 digits: the input contract refuses it (``declaration_models``)."""
 NOT_A_NUMBER = "a number is required (digits and a decimal point, no thousands separators)"
 """The message for a text that is not a number: the words every reader of an input uses."""
 

@@ -1,5 +1,10 @@
 """The law as dated data: ``rules/*.yaml`` loaded and validated by pydantic, once per process.
 
+Each class below is a plain record (``_Model``): its annotations are the schema, read by pydantic only where the
+rule files are validated (``_validate_rules``: a first run, or a changed file); a calculation reads the records back
+from the user cache (``cache.py``) and never imports pydantic, which alone cost more than half of ``xlduty compute``'s
+start-up.
+
 Each parameter carries its legal basis and a verification mark (V-off, V-sec, U, C). Entries marked
 U are used, and every result that depends on one says so in its explanation.
 
@@ -15,13 +20,16 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from importlib.util import find_spec
+from inspect import get_annotations
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from xlduty.core.errors import DataError, InputError
 from xlduty.core.tables import rules_dir
+
+if TYPE_CHECKING:   # names the annotations use, given to them where pydantic reads them (``_models``)
+    from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 Verified = Literal["V-off", "V-sec", "U", "C"]
 
@@ -33,13 +41,57 @@ def hs_digits(code: str) -> str:
     return re.sub(r"\D", "", code)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+class _Model:
+    """Validated rule data, read-only. The annotations of a subclass are its pydantic schema (fields, aliases,
+    bounds, validators), turned into a model by ``_models`` when the rule files are validated; the validated values
+    are then kept as plain attributes of the record (``_record``), which the user cache pickles without pydantic."""
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._fields = cls._fields + tuple(get_annotations(cls))   # the base's fields first
+        _RECORDS.append(cls)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is rule data: read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is rule data: read-only")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        mine, theirs = self.__dict__, other.__dict__
+        return all(mine[f] == theirs[f] for f in self._fields)
+
+    def __hash__(self) -> int:
+        return hash((type(self), *(self.__dict__[f] for f in self._fields)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={self.__dict__[f]!r}' for f in self._fields)})"
+
+    def model_dump(self) -> dict[str, Any]:
+        """The fields as plain data, records as dicts (as pydantic's ``model_dump`` gives them)."""
+        return {f: _dump(self.__dict__[f]) for f in self._fields}
+
+
+_RECORDS: list[type[_Model]] = []   # every record class, in the order defined (a class before those naming it)
+
+
+def _dump(v: object) -> object:
+    if isinstance(v, _Model):
+        return v.model_dump()
+    if type(v) is list:
+        return [_dump(x) for x in v]
+    if type(v) is dict:
+        return {k: _dump(x) for k, x in v.items()}
+    return v
 
 
 class Period(_Model):
-    start: date | None = Field(None, alias="from")
-    end: date | None = Field(None, alias="to")
+    start: Annotated[date | None, Field(alias="from")] = None
+    end: Annotated[date | None, Field(alias="to")] = None
 
     def covers(self, d: date) -> bool:
         return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
@@ -53,26 +105,20 @@ def _percent(v: str | None) -> Decimal | None:
 
 # --- consumption tax --------------------------------------------------------------------------------
 
+def _ratio(v: str) -> str:
+    Fraction(v)  # must be a ratio
+    return v
+
+
 class CTRate(Period):
-    national_standard: Decimal
-    national_reduced: Decimal | None = None
-    local_ratio: str                 # as the law writes it, e.g. "22/78"
+    national_standard: Annotated[Decimal, BeforeValidator(_percent)]
+    national_reduced: Annotated[Decimal | None, BeforeValidator(_percent)] = None
+    local_ratio: Annotated[str, AfterValidator(_ratio)]   # as the law writes it, e.g. "22/78"
     total_standard: str | None = None
     total_reduced: str | None = None
     basis: str
     source: str
     verified: Verified
-
-    @field_validator("national_standard", "national_reduced", mode="before")
-    @classmethod
-    def _pct(cls, v: str | None) -> Decimal | None:
-        return _percent(v)
-
-    @field_validator("local_ratio")
-    @classmethod
-    def _ratio(cls, v: str) -> str:
-        Fraction(v)  # must be a ratio
-        return v
 
     @cached_property
     def local_fraction(self) -> tuple[int, int]:
@@ -111,7 +157,7 @@ class PartyPeriod(Period):
 
 
 class Party(PartyPeriod):
-    exclusions: list[PartyPeriod] = []
+    exclusions: Annotated[list[PartyPeriod], Field(default_factory=list)]
 
     def active_on(self, d: date) -> bool:
         """Covered on ``d``: inside the period and in none of its exclusions."""
@@ -163,7 +209,7 @@ class DeMinimisVersion(_Model):
     excluded: list[Excluded]
 
     def covers(self, d: date) -> bool:
-        return Period(start=self.valid_from, end=self.valid_to).covers(d)
+        return (self.valid_from is None or self.valid_from <= d) and (self.valid_to is None or d <= self.valid_to)
 
     def excluded_item(self, code9: str) -> Excluded | None:
         for ex in self.excluded:
@@ -180,13 +226,13 @@ class LiquorSubRate(_Model):
 
 
 class SimplifiedCategory(_Model):
-    no: int = Field(alias="no")
+    no: Annotated[int, Field(alias="no")]
     name_ja: str
     name_en: str
     rate: str | None = None
     rates: list[LiquorSubRate] | None = None
-    hs: list[str] = []
-    hs_except: list[str] = []
+    hs: Annotated[list[str], Field(default_factory=list)]
+    hs_except: Annotated[list[str], Field(default_factory=list)]
 
 
 class InferredExclusion(_Model):
@@ -205,7 +251,7 @@ class SimplifiedExcluded(_Model):
     basis: str
     hs: list[str]
     note: str | None = None
-    inferred: list[InferredExclusion] = []
+    inferred: Annotated[list[InferredExclusion], Field(default_factory=list)]
 
 
 class SimplifiedVersion(_Model):
@@ -220,7 +266,7 @@ class SimplifiedVersion(_Model):
     excluded: SimplifiedExcluded
 
     def covers(self, d: date) -> bool:
-        return Period(start=self.valid_from, end=self.valid_to).covers(d)
+        return (self.valid_from is None or self.valid_from <= d) and (self.valid_to is None or d <= self.valid_to)
 
     def is_excluded(self, code9: str) -> bool:
         return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs) or self.inferred(code9) is not None
@@ -321,7 +367,8 @@ class LiquorRate(Period):
 class LiquorCategory(_Model):
     name_ja: str
     name_en: str
-    names: list[str] = []            # what people type for it: the legal name and its spellings, unambiguous words
+    # what people type for it: the legal name and its spellings, unambiguous words
+    names: Annotated[list[str], Field(default_factory=list)]
     note: str | None = None
     applies_to: str | None = None
     rates: list[LiquorRate]
@@ -335,7 +382,7 @@ class LiquorRounding(_Model):
     amount: str
     abv: str
     verified: Verified
-    verified_detail: dict[str, Verified] = {}
+    verified_detail: Annotated[dict[str, Verified], Field(default_factory=dict)]
     source: str
 
 
@@ -343,8 +390,9 @@ class LiquorTaxRules(_Model):
     basis: str
     rounding: LiquorRounding
     categories: dict[str, LiquorCategory]
-    special_rates: dict[str, LiquorCategory] = {}
-    ambiguous: dict[str, list[str]] = {}   # a word that may mean several categories ([all]: any of them)
+    special_rates: Annotated[dict[str, LiquorCategory], Field(default_factory=dict)]
+    # a word that may mean several categories ([all]: any of them)
+    ambiguous: Annotated[dict[str, list[str]], Field(default_factory=dict)]
 
 
 # --- rounding steps and reliefs ---------------------------------------------------------------------
@@ -369,7 +417,7 @@ class Relief(_Model):
     excise: str | None = None
     conditions: str | None = None
     eligible_hs: list[str] | None = None
-    excluded_hs: list[str] = []        # within eligible_hs but not covered
+    excluded_hs: Annotated[list[str], Field(default_factory=list)]        # within eligible_hs but not covered
     verified: Verified
     source: str | None = None
 
@@ -408,7 +456,7 @@ class GateGoods(_Model):
     ad_valorem: Decimal              # percent, of the lines above the 分岐点価格
     rates_source: str
     reference: list[DatedPrice]      # 第1号: the normal prices
-    emergency: list[DatedPrice] = []  # 第2号: the prices while 7条の6 is in force
+    emergency: Annotated[list[DatedPrice], Field(default_factory=list)]  # 第2号: the prices while 7条の6 is in force
 
     def price(self, d: date, emergency: bool = False) -> DatedPrice | None:
         return next((p for p in (self.emergency if emergency else self.reference) if p.covers(d)), None)
@@ -453,7 +501,7 @@ class GatePrices(_Model):
     confirmed_note: str
     goods: dict[str, GateGoods]
     emergency: GateEmergency
-    corrections: list[GateCorrection] = []
+    corrections: Annotated[list[GateCorrection], Field(default_factory=list)]
 
 
 # --- how far the tariff tables held can vouch for a date ---------------------------------------------------------
@@ -461,8 +509,8 @@ class GatePrices(_Model):
 class AnnualEdition(_Model):
     """The day of the year a new 実行関税率表 takes effect (1 April), with its basis (rules/tariff_cycle.yaml)."""
 
-    month: int = Field(ge=1, le=12)
-    day: int = Field(ge=1, le=28)
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=28)]
     rule: str
     basis: str
     source: str
@@ -552,17 +600,61 @@ def load_rules(directory: str | None = None) -> Rules:
 
     d = Path(directory) if directory else rules_dir()
     paths = [d / PREBUILT] if (d / PREBUILT).is_file() else [d / name for name in _FILES.values()]
+    paths += _pydantic_stamp()
     try:
         return cached("rules", paths, lambda: _validate_rules(d))
     except OSError as exc:
         raise DataError(f"cannot read the rule files in {d}: {exc}") from exc
 
 
+def _pydantic_stamp() -> list[Path]:
+    """The installed pydantic's version file, a source of the cached rules as the rule files are (what it accepts
+    may change with it), found without importing it (that would cost what the cache saves)."""
+    spec = find_spec("pydantic")
+    return [Path(spec.origin).parent / "version.py"] if spec is not None and spec.origin else []
+
+
 def _validate_rules(d: Path) -> Rules:
     raw = {key: rule_file(d / name) for key, name in _FILES.items()}
     for key in ("de_minimis", "simplified"):
         raw[key] = raw[key]["versions"]  # type: ignore[index]
+    models = _models()
     try:
-        return Rules.model_validate(raw)
+        validated = models[Rules].model_validate(raw)
     except ValueError as exc:
         raise DataError(f"invalid rule data in {d}: {exc}") from exc
+    return _record(validated, {model: record for record, model in models.items()})  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def _models() -> dict[type[_Model], type[BaseModel]]:
+    """A pydantic model for each record class, of the same name, fields and bases, from its annotations."""
+    from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+    class Base(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    names = {**globals(), "AfterValidator": AfterValidator, "BeforeValidator": BeforeValidator, "Field": Field}
+    models: dict[type[_Model], type[BaseModel]] = {}
+    for record in _RECORDS:
+        fields: dict[str, Any] = {   # a field with no default given is required, unless its Field has a factory
+            name: (eval(hint, names), record.__dict__[name]) if name in record.__dict__ else eval(hint, names)
+            for name, hint in get_annotations(record).items()}
+        parent = record.__bases__[0]
+        models[record] = names[record.__name__] = create_model(  # type: ignore[call-overload]
+            record.__name__, __base__=models.get(parent, Base), __module__=__name__, **fields)
+    return models
+
+
+def _record(v: object, records: dict[type, type[_Model]]) -> object:
+    """The validated model as records (lists and dicts as they are, their items as records)."""
+    cls = records.get(type(v))
+    if cls is not None:
+        out = object.__new__(cls)
+        out.__dict__.update({f: _record(getattr(v, f), records) for f in cls._fields})
+        return out
+    if type(v) is list:
+        return [_record(x, records) for x in v]
+    if type(v) is dict:
+        return {k: _record(x, records) for k, x in v.items()}
+    return v

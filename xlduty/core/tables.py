@@ -162,14 +162,32 @@ def edition_in_force(on: date, directory: str) -> str | None:
 
 def read_edition(edition: str, directory: str | None = None) -> dict:
     """One edition's compact book (``update/tariff.py`` writes it), decoded once into the user cache (marshal reads
-    back in a third of JSON's time)."""
+    back in a third of JSON's time; with each repeated value held once, in a sixth)."""
     from xlduty.core.cache import cached
 
     path = (Path(directory) if directory else tables_dir("tariff")) / "tariff" / f"{edition}.json.gz"
     try:
-        return cached(f"edition-{edition}", [path], lambda: read_json_gz(path), codec="marshal")
+        return cached(f"edition-{edition}", [path], lambda: held_once(read_json_gz(path), {}), codec="marshal")
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
+
+
+def held_once(v: Any, seen: dict[Any, Any]) -> Any:
+    """``v`` with equal texts, and equal lists of integers, made one object each (equal to ``v``): marshal writes an
+    object it meets again as a reference to the first, and reads it back once. An edition repeats most of its
+    descriptions, units and rate-column rows (9,654 lines, 2,388 distinct rows): read back in half the time. The
+    book is read-only (``schedule.Schedule``), so the shared lists are never changed."""
+    t = type(v)
+    if t is str:
+        return seen.setdefault(v, v)
+    if t is dict:
+        return {k: held_once(x, seen) for k, x in v.items()}
+    if t is list:
+        items = [held_once(x, seen) for x in v]
+        if items and all(type(x) is int for x in items):
+            return seen.setdefault(("ints", *items), items)
+        return items
+    return v
 
 
 # --- the customs weekly exchange rates ----------------------------------------------------------------------

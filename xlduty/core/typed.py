@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from xlduty.core.numbers import parse_number
 
-MAX_RATE = Decimal(10) ** 15   # as an amount: anything larger is a typing slip (declaration.MAX_AMOUNT)
+MAX_RATE = Decimal(10) ** 15   # as an amount: anything larger is a typing slip (numbers.MAX_AMOUNT)
 
 
 def closed(v: object) -> object:
@@ -34,6 +34,33 @@ def closed(v: object) -> object:
         return v
     text = v if v.isascii() else unicodedata.normalize("NFKC", v)
     return text.strip().lower()
+
+
+def code_text(v: object) -> object:
+    """A code typed in a Japanese IME's full-width mode (``ＣＮ``, ``ｅｐａ＿ｅｕ``) read as NFKC reads it, as numbers
+    are: the same text in ASCII (a pydantic before-validator: anything but text is left to the field)."""
+    return unicodedata.normalize("NFKC", v) if type(v) is str and not v.isascii() else v
+
+
+def date_text(v: object) -> object:
+    """A date given as text, read by the one date grammar (``read_date``: YYYY-MM-DD, or
+    2026/11/20 as Japanese Excel writes it; pydantic alone would also take other forms, and refuses these)."""
+    if isinstance(v, str):
+        return read_date(v)
+    return v
+
+
+def currency_keys(v: dict[str, Decimal]) -> dict[str, Decimal]:
+    """``{ISO: yen per unit}`` with 3-letter keys, upper-cased."""
+    out = {}
+    for k, rate in v.items():
+        code = unicodedata.normalize("NFKC", k).strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"{k!r} is not a 3-letter currency code")
+        if code in out:   # "usd" and "USD": one currency given twice
+            raise ValueError(f"{code} given twice")
+        out[code] = rate
+    return out
 
 
 def word(text: str, allowed: Iterable[str]) -> str:
@@ -98,7 +125,7 @@ def fx_pairs(text: str, *, bare: bool = False) -> dict[str, Decimal]:
             raise ValueError(f"{pair!r}: {exc}") from None
         if not value > 0:
             raise ValueError(f"{pair!r}: the rate must be above 0 (yen per 1 unit)")
-        if not value < MAX_RATE:   # the words pydantic's bound gives a declaration's fx_rates (declaration._MESSAGES)
+        if not value < MAX_RATE:   # the words of the models' bound on fx_rates (declaration_models._MESSAGES)
             raise ValueError(f"{pair!r}: the rate must be below 10^15 (1,000 trillion): a typing slip?")
         rates[code] = value
     return rates

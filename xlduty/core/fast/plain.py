@@ -12,15 +12,12 @@ from __future__ import annotations
 import re
 from datetime import date as Date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xlduty.core.declaration import (
-    MAX_AMOUNT,
-    Declaration,
-    PlainDeclaration,
-    PlainLine,
-    parse_declaration,
-)
+from xlduty.core.declaration import MAX_AMOUNT, PlainDeclaration, PlainLine, parse_declaration
+
+if TYPE_CHECKING:
+    from xlduty.core.declaration_models import Declaration
 from xlduty.core.rate import ZERO as _ZERO  # the shared zero: the engine does not add it to a line's value
 
 _LINE_FIELDS = frozenset(("hs_code", "origin", "value", "currency", "freight", "insurance", "additions", "quantity",

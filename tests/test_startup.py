@@ -1,0 +1,96 @@
+"""Start-up: what a plain command imports, and the rules as plain records (core/rules.py, core/declaration.py).
+
+Importing pydantic costs more than the rest of a start-up (bench/startup.py): a plain batch or declaration, with the
+rules read back from the user cache, must never import it. The rule records must hold what the pydantic models
+validated, and refuse bad rule data as the models did.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from xlduty.core.errors import DataError
+from xlduty.core.tables import rules_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+ROW = {"declaration": "D0", "hs_code": "2921.21-000", "origin": "TH", "value": "196745", "currency": "USD",
+       "freight": "5341", "claim_preference": "true"}
+PLAIN = {"date": "2026-11-20", "fx_rates": {"USD": 155}, "lines": [
+    {"hs_code": "6109.10-020", "origin": "CN", "value": 1800, "currency": "USD"}]}
+
+
+def test_a_plain_batch_and_declaration_never_import_pydantic(tmp_path: Path) -> None:
+    """With the cache warm, ``xlduty batch`` of one plain row and ``xlduty compute`` of a plain declaration run without
+    pydantic, and give what the models' path gives (``Engine(fast=False)``, which validates through pydantic)."""
+    import json
+
+    from xlduty.core.engine import Engine
+
+    rows = tmp_path / "one.csv"
+    with rows.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, list(ROW))
+        w.writeheader()
+        w.writerow(ROW)
+    (tmp_path / "plain.json").write_text(json.dumps(PLAIN), encoding="utf-8")
+    env = {**os.environ, "XLDUTY_CACHE_DIR": str(tmp_path / "cache"), "XLDUTY_DATA_DIR": str(tmp_path / "data")}
+    code = ("import sys\nfrom xlduty.cli import main\n"
+            "assert main(['batch', 'one.csv', '-o', 'out.csv', '--date', '2026-11-20', '--fx-rates', 'USD:155.39']) "
+            "== 0\nassert main(['compute', 'plain.json']) == 0\n"
+            "print('pydantic' in sys.modules, file=sys.stderr)\n")
+    for run in ("fills the cache", "reads it"):
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             encoding="utf-8", timeout=120)
+        assert out.returncode == 0, out.stderr
+        if run == "reads it":
+            assert out.stderr.splitlines()[-1] == "False", out.stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as fh:
+        (got,) = list(csv.DictReader(fh))
+    declared = {"date": "2026-11-20", "fx_rates": {"USD": Decimal("155.39")}, "lines": [
+        {"hs_code": ROW["hs_code"], "origin": "TH", "value": 196745, "currency": "USD", "freight": 5341,
+         "claim_preference": True}]}
+    want = Engine(fast=False).compute(declared)
+    line = want.lines[0]
+    assert int(got["total"]) == line.duty + line.national_ct + line.local_ct + line.excise
+    assert int(got["declaration_total"]) == want.totals.total
+    assert json.loads(out.stdout)["totals"]["total"] == Engine(fast=False).compute(PLAIN).totals.total
+
+
+def test_rules_records_hold_what_the_models_validated() -> None:
+    """The records equal the pydantic models' values field for field (an alias, a validator, a default factory
+    among them), and are read-only as the frozen models were."""
+    from xlduty.core import rules
+
+    records = rules._validate_rules(rules_dir())
+    models = rules._models()
+    raw = {key: rules.rule_file(rules_dir() / name) for key, name in rules._FILES.items()}
+    for key in ("de_minimis", "simplified"):
+        raw[key] = raw[key]["versions"]
+    assert records.model_dump() == models[rules.Rules].model_validate(raw).model_dump()
+    first = records.consumption_tax.rates[0]   # from: 1997-04-01, national_standard: "4%", local_ratio: "25/100"
+    assert (first.start, first.national_standard, first.local_fraction) == (date(1997, 4, 1), Decimal(4), (25, 100))
+    with pytest.raises(AttributeError, match="read-only"):
+        first.national_standard = Decimal(5)  # type: ignore[misc]
+    assert records == rules._validate_rules(rules_dir()) and records != first
+
+
+def test_bad_rule_data_is_refused_naming_the_field(tmp_path: Path) -> None:
+    """A month of 13 in rules/tariff_cycle.yaml breaks the record's bound (Field(ge=1, le=12)): DataError, the field
+    named, as the pydantic model said it."""
+    from xlduty.core import rules
+
+    d = tmp_path / "rules"
+    shutil.copytree(rules_dir(), d, ignore=shutil.ignore_patterns("tariff", "fx", "prebuilt.json"))
+    text = (d / "tariff_cycle.yaml").read_text(encoding="utf-8")
+    (d / "tariff_cycle.yaml").write_text(text.replace("  month: 4\n", "  month: 13\n"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"(?s)1 validation error for Rules.*tariff_cycle\.annual_edition\.month.*"
+                                        r"less than or equal to 12"):
+        rules._validate_rules(d)
