@@ -122,6 +122,18 @@ def test_worker_and_chunk_counts_are_whole_numbers(tmp_path: Path) -> None:
         assert not (tmp_path / "out.csv").exists()
 
 
+def test_options_checked_by_the_command_are_named_as_typed(tmp_path: Path) -> None:
+    """``--chunk-size 0`` (a count, so argparse lets it through) was refused as ``xlduty: chunk-size: …``, and
+    ``--scheduler`` without ``--engine dask`` as ``xlduty: scheduler: --scheduler is …``: each option is named as the
+    user typed it, as every other batch option is (``--date: …``); exit 2, nothing written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    for args, said in ((("--chunk-size", "0"), "xlduty: --chunk-size: give a number of rows of 1 or more\n"),
+                       (("--scheduler", "tcp://127.0.0.1:1"), "xlduty: --scheduler: it is for --engine dask\n")):
+        p = batch(str(src), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20", *args)
+        assert (p.returncode, p.stdout, p.stderr) == (EXIT_INPUT, "", said)
+        assert not (tmp_path / "out.csv").exists()
+
+
 def test_a_closed_standard_error_does_not_fail_a_batch_written(tmp_path: Path) -> None:
     """With standard error closed (``2>&-``) the batch wrote its output, then failed on its summary line and exited
     2, which the exit codes say means nothing was written. The summary is lost; the run is what it was: exit 0."""
