@@ -221,6 +221,32 @@ def test_parquet_in_and_out_jsonl_and_a_totals_file(tmp_path: Path) -> None:
     assert rows[0]["declaration_total"] == a.totals.total and rows[0]["value"] == 1800
 
 
+def test_a_binary_cell_is_written_to_jsonl_as_its_text_or_refused(tmp_path: Path) -> None:
+    """A Parquet binary column carried to a JSONL output was decoded with its bad bytes replaced (U+FFFD): the output
+    differed from the input without a word. A cell that is UTF-8 text is written as that text; one that is not is
+    refused, naming its column and row, and nothing is written (exit 2); Parquet out keeps both as they are."""
+    def book(notes: list[bytes]) -> Path:
+        src = tmp_path / "book.parquet"
+        pq.write_table(pa.table({"hs_code": ["6109.10-020"] * len(notes), "origin": ["CN"] * len(notes),
+                                 "value": [300000] * len(notes), "memo": pa.array(notes, type=pa.binary())}), src)
+        return src
+
+    out = tmp_path / "out.jsonl"
+    run_batch(str(book([b"caf\xc3\xa9", b"ok"])), str(out), defaults={"date": "2026-11-20"})
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["memo"] for r in rows] == ["café", "ok"] and rows[0]["duty"] == 22200   # 300,000 × 7.4 % (WTO)
+    out.unlink()
+    src = book([b"ok", b"\x93\xfa\x96\x7b"])   # 日本 in cp932: not UTF-8
+    with pytest.raises(InputError) as caught:
+        run_batch(str(src), str(out), defaults={"date": "2026-11-20"})
+    assert str(caught.value) == ("memo: row 2 holds binary data that is not UTF-8 text (byte 0x93 at 0): JSONL holds "
+                                 "text, so it cannot be written as it is; write the output as .parquet, which keeps it")
+    assert not out.exists()
+    pq_out = tmp_path / "out.parquet"
+    run_batch(str(src), str(pq_out), defaults={"date": "2026-11-20"})
+    assert pq.read_table(pq_out).column("memo").to_pylist() == [b"ok", b"\x93\xfa\x96\x7b"]
+
+
 def test_compute_frame_pandas_and_arrow() -> None:
     """The public chunk function: a frame in, the same frame with the result columns out, rows of one declaration
     grouped wherever they are in the frame; the same figures from pandas and from Arrow."""
