@@ -135,11 +135,16 @@ class Writer:
         """``native``: every cell is text, an int or None, which the csv module writes as ``_cell`` would (None empty,
         an int its digits): written as they are."""
         if self.kind == "csv":
+            # a chunk's rows made into text in memory and written at once: through the file's TextIOWrapper, each row
+            # was encoded and queued by a call of its own
+            buf = io.StringIO()
+            out = csv.writer(buf, lineterminator="\r\n")
             if native:
-                self.csv.writerows(rows)
+                out.writerows(rows)
             else:
                 cell = _cell
-                self.csv.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+                out.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+            self.text.write(buf.getvalue())
         elif self.kind == "jsonl":
             cols, dumps = self.columns, self.dumps
             try:
