@@ -193,6 +193,29 @@ def test_a_declaration_is_never_cut_between_chunks(tmp_path: Path) -> None:
     assert got[0]["error"] == "" and got[0]["declaration_total"] != ""
 
 
+def test_declarations_of_one_row_each_and_one_repeated_later(tmp_path: Path) -> None:
+    """A chunk whose rows are each a declaration of their own (a broker's book, mostly) is read by a shorter route
+    (``read.declarations``, ``chunk.groups``): a declaration number repeated later, in the same chunk or another, or
+    with blanks or spaces around it, is still refused in its later row, at every chunk size, and the rows left are
+    computed alike."""
+    keys = ["A", "B", "C", " A", "D", "E", "B ", "F", "", "", "G"]
+    rows = [[k, "8471.30-000", "CN", str(20000 + 1000 * n), "JPY", "", "", "", "", ""] for n, k in enumerate(keys)]
+    src = write_csv(tmp_path / "in.csv", HEADER_JA, rows, encoding="utf-8")
+    outs = []
+    for size in (1, 2, 3, 4, 100):
+        out = tmp_path / f"out{size}.csv"
+        run_batch(str(src), str(out), defaults=DECLARED, chunk=size)
+        outs.append(out.read_bytes())
+    assert len(set(outs)) == 1
+    got = read_csv(tmp_path / "out1.csv")
+    refused = {n + 1: r["error"] for n, r in enumerate(got) if r["error"]}
+    assert refused == {4: "申告番号 (declaration) A: its rows must be together (it appeared before row 4): sort the file "
+                          "by declaration",
+                       7: "申告番号 (declaration) B: its rows must be together (it appeared before row 7): sort the file "
+                          "by declaration"}
+    assert [r["duty"] for r in got] == ["0" if n + 1 not in refused else "" for n in range(len(keys))]   # 無税
+
+
 def test_parquet_in_and_out_jsonl_and_a_totals_file(tmp_path: Path) -> None:
     """Parquet keeps the input's types and gives integer yen; JSONL gives one object per row; ``totals`` moves the
     declarations' totals into a file of their own."""

@@ -50,6 +50,12 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
     g = layout.fields.get(GROUP)
     if g is None:
         return [("", [i]) for i in range(len(rows)) if i not in skip]
+    keys = [row[g] for row in rows]
+    if set(map(type, keys)) == _TEXT:   # CSV cells: where each trimmed value is given once, a row is a declaration
+        trimmed = list(map(str.strip, keys))   # (as in a broker's book, mostly): C loops, not the one below
+        distinct = set(trimmed)
+        if len(distinct) == len(trimmed) and "" not in distinct:
+            return [(k, [i]) for i, k in enumerate(trimmed) if not skip or i not in skip]
     found: dict[Any, list[int]] = {}
     out = []
     for i, row in enumerate(rows):
@@ -84,6 +90,7 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tup
 
 
 _DECL = frozenset(DECLARATION_FIELDS)
+_TEXT = {str}
 _PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
