@@ -209,10 +209,9 @@ def test_declarations_of_one_row_each_and_one_repeated_later(tmp_path: Path) -> 
     assert len(set(outs)) == 1
     got = read_csv(tmp_path / "out1.csv")
     refused = {n + 1: r["error"] for n, r in enumerate(got) if r["error"]}
-    assert refused == {4: "申告番号 (declaration) A: its rows must be together (it appeared before row 4): sort the file "
-                          "by declaration",
-                       7: "申告番号 (declaration) B: its rows must be together (it appeared before row 7): sort the file "
-                          "by declaration"}
+    said = ("申告番号 (declaration) {}: its rows must be together (it appeared before row {}): sort the file by "
+            "declaration")
+    assert refused == {4: said.format("A", 4), 7: said.format("B", 7)}
     assert [r["duty"] for r in got] == ["0" if n + 1 not in refused else "" for n in range(len(keys))]   # 無税
 
 
