@@ -21,17 +21,8 @@ class Step:
     verified: str | None = None     # V-off / V-sec / U (U: the rule is unverified; see rules/)
 
     def to_dict(self) -> dict[str, Any]:
-        formula = self.formula
-        if type(formula) is not str:
-            formula = formula()
-        out: dict[str, Any] = {"step": self.step, "formula": formula}
-        if self.amount is not None:
-            out["amount"] = self.amount
-        if self.basis:
-            out["basis"] = self.basis
-        if self.verified:
-            out["verified"] = self.verified
-        return out
+        """The step as written: its formula rendered, the amount, basis and mark where it has them."""
+        return steps_out([self])[0]
 
 
 @dataclass(slots=True)
