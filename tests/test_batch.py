@@ -193,6 +193,28 @@ def test_a_declaration_is_never_cut_between_chunks(tmp_path: Path) -> None:
     assert got[0]["error"] == "" and got[0]["declaration_total"] != ""
 
 
+def test_declarations_of_one_row_each_and_one_repeated_later(tmp_path: Path) -> None:
+    """A chunk whose rows are each a declaration of their own (a broker's book, mostly) is read by a shorter route
+    (``read.declarations``, ``chunk.groups``): a declaration number repeated later, in the same chunk or another, or
+    with blanks or spaces around it, is still refused in its later row, at every chunk size, and the rows left are
+    computed alike."""
+    keys = ["A", "B", "C", " A", "D", "E", "B ", "F", "", "", "G"]
+    rows = [[k, "8471.30-000", "CN", str(20000 + 1000 * n), "JPY", "", "", "", "", ""] for n, k in enumerate(keys)]
+    src = write_csv(tmp_path / "in.csv", HEADER_JA, rows, encoding="utf-8")
+    outs = []
+    for size in (1, 2, 3, 4, 100):
+        out = tmp_path / f"out{size}.csv"
+        run_batch(str(src), str(out), defaults=DECLARED, chunk=size)
+        outs.append(out.read_bytes())
+    assert len(set(outs)) == 1
+    got = read_csv(tmp_path / "out1.csv")
+    refused = {n + 1: r["error"] for n, r in enumerate(got) if r["error"]}
+    said = ("申告番号 (declaration) {}: its rows must be together (it appeared before row {}): sort the file by "
+            "declaration")
+    assert refused == {4: said.format("A", 4), 7: said.format("B", 7)}
+    assert [r["duty"] for r in got] == ["0" if n + 1 not in refused else "" for n in range(len(keys))]   # 無税
+
+
 def test_parquet_in_and_out_jsonl_and_a_totals_file(tmp_path: Path) -> None:
     """Parquet keeps the input's types and gives integer yen; JSONL gives one object per row; ``totals`` moves the
     declarations' totals into a file of their own."""
@@ -219,6 +241,32 @@ def test_parquet_in_and_out_jsonl_and_a_totals_file(tmp_path: Path) -> None:
     run_batch(str(src), str(jl), defaults={"fx_rates": DECLARED["fx_rates"]})
     rows = [json.loads(line) for line in jl.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["declaration_total"] == a.totals.total and rows[0]["value"] == 1800
+
+
+def test_a_binary_cell_is_written_to_jsonl_as_its_text_or_refused(tmp_path: Path) -> None:
+    """A Parquet binary column carried to a JSONL output was decoded with its bad bytes replaced (U+FFFD): the output
+    differed from the input without a word. A cell that is UTF-8 text is written as that text; one that is not is
+    refused, naming its column and row, and nothing is written (exit 2); Parquet out keeps both as they are."""
+    def book(notes: list[bytes]) -> Path:
+        src = tmp_path / "book.parquet"
+        pq.write_table(pa.table({"hs_code": ["6109.10-020"] * len(notes), "origin": ["CN"] * len(notes),
+                                 "value": [300000] * len(notes), "memo": pa.array(notes, type=pa.binary())}), src)
+        return src
+
+    out = tmp_path / "out.jsonl"
+    run_batch(str(book([b"caf\xc3\xa9", b"ok"])), str(out), defaults={"date": "2026-11-20"})
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["memo"] for r in rows] == ["café", "ok"] and rows[0]["duty"] == 22200   # 300,000 × 7.4 % (WTO)
+    out.unlink()
+    src = book([b"ok", b"\x93\xfa\x96\x7b"])   # 日本 in cp932: not UTF-8
+    with pytest.raises(InputError) as caught:
+        run_batch(str(src), str(out), defaults={"date": "2026-11-20"})
+    assert str(caught.value) == ("memo: row 2 holds binary data that is not UTF-8 text (byte 0x93 at 0): JSONL holds "
+                                 "text, so it cannot be written as it is; write the output as .parquet, which keeps it")
+    assert not out.exists()
+    pq_out = tmp_path / "out.parquet"
+    run_batch(str(src), str(pq_out), defaults={"date": "2026-11-20"})
+    assert pq.read_table(pq_out).column("memo").to_pylist() == [b"ok", b"\x93\xfa\x96\x7b"]
 
 
 def test_compute_frame_pandas_and_arrow() -> None:

@@ -122,6 +122,18 @@ def test_worker_and_chunk_counts_are_whole_numbers(tmp_path: Path) -> None:
         assert not (tmp_path / "out.csv").exists()
 
 
+def test_options_checked_by_the_command_are_named_as_typed(tmp_path: Path) -> None:
+    """``--chunk-size 0`` (a count, so argparse lets it through) was refused as ``xlduty: chunk-size: …``, and
+    ``--scheduler`` without ``--engine dask`` as ``xlduty: scheduler: --scheduler is …``: each option is named as the
+    user typed it, as every other batch option is (``--date: …``); exit 2, nothing written."""
+    src = write(tmp_path / "in.csv", "hs_code,origin,value\n6109.10-020,CN,300000\n")
+    for args, said in ((("--chunk-size", "0"), "xlduty: --chunk-size: give a number of rows of 1 or more\n"),
+                       (("--scheduler", "tcp://127.0.0.1:1"), "xlduty: --scheduler: it is for --engine dask\n")):
+        p = batch(str(src), "-o", str(tmp_path / "out.csv"), "--date", "2026-11-20", *args)
+        assert (p.returncode, p.stdout, p.stderr) == (EXIT_INPUT, "", said)
+        assert not (tmp_path / "out.csv").exists()
+
+
 def test_a_closed_standard_error_does_not_fail_a_batch_written(tmp_path: Path) -> None:
     """With standard error closed (``2>&-``) the batch wrote its output, then failed on its summary line and exited
     2, which the exit codes say means nothing was written. The summary is lost; the run is what it was: exit 0."""
@@ -466,3 +478,20 @@ def test_a_lines_warning_is_on_its_row_with_the_files_row_number(tmp_path: Path)
     d1 = rows_of(totals)[1]["warnings"]
     assert "row 3: relies on unverified rule data" in d1 and "row 4: 0203.19-024 covers only goods" in d1
     assert "(row 3)" in d1 and "line " not in d1
+
+
+def test_one_line_declarations_alike_name_each_its_own_row(tmp_path: Path) -> None:
+    """The warnings cell of a one-line declaration is worked out once for the rows after it with the same warnings
+    and notes (most rows of a broker's book), but only where no row is named in it: two declarations of the same pork
+    line (0203.19-025, 300 kg at ¥149,900, whose two readings of the gate-price unit value differ: see the test above)
+    each name their own row, and the rows between them keep their own warnings."""
+    line = "0203.19-025,US,149900,300\n"
+    src = write(tmp_path / "w.csv", "declaration,hs_code,origin,value,quantity\n"
+                f"D0,{line}D1,8471.30-000,US,50000,\nD2,{line}D3,{line}")
+    out = tmp_path / "out.csv"
+    run_batch(str(src), str(out), defaults={"date": "2026-11-20", "simplified": "never"})
+    rows = rows_of(out)
+    for n in (1, 3, 4):
+        assert rows[n - 1]["duty"] == "14959"
+        assert rows[n - 1]["warnings"].count("(row ") == 1 and f"(row {n})" in rows[n - 1]["warnings"]
+    assert "(row" not in rows[1]["warnings"]

@@ -109,3 +109,40 @@ def test_jsonl_whose_first_line_is_broken_is_still_jsonl(tmp_path: Path) -> None
                       '"value": 300000}]\n}\n', encoding="utf-8")
     run = _compute("--format", "jsonl", "--no-explain", str(pretty))
     assert run.returncode == 0 and _results(run.stdout)[0]["totals"]["duty"] == 22200
+
+
+def test_the_input_is_parsed_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``compute --format jsonl`` parsed the first line of JSONL twice (once to tell JSONL from a document) and a
+    declaration written over several lines two or three times (once to tell, once to read, once more for a key given
+    twice): the text that holds each item is parsed once, and the items are the same."""
+    import json
+
+    from xlduty import command
+
+    calls: list[str] = []
+    scan, loads = command._SCAN, json.loads
+
+    def counted_scan(text: str, at: int):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return scan(text, at)
+
+    def counted_loads(raw, **kw):  # type: ignore[no-untyped-def]
+        calls.append(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+        return loads(raw, **kw)
+
+    monkeypatch.setattr(command, "_SCAN", counted_scan)
+    monkeypatch.setattr(command.json, "loads", counted_loads)
+    first = '{"date":"2026-11-01","lines":[{"hs_code":"6109.10-020","origin":"CN","value":300000}]}'
+    second = '{"date":"2026-11-01","lines":[{"hs_code":"0901.21-000","origin":"BR","value":50000}]}'
+    book = tmp_path / "book.jsonl"
+    book.write_text(first + "\n" + second + "\n", encoding="utf-8")
+    items = list(command.read_declarations(str(book)))
+    assert [i["lines"][0]["hs_code"] for i in items] == ["6109.10-020", "0901.21-000"]
+    assert sum("6109.10-020" in c for c in calls) == 1 and sum("0901.21-000" in c for c in calls) == 1
+    calls.clear()
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(json.loads(second), indent=2), encoding="utf-8")
+    for keep_going in (False, True):
+        calls.clear()
+        assert list(command.read_declarations(str(one), keep_going=keep_going)) == [loads(second)]
+        assert sum("0901.21-000" in c for c in calls) == 1

@@ -553,15 +553,20 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
             raise InputError("", "the batch is empty")
         whole = start[:1] == b"["
         lines: Any = fh
-        if not whole and start[:1] == b"{":
+        head: Any = _MISS   # the first line's item, where reading it to tell JSONL from a document gave it
+        if not whole and start[:1] == b"{" and (head := _read_once(first.removeprefix(b"\xef\xbb\xbf"))) is _MISS:
             try:
                 json.loads(start, parse_float=Decimal)
             except (ValueError, RecursionError, ArithmeticError):
                 # one object over several lines, or JSONL whose first line is broken: the whole input decides
                 rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
-                if len(first) + len(rest) <= MAX_JSON_BYTES and _is_json(first + rest):
-                    yield from _document(first + rest, name, keep_going)
-                    return
+                if len(first) + len(rest) <= MAX_JSON_BYTES:
+                    if (data := _read_once(first + rest)) is not _MISS:   # read once, the document's items as they are
+                        yield from (data if isinstance(data, list) else [data])
+                        return
+                    if _is_json(first + rest):   # a key given twice, a number that cannot be held: said as before
+                        yield from _document(first + rest, name, keep_going)
+                        return
                 lines = _Rest(rest, fh)   # JSONL: the lines read ahead, then the rest of the file
         if whole:
             rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
@@ -574,10 +579,13 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
         raw = first
         while raw:
             if raw.strip():
-                try:
-                    yield loads(raw.removeprefix(b"\xef\xbb\xbf") if index == 0 else raw, f"line {number}")
-                except InputError as exc:
-                    yield exc.within(f"[{index}]")
+                if index == 0 and head is not _MISS:
+                    yield head
+                else:
+                    try:
+                        yield loads(raw.removeprefix(b"\xef\xbb\xbf") if index == 0 else raw, f"line {number}")
+                    except InputError as exc:
+                        yield exc.within(f"[{index}]")
                 index += 1
             number += 1
             raw = _line(lines, name, number, MAX_JSON_BYTES)
@@ -586,6 +594,22 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     finally:
         if source != STDIN:
             fh.close()
+
+
+_MISS = object()
+
+
+def _read_once(raw: bytes) -> Any:
+    """``raw`` read as ``loads`` reads an item (the first line of a batch, or a whole document), or ``_MISS`` where it
+    refuses it: read so once, what it gives is the item itself, not read again (the first line of JSONL was parsed
+    twice, a document over several lines two or three times); a refusal is left to the caller, which tells a document
+    from JSONL and words the error as before."""
+    from xlduty.core.errors import InputError
+
+    try:
+        return loads(raw, "")
+    except InputError:
+        return _MISS
 
 
 def _is_json(raw: bytes) -> bool:

@@ -50,6 +50,12 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
     g = layout.fields.get(GROUP)
     if g is None:
         return [("", [i]) for i in range(len(rows)) if i not in skip]
+    keys = [row[g] for row in rows]
+    if set(map(type, keys)) == _TEXT:   # CSV cells: where each trimmed value is given once, a row is a declaration
+        trimmed = list(map(str.strip, keys))   # (as in a broker's book, mostly): C loops, not the one below
+        distinct = set(trimmed)
+        if len(distinct) == len(trimmed) and "" not in distinct:
+            return [(k, [i]) for i, k in enumerate(trimmed) if not skip or i not in skip]
     found: dict[Any, list[int]] = {}
     out = []
     for i, row in enumerate(rows):
@@ -84,6 +90,7 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tup
 
 
 _DECL = frozenset(DECLARATION_FIELDS)
+_TEXT = {str}
 _PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
@@ -171,6 +178,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     readers = _readers(layout)
     out: list[tuple | None] = [None] * len(rows)
     totals: list[tuple] = []
+    said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_one_row``)
     refused = refused or {}
     for i, text in refused.items():
         out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
@@ -199,28 +207,36 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                                None, None, "", text))
                 continue
             t = result.totals
+            duty, nat, loc, excise = t.duty, t.national_ct, t.local_ct, t.excise
+            first = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise)   # consumption_tax, total: Totals'
             decl_warnings = result.warnings
-            numbers = [first_row + m for m in members]   # the file's row of each line
-            general: list[str] = []
-            by_line: dict[int, list[str]] = {}
-            for w in decl_warnings:
-                if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on their rows
-                    for k, text in found:
-                        by_line.setdefault(k, []).append(text)
-                    continue
-                general.append(w)
-            first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             lines = result.lines
+            numbers = None
             if len(members) == 1 and len(lines) == 1:   # most often: a declaration of one line
                 ln = lines[0]
                 notes = ln.notes
-                mine = by_line.get(0)
-                w = (general + notes) if not mine else general + notes + [x for x in mine if x not in notes]
+                if decl_warnings or notes:   # the same on most rows of a kind: worked out once, where no row is named
+                    key = (tuple(decl_warnings), tuple(notes))
+                    text = said.get(key)
+                    if text is None:
+                        text, free = _one_row(decl_warnings, notes, first_row + members[0])
+                        if free:
+                            said[key] = text
+                else:
+                    text = ""
                 nat, loc = ln.national_ct, ln.local_ct
                 out[members[0]] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment,
-                                   "; ".join(w) if w else "", "", *first)
+                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "", *first)
             else:
+                numbers = [first_row + m for m in members]   # the file's row of each line
+                general: list[str] = []
+                by_line: dict[int, list[str]] = {}
+                for w in decl_warnings:
+                    if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on
+                        for k, text in found:                                            # their rows
+                            by_line.setdefault(k, []).append(text)
+                        continue
+                    general.append(w)
                 for k, (m, ln) in enumerate(zip(members, lines, strict=True)):
                     notes = ln.notes
                     mine = by_line.get(k)
@@ -232,10 +248,32 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                               "", *(first if k == 0 else _NO_TOTALS))
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
-            totals.append((ident, numbers[0], len(members), *first, treatment, result.tariff_edition,
-                           "; ".join([_in_rows(w, numbers) for w in decl_warnings]) if totals_warnings else "",
-                           ""))
+            if totals_warnings and decl_warnings:
+                in_rows = "; ".join([_in_rows(w, numbers or [first_row + m for m in members]) for w in decl_warnings])
+            else:
+                in_rows = ""
+            totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
+                           in_rows, ""))
     return Outcome(out, totals)  # type: ignore[arg-type]
+
+
+def _one_row(warnings: list[str], notes: list[str], row: int) -> tuple[str, bool]:
+    """The warnings cell of a one-line declaration's row (number ``row``): the declaration's warnings, the line's notes,
+    and the warnings about its line with their label left out; and whether that text is the same on any row (no line
+    label in it turned into a row number), so that the rows after it with the same warnings and notes reuse it."""
+    general: list[str] = []
+    mine: list[str] = []
+    free = True
+    for w in warnings:
+        if "line " in w and (found := _of_lines(w, [row])) is not None:   # about the line: on its row
+            mine.extend(text for _k, text in found)
+            m = _LINE.match(w)
+            if m is None or "line" in w[m.end():]:
+                free = False
+            continue
+        general.append(w)
+    said = (general + notes) if not mine else general + notes + [x for x in mine if x not in notes]
+    return ("; ".join(said) if said else ""), free
 
 
 _NO_TOTALS = (None, None, None, None, None, None)

@@ -21,9 +21,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from xlduty.core.errors import InputError
 
     if args.chunk_size < 1:
-        raise InputError("chunk-size", "give a number of rows of 1 or more")
+        raise InputError("--chunk-size", "give a number of rows of 1 or more")   # the option, as the user typed it
     if args.scheduler and args.engine != "dask":
-        raise InputError("scheduler", "--scheduler is for --engine dask")
+        raise InputError("--scheduler", "it is for --engine dask")
     # the options for the whole batch, checked before anything is read: a bad one is refused here (exit 2), never
     # repeated as the error of every row
     defaults: dict[str, Any] = declared(

@@ -54,9 +54,28 @@ def _default(v: Any) -> Any:
         return str(v)
     if isinstance(v, datetime | date):
         return v.isoformat()
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
+    if isinstance(v, bytes):   # a Parquet binary cell: its text where it is UTF-8, never a character replaced
+        return v.decode("utf-8")   # (UnicodeDecodeError: the writer refuses the cell, naming its column)
     raise TypeError(f"{type(v).__name__} is not written to JSON")
+
+
+def _unwritable(columns: Sequence[str], rows: Sequence[Sequence[Any]], first: int) -> InputError | None:
+    """The error naming the first cell of ``rows`` JSON cannot hold as it is (row numbers from ``first``), or None.
+    A binary cell that is not UTF-8 text is refused rather than written with its bytes replaced: the output would
+    differ from the input without a word."""
+    for n, r in enumerate(rows, first):
+        for name, v in zip(columns, r, strict=True):
+            if isinstance(v, bytes):
+                try:
+                    v.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return InputError(name, f"row {n} holds binary data that is not UTF-8 text (byte "
+                                            f"0x{v[exc.start]:02x} at {exc.start}): JSONL holds text, so it cannot be "
+                                            "written as it is; write the output as .parquet, which keeps it")
+            elif not (v is None or isinstance(v, str | int | float | Decimal | datetime | date | list | dict)):
+                return InputError(name, f"row {n} holds a {type(v).__name__}, which JSONL does not hold: write the "
+                                        "output as .parquet or .csv")
+    return None
 
 
 def jsonl_dumps() -> Any:
@@ -71,10 +90,16 @@ def jsonl_dumps() -> Any:
             return encode(obj).encode("utf-8")
 
         return dumps
-    opt = orjson.OPT_NON_STR_KEYS
+    dumps, opt = orjson.dumps, orjson.OPT_NON_STR_KEYS
 
     def fast(obj: Any) -> bytes:
-        return orjson.dumps(obj, default=_default, option=opt)
+        # keys are text in all xlduty writes (results, a batch's columns): without OPT_NON_STR_KEYS, which makes orjson
+        # look at every key (an explained result: 16 µs → 10 µs); an object with another key, which orjson then
+        # refuses, is written with it, as the standard library writes it
+        try:
+            return dumps(obj, default=_default)
+        except TypeError:
+            return dumps(obj, default=_default, option=opt)
 
     return fast
 
@@ -84,6 +109,7 @@ class Writer:
 
     def __init__(self, fh: BinaryIO, columns: Sequence[str], kind: str, types: Any = None) -> None:
         self.fh, self.columns, self.kind = fh, list(columns), kind
+        self.written = 0   # rows written so far (an error names a row as the input counts them, from 1)
         if kind == "csv":
             self.text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=False)
             self.csv = csv.writer(self.text, lineterminator="\r\n")
@@ -109,14 +135,26 @@ class Writer:
         """``native``: every cell is text, an int or None, which the csv module writes as ``_cell`` would (None empty,
         an int its digits): written as they are."""
         if self.kind == "csv":
+            # a chunk's rows made into text in memory and written at once: through the file's TextIOWrapper, each row
+            # was encoded and queued by a call of its own
+            buf = io.StringIO()
+            out = csv.writer(buf, lineterminator="\r\n")
             if native:
-                self.csv.writerows(rows)
-                return
-            cell = _cell
-            self.csv.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+                out.writerows(rows)
+            else:
+                cell = _cell
+                out.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+            self.text.write(buf.getvalue())
         elif self.kind == "jsonl":
             cols, dumps = self.columns, self.dumps
-            self.fh.write(b"".join([dumps(dict(zip(cols, r, strict=True))) + b"\n" for r in rows]))
+            try:
+                data = b"".join([dumps(dict(zip(cols, r, strict=True))) + b"\n" for r in rows])
+            except (TypeError, ValueError) as exc:   # orjson's JSONEncodeError is a TypeError
+                found = _unwritable(cols, rows, self.written + 1)
+                if found is None:
+                    raise
+                raise found from exc
+            self.fh.write(data)
         else:
             import pyarrow as pa
 
@@ -127,6 +165,7 @@ class Writer:
                     values = [None if v is None else v if type(v) is str else _cell(v) for v in values]
                 arrays.append(pa.array(values, type=f.type))
             self.parquet.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.written += len(rows)
 
     def close(self) -> None:
         if self.kind == "csv":
