@@ -243,7 +243,7 @@ def test_parquet_in_and_out_jsonl_and_a_totals_file(tmp_path: Path) -> None:
     assert rows[0]["declaration_total"] == a.totals.total and rows[0]["value"] == 1800
 
 
-def test_a_binary_cell_is_written_to_jsonl_as_its_text_or_refused(tmp_path: Path) -> None:
+def test_a_binary_cell_is_written_as_its_text_or_refused(tmp_path: Path) -> None:
     """A Parquet binary column carried to a JSONL output was decoded with its bad bytes replaced (U+FFFD): the output
     differed from the input without a word. A cell that is UTF-8 text is written as that text; one that is not is
     refused, naming its column and row, and nothing is written (exit 2); Parquet out keeps both as they are."""
@@ -267,6 +267,16 @@ def test_a_binary_cell_is_written_to_jsonl_as_its_text_or_refused(tmp_path: Path
     pq_out = tmp_path / "out.parquet"
     run_batch(str(src), str(pq_out), defaults={"date": "2026-11-20"})
     assert pq.read_table(pq_out).column("memo").to_pylist() == [b"ok", b"\x93\xfa\x96\x7b"]
+    # CSV out the same: it wrote Python's b'caf\xc3\xa9' for the first
+    csv_out = tmp_path / "out.csv"
+    run_batch(str(book([b"caf\xc3\xa9", b"ok"])), str(csv_out), defaults={"date": "2026-11-20"})
+    rows = list(csv.DictReader(csv_out.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["memo"] for r in rows] == ["café", "ok"] and rows[0]["duty"] == "22200"
+    csv_out.unlink()
+    with pytest.raises(InputError, match=r"^memo: row 2 holds binary data that is not UTF-8 text \(byte 0x93 at 0\): "
+                                         r"CSV holds text"):
+        run_batch(str(book([b"ok", b"\x93\xfa\x96\x7b"])), str(csv_out), defaults={"date": "2026-11-20"})
+    assert not csv_out.exists()
 
 
 def test_compute_frame_pandas_and_arrow() -> None:

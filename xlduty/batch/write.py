@@ -43,10 +43,13 @@ def _cell(v: Any) -> str:
         return "" if v != v else repr(v)
     if isinstance(v, _DATES):
         return v.isoformat()
+    if t is bytes:   # a Parquet binary cell: its text where it is UTF-8 (else the writer refuses it, naming it)
+        return v.decode("utf-8")
     return str(v)
 
 
 _DATES = (datetime, date)
+_JSON_CELLS = (str, int, float, Decimal, datetime, date, list, dict)
 
 
 def _default(v: Any) -> Any:
@@ -59,10 +62,11 @@ def _default(v: Any) -> Any:
     raise TypeError(f"{type(v).__name__} is not written to JSON")
 
 
-def _unwritable(columns: Sequence[str], rows: Sequence[Sequence[Any]], first: int) -> InputError | None:
-    """The error naming the first cell of ``rows`` JSON cannot hold as it is (row numbers from ``first``), or None.
-    A binary cell that is not UTF-8 text is refused rather than written with its bytes replaced: the output would
-    differ from the input without a word."""
+def _unwritable(columns: Sequence[str], rows: Sequence[Sequence[Any]], first: int,
+                kind: str = "JSONL") -> InputError | None:
+    """The error naming the first cell of ``rows`` a JSONL or CSV output (``kind``) cannot hold as it is (row numbers
+    from ``first``), or None. A binary cell that is not UTF-8 text is refused rather than written with its bytes
+    replaced (or, in CSV, as Python's b'…'): the output would differ from the input without a word."""
     for n, r in enumerate(rows, first):
         for name, v in zip(columns, r, strict=True):
             if isinstance(v, bytes):
@@ -70,9 +74,9 @@ def _unwritable(columns: Sequence[str], rows: Sequence[Sequence[Any]], first: in
                     v.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     return InputError(name, f"row {n} holds binary data that is not UTF-8 text (byte "
-                                            f"0x{v[exc.start]:02x} at {exc.start}): JSONL holds text, so it cannot be "
+                                            f"0x{v[exc.start]:02x} at {exc.start}): {kind} holds text, so it cannot be "
                                             "written as it is; write the output as .parquet, which keeps it")
-            elif not (v is None or isinstance(v, str | int | float | Decimal | datetime | date | list | dict)):
+            elif kind == "JSONL" and not (v is None or isinstance(v, _JSON_CELLS)):
                 return InputError(name, f"row {n} holds a {type(v).__name__}, which JSONL does not hold: write the "
                                         "output as .parquet or .csv")
     return None
@@ -143,7 +147,13 @@ class Writer:
                 out.writerows(rows)
             else:
                 cell = _cell
-                out.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+                try:
+                    out.writerows([[v if type(v) is str else cell(v) for v in r] for r in rows])
+                except UnicodeDecodeError as exc:
+                    found = _unwritable(self.columns, rows, self.written + 1, "CSV")
+                    if found is None:
+                        raise
+                    raise found from exc
             self.text.write(buf.getvalue())
         elif self.kind == "jsonl":
             cols, dumps = self.columns, self.dumps
