@@ -199,3 +199,30 @@ def test_every_gate_price_line_is_in_the_inferred_exclusion() -> None:
             line = schedule._lookup(code, on)
             gated = any(isinstance(band, WordBand) for band in line_bands(line.path, line.description))
             assert (version.inferred(code) is not None) == gated, code
+
+
+def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
+    """``simplified._exclusions`` (the lists indexed by prefix, looked up once per code) answers as the rule data's
+    own scans do, for every code of the edition in force and for codes made to hit several lists at once."""
+    from datetime import date
+
+    from xlduty.core.rules import InferredExclusion, SimplifiedExcluded, load_rules
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.simplified import _exclusions
+
+    version = next(v for v in load_rules().simplified if v.covers(date(2026, 11, 1)))
+    index = _exclusions(version)
+    codes = edition_on(date(2026, 11, 1)).codes()
+    for code in codes:
+        assert index.excluded(code) == version.is_excluded(code), code
+        assert index.inferred(code) is version.inferred(code), code
+    # two inferred groups over one prefix, the longer listed first: the first group in order is the one named
+    first = InferredExclusion(name_ja="甲", hs=["0203.11"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
+    second = InferredExclusion(name_ja="乙", hs=["0203"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
+    for groups in ([first, second], [second, first]):
+        made = version.model_copy(update={"excluded": SimplifiedExcluded(basis="b", hs=["6101"], inferred=groups)})
+        index = _exclusions(made)
+        for code in ("020311000", "020312000", "610110000", "010110000"):
+            assert index.excluded(code) == made.is_excluded(code)
+            assert index.inferred(code) is made.inferred(code)
+        assert index.inferred("020311000") is groups[0]

@@ -26,10 +26,46 @@ from xlduty.core.facts import Prepared, Treated
 from xlduty.core.rate import DutyBase, NeedsInput, Rate
 from xlduty.core.rate_parser import parse_rate
 from xlduty.core.rounding import yen_text
-from xlduty.core.rules import Rules, SimplifiedCategory, SimplifiedVersion
+from xlduty.core.rules import InferredExclusion, Rules, SimplifiedCategory, SimplifiedVersion, hs_digits
 from xlduty.core.selection import Applied
 
 Selected = Callable[[Prepared, DutyBase, date, "bool | str"], "tuple[Applied, Decimal]"]
+
+
+class _Exclusions:
+    """A version's exclusion lists by digit prefix (``SimplifiedVersion.is_excluded`` and ``inferred``, the same
+    answers): a new code is looked up once per prefix length, not matched against every prefix of every list (a
+    broker's book brings thousands of codes)."""
+
+    def __init__(self, version: SimplifiedVersion) -> None:
+        self.version = version
+        self.listed = frozenset(hs_digits(p) for p in version.excluded.hs)
+        self.groups: dict[str, int] = {}   # a prefix → the first inferred group listing it
+        for n, group in enumerate(version.excluded.inferred):
+            for p in group.hs:
+                self.groups.setdefault(hs_digits(p), n)
+        self.lengths = tuple(sorted({len(p) for p in self.listed} | {len(p) for p in self.groups}))
+
+    def inferred(self, code: str) -> InferredExclusion | None:
+        """The first inferred group with a prefix of ``code``, as ``SimplifiedVersion.inferred`` finds it."""
+        found = [n for k in self.lengths if (n := self.groups.get(code[:k])) is not None]
+        return self.version.excluded.inferred[min(found)] if found else None
+
+    def excluded(self, code: str) -> bool:
+        return any(code[:k] in self.listed for k in self.lengths) or self.inferred(code) is not None
+
+
+_EXCLUSIONS: dict[int, _Exclusions] = {}
+
+
+def _exclusions(version: SimplifiedVersion) -> _Exclusions:
+    """``_Exclusions`` of a version, made once per version object (rule data only)."""
+    found = _EXCLUSIONS.get(id(version))
+    if found is None or found.version is not version:
+        if len(_EXCLUSIONS) >= 64:
+            _EXCLUSIONS.clear()
+        found = _EXCLUSIONS[id(version)] = _Exclusions(version)
+    return found
 
 
 class Simplified:
@@ -72,7 +108,7 @@ class Simplified:
         key = (version.valid_from, code)
         out = self._out.get(key)
         if out is None:   # looked up once per version and code: the lists are matched by prefix
-            out = remember(self._out, key, version.is_excluded(code))
+            out = remember(self._out, key, _exclusions(version).excluded(code))
         if out:
             return None
         # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
@@ -101,7 +137,7 @@ class Simplified:
                  code: str | None = None) -> Applied:
         """The general rate of goods excluded from the simplified tariff, marked so; where the exclusion is inferred
         (``SimplifiedVersion.inferred``), the line says what it relies on."""
-        group = version.inferred(code) if version is not None and code is not None else None
+        group = _exclusions(version).inferred(code) if version is not None and code is not None else None
         if group is None:
             return replace(general, amount=amount, notes=["excluded from the simplified tariff: general rate",
                                                           *general.notes])
