@@ -112,6 +112,7 @@ class FastPath(OneLine):
         self.kinds: dict[tuple, Kind] = {}
         self.classes: dict[tuple, Kind] = {}              # a kind's line, unit and class, whatever the origin and claim
         self.seen: dict[tuple, tuple[Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
+        self.kindless: dict[tuple, bool] = {}             # kind keys the long way gave no kind (``first_of_kind``)
 
     def forget(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
@@ -120,6 +121,7 @@ class FastPath(OneLine):
         self.kinds.clear()
         self.classes.clear()
         self.seen.clear()
+        self.kindless.clear()
         self.dated.clear()
         self.fx_out.clear()
 
@@ -292,12 +294,15 @@ class FastPath(OneLine):
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, found, total  # type: ignore[return-value]
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Schedule, on: date, fx: FxRate,
-                      foreign: Decimal, yen: Decimal) -> tuple[Kind, str | None] | None:
+    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Schedule, on: date,
+                      rates: dict[str, Decimal], fx: FxRate, foreign: Decimal,
+                      yen: Decimal) -> tuple[Kind, str | None] | None:
         """For the one-line route (``one``): the kind of the line ``item`` whose texts (``raw_key``) were not seen,
         valued at ``foreign`` and ``yen`` at ``fx``, and its origin as checked, found as ``declare`` finds them for a
         declaration of that one line (its texts then remembered as seen) and given its plan (``planned``); None where
-        ``declare`` must take the line (not plain, a code of no kind yet, an origin or a selection that raises)."""
+        ``declare`` must take the line (not plain, of no kind, an origin, a preparation or a selection that raises).
+        A line of a code (unit, class) not seen before is prepared the long way here, as ``declare`` would prepare
+        it, rather than by ``declare`` after this route gave up."""
         ln = plain_line(item)
         if ln is None or not ln.hs_code:
             return None
@@ -306,15 +311,25 @@ class FastPath(OneLine):
         kind = self.kinds.get(key)
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
             shared = self.classes.get(key[:5] + key[7:])
-            if shared is None:
-                return None
-            try:
-                check_origin(ln.origin, 0)
-            except InputError:
-                return None
-            kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
-                                                  shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
-                            KINDS_LIMIT)
+            if shared is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
+                if key in self.kindless:
+                    return None
+                try:
+                    kind = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None, {ln.currency: fx}),
+                                             schedule).kind
+                except InputError:
+                    return None
+                if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
+                    remember(self.kindless, key, True, KINDS_LIMIT)
+                    return None
+            else:
+                try:
+                    check_origin(ln.origin, 0)
+                except InputError:
+                    return None
+                kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
+                                                      shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
+                                KINDS_LIMIT)
         remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)

@@ -65,8 +65,8 @@ class OneLine:
     def explain_done(self, *args: Any) -> Any:  # pragma: no cover - FastPath's
         raise NotImplementedError
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Any, on: date, fx: FxRate,
-                      foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
+    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Any, on: date, rates: dict[str, Decimal],
+                      fx: FxRate, foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
         raise NotImplementedError  # pragma: no cover - FastPath's
 
     def one(self, on: date, mode: str, rates: dict[str, Decimal], edition: str | None,
@@ -126,7 +126,7 @@ class OneLine:
         if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
             return None   # the exemption, or a total near its threshold (a warning): the engine's route
         if kind is None:   # the first line of these texts: its kind and plan, as the one pass would find them
-            found = self.first_of_kind(item, raw_key, schedule, on, fx, foreign, yen)
+            found = self.first_of_kind(item, raw_key, schedule, on, rates, fx, foreign, yen)
             if found is None or (face := _face(found[0])) is None:
                 return None
             kind, origin_ = found
