@@ -33,7 +33,7 @@ from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
 from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
-from xlduty.core.fast.single import OneLine
+from xlduty.core.fast.single import OneLine, _face
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.origin import check as check_origin
@@ -67,6 +67,9 @@ class Kind:
     unordered: bool = False            # no such winner: selected afresh
     face: Any = None                   # how its line shows under the general treatment (``single.Face``)
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
+    by_cover: dict[int, tuple] | None = None
+    # of a line's class (``FastPath.classes``): by a coverage's id, (coverage, plan, face, (winner, ratio)) of an
+    # origin-free plan (``plans.origin_free``) an origin of that coverage found, for the others
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -108,7 +111,8 @@ class FastPath(OneLine):
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
         self.shared: dict[tuple, _Plan] = {}              # and by line, coverage and date (``plans.origin_free``)
-        self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date
+        self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date (``cover_of``)
+        self.covers: dict[Coverage, Coverage] = {}        # one of equal coverages
         self.kinds: dict[tuple, Kind] = {}
         self.classes: dict[tuple, Kind] = {}              # a kind's line, unit and class, whatever the origin and claim
         self.seen: dict[tuple, tuple[Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
@@ -294,29 +298,27 @@ class FastPath(OneLine):
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, found, total  # type: ignore[return-value]
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Schedule, on: date,
+    def first_of_kind(self, ln: CommonLine, raw_key: tuple, schedule: Schedule, on: date,
                       rates: dict[str, Decimal], fx: FxRate, foreign: Decimal,
                       yen: Decimal) -> tuple[Kind, str | None] | None:
-        """For the one-line route (``one``): the kind of the line ``item`` whose texts (``raw_key``) were not seen,
-        valued at ``foreign`` and ``yen`` at ``fx``, and its origin as checked, found as ``declare`` finds them for a
-        declaration of that one line (its texts then remembered as seen) and given its plan (``planned``); None where
-        ``declare`` must take the line (not plain, of no kind, an origin, a preparation or a selection that raises).
-        A line of a code (unit, class) not seen before is prepared the long way here, as ``declare`` would prepare
-        it, rather than by ``declare`` after this route gave up."""
-        ln = plain_line(item)
-        if ln is None or not ln.hs_code:
-            return None
-        key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
-               ln.condition, ln.quantity is None)
+        """For the one-line route (``one``): the kind of the common line ``ln`` (checked as ``plain_line`` checks
+        it) whose texts (``raw_key``) were not seen, valued at ``foreign`` and ``yen`` at ``fx``, and its origin as
+        checked, found as ``declare`` finds them for a declaration of that one line (its texts then remembered as
+        seen) and given its plan (``planned``); None where ``declare`` must take the line (of no kind, an origin, a
+        preparation or a selection that raises). A line of a code (unit, class) not seen before is prepared the long
+        way here, as ``declare`` would prepare it, rather than by ``declare`` after this route gave up."""
+        key = (schedule, on, ln.hs_code, ln.unit, None, ln.origin, ln.claim_preference, False, None,
+               ln.quantity is None)
         kind = self.kinds.get(key)
+        cls = cover = None
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
-            shared = self.classes.get(key[:5] + key[7:])
-            if shared is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
+            cls = self.classes.get(key[:5] + key[7:])
+            if cls is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
                 if key in self.kindless:
                     return None
                 try:
-                    kind = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None, {ln.currency: fx}),
-                                             schedule).kind
+                    kind = cls = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None,
+                                                                  {ln.currency: fx}), schedule).kind
                 except InputError:
                     return None
                 if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
@@ -327,13 +329,49 @@ class FastPath(OneLine):
                     check_origin(ln.origin, 0)
                 except InputError:
                     return None
-                kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
-                                                      shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
-                                KINDS_LIMIT)
+                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
+                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
+            try:
+                cover = self.cover_of(ln.origin, ln.claim_preference, on)
+            except InputError:
+                return None
+            shared = cls.by_cover.get(id(cover)) if cls.by_cover is not None else None
+            if shared is not None and shared[0] is cover:
+                # the plan and face another origin of this coverage found (``plans.origin_free``), as ``planned``
+                # would find them through the plan it left for that coverage (``_select``)
+                kind.plan, kind.face = shared[1], shared[2]
+                tariff = kind.tariff
+                remember(self.plans, (tariff.edition, tariff.code, tariff.description, ln.origin, ln.claim_preference,
+                                      on, ln.in_quota, ln.condition, ln.quantity is None), shared[3], KINDS_LIMIT)
+                remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
+                return kind, ln.origin
         remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
-        return (kind, ln.origin) if self.planned(p, on) else None
+        if not self.planned(p, on):
+            return None
+        if cls is not None and cover is not None and origin_free(kind.tariff, cover):
+            # left with the line's class for the other origins of this coverage
+            if cls.by_cover is None:
+                cls.by_cover = {}
+            if len(cls.by_cover) < 256:
+                plan = kind.plan
+                assert plan is not None
+                cls.by_cover[id(cover)] = (cover, plan, kind.face or _face(kind), (plan[0], plan[1]))
+        return kind, ln.origin
+
+    def cover_of(self, origin: str | None, claim: bool | str, on: date) -> Coverage:
+        """``coverage`` once per origin, claim and date, one object for equal coverages (so that what is shared by
+        coverage is found by the object's identity)."""
+        key = (origin, claim, on)
+        cover = self.coverage.get(key)
+        if cover is None:
+            found = coverage(self.rules, origin, claim, on)
+            cover = self.covers.get(found)
+            if cover is None:
+                cover = remember(self.covers, found, found, KINDS_LIMIT)
+            remember(self.coverage, key, cover, KINDS_LIMIT)
+        return cover
 
     def planned(self, p: Prepared, on: date) -> bool:
         """Whether the kind of line ``p`` (a line just prepared) has a plain-percentage plan, once selected now as
@@ -483,11 +521,8 @@ class FastPath(OneLine):
         plan = self.plans.get(key) if base.taxable_value > 0 else None
         if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
             return plan[0], None, plan[1], True
-        cover_key = (ln.origin, claim, on)
-        cover = self.coverage.get(cover_key)
         try:
-            if cover is None:
-                cover = remember(self.coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
+            cover = self.cover_of(ln.origin, claim, on)
             if plan is None and base.taxable_value > 0:   # another origin's, of the same coverage
                 shared_key = (tariff.edition, tariff.code, tariff.description, cover, on, ln.in_quota, ln.condition,
                               base.quantity is None)

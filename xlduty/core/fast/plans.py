@@ -55,8 +55,8 @@ def ratio(rate: Rate) -> tuple[int, int] | None:
 
 def value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
-    column it may read is ``proportional``."""
-    return all(facts[0] for facts in _facts(line, cover))
+    column it may read is ``proportional`` (so, at once, where every cell of the line is: ``_line_facts``)."""
+    return _line_facts(line)[0] or all(facts[0] for facts in _facts(line, cover))
 
 
 def origin_free(line: TariffLine, cover: Coverage) -> bool:
@@ -65,7 +65,32 @@ def origin_free(line: TariffLine, cover: Coverage) -> bool:
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
     if any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns):
         return False
-    return not any(facts[1] for facts in _facts(line, cover))
+    return not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover))
+
+
+def _line_facts(line: TariffLine) -> tuple[bool, bool]:
+    """Whether every printed cell of the line is ``proportional``, and whether any reads the origin: worked out once
+    per line (a tariff line object of an edition), so that a new origin or claim of a known line, whose coverage
+    reads a subset of the cells, is decided without reading its columns again where the whole line decides it."""
+    found = _LINE_FACTS.get(id(line))
+    if found is not None and found[0] is line:
+        return found[1]
+    proportional_, reads = True, False
+    known = _TEXT_FACTS.get
+    for column, text in zip(line.columns, line.cells, strict=True):
+        if text:
+            facts = known(text) or _text_facts(line, column, text)
+            if not facts[0]:
+                proportional_ = False
+            if facts[1]:
+                reads = True
+    if len(_LINE_FACTS) >= 1 << 15:
+        _LINE_FACTS.clear()
+    _LINE_FACTS[id(line)] = line, (proportional_, reads)
+    return proportional_, reads
+
+
+_LINE_FACTS: dict[int, tuple[TariffLine, tuple[bool, bool]]] = {}   # by id: the line is kept, and compared
 
 
 def _facts(line: TariffLine, cover: Coverage) -> list[tuple[bool, bool]]:
@@ -74,17 +99,21 @@ def _facts(line: TariffLine, cover: Coverage) -> list[tuple[bool, bool]]:
     out = []
     for column in _read(line, cover):
         text = line.text(column)
-        if not text:
-            continue
-        facts = _TEXT_FACTS.get(text)
-        if facts is None:
-            rate = line.rate(column)
-            facts = (proportional(rate), _reads_origin(rate))   # type: ignore[arg-type]
-            if len(_TEXT_FACTS) >= 1 << 14:
-                _TEXT_FACTS.clear()
-            _TEXT_FACTS[text] = facts
-        out.append(facts)
+        if text:
+            out.append(_text_facts(line, column, text))
     return out
+
+
+def _text_facts(line: TariffLine, column: str, text: str) -> tuple[bool, bool]:
+    """(``proportional``, ``_reads_origin``) of the rate of a cell, once per rate text."""
+    facts = _TEXT_FACTS.get(text)
+    if facts is None:
+        rate = line.rate(column)
+        facts = (proportional(rate), _reads_origin(rate))   # type: ignore[arg-type]
+        if len(_TEXT_FACTS) >= 1 << 14:
+            _TEXT_FACTS.clear()
+        _TEXT_FACTS[text] = facts
+    return facts
 
 
 _TEXT_FACTS: dict[str, tuple[bool, bool]] = {}

@@ -24,7 +24,7 @@ from xlduty.core import origin, vouch
 from xlduty.core.declaration import CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
-from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum
+from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
 from xlduty.core.fast.plans import EXACT, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
 from xlduty.core.rate import ZERO, DutyBase
@@ -65,7 +65,7 @@ class OneLine:
     def explain_done(self, *args: Any) -> Any:  # pragma: no cover - FastPath's
         raise NotImplementedError
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Any, on: date, rates: dict[str, Decimal],
+    def first_of_kind(self, ln: CommonLine, raw_key: tuple, schedule: Any, on: date, rates: dict[str, Decimal],
                       fx: FxRate, foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
         raise NotImplementedError  # pragma: no cover - FastPath's
 
@@ -126,8 +126,12 @@ class OneLine:
         if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
             return None   # the exemption, or a total near its threshold (a warning): the engine's route
         if kind is None:   # the first line of these texts: its kind and plan, as the one pass would find them
-            found = self.first_of_kind(item, raw_key, schedule, on, rates, fx, foreign, yen)
-            if found is None or (face := _face(found[0])) is None:
+            if not plain_texts(code, unit, claim) or (origin_ is not None
+                                                      and (origin_ := plain_code(origin_, 2)) is None):
+                return None
+            found = self.first_of_kind(CommonLine(code, origin_, value, currency, freight, quantity, unit, claim),
+                                       raw_key, schedule, on, rates, fx, foreign, yen)
+            if found is None or (face := found[0].face or _face(found[0])) is None:
                 return None
             kind, origin_ = found
         warnings = [*vouched] if vouched else []
