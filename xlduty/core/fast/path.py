@@ -67,9 +67,11 @@ class Kind:
     unordered: bool = False            # no such winner: selected afresh
     face: Any = None                   # how its line shows under the general treatment (``single.Face``)
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
-    by_cover: dict[int, tuple] | None = None
-    # of a line's class (``FastPath.classes``): by a coverage's id, (coverage, plan, face, (winner, ratio)) of an
-    # origin-free plan (``plans.origin_free``) an origin of that coverage found, for the others
+    common: dict[int | tuple, tuple] | None = None
+    # what the kinds of one class (``FastPath.classes``: one line, unit and consumption-tax class) share, one dict for
+    # all of them: by a coverage's id, (coverage, plan, face, (winner, ratio)) of an origin-free plan
+    # (``plans.origin_free``) an origin of that coverage found, for the others; by (the id of the origin's unclaimed
+    # plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``) (``simple_plan``)
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -335,7 +337,10 @@ class FastPath(OneLine):
                 cover = self.cover_of(ln.origin, ln.claim_preference, on)
             except InputError:
                 return None
-            shared = cls.by_cover.get(id(cover)) if cls.by_cover is not None else None
+            if cls.common is None:
+                cls.common = {}
+            kind.common = cls.common
+            shared = cls.common.get(id(cover))
             if shared is not None and shared[0] is cover:
                 # the plan and face another origin of this coverage found (``plans.origin_free``), as ``planned``
                 # would find them through the plan it left for that coverage (``_select``)
@@ -350,14 +355,15 @@ class FastPath(OneLine):
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         if not self.planned(p, on):
             return None
-        if cls is not None and cover is not None and origin_free(kind.tariff, cover):
+        common = kind.common
+        if cover is not None and common is not None and len(common) < 256 and origin_free(kind.tariff, cover):
             # left with the line's class for the other origins of this coverage
-            if cls.by_cover is None:
-                cls.by_cover = {}
-            if len(cls.by_cover) < 256:
-                plan = kind.plan
-                assert plan is not None
-                cls.by_cover[id(cover)] = (cover, plan, kind.face or _face(kind), (plan[0], plan[1]))
+            plan = kind.plan
+            assert plan is not None
+            tariff = kind.tariff
+            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin,
+                                       ln.claim_preference, on, False, None, ln.quantity is None))
+            common[id(cover)] = (cover, plan, kind.face or _face(kind), selected or (plan[0], plan[1]))
         return kind, ln.origin
 
     def cover_of(self, origin: str | None, claim: bool | str, on: date) -> Coverage:

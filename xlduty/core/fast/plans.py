@@ -70,26 +70,35 @@ def origin_free(line: TariffLine, cover: Coverage) -> bool:
 
 def _line_facts(line: TariffLine) -> tuple[bool, bool]:
     """Whether every printed cell of the line is ``proportional``, and whether any reads the origin: worked out once
-    per line (a tariff line object of an edition), so that a new origin or claim of a known line, whose coverage
-    reads a subset of the cells, is decided without reading its columns again where the whole line decides it."""
+    per line (by the line object, then by its cells: lines of one heading often print the same), so that a new origin
+    or claim of a known line, whose coverage reads a subset of the cells, is decided without reading its columns
+    again where the whole line decides it."""
     found = _LINE_FACTS.get(id(line))
     if found is not None and found[0] is line:
         return found[1]
-    proportional_, reads = True, False
-    known = _TEXT_FACTS.get
-    for column, text in zip(line.columns, line.cells, strict=True):
-        if text:
-            facts = known(text) or _text_facts(line, column, text)
-            if not facts[0]:
-                proportional_ = False
-            if facts[1]:
-                reads = True
+    cells = line.cells
+    facts = _CELL_FACTS.get(cells)
+    if facts is None:
+        proportional_, reads = True, False
+        known = _TEXT_FACTS.get
+        for column, text in zip(line.columns, cells, strict=True):
+            if text:
+                rate_facts = known(text) or _text_facts(line, column, text)
+                if not rate_facts[0]:
+                    proportional_ = False
+                if rate_facts[1]:
+                    reads = True
+        facts = proportional_, reads
+        if len(_CELL_FACTS) >= 1 << 15:
+            _CELL_FACTS.clear()
+        _CELL_FACTS[cells] = facts
     if len(_LINE_FACTS) >= 1 << 15:
         _LINE_FACTS.clear()
-    _LINE_FACTS[id(line)] = line, (proportional_, reads)
-    return proportional_, reads
+    _LINE_FACTS[id(line)] = line, facts
+    return facts
 
 
+_CELL_FACTS: dict[tuple[str | None, ...], tuple[bool, bool]] = {}   # by the cells (facts of their texts only)
 _LINE_FACTS: dict[int, tuple[TariffLine, tuple[bool, bool]]] = {}   # by id: the line is kept, and compared
 
 

@@ -252,7 +252,31 @@ class OneLine:
     def simple_plan(self, kind: Any, face: tuple, ln: CommonLine, fx: FxRate, foreign: Decimal, yen: Decimal, tv: int,
                     on: date, version: Any) -> Face | bool:
         """The kind's simplified-tariff outcome, found by the simplified-tariff step for this line, where it is the
-        same at every taxable value above 0; False where it may not be (or the step refuses the line)."""
+        same at every taxable value above 0; False where it may not be (or the step refuses the line). The outcome
+        reads the line's class, its general plan (for goods the simplified tariff excludes), whether a preference is
+        claimed and the plan of the origin unclaimed (the free goods stay free); another kind of the class with the
+        same of each (the same objects: plans shared by coverage, ``FastPath.first_of_kind``) takes it from the
+        class."""
+        common = kind.common
+        if common is not None:
+            tariff = kind.tariff
+            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
+                                  ln.quantity is None))
+            shared_key = (id(mfn), ln.claim_preference is not False, id(kind.plan))
+            shared = common.get(shared_key) if mfn is not None else None
+            if shared is not None and shared[0] is mfn and shared[1] is kind.plan:
+                return shared[2]   # type: ignore[no-any-return]
+        simple = self._simple_plan(kind, face, ln, fx, foreign, yen, tv, on, version)
+        if common is not None and len(common) < 256:
+            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
+                                  ln.quantity is None))
+            if mfn is not None:
+                common[(id(mfn), ln.claim_preference is not False, id(kind.plan))] = (mfn, kind.plan, simple)
+        return simple
+
+    def _simple_plan(self, kind: Any, face: tuple, ln: CommonLine, fx: FxRate, foreign: Decimal, yen: Decimal,
+                     tv: int, on: date, version: Any) -> Face | bool:
+        """``simple_plan`` found by the simplified-tariff step for this line."""
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         base = _base(DutyBase, (tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None))
