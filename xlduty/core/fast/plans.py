@@ -133,10 +133,20 @@ def _reads_origin(value: object) -> bool:
     if isinstance(value, Branches) and any(br.parties or br.other_parties for br in value.branches):
         return True
     if isinstance(value, Rate | Branch):
-        return any(_reads_origin(getattr(value, f.name)) for f in fields(value))  # type: ignore[arg-type]
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:   # the fields that may hold rates (a dataclass's fields() is slow to ask for every rate)
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))  # type: ignore[arg-type]
+        for name in names:
+            inner = getattr(value, name)
+            if isinstance(inner, Rate | Branch | tuple) and _reads_origin(inner):
+                return True
+        return False
     if isinstance(value, tuple):
         return any(_reads_origin(v) for v in value)
     return False
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _read(line: TariffLine, cover: Coverage) -> list[str]:
