@@ -148,6 +148,14 @@ def line_bands(path: str, description: str) -> tuple[ValueBand | WordBand, ...]:
     return tuple(bands)
 
 
+def cell_rate(text: str) -> Rate:
+    """The rate a cell prints (not empty)."""
+    try:
+        return parse_rate(text)
+    except RateParseError:  # a refreshed table may print a notation never seen before: the user gives the rate
+        return Manual(text, "the schedule prints a rate notation xlduty cannot read yet")
+
+
 @dataclass(frozen=True, slots=True)
 class TariffLine:
     code: str                      # 9 digits
@@ -166,12 +174,7 @@ class TariffLine:
 
     def rate(self, column: str) -> Rate | None:
         text = self.text(column)
-        if not text:
-            return None
-        try:
-            return parse_rate(text)
-        except RateParseError:  # a refreshed table may print a notation never seen before: the user gives the rate
-            return Manual(text, "the schedule prints a rate notation xlduty cannot read yet")
+        return cell_rate(text) if text else None
 
     @property
     def full_description(self) -> str:
