@@ -246,3 +246,46 @@ def test_a_plan_found_for_one_origin_serves_another_as_a_fresh_engine_computes(c
 
     for origin in origins:
         assert outcome(warm, origin) == outcome(Engine(rules), origin)
+
+
+def test_kinds_shared_by_origins_of_one_coverage_compute_as_fresh_engines() -> None:
+    """The one-line route shares a kind (plan, face, simplified-tariff outcome) between origins whose coverage is one
+    object (``FastPath.cover_of``) where the plan is origin-free; an origin whose coverage differs, if only by one
+    column (EPA claimed from AU and from NZ, from VN and from TH), gets its own. Each declaration, in turn through one
+    warm engine at values under and over the simplified tariff's threshold, computes as an engine that has seen
+    nothing else computes it, explanations included."""
+    rules = engine().rules
+    warm = Engine(rules)
+    fast = warm.fast
+    assert fast is not None
+    codes = ["6109.10-020", "8471.30-000", "0406.90-090", "6403.99-012", "3304.99-090", "2921.21-000", *_CODES[::9]]
+    origins = ["AU", "NZ", "VN", "TH", "US", "DE", "GB", "KR", "CN"]
+    shared = apart = 0
+    for code in codes:
+        for claim in (False, True):
+            for value in (60_000, 900_000):
+                seen: dict[int, Any] = {}
+                for origin in origins:
+                    d = {"date": "2026-11-20", "lines": [{"hs_code": code, "origin": origin, "value": value,
+                                                         "claim_preference": claim}]}
+                    try:
+                        got = warm.compute(d).to_dict()
+                    except InputError as exc:
+                        got = str(exc)
+                    try:
+                        want: Any = Engine(rules).compute(d).to_dict()
+                    except InputError as exc:
+                        want = str(exc)
+                    assert got == want, (code, origin, claim, value)
+                    found = [k for key, k in fast.kinds.items() if (key[2], key[5], key[6]) == (code, origin, claim)]
+                    if found and value == 60_000:
+                        cover = fast.cover_of(origin, claim, date(2026, 11, 20))
+                        kind = found[0]
+                        for other_cover, other in seen.items():
+                            if other is kind:
+                                assert other_cover == id(cover)   # shared only within one coverage
+                                shared += 1
+                            elif other_cover != id(cover):
+                                apart += 1
+                        seen.setdefault(id(cover), kind)
+    assert shared > 100 and apart > 100

@@ -33,7 +33,7 @@ from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
 from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
-from xlduty.core.fast.single import OneLine, _face
+from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.origin import check as check_origin
@@ -69,9 +69,10 @@ class Kind:
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
     common: dict[int | tuple, tuple] | None = None
     # what the kinds of one class (``FastPath.classes``: one line, unit and consumption-tax class) share, one dict for
-    # all of them: by a coverage's id, (coverage, plan, face, (winner, ratio)) of an origin-free plan
-    # (``plans.origin_free``) an origin of that coverage found, for the others; by (the id of the origin's unclaimed
-    # plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``) (``simple_plan``)
+    # all of them: by a coverage's id, (coverage, kind, (winner, ratio)) of an origin-free plain-percentage plan
+    # (``plans.origin_free``) an origin of that coverage found, the kind for the others; by (the id of the origin's
+    # unclaimed plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``)
+    # (``simple_plan``)
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -309,12 +310,12 @@ class FastPath(OneLine):
         seen) and given its plan (``planned``); None where ``declare`` must take the line (of no kind, an origin, a
         preparation or a selection that raises). A line of a code (unit, class) not seen before is prepared the long
         way here, as ``declare`` would prepare it, rather than by ``declare`` after this route gave up."""
-        key = (schedule, on, ln.hs_code, ln.unit, None, ln.origin, ln.claim_preference, False, None,
-               ln.quantity is None)
+        origin, claim, whole = ln.origin, ln.claim_preference, ln.quantity is None
+        key = (schedule, on, ln.hs_code, ln.unit, None, origin, claim, False, None, whole)
         kind = self.kinds.get(key)
-        cls = cover = None
+        cover = None
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
-            cls = self.classes.get(key[:5] + key[7:])
+            cls = self.classes.get((schedule, on, ln.hs_code, ln.unit, None, False, None, whole))
             if cls is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
                 if key in self.kindless:
                     return None
@@ -326,31 +327,32 @@ class FastPath(OneLine):
                 if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
                     remember(self.kindless, key, True, KINDS_LIMIT)
                     return None
-            else:
-                try:
-                    check_origin(ln.origin, 0)
-                except InputError:
-                    return None
-                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
-                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
             try:
-                cover = self.cover_of(ln.origin, ln.claim_preference, on)
+                if kind is None:   # its origin checked as preparing the line checks it
+                    check_origin(origin, 0)
+                cover = self.cover_of(origin, claim, on)
             except InputError:
                 return None
-            if cls.common is None:
-                cls.common = {}
-            kind.common = cls.common
-            shared = cls.common.get(id(cover))
+            common = cls.common
+            if common is None:
+                common = cls.common = {}
+            shared = common.get(id(cover))
             if shared is not None and shared[0] is cover:
-                # the plan and face another origin of this coverage found (``plans.origin_free``), as ``planned``
-                # would find them through the plan it left for that coverage (``_select``)
-                kind.plan, kind.face = shared[1], shared[2]
+                # the kind another origin of this coverage left, with its plan (``plans.origin_free``): all it holds
+                # is the same for this origin (the class's facts, the plan and face, and the simplified tariff's
+                # outcome, which reads the origin's unclaimed plan: the same for origins of one coverage)
+                kind = shared[1]
                 tariff = kind.tariff
-                remember(self.plans, (tariff.edition, tariff.code, tariff.description, ln.origin, ln.claim_preference,
-                                      on, ln.in_quota, ln.condition, ln.quantity is None), shared[3], KINDS_LIMIT)
-                remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
-                return kind, ln.origin
-        remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
+                remember(self.kinds, key, kind, KINDS_LIMIT)
+                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
+                                      whole), shared[2], KINDS_LIMIT)   # as ``planned`` would leave it
+                remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
+                return kind, origin
+            if kind is None:
+                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
+                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
+            kind.common = common
+        remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         if not self.planned(p, on):
@@ -361,10 +363,10 @@ class FastPath(OneLine):
             plan = kind.plan
             assert plan is not None
             tariff = kind.tariff
-            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin,
-                                       ln.claim_preference, on, False, None, ln.quantity is None))
-            common[id(cover)] = (cover, plan, kind.face or _face(kind), selected or (plan[0], plan[1]))
-        return kind, ln.origin
+            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, origin, claim, on, False,
+                                       None, whole))
+            common[id(cover)] = (cover, kind, selected or (plan[0], plan[1]))
+        return kind, origin
 
     def cover_of(self, origin: str | None, claim: bool | str, on: date) -> Coverage:
         """``coverage`` once per origin, claim and date, one object for equal coverages (so that what is shared by
