@@ -226,3 +226,31 @@ def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
             assert index.excluded(code) == made.is_excluded(code)
             assert index.inferred(code) is made.inferred(code)
         assert index.inferred("020311000") is groups[0]
+
+
+def test_the_categories_by_prefix_agree_with_the_lists_for_every_code() -> None:
+    """``simplified._categories`` (the categories indexed by prefix) gives every code of the editions the category,
+    rate text and liquor kind the rule data's own scan gives, and so for codes of prefixes listed twice, excepted or
+    caught by ``*`` only, in rule data made for it."""
+    from datetime import date
+
+    from xlduty.core.rules import load_rules
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.simplified import _categories
+
+    for version in load_rules().simplified:
+        index = _categories(version)
+        for on in (date(2025, 6, 1), date(2026, 11, 1)):
+            for code in edition_on(on).codes():
+                assert index.category(code) == version.category(code), code
+        cats = version.categories
+        # a prefix listed by two categories (the first wins), a longer one in a later category (it wins), a category
+        # excepting a code, and every other code caught by the last catch-all
+        made = version.model_copy(update={"categories": [
+            cats[0].model_copy(update={"hs": ["0101", "*"], "hs_except": ["010121"], "rates": None, "rate": "1%"}),
+            cats[1].model_copy(update={"hs": ["0101", "010129", "*"], "hs_except": [], "rates": None, "rate": "2%"}),
+            cats[2].model_copy(update={"hs": ["01"], "hs_except": ["0101299"], "rates": None, "rate": "3%"}),
+        ]})
+        index = _categories(made)
+        for code in ("010121000", "010129000", "010129900", "010130000", "020110000", "010210000"):
+            assert index.category(code) == made.category(code), code

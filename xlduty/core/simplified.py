@@ -55,7 +55,57 @@ class _Exclusions:
         return any(code[:k] in self.listed for k in self.lengths) or self.inferred(code) is not None
 
 
+class _Categories:
+    """A version's categories by digit prefix (``SimplifiedVersion.category``, the same answer): the longest prefix of
+    a category not excepting the code, the first listed of equal length, else the last catch-all (``*``) of a category
+    not excepting it; looked up once per prefix length instead of matched against every prefix of every category."""
+
+    def __init__(self, version: SimplifiedVersion) -> None:
+        self.version = version
+        self.excepts = [tuple(hs_digits(p) for p in cat.hs_except) for cat in version.categories]
+        self.by_prefix: dict[str, list[tuple[int, int, tuple[SimplifiedCategory, str, str | None]]]] = {}
+        self.rest: list[tuple[int, tuple[SimplifiedCategory, str, str | None]]] = []   # the catch-alls, in order
+        order = 0
+        for n, cat in enumerate(version.categories):
+            for sub in cat.rates or []:
+                for p in sub.hs:
+                    self.by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, sub.rate, sub.kind)))
+                    order += 1
+            for p in cat.hs:
+                if p == "*":
+                    self.rest.append((n, (cat, cat.rate or "", None)))
+                else:
+                    self.by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, cat.rate or "", None)))
+                    order += 1
+        self.lengths = sorted({len(p) for p in self.by_prefix}, reverse=True)
+
+    def category(self, code: str) -> tuple[SimplifiedCategory, str, str | None]:
+        """(category, rate text, liquor kind) of the code, as ``SimplifiedVersion.category`` finds them."""
+        excepts = self.excepts
+        for k in self.lengths:
+            entries = self.by_prefix.get(code[:k])
+            if entries:
+                found = [e for e in entries if not any(code.startswith(x) for x in excepts[e[1]])]
+                if found:
+                    return min(found)[2]   # the first listed (orders are distinct)
+        for n, result in reversed(self.rest):
+            if not any(code.startswith(x) for x in excepts[n]):
+                return result
+        return self.version.category(code)   # says what is wrong (no catch-all)
+
+
 _EXCLUSIONS: dict[int, _Exclusions] = {}
+_CATEGORIES: dict[int, _Categories] = {}
+
+
+def _categories(version: SimplifiedVersion) -> _Categories:
+    """``_Categories`` of a version, made once per version object (rule data only)."""
+    found = _CATEGORIES.get(id(version))
+    if found is None or found.version is not version:
+        if len(_CATEGORIES) >= 64:
+            _CATEGORIES.clear()
+        found = _CATEGORIES[id(version)] = _Categories(version)
+    return found
 
 
 def _exclusions(version: SimplifiedVersion) -> _Exclusions:
@@ -118,7 +168,7 @@ class Simplified:
                            ["free under the general tariff: stays free under the simplified tariff"], []), mfn_amount
         found = self._category.get(key)
         if found is None:
-            cat, text, _kind = version.category(code)
+            cat, text, _kind = _categories(version).category(code)
             found = remember(self._category, key, (cat, text, parse_rate(text)))
         cat, text, rate = found
         try:
