@@ -289,3 +289,92 @@ def test_kinds_shared_by_origins_of_one_coverage_compute_as_fresh_engines() -> N
                                 apart += 1
                         seen.setdefault(id(cover), kind)
     assert shared > 100 and apart > 100
+
+
+def _twin_codes() -> list[tuple[str, str]]:
+    """Pairs of lines of the edition in force that print the same cells (most are in one heading), not banded by
+    value: a plan found for one serves the other (``FastPath._select``); every 40th pair."""
+    from xlduty.core.schedule import line_bands
+
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    first: dict[tuple, str] = {}
+    pairs = []
+    for code in schedule.codes():
+        if len(schedule._index[code]) != 1:
+            continue
+        line = schedule.line(code, on)
+        if line_bands(line.path, line.description):
+            continue
+        twin = first.setdefault(line.cells, line.hs)
+        if twin != line.hs:
+            pairs.append((twin, line.hs))
+    return pairs[::40]
+
+
+_TWINS = _twin_codes()
+
+
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_TWINS), st.lists(st.sampled_from(_ORIGINS[:-1]), min_size=1, max_size=3),
+       st.sampled_from([False, True, "epa_cptpp"]), st.sampled_from([60_000, 3_000_000]),
+       st.sampled_from([None, Decimal("2.5")]))
+def test_a_plan_found_for_one_line_serves_a_line_printing_the_same_cells(twins: tuple[str, str], origins: list[str],
+                                                                          claim: bool | str, value: int,
+                                                                          quantity: Any) -> None:
+    """Two lines printing the same cells, each declared alone from the same origins in turn through one warm engine
+    (the second line's plans come from the first's, by cells and coverage), compute as engines that have seen
+    nothing else compute them, explanations included; and in one declaration together."""
+    rules = engine().rules
+    warm = Engine(rules)
+
+    def decl(codes: tuple[str, ...], origin: str) -> dict[str, Any]:
+        lines = []
+        for code in codes:
+            line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim}
+            if quantity is not None:
+                line.update(quantity=quantity, unit="kg")
+            lines.append(line)
+        return {"date": "2026-11-20", "lines": lines}
+
+    def outcome(eng: Engine, d: dict[str, Any]) -> Any:
+        try:
+            return eng.compute(d).to_dict()
+        except InputError as exc:
+            return str(exc)
+
+    for origin in origins:
+        for codes in ((twins[0],), (twins[1],), twins):
+            d = decl(codes, origin)
+            assert outcome(warm, d) == outcome(Engine(rules), d)
+
+
+def test_lines_printing_the_same_cells_share_plans(monkeypatch: Any) -> None:
+    """The twins above exist (hundreds of pairs in the edition), and where the first of a pair leaves its plan to share,
+    the second selects nothing afresh."""
+    from xlduty.core.fast import path
+
+    calls: list[str] = []
+
+    def counted(line: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(line.hs)
+        return select_rate(line, *args, **kwargs)
+
+    select_rate = path.select_rate
+    monkeypatch.setattr(path, "select_rate", counted)
+    assert len(_TWINS) > 20
+    warm = Engine(engine().rules)
+    fast = warm.fast
+    assert fast is not None
+    served = 0
+    for a, b in _TWINS:
+        try:
+            before = len(fast.shared)
+            warm.compute({"date": "2026-11-20", "lines": [{"hs_code": a, "origin": "US", "value": 500_000}]})
+            if len(fast.shared) > before:
+                warm.compute({"date": "2026-11-20", "lines": [{"hs_code": b, "origin": "US", "value": 500_000}]})
+                assert b not in calls, b
+                served += 1
+        except InputError:
+            continue
+    assert served > 10

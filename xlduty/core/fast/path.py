@@ -113,7 +113,7 @@ class FastPath(OneLine):
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
-        self.shared: dict[tuple, _Plan] = {}              # and by line, coverage and date (``plans.origin_free``)
+        self.shared: dict[tuple, _Plan] = {}              # and by cells, coverage and date (``plans.origin_free``)
         self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date (``cover_of``)
         self.covers: dict[Coverage, Coverage] = {}        # one of equal coverages
         self.kinds: dict[tuple, Kind] = {}
@@ -531,8 +531,10 @@ class FastPath(OneLine):
             return plan[0], None, plan[1], True
         try:
             cover = self.cover_of(ln.origin, claim, on)
-            if plan is None and base.taxable_value > 0:   # another origin's, of the same coverage
-                shared_key = (tariff.edition, tariff.code, tariff.description, cover, on, ln.in_quota, ln.condition,
+            if plan is None and base.taxable_value > 0:   # another origin's of the same coverage, or another line's
+                # printing the same cells: select_rate reads a line's cells, nothing else of it (a banded line, whose
+                # rates may read the gate-price system, is selected above)
+                shared_key = (tariff.columns, tariff.cells, cover, on, ln.in_quota, ln.condition,
                               base.quantity is None)
                 if (plan := self.shared.get(shared_key)) is not None:
                     remember(self.plans, key, plan, KINDS_LIMIT)
