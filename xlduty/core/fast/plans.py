@@ -45,7 +45,22 @@ EXACT = 10**20   # below this, an int times a percentage of a few digits is exac
 
 
 def ratio(rate: Rate) -> tuple[int, int] | None:
-    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly."""
+    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly (once
+    per rate object: the parser gives one object per rate text)."""
+    found = _RATIOS.get(id(rate))
+    if found is not None and found[0] is rate:
+        return found[1]
+    share = _ratio(rate)
+    if len(_RATIOS) >= 1 << 14:
+        _RATIOS.clear()
+    _RATIOS[id(rate)] = rate, share
+    return share
+
+
+_RATIOS: dict[int, tuple[Rate, tuple[int, int] | None]] = {}   # by id: the rate is kept, and compared
+
+
+def _ratio(rate: Rate) -> tuple[int, int] | None:
     rate = _strip(rate)
     if isinstance(rate, Free):
         return 0, 1
@@ -64,9 +79,16 @@ def origin_free(line: TariffLine, cover: Coverage) -> bool:
     """True if ``select_rate`` for the line under ``cover`` cannot read the origin itself, only its coverage: no
     column it may read has a rate that branches by country of origin, no claimed column's coverage is unverified
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
-    if any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns):
-        return False
-    return not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover))
+    marked = _MARKED.get(cover)
+    if marked is None:
+        marked = any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns)
+        if len(_MARKED) >= 1 << 12:
+            _MARKED.clear()
+        _MARKED[cover] = marked
+    return not marked and (not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover)))
+
+
+_MARKED: dict[Coverage, bool] = {}   # whether a coverage claims GSP or a column of unverified coverage
 
 
 def _line_facts(line: TariffLine) -> tuple[bool, bool]:
