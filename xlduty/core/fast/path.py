@@ -88,6 +88,12 @@ and most lines took the long way (bench/throughput.py, broker mix)."""
 _base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
+def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
+    """A kind's plan (``Kind.plan``) from the winner of its selection and its ratio."""
+    return (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+            applied.column.startswith(PREFERENCES), applied.rate.kind)
+
+
 def prepared(lines: list[Prepared | Done]) -> list[Prepared]:
     """Every line as a ``Prepared`` (a ``Done`` line's result is dropped: another treatment or the de minimis check
     works from the line itself)."""
@@ -352,6 +358,18 @@ class FastPath(OneLine):
                 kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
                                                       cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
             kind.common = common
+            tariff = kind.tariff
+            plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
+            if plan is not None and plan[1] is not None:
+                # the plain-percentage plan another line printing the same cells left for this coverage: what
+                # ``planned`` would find through ``_select``
+                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
+                                      whole), plan, KINDS_LIMIT)
+                kind.plan = _kind_plan(kind, plan[0], plan[1])   # type: ignore[arg-type]
+                remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
+                if len(common) < 256:
+                    common[id(cover)] = (cover, kind, plan)
+                return kind, origin
         remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
@@ -488,8 +506,7 @@ class FastPath(OneLine):
         else:
             applied, amount, share, kept = self._select(p, base, on, ln.claim_preference)
             if kept and kind is not None:   # a remembered plan (or one just remembered): kept with the kind too
-                kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
-                             applied.column.startswith(PREFERENCES), applied.rate.kind)
+                kind.plan = _kind_plan(kind, applied, share)
             elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < EXACT
                   and quantity is not None and 0 < quantity < EXACT):
                 cover = self.coverage[(ln.origin, ln.claim_preference, on)]
