@@ -378,3 +378,38 @@ def test_lines_printing_the_same_cells_share_plans(monkeypatch: Any) -> None:
         except InputError:
             continue
     assert served > 10
+
+
+def test_cells_known_without_parsing_have_the_facts_their_rates_have() -> None:
+    """``plans._line_facts`` takes a cell printing a plain percentage or 無税 as proportional and free of the origin
+    without parsing it: so it is, for every such cell of every edition; and a line's facts agree with its columns'
+    (``value_free``/``origin_free`` over the columns a coverage reads) for lines of all kinds of cells."""
+    from xlduty.core import tables
+    from xlduty.core.fast import plans
+    from xlduty.core.rate import proportional
+    from xlduty.core.rate_parser import parse_rate
+    from xlduty.core.schedule import load_edition
+    from xlduty.core.selection import coverage
+
+    plain = 0
+    for name, _start in tables.editions(None):
+        for text in load_edition(name)._rates:
+            if plans._PLAIN.fullmatch(text):
+                rate = parse_rate(text)
+                assert (proportional(rate), plans._reads_origin(rate)) == plans._PLAIN_FACTS, text
+                plain += 1
+    assert plain > 200
+    rules = engine().rules
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    for code in _CODES + _PARTY + _VALUE_DEPENDENT + ["6109.10-020", "0406.90-090"]:
+        line = schedule.typed_line(code, on)
+        for origin, claim in (("US", False), ("AU", True), ("VN", True), ("CN", "rate_gsp"), ("KH", True)):
+            try:
+                cover = coverage(rules, origin, claim, on)
+            except InputError:
+                continue
+            facts = plans._facts(line, cover)
+            assert plans.value_free(line, cover) == all(f[0] for f in facts), code
+            marked = any(u or c == "rate_gsp" for c, _n, u in cover.columns)
+            assert plans.origin_free(line, cover) == (not marked and not any(f[1] for f in facts)), code

@@ -20,6 +20,7 @@ results.
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -92,10 +93,13 @@ _MARKED: dict[Coverage, bool] = {}   # whether a coverage claims GSP or a column
 
 
 def _line_facts(line: TariffLine) -> tuple[bool, bool]:
-    """Whether every printed cell of the line is ``proportional``, and whether any reads the origin: worked out once
-    per line (by the line object, then by its cells: lines of one heading often print the same), so that a new origin
-    or claim of a known line, whose coverage reads a subset of the cells, is decided without reading its columns
-    again where the whole line decides it."""
+    """Whether every printed cell of the line is known to be ``proportional``, and whether any may read the origin:
+    worked out once per line (by the line object, then by its cells: lines of one heading often print the same), so
+    that a new origin or claim of a known line, whose coverage reads a subset of the cells, is decided without reading
+    its columns again where the whole line decides it. A cell is known without parsing it where it prints a plain
+    percentage or 無税 (``_PLAIN``), or from its rate's facts where it was parsed before; any other counts as neither
+    proportional nor free of the origin, and the columns the coverage reads then decide (``_facts``), so that no cell
+    is parsed only for this."""
     found = _LINE_FACTS.get(id(line))
     if found is not None and found[0] is line:
         return found[1]
@@ -104,9 +108,15 @@ def _line_facts(line: TariffLine) -> tuple[bool, bool]:
     if facts is None:
         proportional_, reads = True, False
         known = _TEXT_FACTS.get
-        for column, text in zip(line.columns, cells, strict=True):
+        plain = _PLAIN.fullmatch
+        for text in cells:
             if text:
-                rate_facts = known(text) or _text_facts(line, column, text)
+                rate_facts = known(text)
+                if rate_facts is None:
+                    if plain(text) is None:
+                        proportional_, reads = False, True
+                        break
+                    rate_facts = _TEXT_FACTS[text] = _PLAIN_FACTS
                 if not rate_facts[0]:
                     proportional_ = False
                 if rate_facts[1]:
@@ -121,6 +131,8 @@ def _line_facts(line: TariffLine) -> tuple[bool, bool]:
     return facts
 
 
+_PLAIN = re.compile(r"無税|[0-9]+(?:\.[0-9]+)?%")
+_PLAIN_FACTS = (True, False)   # a plain percentage or free: proportional, and reads no origin
 _CELL_FACTS: dict[tuple[str | None, ...], tuple[bool, bool]] = {}   # by the cells (facts of their texts only)
 _LINE_FACTS: dict[int, tuple[TariffLine, tuple[bool, bool]]] = {}   # by id: the line is kept, and compared
 
