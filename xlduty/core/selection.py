@@ -218,6 +218,14 @@ class Coverage:
     notes: tuple[str, ...]
     unverified: tuple[str, ...]
     claimed: bool
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # hashed once: the fast path keys its shared plans by coverage (the hash of its fields, as dataclass's)
+        object.__setattr__(self, "_hash", hash((self.wto_ok, self.columns, self.notes, self.unverified, self.claimed)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> Coverage:
