@@ -413,3 +413,22 @@ def test_cells_known_without_parsing_have_the_facts_their_rates_have() -> None:
             assert plans.value_free(line, cover) == all(f[0] for f in facts), code
             marked = any(u or c == "rate_gsp" for c, _n, u in cover.columns)
             assert plans.origin_free(line, cover) == (not marked and not any(f[1] for f in facts)), code
+
+
+def test_a_coverage_keeps_its_hash_right_when_unpickled_in_another_process() -> None:
+    """A coverage hashes its fields once (``selection.Coverage``); unpickled where strings hash otherwise, it is made
+    again from its fields, so that it finds what an equal coverage made there is the key of."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from xlduty.core.selection import coverage
+
+    cover = coverage(engine().rules, "AU", True, date(2026, 11, 20))
+    script = ("import pickle, sys; from datetime import date; from xlduty.core.engine import engine; "
+              "from xlduty.core.selection import coverage; c = pickle.loads(sys.stdin.buffer.read()); "
+              "d = {coverage(engine().rules, 'AU', True, date(2026, 11, 20)): 1}; print(d.get(c))")
+    out = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(cover), capture_output=True, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert out.stdout.strip() == b"1"

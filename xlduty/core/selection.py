@@ -227,6 +227,10 @@ class Coverage:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple:
+        # made again from its fields where unpickled: a string's hash differs between processes
+        return Coverage, (self.wto_ok, self.columns, self.notes, self.unverified, self.claimed)
+
 
 def coverage(rules: Rules, origin: str | None, claim: bool | str, on: date) -> Coverage:
     """WTO coverage and the eligible preferential columns (通達3-1(2)-(3)); ``InputError`` for a bad claim."""
