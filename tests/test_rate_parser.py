@@ -228,25 +228,6 @@ def test_unknown_notation_is_an_error(text: str) -> None:
         parse_rate(text)
 
 
-def _split_by_scanning(s: str, sep: str) -> list[str]:
-    """``_split_top`` as it scans text with parentheses: the reference its shortcut for text without them keeps to."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(s):
-        c = s[i]
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif depth == 0 and s.startswith(sep, i):
-            parts.append(s[start:i])
-            start = i + len(sep)
-            i = start
-            continue
-        i += 1
-    parts.append(s[start:])
-    return parts
-
-
 def test_the_parser_shortcuts_give_what_the_long_way_gives() -> None:
     """``_split_top`` splits text without parentheses as scanning it would (overlapping separators, empty parts, a
     lone closing parenthesis included), and a text with no letter ``_english`` reads is matched by none of its
@@ -254,12 +235,12 @@ def test_the_parser_shortcuts_give_what_the_long_way_gives() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from xlduty.core.rate_parser import _ENGLISH, _RE_LATIN, _split_top
+    from xlduty.core.rate_parser import _ENGLISH, _RE_LATIN, _split_scanning, _split_top
 
     @settings(max_examples=400, deadline=None, database=None)
     @given(st.text(alphabet="ab~、又は()1%円", max_size=14), st.sampled_from(["~", "、", "又は", "aa", "a"]))
     def split(s: str, sep: str) -> None:
-        assert _split_top(s, sep) == _split_by_scanning(s, sep)
+        assert _split_top(s, sep) == _split_scanning(s, sep)
 
     @settings(max_examples=400, deadline=None, database=None)
     @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20))

@@ -118,6 +118,11 @@ def _split_top(s: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses."""
     if "(" not in s and ")" not in s:   # no parentheses: every ``sep`` is outside them
         return s.split(sep)
+    return _split_scanning(s, sep)
+
+
+def _split_scanning(s: str, sep: str) -> list[str]:
+    """``_split_top`` by scanning: depth counted through the parentheses (one closing without an opening included)."""
     parts, depth, start, i = [], 0, 0, 0
     while i < len(s):
         c = s[i]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from xlduty.core.cache import remember
 from xlduty.core.errors import InputError
@@ -30,6 +30,7 @@ from xlduty.core.rules import InferredExclusion, Rules, SimplifiedCategory, Simp
 from xlduty.core.selection import Applied
 
 Selected = Callable[[Prepared, DutyBase, date, "bool | str"], "tuple[Applied, Decimal]"]
+_Index = TypeVar("_Index", "_Exclusions", "_Categories")
 
 
 class _Exclusions:
@@ -94,28 +95,27 @@ class _Categories:
         return self.version.category(code)   # says what is wrong (no catch-all)
 
 
-_EXCLUSIONS: dict[int, _Exclusions] = {}
-_CATEGORIES: dict[int, _Categories] = {}
+_INDEXES: dict[tuple[type, int], _Exclusions | _Categories] = {}
+
+
+def _indexed(made: type[_Index], version: SimplifiedVersion) -> _Index:
+    """The index ``made`` (``_Exclusions``, ``_Categories``) of a version, made once per version object (rule data
+    only)."""
+    key = (made, id(version))
+    found = _INDEXES.get(key)
+    if found is None or found.version is not version:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        found = _INDEXES[key] = made(version)
+    return found  # type: ignore[return-value]
 
 
 def _categories(version: SimplifiedVersion) -> _Categories:
-    """``_Categories`` of a version, made once per version object (rule data only)."""
-    found = _CATEGORIES.get(id(version))
-    if found is None or found.version is not version:
-        if len(_CATEGORIES) >= 64:
-            _CATEGORIES.clear()
-        found = _CATEGORIES[id(version)] = _Categories(version)
-    return found
+    return _indexed(_Categories, version)
 
 
 def _exclusions(version: SimplifiedVersion) -> _Exclusions:
-    """``_Exclusions`` of a version, made once per version object (rule data only)."""
-    found = _EXCLUSIONS.get(id(version))
-    if found is None or found.version is not version:
-        if len(_EXCLUSIONS) >= 64:
-            _EXCLUSIONS.clear()
-        found = _EXCLUSIONS[id(version)] = _Exclusions(version)
-    return found
+    return _indexed(_Exclusions, version)
 
 
 class Simplified:
