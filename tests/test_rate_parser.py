@@ -226,3 +226,30 @@ def test_unknown_notation_is_an_error(text: str) -> None:
     """Text that matches no notation raises RateParseError (never silently zero)."""
     with pytest.raises(RateParseError):
         parse_rate(text)
+
+
+def test_the_parser_shortcuts_give_what_the_long_way_gives() -> None:
+    """``_split_top`` splits text without parentheses as scanning it would (overlapping separators, empty parts, a
+    lone closing parenthesis included), and a text with no letter ``_english`` reads is matched by none of its
+    patterns (so leaving it as it is changes nothing)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xlduty.core.rate_parser import _ENGLISH, _RE_LATIN, _split_scanning, _split_top
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet="ab~、又は()1%円", max_size=14), st.sampled_from(["~", "、", "又は", "aa", "a"]))
+    def split(s: str, sep: str) -> None:
+        assert _split_top(s, sep) == _split_scanning(s, sep)
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20))
+    def english(s: str) -> None:
+        if _RE_LATIN.search(s) is None:
+            assert not any(pattern.search(s) for pattern, _repl in _ENGLISH), s
+
+    split()
+    english()
+    # the letters outside ASCII that a case-blind match folds onto ASCII ones
+    for letter in ("İ", "ı"):
+        assert _RE_LATIN.search(letter) is not None

@@ -246,3 +246,189 @@ def test_a_plan_found_for_one_origin_serves_another_as_a_fresh_engine_computes(c
 
     for origin in origins:
         assert outcome(warm, origin) == outcome(Engine(rules), origin)
+
+
+def test_kinds_shared_by_origins_of_one_coverage_compute_as_fresh_engines() -> None:
+    """The one-line route shares a kind (plan, face, simplified-tariff outcome) between origins whose coverage is one
+    object (``FastPath.cover_of``) where the plan is origin-free; an origin whose coverage differs, if only by one
+    column (EPA claimed from AU and from NZ, from VN and from TH), gets its own. Each declaration, in turn through one
+    warm engine at values under and over the simplified tariff's threshold, computes as an engine that has seen
+    nothing else computes it, explanations included."""
+    rules = engine().rules
+    warm = Engine(rules)
+    fast = warm.fast
+    assert fast is not None
+    codes = ["6109.10-020", "8471.30-000", "0406.90-090", "6403.99-012", "3304.99-090", "2921.21-000", *_CODES[::9]]
+    origins = ["AU", "NZ", "VN", "TH", "US", "DE", "GB", "KR", "CN"]
+    shared = apart = 0
+    for code in codes:
+        for claim in (False, True):
+            for value in (60_000, 900_000):
+                seen: dict[int, Any] = {}
+                for origin in origins:
+                    d = {"date": "2026-11-20", "lines": [{"hs_code": code, "origin": origin, "value": value,
+                                                         "claim_preference": claim}]}
+                    try:
+                        got = warm.compute(d).to_dict()
+                    except InputError as exc:
+                        got = str(exc)
+                    try:
+                        want: Any = Engine(rules).compute(d).to_dict()
+                    except InputError as exc:
+                        want = str(exc)
+                    assert got == want, (code, origin, claim, value)
+                    found = [k for key, k in fast.kinds.items() if (key[2], key[5], key[6]) == (code, origin, claim)]
+                    if found and value == 60_000:
+                        cover = fast.cover_of(origin, claim, date(2026, 11, 20))
+                        kind = found[0]
+                        for other_cover, other in seen.items():
+                            if other is kind:
+                                assert other_cover == id(cover)   # shared only within one coverage
+                                shared += 1
+                            elif other_cover != id(cover):
+                                apart += 1
+                        seen.setdefault(id(cover), kind)
+    assert shared > 100 and apart > 100
+
+
+def _twin_codes() -> list[tuple[str, str]]:
+    """Pairs of lines of the edition in force that print the same cells (most are in one heading), not banded by
+    value: a plan found for one serves the other (``FastPath._select``); every 40th pair."""
+    from xlduty.core.schedule import line_bands
+
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    first: dict[tuple, str] = {}
+    pairs = []
+    for code in schedule.codes():
+        if len(schedule._index[code]) != 1:
+            continue
+        line = schedule.line(code, on)
+        if line_bands(line.path, line.description):
+            continue
+        twin = first.setdefault(line.cells, line.hs)
+        if twin != line.hs:
+            pairs.append((twin, line.hs))
+    return pairs[::40]
+
+
+_TWINS = _twin_codes()
+
+
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_TWINS), st.lists(st.sampled_from(_ORIGINS[:-1]), min_size=1, max_size=3),
+       st.sampled_from([False, True, "epa_cptpp"]), st.sampled_from([60_000, 3_000_000]),
+       st.sampled_from([None, Decimal("2.5")]))
+def test_a_plan_found_for_one_line_serves_a_line_printing_the_same_cells(twins: tuple[str, str], origins: list[str],
+                                                                          claim: bool | str, value: int,
+                                                                          quantity: Any) -> None:
+    """Two lines printing the same cells, each declared alone from the same origins in turn through one warm engine
+    (the second line's plans come from the first's, by cells and coverage), compute as engines that have seen
+    nothing else compute them, explanations included; and in one declaration together."""
+    rules = engine().rules
+    warm = Engine(rules)
+
+    def decl(codes: tuple[str, ...], origin: str) -> dict[str, Any]:
+        lines = []
+        for code in codes:
+            line: dict[str, Any] = {"hs_code": code, "origin": origin, "value": value, "claim_preference": claim}
+            if quantity is not None:
+                line.update(quantity=quantity, unit="kg")
+            lines.append(line)
+        return {"date": "2026-11-20", "lines": lines}
+
+    def outcome(eng: Engine, d: dict[str, Any]) -> Any:
+        try:
+            return eng.compute(d).to_dict()
+        except InputError as exc:
+            return str(exc)
+
+    for origin in origins:
+        for codes in ((twins[0],), (twins[1],), twins):
+            d = decl(codes, origin)
+            assert outcome(warm, d) == outcome(Engine(rules), d)
+
+
+def test_lines_printing_the_same_cells_share_plans(monkeypatch: Any) -> None:
+    """The twins above exist (hundreds of pairs in the edition), and where the first of a pair leaves its plan to share,
+    the second selects nothing afresh."""
+    from xlduty.core.fast import path
+
+    calls: list[str] = []
+
+    def counted(line: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(line.hs)
+        return select_rate(line, *args, **kwargs)
+
+    select_rate = path.select_rate
+    monkeypatch.setattr(path, "select_rate", counted)
+    assert len(_TWINS) > 20
+    warm = Engine(engine().rules)
+    fast = warm.fast
+    assert fast is not None
+    served = 0
+    for a, b in _TWINS:
+        try:
+            before = len(fast.shared)
+            warm.compute({"date": "2026-11-20", "lines": [{"hs_code": a, "origin": "US", "value": 500_000}]})
+            if len(fast.shared) > before:
+                warm.compute({"date": "2026-11-20", "lines": [{"hs_code": b, "origin": "US", "value": 500_000}]})
+                assert b not in calls, b
+                served += 1
+        except InputError:
+            continue
+    assert served > 10
+
+
+def test_cells_known_without_parsing_have_the_facts_their_rates_have() -> None:
+    """``plans._line_facts`` takes a cell printing a plain percentage or 無税 as proportional and free of the origin
+    without parsing it: so it is, for every such cell of every edition; and a line's facts agree with its columns'
+    (``value_free``/``origin_free`` over the columns a coverage reads) for lines of all kinds of cells."""
+    from xlduty.core import tables
+    from xlduty.core.fast import plans
+    from xlduty.core.rate import proportional
+    from xlduty.core.rate_parser import parse_rate
+    from xlduty.core.schedule import load_edition
+    from xlduty.core.selection import coverage
+
+    plain = 0
+    for name, _start in tables.editions(None):
+        for text in load_edition(name)._rates:
+            if plans._PLAIN.fullmatch(text):
+                rate = parse_rate(text)
+                assert (proportional(rate), plans._reads_origin(rate)) == plans._PLAIN_FACTS, text
+                plain += 1
+    assert plain > 200
+    rules = engine().rules
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    for code in _CODES + _PARTY + _VALUE_DEPENDENT + ["6109.10-020", "0406.90-090"]:
+        line = schedule.typed_line(code, on)
+        for origin, claim in (("US", False), ("AU", True), ("VN", True), ("CN", "rate_gsp"), ("KH", True)):
+            try:
+                cover = coverage(rules, origin, claim, on)
+            except InputError:
+                continue
+            facts = plans._facts(line, cover)
+            assert plans.value_free(line, cover) == all(f[0] for f in facts), code
+            marked = any(u or c == "rate_gsp" for c, _n, u in cover.columns)
+            assert plans.origin_free(line, cover) == (not marked and not any(f[1] for f in facts)), code
+
+
+def test_a_coverage_keeps_its_hash_right_when_unpickled_in_another_process() -> None:
+    """A coverage hashes its fields once (``selection.Coverage``); unpickled where strings hash otherwise, it is made
+    again from its fields, so that it finds what an equal coverage made there is the key of."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from xlduty.core.selection import coverage
+
+    cover = coverage(engine().rules, "AU", True, date(2026, 11, 20))
+    script = ("import pickle, sys; from datetime import date; from xlduty.core.engine import engine; "
+              "from xlduty.core.selection import coverage; c = pickle.loads(sys.stdin.buffer.read()); "
+              "d = {coverage(engine().rules, 'AU', True, date(2026, 11, 20)): 1}; print(d.get(c))")
+    out = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(cover), capture_output=True, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert out.stdout.strip() == b"1"

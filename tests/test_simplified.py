@@ -199,3 +199,58 @@ def test_every_gate_price_line_is_in_the_inferred_exclusion() -> None:
             line = schedule._lookup(code, on)
             gated = any(isinstance(band, WordBand) for band in line_bands(line.path, line.description))
             assert (version.inferred(code) is not None) == gated, code
+
+
+def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
+    """``simplified._exclusions`` (the lists indexed by prefix, looked up once per code) answers as the rule data's
+    own scans do, for every code of the edition in force and for codes made to hit several lists at once."""
+    from datetime import date
+
+    from xlduty.core.rules import InferredExclusion, SimplifiedExcluded, load_rules
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.simplified import _exclusions
+
+    version = next(v for v in load_rules().simplified if v.covers(date(2026, 11, 1)))
+    index = _exclusions(version)
+    codes = edition_on(date(2026, 11, 1)).codes()
+    for code in codes:
+        assert index.excluded(code) == version.is_excluded(code), code
+        assert index.inferred(code) is version.inferred(code), code
+    # two inferred groups over one prefix, the longer listed first: the first group in order is the one named
+    first = InferredExclusion(name_ja="甲", hs=["0203.11"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
+    second = InferredExclusion(name_ja="乙", hs=["0203"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
+    for groups in ([first, second], [second, first]):
+        made = version.model_copy(update={"excluded": SimplifiedExcluded(basis="b", hs=["6101"], inferred=groups)})
+        index = _exclusions(made)
+        for code in ("020311000", "020312000", "610110000", "010110000"):
+            assert index.excluded(code) == made.is_excluded(code)
+            assert index.inferred(code) is made.inferred(code)
+        assert index.inferred("020311000") is groups[0]
+
+
+def test_the_categories_by_prefix_agree_with_the_lists_for_every_code() -> None:
+    """``simplified._categories`` (the categories indexed by prefix) gives every code of the editions the category,
+    rate text and liquor kind the rule data's own scan gives, and so for codes of prefixes listed twice, excepted or
+    caught by ``*`` only, in rule data made for it."""
+    from datetime import date
+
+    from xlduty.core.rules import load_rules
+    from xlduty.core.schedule import edition_on
+    from xlduty.core.simplified import _categories
+
+    for version in load_rules().simplified:
+        index = _categories(version)
+        for on in (date(2025, 6, 1), date(2026, 11, 1)):
+            for code in edition_on(on).codes():
+                assert index.category(code) == version.category(code), code
+        cats = version.categories
+        # a prefix listed by two categories (the first wins), a longer one in a later category (it wins), a category
+        # excepting a code, and every other code caught by the last catch-all
+        made = version.model_copy(update={"categories": [
+            cats[0].model_copy(update={"hs": ["0101", "*"], "hs_except": ["010121"], "rates": None, "rate": "1%"}),
+            cats[1].model_copy(update={"hs": ["0101", "010129", "*"], "hs_except": [], "rates": None, "rate": "2%"}),
+            cats[2].model_copy(update={"hs": ["01"], "hs_except": ["0101299"], "rates": None, "rate": "3%"}),
+        ]})
+        index = _categories(made)
+        for code in ("010121000", "010129000", "010129900", "010130000", "020110000", "010210000"):
+            assert index.category(code) == made.category(code), code

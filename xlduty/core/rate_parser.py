@@ -84,17 +84,27 @@ _ENGLISH = [
 ]
 
 
+_RE_SPACES = re.compile(r"\s+")
+_RE_OPERATOR = re.compile(r"\s*([+~/])\s*")
+_RE_PROVISO = re.compile(r"\s+ただし")
+_RE_LATIN = re.compile(r"[A-Za-zİı]")
+"""Every pattern of ``_ENGLISH`` needs a letter of these (İ and ı fold to i and I in a case-blind match; the other
+letters that fold to ASCII ones, ſ and K, NFKC has turned into s and K): a text with none is left as it is."""
+
+
 def normalize(text: str) -> str:
     """Canonical spelling: NFKC (full-width → ASCII, ㎡ → m2), one minus, one tilde, tight operators."""
     t = unicodedata.normalize("NFKC", text).replace("〜", "~").replace("−", "-").replace("－", "-")
     t = t.replace("ー円", "-円")
-    t = re.sub(r"\s+", " ", t).strip()
-    t = re.sub(r"\s*([+~/])\s*", r"\1", t)
-    t = re.sub(r"\s+ただし", "ただし", t)
+    t = _RE_SPACES.sub(" ", t).strip()
+    t = _RE_OPERATOR.sub(r"\1", t)
+    t = _RE_PROVISO.sub("ただし", t)
     return t
 
 
 def _english(text: str) -> str:
+    if _RE_LATIN.search(text) is None:   # a rate printed in Japanese only (the schedule's): nothing to translate
+        return text
     for pattern, repl in _ENGLISH:
         text = pattern.sub(repl, text)
     return text
@@ -106,6 +116,13 @@ def _number(s: str) -> Decimal:
 
 def _split_top(s: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses."""
+    if "(" not in s and ")" not in s:   # no parentheses: every ``sep`` is outside them
+        return s.split(sep)
+    return _split_scanning(s, sep)
+
+
+def _split_scanning(s: str, sep: str) -> list[str]:
+    """``_split_top`` by scanning: depth counted through the parentheses (one closing without an opening included)."""
     parts, depth, start, i = [], 0, 0, 0
     while i < len(s):
         c = s[i]

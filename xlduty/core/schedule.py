@@ -140,12 +140,22 @@ def line_bands(path: str, description: str) -> tuple[ValueBand | WordBand, ...]:
     """Every band a line's goods are limited to: its own description's and each heading's above it, nearest first
     (「1 課税価格が1キログラムにつき485円以下のもの」 over 7403.19-011 and -019; the 〔2〕 band of the gate-price
     system over 「課税価格が1キログラムにつき、399円未満のもの」, a statistical split within it)."""
+    if not any(word in text for word in ("課税価格", "に係る") for text in (description, path)):
+        return ()   # a band in figures names 課税価格, one in words a price に係る: a line naming neither has none
     bands: list[ValueBand | WordBand] = []
     for text in (description, *reversed(path.split(" > ") if path else [])):
         band = value_band(text) or word_band(text)
         if band is not None:
             bands.append(band)
     return tuple(bands)
+
+
+def cell_rate(text: str) -> Rate:
+    """The rate a cell prints (not empty)."""
+    try:
+        return parse_rate(text)
+    except RateParseError:  # a refreshed table may print a notation never seen before: the user gives the rate
+        return Manual(text, "the schedule prints a rate notation xlduty cannot read yet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +176,7 @@ class TariffLine:
 
     def rate(self, column: str) -> Rate | None:
         text = self.text(column)
-        if not text:
-            return None
-        try:
-            return parse_rate(text)
-        except RateParseError:  # a refreshed table may print a notation never seen before: the user gives the rate
-            return Manual(text, "the schedule prints a rate notation xlduty cannot read yet")
+        return cell_rate(text) if text else None
 
     @property
     def full_description(self) -> str:

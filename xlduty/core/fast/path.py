@@ -67,6 +67,12 @@ class Kind:
     unordered: bool = False            # no such winner: selected afresh
     face: Any = None                   # how its line shows under the general treatment (``single.Face``)
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
+    common: dict[int | tuple, tuple] | None = None
+    # what the kinds of one class (``FastPath.classes``: one line, unit and consumption-tax class) share, one dict for
+    # all of them: by a coverage's id, (coverage, kind, (winner, ratio)) of an origin-free plain-percentage plan
+    # (``plans.origin_free``) an origin of that coverage found, the kind for the others; by (the id of the origin's
+    # unclaimed plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``)
+    # (``simple_plan``)
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -80,6 +86,12 @@ KINDS_LIMIT = 1 << 16
 of codes, each under several origins and claims; at 8,192 these were emptied every few thousand lines of such a book
 and most lines took the long way (bench/throughput.py, broker mix)."""
 _base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
+
+
+def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
+    """A kind's plan (``Kind.plan``) from the winner of its selection and its ratio."""
+    return (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+            applied.column.startswith(PREFERENCES), applied.rate.kind)
 
 
 def prepared(lines: list[Prepared | Done]) -> list[Prepared]:
@@ -107,11 +119,13 @@ class FastPath(OneLine):
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
-        self.shared: dict[tuple, _Plan] = {}              # and by line, coverage and date (``plans.origin_free``)
-        self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date
+        self.shared: dict[tuple, _Plan] = {}              # and by cells, coverage and date (``plans.origin_free``)
+        self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date (``cover_of``)
+        self.covers: dict[Coverage, Coverage] = {}        # one of equal coverages
         self.kinds: dict[tuple, Kind] = {}
         self.classes: dict[tuple, Kind] = {}              # a kind's line, unit and class, whatever the origin and claim
         self.seen: dict[tuple, tuple[Kind, str | None]] = {}   # a line's texts as given → its kind, its origin
+        self.kindless: dict[tuple, bool] = {}             # kind keys the long way gave no kind (``first_of_kind``)
 
     def forget(self) -> None:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
@@ -120,6 +134,7 @@ class FastPath(OneLine):
         self.kinds.clear()
         self.classes.clear()
         self.seen.clear()
+        self.kindless.clear()
         self.dated.clear()
         self.fx_out.clear()
 
@@ -292,33 +307,97 @@ class FastPath(OneLine):
         decl = PlainDeclaration(on, False, simplified, rates, edition, lines)
         return decl, ctx, schedule, found, total  # type: ignore[return-value]
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Schedule, on: date, fx: FxRate,
-                      foreign: Decimal, yen: Decimal) -> tuple[Kind, str | None] | None:
-        """For the one-line route (``one``): the kind of the line ``item`` whose texts (``raw_key``) were not seen,
-        valued at ``foreign`` and ``yen`` at ``fx``, and its origin as checked, found as ``declare`` finds them for a
-        declaration of that one line (its texts then remembered as seen) and given its plan (``planned``); None where
-        ``declare`` must take the line (not plain, a code of no kind yet, an origin or a selection that raises)."""
-        ln = plain_line(item)
-        if ln is None or not ln.hs_code:
-            return None
-        key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
-               ln.condition, ln.quantity is None)
+    def first_of_kind(self, ln: CommonLine, raw_key: tuple, schedule: Schedule, on: date,
+                      rates: dict[str, Decimal], fx: FxRate, foreign: Decimal,
+                      yen: Decimal) -> tuple[Kind, str | None] | None:
+        """For the one-line route (``one``): the kind of the common line ``ln`` (checked as ``plain_line`` checks
+        it) whose texts (``raw_key``) were not seen, valued at ``foreign`` and ``yen`` at ``fx``, and its origin as
+        checked, found as ``declare`` finds them for a declaration of that one line (its texts then remembered as
+        seen) and given its plan (``planned``); None where ``declare`` must take the line (of no kind, an origin, a
+        preparation or a selection that raises). A line of a code (unit, class) not seen before is prepared the long
+        way here, as ``declare`` would prepare it, rather than by ``declare`` after this route gave up."""
+        origin, claim, whole = ln.origin, ln.claim_preference, ln.quantity is None
+        key = (schedule, on, ln.hs_code, ln.unit, None, origin, claim, False, None, whole)
         kind = self.kinds.get(key)
+        cover = None
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
-            shared = self.classes.get(key[:5] + key[7:])
-            if shared is None:
-                return None
+            cls = self.classes.get((schedule, on, ln.hs_code, ln.unit, None, False, None, whole))
+            if cls is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
+                if key in self.kindless:
+                    return None
+                try:
+                    kind = cls = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None,
+                                                                  {ln.currency: fx}), schedule).kind
+                except InputError:
+                    return None
+                if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
+                    remember(self.kindless, key, True, KINDS_LIMIT)
+                    return None
             try:
-                check_origin(ln.origin, 0)
+                if kind is None:   # its origin checked as preparing the line checks it
+                    check_origin(origin, 0)
+                cover = self.cover_of(origin, claim, on)
             except InputError:
                 return None
-            kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
-                                                  shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
-                            KINDS_LIMIT)
-        remember(self.seen, raw_key, (kind, ln.origin), KINDS_LIMIT)
+            common = cls.common
+            if common is None:
+                common = cls.common = {}
+            shared = common.get(id(cover))
+            if shared is not None and shared[0] is cover:
+                # the kind another origin of this coverage left, with its plan (``plans.origin_free``): all it holds
+                # is the same for this origin (the class's facts, the plan and face, and the simplified tariff's
+                # outcome, which reads the origin's unclaimed plan: the same for origins of one coverage)
+                kind = shared[1]
+                tariff = kind.tariff
+                remember(self.kinds, key, kind, KINDS_LIMIT)
+                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
+                                      whole), shared[2], KINDS_LIMIT)   # as ``planned`` would leave it
+                remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
+                return kind, origin
+            if kind is None:
+                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
+                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
+            kind.common = common
+            tariff = kind.tariff
+            plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
+            if plan is not None and plan[1] is not None:
+                # the plain-percentage plan another line printing the same cells left for this coverage: what
+                # ``planned`` would find through ``_select``
+                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
+                                      whole), plan, KINDS_LIMIT)
+                kind.plan = _kind_plan(kind, plan[0], plan[1])   # type: ignore[arg-type]
+                remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
+                if len(common) < 256:
+                    common[id(cover)] = (cover, kind, plan)
+                return kind, origin
+        remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
-        return (kind, ln.origin) if self.planned(p, on) else None
+        if not self.planned(p, on):
+            return None
+        common = kind.common
+        if cover is not None and common is not None and len(common) < 256 and origin_free(kind.tariff, cover):
+            # left with the line's class for the other origins of this coverage
+            plan = kind.plan
+            assert plan is not None
+            tariff = kind.tariff
+            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, origin, claim, on, False,
+                                       None, whole))
+            common[id(cover)] = (cover, kind, selected or (plan[0], plan[1]))
+        return kind, origin
+
+    def cover_of(self, origin: str | None, claim: bool | str, on: date) -> Coverage:
+        """``coverage`` once per origin, claim and date, one object for equal coverages (so that what is shared by
+        coverage is found by the object's identity)."""
+        key = (origin, claim, on)
+        cover = self.coverage.get(key)
+        if cover is None:
+            found = coverage(self.rules, origin, claim, on)
+            cover = self.covers.get(found)
+            if cover is None:
+                cover = remember(self.covers, found, found, KINDS_LIMIT)
+            remember(self.coverage, key, cover, KINDS_LIMIT)
+        return cover
 
     def planned(self, p: Prepared, on: date) -> bool:
         """Whether the kind of line ``p`` (a line just prepared) has a plain-percentage plan, once selected now as
@@ -427,8 +506,7 @@ class FastPath(OneLine):
         else:
             applied, amount, share, kept = self._select(p, base, on, ln.claim_preference)
             if kept and kind is not None:   # a remembered plan (or one just remembered): kept with the kind too
-                kind.plan = (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
-                             applied.column.startswith(PREFERENCES), applied.rate.kind)
+                kind.plan = _kind_plan(kind, applied, share)
             elif (kind is not None and kind.ordered is None and not kind.unordered and 0 < tv < EXACT
                   and quantity is not None and 0 < quantity < EXACT):
                 cover = self.coverage[(ln.origin, ln.claim_preference, on)]
@@ -468,13 +546,12 @@ class FastPath(OneLine):
         plan = self.plans.get(key) if base.taxable_value > 0 else None
         if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
             return plan[0], None, plan[1], True
-        cover_key = (ln.origin, claim, on)
-        cover = self.coverage.get(cover_key)
         try:
-            if cover is None:
-                cover = remember(self.coverage, cover_key, coverage(self.rules, ln.origin, claim, on))
-            if plan is None and base.taxable_value > 0:   # another origin's, of the same coverage
-                shared_key = (tariff.edition, tariff.code, tariff.description, cover, on, ln.in_quota, ln.condition,
+            cover = self.cover_of(ln.origin, claim, on)
+            if plan is None and base.taxable_value > 0:   # another origin's of the same coverage, or another line's
+                # printing the same cells: select_rate reads a line's cells, nothing else of it (a banded line, whose
+                # rates may read the gate-price system, is selected above)
+                shared_key = (tariff.columns, tariff.cells, cover, on, ln.in_quota, ln.condition,
                               base.quantity is None)
                 if (plan := self.shared.get(shared_key)) is not None:
                     remember(self.plans, key, plan, KINDS_LIMIT)

@@ -77,6 +77,15 @@ def plain_code(v: object, size: int) -> str | None:
 _codes: dict[str, str] = {}
 
 
+def plain_texts(hs_code: object, unit: object, claim: object) -> bool:
+    """Whether a line's code, unit and claim are plain (``plain_line`` checks them so; the one-line route too, for a
+    line of texts not seen): strings are taken only when pydantic would keep them as they are (str.strip returns the
+    string itself)."""
+    return ((hs_code is None or (type(hs_code) is str and hs_code.strip() == hs_code and hs_code.isascii()))
+            and (unit is None or (type(unit) is str and unit.strip() == unit))
+            and (claim is False or claim is True or (_clean(claim) and claim.isascii())))  # type: ignore[attr-defined]
+
+
 def plain_line(d: dict[str, Any]) -> PlainLine | None:
     """The line if it is plain (see above), else None."""
     if not _LINE_FIELDS.issuperset(d):
@@ -100,17 +109,14 @@ def plain_line(d: dict[str, Any]) -> PlainLine | None:
     hs_code, origin, currency, quantity, unit, rate, claim, reduced, in_quota, condition = (
         get("hs_code"), get("origin"), get("currency", "JPY"), get("quantity"), get("unit"), get("rate"),
         get("claim_preference", False), get("reduced_ct"), get("in_quota", False), get("condition"))
-    # strings are taken only when pydantic would keep them as they are (str.strip returns the string itself)
-    if (hs_code is not None and (type(hs_code) is not str or hs_code.strip() != hs_code or not hs_code.isascii())) or (
-            unit is not None and (type(unit) is not str or unit.strip() != unit)) or (
-            rate is not None and not _clean(rate)) or (condition is not None and not _clean(condition)):
+    if not plain_texts(hs_code, unit, claim) or (rate is not None and not _clean(rate)) or (
+            condition is not None and not _clean(condition)):
         return None
     if (origin is not None and (origin := plain_code(origin, 2)) is None) or (
             currency != "JPY" and (currency := plain_code(currency, 3)) is None) or (
             quantity is not None and (quantity := plain_amount(quantity)) is None):
         return None
-    if not (claim is False or claim is True or (_clean(claim) and claim.isascii())) or not (
-            reduced is None or reduced is True or reduced is False) or not (in_quota is False or in_quota is True):
+    if not (reduced is None or reduced is True or reduced is False) or not (in_quota is False or in_quota is True):
         return None
     return PlainLine(hs_code, origin, value, currency, freight, insurance, additions, quantity, unit, rate, claim,
                      reduced, in_quota, condition)

@@ -11,7 +11,8 @@ selected once and only each line's duty worked out.
 - ``origin_free``: no rate it may read names countries (a branch for a party: 「…に対する待遇」), no coverage it
   relies on is unverified (its mark names the origin) and GSP is not claimed (its exclusion looks up the origin's
   EPAs): every origin whose coverage is the same (``selection.coverage``: the same columns, notes and marks) then gets
-  the same winner, notes and marks, and a plan found for one origin serves the others.
+  the same winner, notes and marks, and a plan found for one origin serves the others, and every line printing the
+  same cells (the selection reads nothing else of a line that is not banded by value).
 
 tests/test_rate_plans.py checks both against fresh selection over real lines; tests/test_fast_path.py checks whole
 results.
@@ -19,6 +20,7 @@ results.
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -44,7 +46,22 @@ EXACT = 10**20   # below this, an int times a percentage of a few digits is exac
 
 
 def ratio(rate: Rate) -> tuple[int, int] | None:
-    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly."""
+    """A plain percentage (or free) as a fraction of the taxable value, when Decimal would compute it exactly (once
+    per rate object: the parser gives one object per rate text)."""
+    found = _RATIOS.get(id(rate))
+    if found is not None and found[0] is rate:
+        return found[1]
+    share = _ratio(rate)
+    if len(_RATIOS) >= 1 << 14:
+        _RATIOS.clear()
+    _RATIOS[id(rate)] = rate, share
+    return share
+
+
+_RATIOS: dict[int, tuple[Rate, tuple[int, int] | None]] = {}   # by id: the rate is kept, and compared
+
+
+def _ratio(rate: Rate) -> tuple[int, int] | None:
     rate = _strip(rate)
     if isinstance(rate, Free):
         return 0, 1
@@ -55,17 +72,69 @@ def ratio(rate: Rate) -> tuple[int, int] | None:
 
 def value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
-    column it may read is ``proportional``."""
-    return all(facts[0] for facts in _facts(line, cover))
+    column it may read is ``proportional`` (so, at once, where every cell of the line is: ``_line_facts``)."""
+    return _line_facts(line)[0] or all(facts[0] for facts in _facts(line, cover))
 
 
 def origin_free(line: TariffLine, cover: Coverage) -> bool:
     """True if ``select_rate`` for the line under ``cover`` cannot read the origin itself, only its coverage: no
     column it may read has a rate that branches by country of origin, no claimed column's coverage is unverified
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
-    if any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns):
-        return False
-    return not any(facts[1] for facts in _facts(line, cover))
+    marked = _MARKED.get(cover)
+    if marked is None:
+        marked = any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns)
+        if len(_MARKED) >= 1 << 12:
+            _MARKED.clear()
+        _MARKED[cover] = marked
+    return not marked and (not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover)))
+
+
+_MARKED: dict[Coverage, bool] = {}   # whether a coverage claims GSP or a column of unverified coverage
+
+
+def _line_facts(line: TariffLine) -> tuple[bool, bool]:
+    """Whether every printed cell of the line is known to be ``proportional``, and whether any may read the origin:
+    worked out once per line (by the line object, then by its cells: lines of one heading often print the same), so
+    that a new origin or claim of a known line, whose coverage reads a subset of the cells, is decided without reading
+    its columns again where the whole line decides it. A cell is known without parsing it where it prints a plain
+    percentage or 無税 (``_PLAIN``), or from its rate's facts where it was parsed before; any other counts as neither
+    proportional nor free of the origin, and the columns the coverage reads then decide (``_facts``), so that no cell
+    is parsed only for this."""
+    found = _LINE_FACTS.get(id(line))
+    if found is not None and found[0] is line:
+        return found[1]
+    cells = line.cells
+    facts = _CELL_FACTS.get(cells)
+    if facts is None:
+        proportional_, reads = True, False
+        known = _TEXT_FACTS.get
+        plain = _PLAIN.fullmatch
+        for text in cells:
+            if text:
+                rate_facts = known(text)
+                if rate_facts is None:
+                    if plain(text) is None:
+                        proportional_, reads = False, True
+                        break
+                    rate_facts = _TEXT_FACTS[text] = _PLAIN_FACTS
+                if not rate_facts[0]:
+                    proportional_ = False
+                if rate_facts[1]:
+                    reads = True
+        facts = proportional_, reads
+        if len(_CELL_FACTS) >= 1 << 15:
+            _CELL_FACTS.clear()
+        _CELL_FACTS[cells] = facts
+    if len(_LINE_FACTS) >= 1 << 15:
+        _LINE_FACTS.clear()
+    _LINE_FACTS[id(line)] = line, facts
+    return facts
+
+
+_PLAIN = re.compile(r"無税|[0-9]+(?:\.[0-9]+)?%")
+_PLAIN_FACTS = (True, False)   # a plain percentage or free: proportional, and reads no origin
+_CELL_FACTS: dict[tuple[str | None, ...], tuple[bool, bool]] = {}   # by the cells (facts of their texts only)
+_LINE_FACTS: dict[int, tuple[TariffLine, tuple[bool, bool]]] = {}   # by id: the line is kept, and compared
 
 
 def _facts(line: TariffLine, cover: Coverage) -> list[tuple[bool, bool]]:
@@ -74,17 +143,21 @@ def _facts(line: TariffLine, cover: Coverage) -> list[tuple[bool, bool]]:
     out = []
     for column in _read(line, cover):
         text = line.text(column)
-        if not text:
-            continue
-        facts = _TEXT_FACTS.get(text)
-        if facts is None:
-            rate = line.rate(column)
-            facts = (proportional(rate), _reads_origin(rate))   # type: ignore[arg-type]
-            if len(_TEXT_FACTS) >= 1 << 14:
-                _TEXT_FACTS.clear()
-            _TEXT_FACTS[text] = facts
-        out.append(facts)
+        if text:
+            out.append(_text_facts(line, column, text))
     return out
+
+
+def _text_facts(line: TariffLine, column: str, text: str) -> tuple[bool, bool]:
+    """(``proportional``, ``_reads_origin``) of the rate of a cell, once per rate text."""
+    facts = _TEXT_FACTS.get(text)
+    if facts is None:
+        rate = line.rate(column)
+        facts = (proportional(rate), _reads_origin(rate))   # type: ignore[arg-type]
+        if len(_TEXT_FACTS) >= 1 << 14:
+            _TEXT_FACTS.clear()
+        _TEXT_FACTS[text] = facts
+    return facts
 
 
 _TEXT_FACTS: dict[str, tuple[bool, bool]] = {}
@@ -95,10 +168,20 @@ def _reads_origin(value: object) -> bool:
     if isinstance(value, Branches) and any(br.parties or br.other_parties for br in value.branches):
         return True
     if isinstance(value, Rate | Branch):
-        return any(_reads_origin(getattr(value, f.name)) for f in fields(value))  # type: ignore[arg-type]
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:   # the fields that may hold rates (a dataclass's fields() is slow to ask for every rate)
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))  # type: ignore[arg-type]
+        for name in names:
+            inner = getattr(value, name)
+            if isinstance(inner, Rate | Branch | tuple) and _reads_origin(inner):
+                return True
+        return False
     if isinstance(value, tuple):
         return any(_reads_origin(v) for v in value)
     return False
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _read(line: TariffLine, cover: Coverage) -> list[str]:

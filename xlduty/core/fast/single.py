@@ -24,7 +24,7 @@ from xlduty.core import origin, vouch
 from xlduty.core.declaration import CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
-from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum
+from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
 from xlduty.core.fast.plans import EXACT, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
 from xlduty.core.rate import ZERO, DutyBase
@@ -65,8 +65,8 @@ class OneLine:
     def explain_done(self, *args: Any) -> Any:  # pragma: no cover - FastPath's
         raise NotImplementedError
 
-    def first_of_kind(self, item: dict[str, Any], raw_key: tuple, schedule: Any, on: date, fx: FxRate,
-                      foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
+    def first_of_kind(self, ln: CommonLine, raw_key: tuple, schedule: Any, on: date, rates: dict[str, Decimal],
+                      fx: FxRate, foreign: Decimal, yen: Decimal) -> tuple[Any, str | None] | None:
         raise NotImplementedError  # pragma: no cover - FastPath's
 
     def one(self, on: date, mode: str, rates: dict[str, Decimal], edition: str | None,
@@ -126,8 +126,12 @@ class OneLine:
         if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
             return None   # the exemption, or a total near its threshold (a warning): the engine's route
         if kind is None:   # the first line of these texts: its kind and plan, as the one pass would find them
-            found = self.first_of_kind(item, raw_key, schedule, on, fx, foreign, yen)
-            if found is None or (face := _face(found[0])) is None:
+            if not plain_texts(code, unit, claim) or (origin_ is not None
+                                                      and (origin_ := plain_code(origin_, 2)) is None):
+                return None
+            found = self.first_of_kind(CommonLine(code, origin_, value, currency, freight, quantity, unit, claim),
+                                       raw_key, schedule, on, rates, fx, foreign, yen)
+            if found is None or (face := found[0].face or _face(found[0])) is None:
                 return None
             kind, origin_ = found
         warnings = [*vouched] if vouched else []
@@ -248,7 +252,31 @@ class OneLine:
     def simple_plan(self, kind: Any, face: tuple, ln: CommonLine, fx: FxRate, foreign: Decimal, yen: Decimal, tv: int,
                     on: date, version: Any) -> Face | bool:
         """The kind's simplified-tariff outcome, found by the simplified-tariff step for this line, where it is the
-        same at every taxable value above 0; False where it may not be (or the step refuses the line)."""
+        same at every taxable value above 0; False where it may not be (or the step refuses the line). The outcome
+        reads the line's class, its general plan (for goods the simplified tariff excludes), whether a preference is
+        claimed and the plan of the origin unclaimed (the free goods stay free); another kind of the class with the
+        same of each (the same objects: plans shared by coverage, ``FastPath.first_of_kind``) takes it from the
+        class."""
+        common = kind.common
+        if common is not None:
+            tariff = kind.tariff
+            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
+                                  ln.quantity is None))
+            shared_key = (id(mfn), ln.claim_preference is not False, id(kind.plan))
+            shared = common.get(shared_key) if mfn is not None else None
+            if shared is not None and shared[0] is mfn and shared[1] is kind.plan:
+                return shared[2]   # type: ignore[no-any-return]
+        simple = self._simple_plan(kind, face, ln, fx, foreign, yen, tv, on, version)
+        if common is not None and len(common) < 256:
+            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
+                                  ln.quantity is None))
+            if mfn is not None:
+                common[(id(mfn), ln.claim_preference is not False, id(kind.plan))] = (mfn, kind.plan, simple)
+        return simple
+
+    def _simple_plan(self, kind: Any, face: tuple, ln: CommonLine, fx: FxRate, foreign: Decimal, yen: Decimal,
+                     tv: int, on: date, version: Any) -> Face | bool:
+        """``simple_plan`` found by the simplified-tariff step for this line."""
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         base = _base(DutyBase, (tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None))
