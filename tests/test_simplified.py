@@ -206,7 +206,7 @@ def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
     own scans do, for every code of the edition in force and for codes made to hit several lists at once."""
     from datetime import date
 
-    from xlduty.core.rules import InferredExclusion, SimplifiedExcluded, load_rules
+    from xlduty.core.rules import InferredExclusion, load_rules
     from xlduty.core.schedule import edition_on
     from xlduty.core.simplified import _exclusions
 
@@ -217,10 +217,12 @@ def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
         assert index.excluded(code) == version.is_excluded(code), code
         assert index.inferred(code) is version.inferred(code), code
     # two inferred groups over one prefix, the longer listed first: the first group in order is the one named
-    first = InferredExclusion(name_ja="甲", hs=["0203.11"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
-    second = InferredExclusion(name_ja="乙", hs=["0203"], why="w", source="s", checked=date(2026, 1, 1), verified="U")
+    common = {"why": "w", "source": "s", "checked": date(2026, 1, 1), "verified": "U"}
+    first = InferredExclusion.validated(name_ja="甲", hs=["0203.11"], **common)
+    second = InferredExclusion.validated(name_ja="乙", hs=["0203"], **common)
     for groups in ([first, second], [second, first]):
-        made = version.model_copy(update={"excluded": SimplifiedExcluded(basis="b", hs=["6101"], inferred=groups)})
+        excluded = version.excluded.model_copy(update={"basis": "b", "hs": ["6101"], "inferred": groups})
+        made = version.model_copy(update={"excluded": excluded})
         index = _exclusions(made)
         for code in ("020311000", "020312000", "610110000", "010110000"):
             assert index.excluded(code) == made.is_excluded(code)

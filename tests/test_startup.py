@@ -94,3 +94,20 @@ def test_bad_rule_data_is_refused_naming_the_field(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"(?s)1 validation error for Rules.*tariff_cycle\.annual_edition\.month.*"
                                         r"less than or equal to 12"):
         rules._validate_rules(d)
+
+
+def test_rule_records_made_in_code_are_validated_and_copies_are_new_records() -> None:
+    """Rule data made in code (tests, what-ifs) is validated as the rule files are (a date from its text; a
+    verification mark outside V-off, V-sec, U, C refused); ``model_copy`` gives a new record with the fields replaced,
+    the original unchanged, and refuses a field the record does not have."""
+    from xlduty.core.rules import InferredExclusion
+
+    fields = {"name_ja": "甲", "hs": ["0203"], "why": "w", "source": "s", "checked": "2026-01-01"}
+    made = InferredExclusion.validated(**fields, verified="U")
+    assert (made.checked, made.verified) == (date(2026, 1, 1), "U")
+    with pytest.raises(ValueError, match="verified"):
+        InferredExclusion.validated(**fields, verified="maybe")
+    copy = made.model_copy(update={"hs": ["0204"]})
+    assert (copy.hs, made.hs, copy.name_ja) == (["0204"], ["0203"], "甲")
+    with pytest.raises(AttributeError, match="no field 'hz'"):
+        made.model_copy(update={"hz": ["0204"]})

@@ -75,6 +75,23 @@ class _Model:
         """The fields as plain data, records as dicts (as pydantic's ``model_dump`` gives them)."""
         return {f: _dump(self.__dict__[f]) for f in self._fields}
 
+    @classmethod
+    def validated(cls, **fields: Any) -> Any:
+        """A record of ``fields`` validated as the rule files are (rule data made in code: tests, what-ifs)."""
+        models = _models()
+        data = {k: _dump(v) for k, v in fields.items()}   # a record given as a field: validated again, as data
+        return _record(models[cls].model_validate(data), {model: record for record, model in models.items()})
+
+    def model_copy(self, *, update: dict[str, Any]) -> Any:
+        """The same record with the fields in ``update`` replaced (as pydantic's ``model_copy`` does: unvalidated)."""
+        unknown = set(update) - set(self._fields)
+        if unknown:
+            raise AttributeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        out = object.__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out.__dict__.update(update)
+        return out
+
 
 _RECORDS: list[type[_Model]] = []   # every record class, in the order defined (a class before those naming it)
 
