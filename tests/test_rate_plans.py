@@ -432,3 +432,109 @@ def test_a_coverage_keeps_its_hash_right_when_unpickled_in_another_process() -> 
     out = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(cover), capture_output=True, check=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"})
     assert out.stdout.strip() == b"1"
+
+
+def _told_apart_twins() -> list[tuple[str, ...]]:
+    """Groups of lines of the edition in force that print the same cells (so share plans by cells) but that the
+    simplified tariff or the consumption tax tells apart: one excluded from the simplified tariff and one not, lines of
+    different categories, food and not (chapters up to 24 and above), knitwear and its woven twin …; not banded."""
+    from random import Random
+
+    from xlduty.core.schedule import line_bands
+    from xlduty.core.simplified import _categories, _exclusions
+
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    version = engine().rules.simplified_on(on)
+    assert version is not None
+    by_cells: dict[tuple, list[Any]] = {}
+    for code in schedule.codes():
+        if len(schedule._index[code]) == 1:
+            line = schedule.line(code, on)
+            if not line_bands(line.path, line.description):
+                by_cells.setdefault(line.cells, []).append(line)
+    groups = []
+    for lines in by_cells.values():
+        told = {(_exclusions(version).excluded(ln.code), _categories(version).category(ln.code)[0].no,
+                 ln.code[:2] <= "24") for ln in lines}
+        if len(told) > 1:
+            groups.append(tuple(ln.hs for ln in lines[:4]))
+    Random(23).shuffle(groups)
+    return groups
+
+
+_TOLD_APART = _told_apart_twins()
+_ONE_COVERAGE = [(("FR", "DE", "IT", "AT"), (True, "epa_eu")), (("LA", "PH", "SG", "VN"), ("epa_asean",)),
+                 (("US", "BR", "CN", "KH"), (False,)), (("BD", "NP", "SB"), ("rate_ldc",)),
+                 (("AU", "MX", "GB", "CA"), ("epa_cptpp",)), (("ID", "KH", "IN"), ("rate_gsp",)),
+                 (("MN", "BO", "PE", "VN"), ("rate_gsp",)), (("BN", "ID", "KH", "MY", "TH"), ("epa_asean",))]
+"""Origins whose coverage is one (``selection.coverage``) under these claims on the dates below: the EU's states
+claiming, ASEAN's members claiming the ASEAN agreement where its coverage is verified, WTO members not claiming,
+least developed countries claiming LDC rates, CPTPP parties claiming it; and coverages a plan may not be shared by
+(``plans.origin_free``): GSP claimed (its exclusion reads the origin's EPAs), whether its coverage is verified or not,
+and the ASEAN agreement where its coverage is not verified (the mark names the origin)."""
+
+
+def test_twins_and_origins_of_one_coverage_compute_as_the_plain_route_in_any_order() -> None:
+    """Declarations of one, two or three lines drawn from a group of twins told apart by the simplified tariff or the
+    consumption tax (``_told_apart_twins``) and a line of other cells, and from origins of one coverage
+    (``_ONE_COVERAGE``), with an origin of another coverage now and then, at values under the simplified tariff's
+    threshold (it is computed, and kept or not) and over it, on two dates and a pinned edition: each set in two
+    shuffled orders, every declaration twice, through a new warm engine (plans shared by cells, kinds and simplified
+    outcomes shared by coverage, first lines prepared by the one-line route), compute as the plain route does,
+    explanations and errors included; and kinds are shared between origins of one coverage in this run (so that the
+    sharing is what is tested: a plan shared by columns without the cells, or a kind shared where GSP is claimed or a
+    coverage is unverified, fails here)."""
+    from random import Random
+
+    rules = engine().rules
+    plain = Engine(rules, fast=False)
+    r = Random(2323)
+    assert len(_TOLD_APART) > 30
+
+    def outcome(eng: Engine, d: dict[str, Any]) -> Any:
+        try:
+            return eng.compute(d).to_dict()
+        except InputError as exc:
+            return ("InputError", exc.field, exc.message)
+
+    shared = 0
+    for n in range(300):
+        codes = (*_TOLD_APART[n % len(_TOLD_APART)], _TOLD_APART[(n + 1) % len(_TOLD_APART)][0])   # and an outsider
+        origins, claims = r.choice(_ONE_COVERAGE)
+        on = r.choice(["2026-11-20", "2026-11-20", "2026-05-01"])
+        decls = []
+        for _ in range(6):
+            lines = []
+            for _ in range(r.choice([1, 1, 1, 2, 3])):
+                origin = r.choice(origins) if r.random() < 0.85 else r.choice(["TH", "NZ", "CH", "KR", "IN"])
+                line: dict[str, Any] = {"hs_code": r.choice(codes), "origin": origin,
+                                        "value": r.choice([r.randint(12_000, 190_000), r.randint(200_000, 3_000_000),
+                                                           r.randint(0, 12_000)])}
+                if (claim := r.choice(claims)) is not False:
+                    line["claim_preference"] = claim
+                if r.random() < 0.2:
+                    line.update(quantity=r.choice([1, Decimal("2.5"), 40]), unit="kg")
+                if r.random() < 0.2:
+                    line["currency"] = "USD"
+                lines.append(line)
+            d: dict[str, Any] = {"date": on, "lines": lines, "fx_rates": {"USD": Decimal("155.39")}}
+            if r.random() < 0.1:
+                d["tariff_edition"] = "2026_04_01"
+            if r.random() < 0.3:
+                d["simplified"] = r.choice(["auto", "always", "never"])
+            decls.append(d)
+        want = [outcome(plain, d) for d in decls]
+        for _ in range(2):
+            warm = Engine(rules)
+            order = list(range(len(decls))) * 2
+            r.shuffle(order)
+            for i in order:
+                assert outcome(warm, decls[i]) == want[i], (decls[i], [decls[j] for j in order])
+            fast = warm.fast
+            assert fast is not None
+            by_kind: dict[int, set[str]] = {}
+            for key, kind in fast.kinds.items():
+                by_kind.setdefault(id(kind), set()).add(key[5])
+            shared += sum(1 for found in by_kind.values() if len(found) > 1)
+    assert shared > 50
