@@ -119,3 +119,30 @@ def test_compute_with_an_unusable_cache_folder(tmp_path: Path) -> None:
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["totals"]["total"] == 186700
+
+
+def test_decoding_an_entry_leaves_collection_as_it_was(cache_dir: Path, tmp_path: Path) -> None:
+    """An entry is decoded with cyclic collection paused (``cache._decoded``), and collection is back as it was after a
+    hit and after a damaged entry (the Excel server runs for days: left off, its cycles would never be freed); a
+    caller that paused it itself finds it still paused."""
+    import gc
+
+    src = tmp_path / "book.json"
+    src.write_text("x")
+    assert cache.cached("g", [src], lambda: [[1, 2]] * 3, codec="marshal") == [[1, 2]] * 3
+    (entry,) = cache_dir.glob("g-*.marshal")
+    seen: list[bool] = []
+
+    def build() -> list[int]:
+        seen.append(gc.isenabled())   # the rebuild after a damaged entry runs with collection on
+        return [4]
+
+    assert gc.isenabled()
+    assert cache.cached("g", [src], build, codec="marshal") == [[1, 2]] * 3 and gc.isenabled()
+    entry.write_bytes(b"\xff damaged")
+    assert cache.cached("g", [src], build, codec="marshal") == [4] and gc.isenabled() and seen == [True]
+    gc.disable()
+    try:
+        assert cache.cached("g", [src], build, codec="marshal") == [4] and not gc.isenabled()
+    finally:
+        gc.enable()
