@@ -119,3 +119,56 @@ def test_compute_with_an_unusable_cache_folder(tmp_path: Path) -> None:
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["totals"]["total"] == 186700
+
+
+def test_decoding_an_entry_leaves_collection_as_it_was(cache_dir: Path, tmp_path: Path) -> None:
+    """An entry is decoded with cyclic collection paused (``cache._decoded``), and collection is back as it was after a
+    hit and after a damaged entry (the Excel server runs for days: left off, its cycles would never be freed); a
+    caller that paused it itself finds it still paused."""
+    import gc
+
+    src = tmp_path / "book.json"
+    src.write_text("x")
+    assert cache.cached("g", [src], lambda: [[1, 2]] * 3, codec="marshal") == [[1, 2]] * 3
+    (entry,) = cache_dir.glob("g-*.marshal")
+    seen: list[bool] = []
+
+    def build() -> list[int]:
+        seen.append(gc.isenabled())   # the rebuild after a damaged entry runs with collection on
+        return [4]
+
+    assert gc.isenabled()
+    assert cache.cached("g", [src], build, codec="marshal") == [[1, 2]] * 3 and gc.isenabled()
+    entry.write_bytes(b"\xff damaged")
+    assert cache.cached("g", [src], build, codec="marshal") == [4] and gc.isenabled() and seen == [True]
+    gc.disable()
+    try:
+        assert cache.cached("g", [src], build, codec="marshal") == [4] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("shape", ["dict", "list"])
+def test_an_edition_nested_deeper_than_a_book_reads_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              shape: str) -> None:
+    """A tariff edition (a rates store under ``XLDUTY_DATA_DIR`` is the user's to edit) holding a value 700 deep, which
+    JSON reads, reads as it did before editions were held once (``tables.held_once``, ceca3c9): its lines as the
+    bundled book's, the extra value kept. Walking it recursively hit the recursion limit, and the RecursionError was
+    said as "the input is nested too deeply to read" (exit 2), blaming the declaration."""
+    import gzip
+    import json
+
+    from xlduty.core import tables
+
+    bundled = tables.rules_dir() / "tariff"
+    book = tables.read_json_gz(bundled / "2026_07_09.json.gz")
+    deep: object = 1
+    for _ in range(700):
+        deep = {"a": deep} if shape == "dict" else [deep]
+    (tmp_path / "tariff").mkdir()
+    (tmp_path / "tariff" / "2026_07_09.json.gz").write_bytes(gzip.compress(json.dumps({**book, "x": deep}).encode()))
+    for where in ("off", str(tmp_path / "cache")):
+        monkeypatch.setenv(cache.ENV, where)
+        for _ in range(2):   # with the cache on: filled, then read back
+            got = tables.read_edition("2026_07_09", str(tmp_path))
+            assert got["lines"] == book["lines"] and got["x"] == deep

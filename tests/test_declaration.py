@@ -58,3 +58,28 @@ def test_an_absurd_amount_is_refused_not_a_crash(path: str) -> None:
     assert e.value.field == "lines[0].quantity" and "10^15" in e.value.message
     line["quantity"] = 10**15 - 1
     assert compute({"date": "2026-11-20", "lines": [line]}).totals.duty == 22_999_999_999_999_900
+
+
+def test_an_abv_given_as_null_is_an_abv_not_given() -> None:
+    """``"abv": null`` is the optional strength left out, as ``null`` is for every other optional field: it crashed
+    pydantic's bound (``TypeError: Unable to apply constraint 'ge' to supplied value None``: an internal error that
+    stopped a whole ``compute --keep-going`` batch). Beer is taxed by volume alone: 350 l × ¥155,000/kl (酒税法23条,
+    from 2026-10-01) = ¥54,250, the total to the 100 yen ¥54,200. Whisky is taxed by strength: abv is asked for, by
+    name, as when it is left out. The bounds still hold."""
+    from xlduty import compute
+
+    beer = {"date": "2026-11-20", "lines": [{"hs_code": "2203.00-000", "origin": "US", "value": 100000,
+                                              "liquor": {"category": "beer", "litres": 350, "abv": None}}]}
+    assert parse_declaration(beer).lines[0].liquor.abv is None
+    result = compute(beer)
+    assert (result.lines[0].excise, result.totals.excise) == (54250, 54200)
+    whisky = {"date": "2026-11-20", "lines": [{"hs_code": "2208.30-000", "origin": "GB", "value": 200000,
+                                                "liquor": {"category": "whisky", "litres": 70, "abv": None}}]}
+    with pytest.raises(InputError) as e:
+        compute(whisky)
+    assert e.value.field == "lines[0].liquor.abv" and "give abv" in e.value.message
+    for abv, words in ((101, "less than or equal to 100"), (-1, "greater than or equal to 0"), ("x", "a number")):
+        with pytest.raises(InputError) as e:
+            parse_declaration({**beer, "lines": [{**beer["lines"][0], "liquor": {"category": "beer", "litres": 1,
+                                                                                   "abv": abv}}]})
+        assert e.value.field == "lines[0].liquor.abv" and words in e.value.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,55 @@ def test_rule_records_made_in_code_are_validated_and_copies_are_new_records() ->
     assert (copy.hs, made.hs, copy.name_ja) == (["0204"], ["0203"], "甲")
     with pytest.raises(AttributeError, match="no field 'hz'"):
         made.model_copy(update={"hz": ["0204"]})
+
+
+@pytest.mark.parametrize(("name", "old", "new", "where", "words"), [
+    # each kind of check the records' annotations carry: an after-validator, a before-validator, a Literal, an alias,
+    # extra keys forbidden, a bound, a default factory's type, a nested record's required field
+    ("consumption_tax.yaml", 'local_ratio: "25/100"', 'local_ratio: "abc"', "consumption_tax.rates.0.local_ratio",
+     "Invalid literal for Fraction"),
+    ("consumption_tax.yaml", 'national_standard: "4%"', "national_standard: null",
+     "consumption_tax.rates.0.national_standard", "Decimal input should be"),
+    ("consumption_tax.yaml", "verified: V-sec}", "verified: V-xx}", "consumption_tax.rates.0.verified",
+     "Input should be 'V-off', 'V-sec', 'U' or 'C'"),
+    ("consumption_tax.yaml", "from: 1997-04-01", "from: yesterday", "consumption_tax.rates.0.from",
+     "valid date"),
+    ("consumption_tax.yaml", "from: 1997-04-01", "from: 1997-04-01, start: 1997-04-02",
+     "consumption_tax.rates.0.start", "Extra inputs are not permitted"),
+    ("tariff_cycle.yaml", "  day: 1\n", "  day: 0\n", "tariff_cycle.annual_edition.day",
+     "greater than or equal to 1"),
+    ("liquor_tax.yaml", "names: [ビール, beer]", "names: 5", "liquor.categories.beer.names", "valid list"),
+    ("preference_parties.yaml", "exclusions: [{from: 2022-04-21", "exclusions: [{from: 2022-04-21, exclusions: []",
+     "parties.columns.rate_wto.parties.RU.exclusions.0.exclusions", "Extra inputs are not permitted"),
+    ("simplified_tariff.yaml", '"no": 1', '"nr": 1', "simplified.0.categories.0.no", "Field required"),
+])
+def test_each_kind_of_rule_check_still_refuses(tmp_path: Path, name: str, old: str, new: str, where: str,
+                                               words: str) -> None:
+    """The records' annotations keep every check of the pydantic models they replaced (ceca3c9's ``rules.py``: the
+    same words, compared rule file by rule file): one edit breaking each kind of check is a DataError naming the
+    field. The bundled data passes them all, so only broken data shows a check gone."""
+    from xlduty.core import rules
+
+    d = tmp_path / "rules"
+    shutil.copytree(rules_dir(), d, ignore=shutil.ignore_patterns("tariff", "fx", "prebuilt.json"))
+    text = (d / name).read_text(encoding="utf-8")
+    assert old in text
+    (d / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        rules._validate_rules(d)
+    assert re.search(f"\n{re.escape(where)}\n  [^\n]*{re.escape(words)}", str(e.value)), str(e.value)
+
+
+def test_rule_records_compare_and_hash_by_every_field() -> None:
+    """Two records are equal when every field is (the last one too), and equal records hash alike; a record holding a
+    list is unhashable, as the frozen pydantic models were."""
+    from xlduty.core.rules import load_rules
+
+    loaded = load_rules()
+    first = loaded.consumption_tax.rates[0]
+    same = first.model_copy(update={})
+    assert same == first and hash(same) == hash(first) and same is not first
+    assert first.model_copy(update={"verified": "U"}) != first    # the last field
+    assert first.model_copy(update={"start": None}) != first      # the first
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(loaded.food)

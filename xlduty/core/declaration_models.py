@@ -41,7 +41,8 @@ class Liquor(_Input):
 
     category: str
     litres: Positive
-    abv: Annotated[Decimal | None, Number, Field(ge=0, le=100, allow_inf_nan=False)] = None
+    # the bounds on the number alone: on the optional as a whole, pydantic applied them to null too (a TypeError)
+    abv: Annotated[Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None, Number] = None
 
 
 class Relief(_Input):

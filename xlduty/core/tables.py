@@ -172,7 +172,12 @@ def read_edition(edition: str, directory: str | None = None) -> dict:
         raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
 
 
-def held_once(v: Any, seen: dict[Any, Any]) -> Any:
+HELD_DEPTH = 8
+"""How deep ``held_once`` looks: a book is 4 deep (the book, its lines, a line, its rate-column row). A value deeper
+(no refresh writes one; a rates store is the user's to edit) is kept as read, not walked into the recursion limit."""
+
+
+def held_once(v: Any, seen: dict[Any, Any], depth: int = 0) -> Any:
     """``v`` with equal texts, and equal lists of integers, made one object each (equal to ``v``): marshal writes an
     object it meets again as a reference to the first, and reads it back once. An edition repeats most of its
     descriptions, units and rate-column rows (9,654 lines, 2,388 distinct rows): read back in half the time. The
@@ -180,10 +185,12 @@ def held_once(v: Any, seen: dict[Any, Any]) -> Any:
     t = type(v)
     if t is str:
         return seen.setdefault(v, v)
+    if depth >= HELD_DEPTH:
+        return v
     if t is dict:
-        return {k: held_once(x, seen) for k, x in v.items()}
+        return {k: held_once(x, seen, depth + 1) for k, x in v.items()}
     if t is list:
-        items = [held_once(x, seen) for x in v]
+        items = [held_once(x, seen, depth + 1) for x in v]
         if items and all(type(x) is int for x in items):
             return seen.setdefault(("ints", *items), items)
         return items
