@@ -46,6 +46,22 @@ def test_damaged_entry_is_rebuilt(cache_dir: Path, tmp_path: Path) -> None:
     assert cache.cached("d", [src], lambda: [4]) == [4]
 
 
+def test_an_entry_changed_in_place_is_rebuilt_not_read(cache_dir: Path, tmp_path: Path) -> None:
+    """A damaged entry that still unpickles (here the rate text 7.4% turned 9.4%, the same length: a lost or flipped
+    block would do the same) would silently change every duty; its CRC-32 no longer matches, so it is rebuilt."""
+    src = tmp_path / "rates.txt"
+    src.write_text("7.4%")
+    assert cache.cached("c", [src], lambda: {"rate": "7.4%"}) == {"rate": "7.4%"}
+    (entry,) = cache_dir.glob("c-*.pickle")
+    data = entry.read_bytes()
+    assert data.count(b"7.4%") == 1
+    entry.write_bytes(data.replace(b"7.4%", b"9.4%"))
+    calls: list[str] = []
+    assert cache.cached("c", [src], lambda: calls.append("built") or {"rate": "7.4%"}) == {"rate": "7.4%"}
+    assert calls == ["built"]
+    assert cache.cached("c", [src], lambda: {"rate": "never built"}) == {"rate": "7.4%"}   # the rebuilt entry is read
+
+
 def test_an_entry_of_an_earlier_layout_is_never_read(cache_dir: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry pickled before a cached class moved (the rules once pickled as ``xlduty.rules.Rules``) misses:

@@ -24,16 +24,17 @@ import marshal
 import os
 import pickle
 import sys
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 ENV = "XLDUTY_CACHE_DIR"
-LAYOUT = 3
+LAYOUT = 4
 """Part of every key: raised when a cached object's class moves or changes shape (2: the calculation modules moved
-into ``xlduty.core``; 3: the rules became plain records, not pydantic models), so an entry pickled by an earlier
-layout is never read, not even tried."""
+into ``xlduty.core``; 3: the rules became plain records, not pydantic models; 4: an entry starts with its CRC-32),
+so an entry written by an earlier layout is never read, not even tried."""
 
 
 def cache_dir() -> Path | None:
@@ -74,7 +75,7 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
     loads: Callable[[bytes], Any] = marshal.loads if codec == "marshal" else pickle.loads
     dumps: Callable[[Any], bytes] = marshal.dumps if codec == "marshal" else (lambda o: pickle.dumps(o, 5))
     try:
-        return _decoded(loads, path.read_bytes())
+        return _decoded(loads, _checked(path.read_bytes()))
     except FileNotFoundError:
         pass
     except OSError:   # a folder that cannot be read (no permission; a file where the folder should be): unused
@@ -91,10 +92,21 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], T], *, codec:
             old.unlink(missing_ok=True)
         from xlduty.files import write_atomic
 
-        write_atomic(path, dumps(value))
+        data = dumps(value)
+        write_atomic(path, zlib.crc32(data).to_bytes(4, "big") + data)
     except (OSError, ValueError, pickle.PicklingError):
         pass
     return value
+
+
+def _checked(entry: bytes) -> bytes:
+    """An entry's data, once its CRC-32 matches: a damaged entry (a flipped bit, a block of a file lost to a crash)
+    can unpickle to other figures without any error (a rate "7.4%" read back as "9.4%"), so it is rebuilt instead.
+    Not a defence against someone who may write the cache folder: they could run code as the user anyway."""
+    data = entry[4:]
+    if len(entry) < 4 or zlib.crc32(data) != int.from_bytes(entry[:4], "big"):
+        raise ValueError("a damaged cache entry")
+    return data
 
 
 def _decoded(loads: Callable[[bytes], Any], data: bytes) -> Any:
