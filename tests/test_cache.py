@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,34 @@ def test_an_edition_nested_deeper_than_a_book_reads_as_before(tmp_path: Path, mo
         for _ in range(2):   # with the cache on: filled, then read back
             got = tables.read_edition("2026_07_09", str(tmp_path))
             assert got["lines"] == book["lines"] and got["x"] == deep
+
+
+@pytest.mark.parametrize(("damage", "words"), [
+    (lambda b: b.pop("lines"), "the book has no 'lines'"),
+    (lambda b: b.update(rates=[]), "lines[0] cells are not 27 rate references"),
+    (lambda b: b["lines"][5].pop(), "lines[5] is not a row of 7 fields"),
+    (lambda b: b["lines"][9].__setitem__(0, "6109.10-020"), "lines[9] code '6109.10-020' is not a 9-digit code"),
+    (lambda b: b["lines"][2].__setitem__(2, 10 ** 6), "lines[2] path points at no heading path"),
+    (lambda b: b.update(effective_from="someday"), "effective_from 'someday' is not a date"),
+])
+def test_a_damaged_edition_is_refused_naming_the_fault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any,
+                                                       words: str) -> None:
+    """A stored edition of the wrong shape (a rates store is the user's to edit) is refused when it is read, naming
+    the first fault and how to put the bundled tables back; its lines are decoded lazily, so it used to surface
+    later as an internal error or as a fault blamed on the declaration's ``lines[0].hs_code``."""
+    import gzip
+    import json
+
+    from xlduty.core import tables
+    from xlduty.core.errors import DataError
+
+    book = tables.read_json_gz(tables.rules_dir() / "tariff" / "2026_07_09.json.gz")
+    tables.checked_book(book)   # the bundled book as it is passes
+    damage(book)
+    (tmp_path / "tariff").mkdir()
+    (tmp_path / "tariff" / "2026_07_09.json.gz").write_bytes(gzip.compress(json.dumps(book).encode()))
+    for where in ("off", str(tmp_path / "cache")):
+        monkeypatch.setenv(cache.ENV, where)
+        with pytest.raises(DataError) as caught:
+            tables.read_edition("2026_07_09", str(tmp_path))
+        assert words in str(caught.value) and "xlduty rates use bundled" in str(caught.value)

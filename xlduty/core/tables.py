@@ -167,9 +167,56 @@ def read_edition(edition: str, directory: str | None = None) -> dict:
 
     path = (Path(directory) if directory else tables_dir("tariff")) / "tariff" / f"{edition}.json.gz"
     try:
-        return cached(f"edition-{edition}", [path], lambda: held_once(read_json_gz(path), {}), codec="marshal")
+        return cached(f"edition-{edition}", [path], lambda: held_once(checked_book(read_json_gz(path)), {}),
+                      codec="marshal")
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
+
+
+_BOOK_TEXTS = ("edition", "effective_from", "source", "credit")
+
+
+def checked_book(book: Any) -> dict:
+    """``book`` once its shape is the one ``update/tariff.py`` writes (``ValueError`` naming the first fault): the
+    lines are decoded lazily (``schedule.Schedule``), so a damaged edition in the rates store (the user's to edit)
+    would otherwise surface later as an internal error or as a fault blamed on the declaration. Checked when the
+    cache misses, not on every start."""
+    def fault(where: str, what: str) -> ValueError:
+        return ValueError(f"{where} {what} (the edition is damaged: `xlduty rates use bundled` puts the bundled "
+                          "tables back in use)")
+
+    if not isinstance(book, dict):
+        raise fault("the book", "is not an object")
+    for key in (*_BOOK_TEXTS, "columns", "rates", "paths", "lines"):
+        if key not in book:
+            raise fault("the book", f"has no {key!r}")
+    for key in _BOOK_TEXTS:
+        if not isinstance(book[key], str):
+            raise fault(key, "is not a text")
+    try:
+        date.fromisoformat(book["effective_from"])
+    except ValueError:
+        raise fault("effective_from", f"{book['effective_from']!r} is not a date") from None
+    for key in ("columns", "rates", "paths"):
+        if not isinstance(book[key], list) or not all(isinstance(x, str) for x in book[key]):
+            raise fault(key, "is not a list of texts")
+    columns, rates, paths, lines = len(book["columns"]), len(book["rates"]), len(book["paths"]), book["lines"]
+    if not isinstance(lines, list) or not lines:
+        raise fault("lines", "is not a list of lines")
+    for i, row in enumerate(lines):
+        if not (isinstance(row, list) and len(row) == 7):
+            raise fault(f"lines[{i}]", "is not a row of 7 fields")
+        code, desc, path_i, u1, u2, laws, cells = row
+        if not (isinstance(code, str) and len(code) == 9 and code.isdigit()):
+            raise fault(f"lines[{i}] code", f"{code!r} is not a 9-digit code")
+        if not all(isinstance(x, str) for x in (desc, u1, u2, laws)):
+            raise fault(f"lines[{i}]", "has a description, unit or law that is not a text")
+        if type(path_i) is not int or not 0 <= path_i < paths:
+            raise fault(f"lines[{i}] path", "points at no heading path")
+        if not (isinstance(cells, list) and len(cells) == columns
+                and all(type(j) is int and -1 <= j < rates for j in cells)):
+            raise fault(f"lines[{i}] cells", f"are not {columns} rate references")
+    return book
 
 
 HELD_DEPTH = 8
