@@ -164,3 +164,13 @@ def test_rule_records_compare_and_hash_by_every_field() -> None:
     assert first.model_copy(update={"start": None}) != first      # the first
     with pytest.raises(TypeError, match="unhashable"):
         hash(loaded.food)
+
+
+def test_a_copied_record_works_out_its_cached_values_again() -> None:
+    """A copy with a new local ratio must not keep the local fraction its original worked out (22/78 since 2014):
+    the local consumption tax of a what-if would be the old one while the record says otherwise."""
+    from xlduty.core.rules import load_rules
+
+    current = load_rules().consumption_tax.rates[-1]
+    assert current.local_fraction == (22, 78)
+    assert current.model_copy(update={"local_ratio": "25/100"}).local_fraction == (25, 100)

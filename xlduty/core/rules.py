@@ -83,12 +83,14 @@ class _Model:
         return _record(models[cls].model_validate(data), {model: record for record, model in models.items()})
 
     def model_copy(self, *, update: dict[str, Any]) -> Any:
-        """The same record with the fields in ``update`` replaced (as pydantic's ``model_copy`` does: unvalidated)."""
+        """The same record with the fields in ``update`` replaced (as pydantic's ``model_copy`` does: unvalidated).
+        Only the fields are copied: what a ``cached_property`` worked out from the old ones (``CTRate.local_fraction``,
+        ``FoodRules``' prefix index) is worked out again from the new."""
         unknown = set(update) - set(self._fields)
         if unknown:
             raise AttributeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
         out = object.__new__(type(self))
-        out.__dict__.update(self.__dict__)
+        out.__dict__.update({f: self.__dict__[f] for f in self._fields})
         out.__dict__.update(update)
         return out
 
