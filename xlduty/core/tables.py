@@ -167,10 +167,21 @@ def read_edition(edition: str, directory: str | None = None) -> dict:
 
     path = (Path(directory) if directory else tables_dir("tariff")) / "tariff" / f"{edition}.json.gz"
     try:
-        return cached(f"edition-{edition}", [path], lambda: held_once(checked_book(read_json_gz(path)), {}),
-                      codec="marshal")
+        return cached(f"edition-{edition}", [path], lambda: _book(path), codec="marshal")
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read tariff edition {path}: {exc}") from exc
+
+
+def _book(path: Path) -> dict:
+    """An edition as read from its file: checked where it is not bundled (a rates store is the user's to edit; every
+    bundled book is checked by tests/test_cache.py), its repeats held once only where the cache
+    stores it (under Pyodide the cache is off, and this runs on every start)."""
+    from xlduty.core.cache import cache_dir
+
+    book = read_json_gz(path)
+    if not path.resolve().is_relative_to(rules_dir().resolve()):
+        checked_book(book)
+    return held_once(book, {}) if cache_dir() is not None else book
 
 
 _BOOK_TEXTS = ("edition", "effective_from", "source", "credit")
@@ -180,7 +191,7 @@ def checked_book(book: Any) -> dict:
     """``book`` once its shape is the one ``update/tariff.py`` writes (``ValueError`` naming the first fault): the
     lines are decoded lazily (``schedule.Schedule``), so a damaged edition in the rates store (the user's to edit)
     would otherwise surface later as an internal error or as a fault blamed on the declaration. Checked when the
-    cache misses, not on every start."""
+    cache misses, and only for a book that is not bundled (``_book``)."""
     def fault(where: str, what: str) -> ValueError:
         return ValueError(f"{where} {what} (the edition is damaged: `xlduty rates use bundled` puts the bundled "
                           "tables back in use)")
