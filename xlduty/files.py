@@ -134,12 +134,16 @@ def fsync_dir(path: Path) -> None:
 
 
 def _replace_shared(src: str, dst: Path) -> None:
-    """os.replace, retried briefly: on Windows it fails while another process (Excel) is reading ``dst``."""
-    import tenacity
+    """os.replace, retried for half a second: on Windows it fails while another process (Excel) is reading ``dst``."""
+    import time
 
-    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.05),
-                                 retry=tenacity.retry_if_exception_type(PermissionError), reraise=True)
-    retrying(os.replace, src, dst)
+    for _ in range(9):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            time.sleep(0.05)
+    os.replace(src, dst)
 
 
 @contextmanager
