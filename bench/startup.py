@@ -34,7 +34,9 @@ def median_seconds(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=ROOT)
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        if p.returncode:
+            sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.decode(errors='replace')[-500:]}")
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
