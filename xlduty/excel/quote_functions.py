@@ -348,17 +348,15 @@ def _quote(args: tuple[object, ...], document: object = None) -> tuple[Any, dict
         q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
     except InputError as exc:
         raise _named(exc, where) from None
-    _refuse_misfit(q, where)
+    _refuse_misfit(q.result.misfit(), where)
     return q, where
 
 
-def _refuse_misfit(q: Any, where: dict[str, list[int]] | None = None, at: str = "") -> None:
-    """A quote line outside its code's value band: figures Customs would not assess, refused in the cell naming the
-    line and the line that fits (``Result.misfit``); ``at`` says at which price, for a reverse calculation."""
-    found = q.result.misfit()
+def _refuse_misfit(found: tuple[int, str] | None, where: dict[str, list[int]], at: str = "") -> None:
+    """A quote line outside its code's value band (``Result.misfit``): figures Customs would not assess, refused in
+    the cell naming the line and the line that fits; ``at`` says at which price, for a reverse calculation."""
     if found is not None:
-        error = InputError(f"lines[{found[0]}].hs_code", at + found[1])
-        raise _named(error, where) if where is not None else error
+        raise _named(InputError(f"lines[{found[0]}].hs_code", at + found[1]), where)
 
 
 _SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs"}
@@ -502,14 +500,17 @@ def QUOTE_REVERSE(lines: object = None, charges: object = None, costs: object = 
                         view="cash" if kind == "unit_cost_cash" else "cost")
         except InputError as exc:
             raise _named(exc, where) from None
-        _refuse_misfit(r.quote, where, f"at the unit price found ({r.unit_price}): ")   # not a price of this line
+        # a price at which the line leaves its band is not a price of this line
+        _refuse_misfit(r.quote.result.misfit(), where, f"at the unit price found ({r.unit_price}): ")
         return _excel(r.unit_price)
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
 
 
 @lru_cache(maxsize=16)
-def _compared(key: str) -> list[list[Any]]:
+def _compared(key: str) -> tuple[list[list[Any]], tuple[int, str] | None]:
+    """(the rows, or none and the line outside its code's band that refuses them): a refusal is cached as rows are
+    (as data, not as an exception holding frames), so each cell of a refused sheet does not compare it again."""
     from xlduty.excel.messages import reason_ja
     from xlduty.quote import compare_treatments
 
@@ -517,8 +518,9 @@ def _compared(key: str) -> list[list[Any]]:
     chosen = rows[0].quote
     assert chosen is not None
     for r in rows:   # every treatment computes the same lines: one outside its band makes each figure wrong
-        if r.quote is not None:
-            _refuse_misfit(r.quote)
+        found = r.quote.result.misfit() if r.quote is not None else None
+        if found is not None:
+            return [], found
     out = []
     for r in rows:
         label = f"{r.label_ja} {r.label_en}"
@@ -527,7 +529,7 @@ def _compared(key: str) -> list[list[Any]]:
             continue
         taxes = r.quote.result.totals.total
         out.append([label, taxes, _excel(r.quote.landed_cost), taxes - chosen.result.totals.total])
-    return out
+    return out, None
 
 
 def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
@@ -542,11 +544,14 @@ def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object
                                          margin_on, options)
         if extra.get("fx_factor") is not None:
             raise InputError("options.fx_factor", "not for the comparison: it compares treatments at the FX given")
-        try:   # a copy (the cached rows are shared), with the reasons naming sheet rows
-            return [[row[0], sheet_text(row[1], where)[:255] if isinstance(row[1], str) else row[1], *row[2:]]
-                    for row in _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))]
+        try:
+            rows, misfit = _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))
         except InputError as exc:
             raise _named(exc, where) from None
+        _refuse_misfit(misfit, where)
+        # a copy (the cached rows are shared), with the reasons naming sheet rows
+        return [[row[0], sheet_text(row[1], where)[:255] if isinstance(row[1], str) else row[1], *row[2:]]
+                for row in rows]
     except Exception as exc:  # never a traceback in a cell
         return [[cell_error(exc)]]
 
