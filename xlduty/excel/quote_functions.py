@@ -36,7 +36,6 @@ from typing import Any
 
 from xlduty.core.errors import InputError
 from xlduty.core.fx import NoCustomsRate
-from xlduty.core.result import UNVERIFIED
 from xlduty.excel.cells import (
     blank,
     field_names,
@@ -48,7 +47,7 @@ from xlduty.excel.cells import (
     to_date,
     word,
 )
-from xlduty.excel.messages import cell_error
+from xlduty.excel.messages import cell_error, warnings_text
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
@@ -417,17 +416,6 @@ def _total(q: Any, name: str) -> Any:
     return q.totals()[name]
 
 
-def _warnings_text(warnings: list[str], where: dict[str, list[int]]) -> str:
-    """The quote's warnings in one cell of at most 255 characters (xlwings' limit, ``messages.cell_error``): those
-    that say a figure may be wrong first, the lists of unverified rule data (long, the same on many sheets) last, and a
-    cut text ends in "…" so that nobody takes it for the whole."""
-    if not warnings:
-        return ""
-    ordered = sorted(warnings, key=lambda w: UNVERIFIED in w)   # stable: each group keeps its order
-    text = sheet_text(" / ".join(ordered), where)
-    return text if len(text) <= 255 else text[:254] + "…"
-
-
 def QUOTE_LINES(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
                 incoterm: object = None, invoice_currency: object = None, fx: object = None, margin: object = None,
                 margin_on: object = None, options: object = None, fields: object = None) -> Any:
@@ -458,7 +446,7 @@ def QUOTE_TOTALS(lines: object = None, charges: object = None, costs: object = N
         q, where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
                            options))
         if name[0] == "warnings":   # one text, the rows named as the sheet numbers them
-            return _warnings_text(q.warnings, where)
+            return warnings_text(q.warnings, lambda text: sheet_text(text, where))
         return _excel(_total(q, name[0]))
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
