@@ -154,6 +154,34 @@ def test_lines_and_totals_are_one_declaration() -> None:
     assert f.DUTY_TOTALS(hs, cif, "CN", None, "2026-11-20", None, "total") == 77200
 
 
+@pytest.mark.parametrize(("on", "past"), [("2026-11-01", False), ("2027-05-01", True)])
+def test_a_date_past_the_tables_keeps_its_figure_and_its_warning_has_a_cell(on: str, past: bool) -> None:
+    """2027-05-01 is past what the bundled tables vouch for (2026_07_09, through 2027-03-31): the figure is still the
+    newest edition's (300,000 × 7.4 % = 22,200), as the command line gives it, and DUTY_TOTALS' ``warnings`` shows
+    the warning the command line prints beside it (cut at 255 characters, ending in …); a date inside: no warning.
+    The default figures stay numbers: national floor_1000(322,200) × 7.8 % = 25,116 → 25,100, local 25,100 × 22/78
+    = 7,079 → 7,000."""
+    assert f.DUTY("6109.10-020", 300000, "CN", None, on) == 22200
+    figure, text = f.DUTY_TOTALS([["6109.10-020"]], [[300000]], "CN", None, on, None, "duty,warnings")[0]
+    assert figure == 22200 and f.DUTY_TOTALS([["6109.10-020"]], [[300000]], "CN", None, on, None, "warnings") == text
+    if past:
+        assert text.startswith("the date 2027-05-01 is past what the tariff tables held can vouch for (through "
+                               "2027-03-31): the newest edition held, 2026_07_09, took effect 2026-07-09"), text
+        assert len(text) == 255 and text.endswith("…")
+    else:
+        assert text == ""
+    assert f.DUTY_TOTALS([["6109.10-020"]], [[300000]], "CN", None, on) == [[22200, 25100, 7000, 32100, 0, 54300]]
+
+
+def test_the_warnings_of_totals_name_the_rows_as_the_sheet_counts_them() -> None:
+    """Copper 7402.00-030 (free, banded per kg) without a quantity, in the third row after a blank one: the band is
+    not checked, and the warning names 3行目, not the engine's line 1."""
+    hs = [["6109.10-020"], [None], ["7402.00-030"]]
+    assert f.DUTY_TOTALS(hs, [[300000], [None], [600000]], "CL", None, "2026-11-20", None, "duty,warnings") == [[
+        22200, "3行目: 7402.00-030 covers only goods 「課税価格が1キログラムにつき490円を超えるもの」: give a quantity "
+               "above 0 in kg to check that it is the right line"]]
+
+
 def test_de_minimis_follows_the_whole_declaration() -> None:
     """¥6,000 + ¥6,000 of laptops: each alone is under ¥10,000, together 12,000 is not: no exemption."""
     assert f.DUTY_LINES([["8471.30-000"], ["8471.30-000"]], [[6000.0], [6000.0]], "CN", None, D, None,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,43 @@ def test_print_copy_keeps_values_and_only_the_chosen_sheets(tmp_path: Path) -> N
     assert 'activeTab="0"' in wb
     with pytest.raises(Exception, match="no sheet named 'Nope'"):
         print_copy(calculated, tmp_path / "x.xlsx", ["Nope"])
+
+
+def test_the_print_copy_is_written_once_with_its_rows_fitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows too short for their wrapped texts are made tall enough in the copy's one write, never by opening and
+    writing the copy again: Quote row 57 (the treatments' reason, 3 lines of 11 pt: 3 × 11 × 1.25 + 2 = 43.25 →
+    43.2 pt) and row 12; the other rows keep their heights."""
+    import types
+
+    from xlduty import export
+    from xlduty.recalc import recalc
+
+    calculated = tmp_path / "q.xlsm"
+    recalc(ROOT / "workbook" / "xlduty.xlsm", calculated)
+    printable = tmp_path / "p.xlsx"
+    opened: list[Path] = []
+    written: list[Path] = []
+    package = export.Package
+
+    class Writing(zipfile.ZipFile):
+        def __init__(self, file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> None:
+            if mode == "w":
+                written.append(Path(file))
+            super().__init__(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(export, "Package", lambda path, **kw: (opened.append(Path(path)), package(path, **kw))[1])
+    monkeypatch.setattr(export, "zipfile", types.SimpleNamespace(ZipFile=Writing, ZIP_DEFLATED=zipfile.ZIP_DEFLATED))
+    print_copy(calculated, printable, ["Quote"])
+    assert (opened, written) == ([calculated], [printable])
+    with zipfile.ZipFile(printable) as z:
+        tags = re.findall(r"<row\s[^>]*>", z.read("xl/worksheets/sheet1.xml").decode())
+    heights = {}
+    for tag in tags:
+        row, height = re.search(r'\sr="(\d+)"', tag), re.search(r'\sht="([^"]*)"', tag)
+        assert row is not None
+        heights[int(row[1])] = height[1] if height else None
+    assert heights[57] == heights[12] == "43.2"
+    assert heights[9] == "30" and heights[13] is None   # as the template sets them
 
 
 def test_sheet_names_with_escaped_characters(tmp_path: Path) -> None:

@@ -575,3 +575,27 @@ def test_personal_use_cannot_recover_consumption_tax() -> None:
                                                  "unit_price": 1000}],
                "options": {"personal_use": True, "ct_recoverable": True}})
     assert e.value.field == "options" and "personal_use" in e.value.message
+
+
+def test_a_banded_line_without_a_customs_quantity_asks_for_the_quote_field() -> None:
+    """Copper 7402.00-030 (a band per kg) without a quantity in kg: the engine asks for its ``quantity``; a quote's
+    ``quantity`` is the pieces sold, so the quote asks for its ``customs_quantity``. The core says which field it
+    asks for beside the text (``AskField``), which stays the plain text in JSON and across processes (pickle)."""
+    import pickle
+
+    from xlduty.core.classification import AskField
+    from xlduty.core.engine import compute
+
+    band = "line 0: 7402.00-030 covers only goods 「課税価格が1キログラムにつき490円を超えるもの」: give "
+    tail = " above 0 in kg to check that it is the right line"
+    engine = compute({"date": "2026-11-20", "simplified": "never",
+                      "lines": [{"hs_code": "7402.00-030", "origin": "CL", "value": 600000}]})
+    asked = [w for w in engine.warnings if isinstance(w, AskField)]
+    assert asked == [f"{band}a quantity{tail}"] and asked[0].field == "quantity"
+    assert json.loads(json.dumps(engine.warnings)) == engine.warnings
+    again = pickle.loads(pickle.dumps(asked[0]))
+    assert (again, again.field, again.naming("q")) == (asked[0], "quantity", f"{band}q{tail}")
+    q = quote({"date": "2026-11-20", "incoterm": "CIF", "currency": "JPY",
+               "lines": [{"description": "copper", "hs_code": "7402.00-030", "origin": "CL", "quantity": "1",
+                          "unit_price": "600000"}]})
+    assert [w for w in q.warnings if "7402.00-030 covers" in w] == [f"{band}customs_quantity{tail}"]

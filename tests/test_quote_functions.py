@@ -173,6 +173,27 @@ def test_one_quote_is_computed_once_for_all_its_cells() -> None:
     assert (info.misses, info.hits) == (1, 3)
 
 
+def test_a_refused_comparison_is_compared_once_for_all_its_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pork under 0203.19-022 (above the 分岐点価格 546.53 / 1.043 = 523.998… yen/kg) at ¥4,000 per 10 kg (400
+    yen/kg, a 0203.19-025 price) is refused, and the refusal is remembered as figures are: three cells over the same
+    sheet compare the treatments once."""
+    import xlduty.quote
+
+    calls: list[int] = []
+    compare = xlduty.quote.compare_treatments
+    monkeypatch.setattr(xlduty.quote, "compare_treatments", lambda data: calls.append(1) or compare(data))
+    qf.clear_caches()
+    row = ["pork", "0203.19-022", "US", 1000, 4000, 10000, None, 10000, "kg"]
+    spills = [qf.QUOTE_TREATMENTS([row, [None] * 9], None, None, D, "CIF", "JPY", None, 0.2, None, None)
+              for _ in range(3)]
+    assert spills[0] == spills[1] == spills[2] and len(spills[0]) == 1, spills
+    assert spills[0][0][0].startswith("#エラー 品目番号(hs_code): 0203.19-025 applies, not 0203.19-022: the customs "
+                                      "value is 400 yen per kg"), spills
+    assert spills[0][0][0].endswith("(分岐点価格 = 546.53 / 1.043 = 523.998082…)（明細 1行目）"), spills
+    assert len(calls) == 1
+    assert (qf._compared.cache_info().misses, qf._compared.cache_info().hits) == (1, 2)
+
+
 @pytest.mark.parametrize(("value", "shown"), [(Decimal("1767.76"), 1767.76), (Decimal("300000"), 300000),
                                               ("23.10", 23.1), ("2026_07_09", "2026_07_09"), ("7.4%", "7.4%"),
                                               (None, "")])

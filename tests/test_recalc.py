@@ -683,6 +683,27 @@ def test_bad_input_files(tmp_path: Path) -> None:
     assert not (tmp_path / "out.xlsx").exists()
 
 
+def test_the_input_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IN is opened (and its zip directory checked for bombs) once: its extension, its cells, the parts patched and
+    the parts copied all come from that one open package, which is closed when OUT is written."""
+    from xlduty import files
+
+    opened: list[Any] = []
+    real = files.Package.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        opened.append(self)
+
+    src = _build(tmp_path / "in.xlsx", _purchases)
+    monkeypatch.setattr(files.Package, "__init__", counted)
+    report = recalc(src, tmp_path / "out.xlsx", FAKE)
+    assert len(opened) == 1 and opened[0].fp is None   # closed
+    assert (report.cells, report.errors) == (32, 9)   # as test_purchase_sheet_values_hand_worked works them
+    ws = _values(tmp_path / "out.xlsx", "Purchases")
+    assert [ws[f"D{r}"].value for r in range(2, 5)] == [22200, 0, 3678] and ws["E8"].value == 34000
+
+
 def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The result goes to a temporary file beside OUT and is renamed over it only when complete."""
     src = _build(tmp_path / "in.xlsx", _purchases)

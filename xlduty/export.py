@@ -57,26 +57,34 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 def print_copy(src: Path, dst: Path, sheets: Sequence[str]) -> Any:
     """A values-only copy of ``src`` with only ``sheets`` visible (the first of them active), each row tall enough
-    for its wrapped texts (fit_rows); returns the copy as openpyxl read it (its values, for ``printed_cells``)."""
+    for its wrapped texts (``row_heights``), written once; returns the workbook as openpyxl reads its values (the
+    copy's, for ``printed_cells``)."""
+    import openpyxl
+
     with Package(src) as z:
         parts = _sheet_parts(z)
         missing = [s for s in sheets if s not in parts]
         if missing:
             raise InputError("sheets", f"no sheet named {missing[0]!r} (sheets: {', '.join(parts)})")
+        # the cached values are what the copy keeps of each formula: read so, the workbook is the copy's
+        wb = openpyxl.load_workbook(src, data_only=True)
+        heights = row_heights(wb, sheets, parts)
         with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
             for item in z.infolist():
                 body = z.read(item.filename)
                 if item.filename in parts.values():
                     body = _FORMULA.sub(b"", body)
+                    if item.filename in heights:
+                        body = _tall_rows(body, heights[item.filename])
                 elif item.filename == "xl/workbook.xml":
                     body = _visible_only(body, sheets)
                 elif item.filename == "xl/calcChain.xml":
                     continue   # no formulas left to chain; Excel and LibreOffice rebuild it anyway
                 out.writestr(item, body)
-    return fit_rows(dst, sheets)
+    return wb
 
 
-# Text metrics for sizing a wrapped cell's row (fit_rows). A column's width counts the digit "0" of the default font
+# Text metrics for sizing a wrapped cell's row (row_heights). A column's width counts the digit "0" of the default font
 # (11 pt), as LibreOffice draws it (tests/print_layout.py reads the grid: 40.71 → 156.7 pt at a 6/11 scale, 3.85
 # per "0"); a full-width character is one em, 1.6 of those digits at 11 pt (DejaVu's "0" is 0.636 em), any other
 # character 0.8 (its average in running text); Latin word wrapping wastes part of a line (_WRAP_SLACK). A line is
@@ -103,19 +111,13 @@ def wrapped_height(text: str, width_chars: float, size: float) -> float:
     return round(wrapped_lines(text, width_chars, size) * size * _LINE_EM + 2, 1)
 
 
-def fit_rows(printable: Path, sheets: Sequence[str]) -> Any:
-    """Make each row of ``sheets`` tall enough for its wrapped texts, in the print copy.
+def row_heights(wb: Any, sheets: Sequence[str], parts: dict[str, str]) -> dict[str, dict[int, float]]:
+    """Sheet part → {row: height (pt)} for the rows of ``sheets`` too short for their wrapped texts.
 
-    Why here: Excel fits a row to its wrapped text when it calculates (for a row whose height was not set by
-    hand), but LibreOffice, which renders the PDF without Excel, keeps the height stored in the file (tests: a
-    why-not reason or a long 品名 printed one line high, the rest of it over the next rows). A row set by hand is
-    only ever made taller; a merged range over one row counts its columns' widths together. Returns the workbook
-    as read before (only row heights change)."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(printable)
-    with Package(printable) as z:
-        parts = _sheet_parts(z)
+    Why: Excel fits a row to its wrapped text when it calculates (for a row whose height was not set by hand), but
+    LibreOffice, which renders the PDF without Excel, keeps the height stored in the file (tests: a why-not reason
+    or a long 品名 printed one line high, the rest of it over the next rows). A row set by hand is only ever made
+    taller; a merged range over one row counts its columns' widths together."""
     heights: dict[str, dict[int, float]] = {}
     for name in sheets:
         ws = wb[name]
@@ -145,27 +147,20 @@ def fit_rows(printable: Path, sheets: Sequence[str]) -> Any:
                     need[cell.row] = h
         if need:
             heights[parts[name]] = need
-    if not heights:
-        return wb
-    body_of: dict[str, bytes] = {}
-    with Package(printable) as z:
-        items = [(item, z.read(item.filename)) for item in z.infolist()]
-    for part, need in heights.items():
-        body = next(b for item, b in items if item.filename == part)
+    return heights
 
-        def tall(m: re.Match[bytes], need: dict[int, float] = need) -> bytes:
-            tag = m.group(0)
-            row = int(re.search(rb'\sr="(\d+)"', tag).group(1))   # type: ignore[union-attr]
-            if row not in need:
-                return tag
-            tag = re.sub(rb'\s(?:ht|customHeight)="[^"]*"', b"", tag)
-            return tag[:4] + f' ht="{need[row]}" customHeight="1"'.encode() + tag[4:]
 
-        body_of[part] = re.sub(rb"<row\s[^>]*>", tall, body)
-    with zipfile.ZipFile(printable, "w", zipfile.ZIP_DEFLATED) as out:
-        for item, body in items:
-            out.writestr(item, body_of.get(item.filename, body))
-    return wb
+def _tall_rows(body: bytes, need: dict[int, float]) -> bytes:
+    """A sheet part with the rows of ``need`` set to their heights (by hand: ``customHeight``)."""
+    def tall(m: re.Match[bytes]) -> bytes:
+        tag = m.group(0)
+        row = int(re.search(rb'\sr="(\d+)"', tag).group(1))   # type: ignore[union-attr]
+        if row not in need:
+            return tag
+        tag = re.sub(rb'\s(?:ht|customHeight)="[^"]*"', b"", tag)
+        return tag[:4] + f' ht="{need[row]}" customHeight="1"'.encode() + tag[4:]
+
+    return re.sub(rb"<row\s[^>]*>", tall, body)
 
 
 def _visible_only(body: bytes, sheets: Sequence[str]) -> bytes:

@@ -102,7 +102,8 @@ def check_bands(i: int, ln: AnyLine, tariff: TariffLine, bands: tuple[ValueBand 
         notes.append(found)
         if ctx.warnings is None:
             ctx.warnings = []
-        ctx.warnings.append(f"line {i}: {found}")
+        ctx.warnings.append(quantity.after(f"line {i}: {where}: ") if isinstance(quantity, AskField)
+                            else f"line {i}: {found}")
     step = Step("value_band", partial(_band_step, tariff, bands, resolved, gate, value, quantity, per_unit, tv_unit,
                                       checked, found), exact_text(per_unit) if per_unit is not None else None,
                 _BAND_BASIS if gate is None else f"{gate.rules.basis}; {_BAND_BASIS}",
@@ -122,8 +123,28 @@ def _figures(band: ValueBand | WordBand, gate: Gate | None) -> ValueBand | None:
     return gate.band(band)
 
 
-ASK_QUANTITY = "give a quantity above 0"   # a banded line without one: adapters name their own field (a quote's
-# customs_quantity)
+class AskField(str):
+    """A warning that asks for a value of the declaration's ``field`` (its text says ``give a quantity above 0``),
+    carrying the field beside its text: an adapter whose users type that value in a field of its own (a quote's
+    ``customs_quantity``) names theirs with ``naming``, not by editing the text. Everywhere else it is the text."""
+
+    field: str
+
+    def __new__(cls, field: str, before: str, after: str) -> AskField:
+        self = super().__new__(cls, f"{before}give a {field} above 0{after}")
+        self.field, self._before, self._after = field, before, after
+        return self
+
+    def naming(self, name: str) -> str:
+        """The same warning asking for the adapter's field ``name``."""
+        return f"{self._before}give {name} above 0{self._after}"
+
+    def after(self, prefix: str) -> AskField:
+        """This warning after ``prefix`` (which line, which band), still asking for its field."""
+        return AskField(self.field, prefix + self._before, self._after)
+
+    def __reduce__(self) -> tuple[type[AskField], tuple[str, str, str]]:   # pickled (a batch's workers) as itself
+        return AskField, (self.field, self._before, self._after)
 
 
 def _where(tariff: TariffLine, band: ValueBand) -> str:
@@ -136,7 +157,7 @@ def _band_quantity(ln: AnyLine, unit: Unit | None, tariff: TariffLine, target: U
     unit where the tariff counts the line in another unit of the same kind than its band (MT against kg, dozens against
     pieces: which one was meant is not known); a unit of another kind."""
     if ln.quantity is None or ln.quantity <= 0:
-        return f"{ASK_QUANTITY} in {target.code} to check that it is the right line"
+        return AskField("quantity", "", f" in {target.code} to check that it is the right line")
     if unit is None:
         printed = tariff.unit_1 or tariff.unit_2   # the first unit of the line's statistics
         try:

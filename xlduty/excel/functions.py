@@ -14,6 +14,7 @@ of identical lookups computes each once. ``clear_caches()`` forgets them after a
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,7 @@ from xlduty.excel.cells import (
     to_date,
     word,
 )
-from xlduty.excel.messages import PREFIX, cell_error
+from xlduty.excel.messages import PREFIX, cell_error, warnings_text
 from xlduty.excel.options import Options, apply_fx, parse_options
 from xlduty.excel.quote_functions import QUOTE_FUNCTIONS
 from xlduty.excel.quote_functions import clear_caches as clear_quote_caches
@@ -50,6 +51,9 @@ LINE_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "
 # line's own figure with the largest remainder, so the column sums exactly to DUTY_TOTALS — what a landed
 # cost per unit should carry (the same split as `xlduty quote`).
 TOTAL_FIELDS = ("duty", "national_ct", "local_ct", "consumption_tax", "excise", "total")
+# and, asked for by name (not among the default figures), ``warnings``: what the command line prints beside the
+# figures (a date the tables do not vouch for …) in one text, as QUOTE_TOTALS gives a quote's
+TOTAL_WARNINGS = "warnings"
 
 
 def _options(v: object) -> tuple[str, ...]:
@@ -434,16 +438,24 @@ def DUTY_LINES(hs_codes: object = None, values: object = None, origins: object =
 def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object = None, quantities: object = None,
                 date: object = None, options: object = None, fields: object = None) -> Any:
     """申告全体の納付税額: per-line figures summed, then each tax truncated to 100 yen (CA 1111) — not a
-    SUM of per-cell DUTY(), which would round every line to 100 yen. ``fields`` from TOTAL_FIELDS;
-    one field gives one number, several (default: all) spill as one row."""
+    SUM of per-cell DUTY(), which would round every line to 100 yen. ``fields`` from TOTAL_FIELDS and
+    ``warnings`` (the declaration's warnings, which no figure's cell can carry); one field gives one value,
+    several (default: all the figures) spill as one row."""
     try:
-        names = field_names(fields, TOTAL_FIELDS, TOTAL_FIELDS)
-        result, _where = _declaration_of(hs_codes, values, origins, quantities, date, options)
+        names = field_names(fields, (*TOTAL_FIELDS, TOTAL_WARNINGS), TOTAL_FIELDS)
+        result, where = _declaration_of(hs_codes, values, origins, quantities, date, options)
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
     totals = result.totals.to_dict()
-    row = [totals[f] for f in names]
+    row = [warnings_text(result.warnings, lambda text: _rows_named(text, where)) if f == TOTAL_WARNINGS
+           else totals[f] for f in names]
     return row[0] if len(row) == 1 else [row]
+
+
+def _rows_named(text: str, where: list[int | None]) -> str:
+    """The engine's ``line 1`` (its second line) as the row of the range it came from (``3行目``: blank rows are
+    not lines)."""
+    return re.sub(r"\bline (\d+)\b", lambda m: f"{where.index(int(m.group(1))) + 1}行目", text)
 
 
 @on_switch

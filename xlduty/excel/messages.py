@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from xlduty.core.errors import DataError, InputError
+from xlduty.core.result import UNVERIFIED
 
 PREFIX = "#エラー"
 
@@ -145,6 +146,18 @@ def _cell_error(exc: Exception, field: str | None) -> tuple[str, str]:
     if isinstance(exc, DataError):
         return f"{PREFIX} データ: {exc}", ""
     return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}", ""
+
+
+def warnings_text(warnings: list[str], rows: Callable[[str], str]) -> str:
+    """A declaration's or a quote's warnings in one cell (a figure's cell cannot carry them), at most 255 characters
+    as ``cell_error``: those that say a figure may be wrong first, the lists of unverified rule data (long, the same
+    on many sheets) last, and a cut text ends in "…" so that nobody takes it for the whole. ``rows`` names the lines
+    as the sheet counts them."""
+    if not warnings:
+        return ""
+    ordered = sorted(warnings, key=lambda w: UNVERIFIED in w)   # stable: each group keeps its order
+    text = rows(" / ".join(ordered))
+    return text if len(text) <= 255 else text[:254] + "…"
 
 
 # --- what the add-in's ribbon says itself ------------------------------------------------------------

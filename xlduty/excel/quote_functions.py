@@ -36,7 +36,6 @@ from typing import Any
 
 from xlduty.core.errors import InputError
 from xlduty.core.fx import NoCustomsRate
-from xlduty.core.result import UNVERIFIED
 from xlduty.excel.cells import (
     blank,
     field_names,
@@ -48,7 +47,7 @@ from xlduty.excel.cells import (
     to_date,
     word,
 )
-from xlduty.excel.messages import cell_error
+from xlduty.excel.messages import cell_error, warnings_text
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
@@ -348,17 +347,15 @@ def _quote(args: tuple[object, ...], document: object = None) -> tuple[Any, dict
         q = _computed(json.dumps([data, extra], sort_keys=True, ensure_ascii=False))
     except InputError as exc:
         raise _named(exc, where) from None
-    _refuse_misfit(q, where)
+    _refuse_misfit(q.result.misfit(), where)
     return q, where
 
 
-def _refuse_misfit(q: Any, where: dict[str, list[int]] | None = None, at: str = "") -> None:
-    """A quote line outside its code's value band: figures Customs would not assess, refused in the cell naming the
-    line and the line that fits (``Result.misfit``); ``at`` says at which price, for a reverse calculation."""
-    found = q.result.misfit()
+def _refuse_misfit(found: tuple[int, str] | None, where: dict[str, list[int]], at: str = "") -> None:
+    """A quote line outside its code's value band (``Result.misfit``): figures Customs would not assess, refused in
+    the cell naming the line and the line that fits; ``at`` says at which price, for a reverse calculation."""
     if found is not None:
-        error = InputError(f"lines[{found[0]}].hs_code", at + found[1])
-        raise _named(error, where) if where is not None else error
+        raise _named(InputError(f"lines[{found[0]}].hs_code", at + found[1]), where)
 
 
 _SHEET_TABLE = {"lines": "lines", "charges": "charges", "domestic_costs": "costs"}
@@ -419,17 +416,6 @@ def _total(q: Any, name: str) -> Any:
     return q.totals()[name]
 
 
-def _warnings_text(warnings: list[str], where: dict[str, list[int]]) -> str:
-    """The quote's warnings in one cell of at most 255 characters (xlwings' limit, ``messages.cell_error``): those
-    that say a figure may be wrong first, the lists of unverified rule data (long, the same on many sheets) last, and a
-    cut text ends in "…" so that nobody takes it for the whole."""
-    if not warnings:
-        return ""
-    ordered = sorted(warnings, key=lambda w: UNVERIFIED in w)   # stable: each group keeps its order
-    text = sheet_text(" / ".join(ordered), where)
-    return text if len(text) <= 255 else text[:254] + "…"
-
-
 def QUOTE_LINES(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
                 incoterm: object = None, invoice_currency: object = None, fx: object = None, margin: object = None,
                 margin_on: object = None, options: object = None, fields: object = None) -> Any:
@@ -460,7 +446,7 @@ def QUOTE_TOTALS(lines: object = None, charges: object = None, costs: object = N
         q, where = _quote((lines, charges, costs, on_date, incoterm, invoice_currency, fx, margin, margin_on,
                            options))
         if name[0] == "warnings":   # one text, the rows named as the sheet numbers them
-            return _warnings_text(q.warnings, where)
+            return warnings_text(q.warnings, lambda text: sheet_text(text, where))
         return _excel(_total(q, name[0]))
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
@@ -502,14 +488,17 @@ def QUOTE_REVERSE(lines: object = None, charges: object = None, costs: object = 
                         view="cash" if kind == "unit_cost_cash" else "cost")
         except InputError as exc:
             raise _named(exc, where) from None
-        _refuse_misfit(r.quote, where, f"at the unit price found ({r.unit_price}): ")   # not a price of this line
+        # a price at which the line leaves its band is not a price of this line
+        _refuse_misfit(r.quote.result.misfit(), where, f"at the unit price found ({r.unit_price}): ")
         return _excel(r.unit_price)
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
 
 
 @lru_cache(maxsize=16)
-def _compared(key: str) -> list[list[Any]]:
+def _compared(key: str) -> tuple[list[list[Any]], tuple[int, str] | None]:
+    """(the rows, or none and the line outside its code's band that refuses them): a refusal is cached as rows are
+    (as data, not as an exception holding frames), so each cell of a refused sheet does not compare it again."""
     from xlduty.excel.messages import reason_ja
     from xlduty.quote import compare_treatments
 
@@ -517,8 +506,9 @@ def _compared(key: str) -> list[list[Any]]:
     chosen = rows[0].quote
     assert chosen is not None
     for r in rows:   # every treatment computes the same lines: one outside its band makes each figure wrong
-        if r.quote is not None:
-            _refuse_misfit(r.quote)
+        found = r.quote.result.misfit() if r.quote is not None else None
+        if found is not None:
+            return [], found
     out = []
     for r in rows:
         label = f"{r.label_ja} {r.label_en}"
@@ -527,7 +517,7 @@ def _compared(key: str) -> list[list[Any]]:
             continue
         taxes = r.quote.result.totals.total
         out.append([label, taxes, _excel(r.quote.landed_cost), taxes - chosen.result.totals.total])
-    return out
+    return out, None
 
 
 def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object = None, on_date: object = None,
@@ -542,11 +532,14 @@ def QUOTE_TREATMENTS(lines: object = None, charges: object = None, costs: object
                                          margin_on, options)
         if extra.get("fx_factor") is not None:
             raise InputError("options.fx_factor", "not for the comparison: it compares treatments at the FX given")
-        try:   # a copy (the cached rows are shared), with the reasons naming sheet rows
-            return [[row[0], sheet_text(row[1], where)[:255] if isinstance(row[1], str) else row[1], *row[2:]]
-                    for row in _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))]
+        try:
+            rows, misfit = _compared(json.dumps(data, sort_keys=True, ensure_ascii=False))
         except InputError as exc:
             raise _named(exc, where) from None
+        _refuse_misfit(misfit, where)
+        # a copy (the cached rows are shared), with the reasons naming sheet rows
+        return [[row[0], sheet_text(row[1], where)[:255] if isinstance(row[1], str) else row[1], *row[2:]]
+                for row in rows]
     except Exception as exc:  # never a traceback in a cell
         return [[cell_error(exc)]]
 

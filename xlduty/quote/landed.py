@@ -28,7 +28,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from xlduty.core.classification import ASK_QUANTITY
+from xlduty.core.classification import AskField
 from xlduty.core.engine import compute
 from xlduty.core.errors import InputError
 from xlduty.core.fx import FxRate, rate_for
@@ -124,9 +124,10 @@ def build(q: QuoteInput) -> Quote:
     lines = _lines(q, result, charges, yen, taxes_borne)
     domestic = _domestic(q, lines)
     _price(q, lines)
-    # the engine's 'give a quantity' is the quote's customs_quantity (weight_kg allocates charges; it is not the
-    # quantity Customs counts in the rate's unit)
-    warnings += [w.replace(ASK_QUANTITY, "give customs_quantity above 0") for w in result.warnings]
+    # the engine's quantity is the quote's customs_quantity (weight_kg allocates charges; it is not the quantity
+    # Customs counts in the rate's unit)
+    warnings += [w.naming("customs_quantity") if isinstance(w, AskField) and w.field == "quantity" else w
+                 for w in result.warnings]
     foreign = [r for r in fx.values() if r.currency != "JPY"]
     return Quote(q, q.date.isoformat(), q.incoterm, result.tariff_edition, [fx_record(r) for r in foreign],
                  {r.currency: r.yen_per_unit for r in foreign}, lines, charges, domestic, declaration, result,

@@ -41,9 +41,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlduty.core.errors import InputError
+
+if TYPE_CHECKING:
+    from xlduty.files import Package
 
 __all__ = ["RecalcError", "RecalcReport", "recalc"]
 
@@ -104,13 +107,19 @@ def _default_functions() -> Mapping[str, Callable[..., Any]]:
 def output_suffix(src: Path) -> tuple[str, ...]:
     """The extension OUT must have for the package ``src`` (as its content type says; Excel will not open a
     macro-enabled workbook named .xlsx, nor the reverse), or () when the type is not one Excel names."""
-    from xlduty.files import FileError, Package, workbook_suffix
+    from xlduty.files import FileError, Package
 
     try:
         with Package(src) as zf:
-            suffix = workbook_suffix(zf)
+            return _suffixes(zf)
     except FileError as exc:
         raise RecalcError(str(exc)) from None
+
+
+def _suffixes(zf: Package) -> tuple[str, ...]:
+    from xlduty.files import workbook_suffix
+
+    suffix = workbook_suffix(zf)
     return (suffix,) if suffix else ()
 
 
@@ -121,32 +130,37 @@ def _why(src: Path, suffixes: tuple[str, ...]) -> str:
             "package whose extension does not match its content)") if suffixes else ""
 
 
-def _check_paths(src: Path, dst: Path) -> tuple[str, ...]:
-    """OUT's required extension, once IN is a file and OUT a path ``xlduty.files.check_output`` accepts."""
+def _check_paths(src: Path, dst: Path) -> None:
+    """IN is a file and OUT a path ``xlduty.files.check_output`` accepts (its extension: once IN is open)."""
     from xlduty.files import FileError, check_output
 
     try:
         check_output(dst, inputs=[src])
-        if not src.is_file():
-            raise RecalcError(f"{src}: no such file" if not src.exists() else f"{src} is not a regular file")
-        suffixes = output_suffix(src)
-        check_output(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes))
     except FileError as exc:
         raise RecalcError(str(exc)) from None
+    if not src.is_file():
+        raise RecalcError(f"{src}: no such file" if not src.exists() else f"{src} is not a regular file")
+
+
+def _check_suffix(zf: Package, src: Path, dst: Path) -> tuple[str, ...]:
+    """OUT's required extension (the one IN's content type names), refused before anything is computed."""
+    from xlduty.files import check_output
+
+    suffixes = _suffixes(zf)
+    check_output(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes))
     return suffixes
 
 
-def _write_atomic(src: Path, dst: Path, parts: Mapping[str, bytes], suffixes: tuple[str, ...] = ()) -> None:
-    """Write beside ``dst`` and rename over it: ``dst`` is never a partial file, also on failure."""
-    from xlduty.files import FileError, output_file
+def _write_atomic(zf: Package, src: Path, dst: Path, parts: Mapping[str, bytes], suffixes: tuple[str, ...] = ()
+                  ) -> None:
+    """IN (open as ``zf``) with ``parts`` replaced, written beside ``dst`` and renamed over it: ``dst`` is never a
+    partial file, also on failure."""
+    from xlduty.files import output_file
     from xlduty.recalc.writer import copy_zip
 
-    try:
-        with output_file(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes),
-                         mode=src.stat().st_mode & 0o777) as fh:
-            copy_zip(str(src), fh, parts)
-    except FileError as exc:
-        raise RecalcError(str(exc)) from None
+    with output_file(dst, inputs=[src], suffixes=suffixes, why=_why(src, suffixes),
+                     mode=src.stat().st_mode & 0o777) as fh:
+        copy_zip(zf, fh, parts)
 
 
 def recalc(src: str | os.PathLike[str], dst: str | os.PathLike[str],
@@ -173,29 +187,32 @@ def _recalc(src: Path, dst: Path, functions: Mapping[str, Callable[..., Any]] | 
     from xlduty.recalc.compiler import Registry
     from xlduty.recalc.evaluate import AreaTooLarge, evaluate
     from xlduty.recalc.graph import CycleError
-    from xlduty.recalc.reader import BookError, read
+    from xlduty.recalc.reader import BookError, read_package
     from xlduty.recalc.writer import patch_sheet, patch_workbook
 
-    suffixes = _check_paths(src, dst)
+    _check_paths(src, dst)
     try:
-        book = read(str(src))
-    except BookError as exc:
-        raise RecalcError(str(exc)) from None
-    registry = Registry(functions if functions is not None else _default_functions)
-    try:
-        outcome = evaluate(book, registry)
-    except (CycleError, AreaTooLarge) as exc:
-        raise RecalcError(f"{src}: {exc}") from None
-    parts: dict[str, bytes] = {}
-    try:
+        # IN is opened once, its limits checked once, and what is read, patched and copied is the same file even if
+        # another process replaces it meanwhile
         with Package(src) as zf:
+            suffixes = _check_suffix(zf, src, dst)
+            book = read_package(zf)
+            registry = Registry(functions if functions is not None else _default_functions)
+            try:
+                outcome = evaluate(book, registry)
+            except (CycleError, AreaTooLarge) as exc:
+                raise RecalcError(f"{src}: {exc}") from None
+            # the limit on what the package inflates holds per pass over its parts (each is within its declared
+            # size): the sheets read above are read again below to be patched, and the rest copied once
+            zf.inflated = 0
+            parts: dict[str, bytes] = {}
             for index, writes in outcome.writes.items():
                 part = book.sheets[index].part
                 assert part is not None
                 parts[part] = patch_sheet(zf.read(part), writes, outcome.refs.get(index))
             parts[book.workbook_part] = patch_workbook(zf.read(book.workbook_part))
-    except FileError as exc:
+            _write_atomic(zf, src, dst, parts, suffixes)
+    except (BookError, FileError) as exc:
         raise RecalcError(str(exc)) from None
-    _write_atomic(src, dst, parts, suffixes)
     return RecalcReport(outcome.cells, outcome.errors, outcome.unsupported, outcome.unknown_functions,
                         outcome.exceptions, outcome.vectorised, time.perf_counter() - started, outcome.external)

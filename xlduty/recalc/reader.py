@@ -371,9 +371,15 @@ def read(path: str) -> Book:
     system, or exceeds a limit (see the module's docstring)."""
     try:
         with Package(path) as zf:
-            return _read(zf, path)
+            return read_package(zf)
     except FileError as exc:
         raise BookError(str(exc)) from None
+
+
+def read_package(zf: Package) -> Book:
+    """The workbook in an open package, as ``read``; a part that breaks a limit while read is a ``FileError``
+    (``xlduty recalc`` reads, patches and copies the input through one open package)."""
+    return _read(zf, zf.source)
 
 
 def _read(zf: Package, path: str) -> Book:

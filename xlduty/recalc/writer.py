@@ -229,12 +229,10 @@ def patch_workbook(xml: bytes) -> bytes:
     return (text[: after.start()] + new + text[after.start():]).encode("utf-8")
 
 
-def copy_zip(src: str, out: IO[bytes], replace: Mapping[str, bytes]) -> None:
-    """``src`` with the entries in ``replace`` swapped, every entry in its order, name, date, compression
-    and attributes."""
-    from xlduty.files import Package
-
-    with Package(src) as zin, zipfile.ZipFile(out, "w") as zout:
+def copy_zip(zin: zipfile.ZipFile, out: IO[bytes], replace: Mapping[str, bytes]) -> None:
+    """The package ``zin`` (the input, already open and checked) with the entries in ``replace`` swapped, every
+    entry in its order, name, date, compression and attributes."""
+    with zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             data = replace.get(info.filename)
             if data is None:
