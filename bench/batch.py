@@ -7,8 +7,9 @@ Usage: python bench/batch.py [--lines 20000] [--repeat 5]      the three command
 
 The broker mix of bench/throughput.py (one-line declarations over 3,500 real codes and 8 origins) is written as CSV,
 JSONL and a JSON array; each command runs as a subprocess (start-up included) with its output to a file, and the
-time the same process takes to parse the input alone is subtracted: what is left is computing and writing. The
-package's bytecode is compiled first, as an installed package has it (``compiled``); best of ``--repeat`` (5) runs.
+time the same process takes to parse the input alone is subtracted: what is left is computing and writing. Each
+command runs once untimed first: its bytecode is compiled, as an installed package has it, into a temporary folder
+(``_common.compiled``); best of ``--repeat`` (5) runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.dont_write_bytecode = True   # nor this process (its helper, xlduty): no bytecode in the source tree
+from _common import compiled, warm  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ["declaration", "hs_code", "origin", "value", "currency", "freight", "claim_preference"]
@@ -47,19 +51,20 @@ def write_csv(path: Path, decls: list[dict], lines: int) -> None:
                         ln.get("freight", ""), "true" if ln.get("claim_preference") else ""])
 
 
-def best(cmd: list[str], repeat: int, out: Path) -> float:
+def best(cmd: list[str], repeat: int, out: Path, env: dict[str, str]) -> float:
+    warm(cmd, env)
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         with out.open("wb") as fh:
-            p = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE)
+            p = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, env=env)
         times.append(time.perf_counter() - t)
         if p.returncode not in (0, 4):
             sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.decode()[-500:]}")
     return min(times)
 
 
-def parse_time(kind: str, path: Path, repeat: int) -> float:
+def parse_time(kind: str, path: Path, repeat: int, env: dict[str, str]) -> float:
     """The time to parse the input alone, as the command parses it."""
     code = {
         "csv": "from xlduty.batch.read import open_source\nfor c in open_source(P).chunks(20000): pass",
@@ -70,11 +75,11 @@ def parse_time(kind: str, path: Path, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         prog = f"import time\nP = {str(path)!r}\nt = time.perf_counter()\n{code}\nprint(time.perf_counter() - t)"
-        times.append(float(subprocess.check_output([sys.executable, "-c", prog])))
+        times.append(float(subprocess.check_output([sys.executable, "-c", prog], env=env)))
     return min(times)
 
 
-def throughput(lines: int, repeat: int) -> None:
+def throughput(lines: int, repeat: int, env: dict[str, str]) -> None:
     decls = broker_mix(lines)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -94,13 +99,13 @@ def throughput(lines: int, repeat: int) -> None:
             ("xlduty compute (explained JSON)", [*x, "compute", str(whole)], "json", whole, d / "out.json"),
         ]
         for name, cmd, kind, path, out in runs:
-            total = best(cmd, repeat, out)
-            parse = parse_time(kind, path, repeat)
+            total = best(cmd, repeat, out, env)
+            parse = parse_time(kind, path, repeat, env)
             print(f"{name}: {lines:,} lines, best of {repeat}: {total:.2f} s, parsing {parse:.2f} s → "
                   f"{lines / (total - parse):,.0f} lines/s net of parsing ({lines / total:,.0f} with it)")
 
 
-def memory(lines: int) -> None:
+def memory(lines: int, env: dict[str, str]) -> None:
     decls = broker_mix(20_000)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -109,23 +114,12 @@ def memory(lines: int) -> None:
         cmd = [sys.executable, "-m", "xlduty", "batch", str(src), "-o", str(d / "out.csv"), "--date", "2026-11-20",
                "--fx-rates", "USD:155.39"]
         t = time.perf_counter()
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         elapsed = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         size = os.path.getsize(src) / 2**20
         print(f"xlduty batch of {lines:,} lines ({size:,.0f} MiB of CSV): exit {p.returncode}, {elapsed:.1f} s, "
               f"peak resident {peak:,.0f} MiB; {p.stderr.strip().splitlines()[-1]}")
-
-
-def compiled() -> None:
-    """Compile xlduty's modules to bytecode first, as an installed package has them (pip compiles on install): where
-    Python may not write bytecode (``PYTHONDONTWRITEBYTECODE``, set on some machines), each timed run would otherwise
-    compile every module it imports (about 60 ms), which no user's run does."""
-    import compileall
-
-    import xlduty
-
-    compileall.compile_dir(str(Path(xlduty.__file__).parent), quiet=1)
 
 
 def main() -> None:
@@ -134,11 +128,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--memory", type=int, metavar="LINES", help="measure the peak memory of a batch of LINES lines")
     args = ap.parse_args()
-    compiled()
-    if args.memory:
-        memory(args.memory)
-    else:
-        throughput(args.lines, args.repeat)
+    with compiled() as env:
+        if args.memory:
+            memory(args.memory, env)
+        else:
+            throughput(args.lines, args.repeat, env)
 
 
 if __name__ == "__main__":

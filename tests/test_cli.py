@@ -222,3 +222,35 @@ def test_warnings_are_said_when_some_items_failed(tmp_path: Path) -> None:
                           "--date", "2026-11-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 4, out.stderr
     assert "xlduty: warning: " in out.stderr and "active.json is unreadable" in out.stderr
+
+
+def test_main_in_process_keeps_nothing_of_what_it_computed(tmp_path: Path) -> None:
+    """``main()`` called in-process with no argv (a wrapper reading ``sys.argv``) kept every result alive and frozen
+    for the rest of the process (2.8 MB more after three more runs of 300 declarations): leaving them to the exit is
+    the console script's alone (``console``: the ``xlduty`` script, ``python -m xlduty``)."""
+    import tomllib
+
+    code = f"""import gc, json, os, sys, tracemalloc
+from xlduty import cli
+path = {str(tmp_path / "batch.json")!r}
+with open(path, "w") as fh:
+    json.dump([{TSHIRTS!r}] * 300, fh)
+sys.argv = ["xlduty", "compute", path]
+sys.stdout = open(os.devnull, "w")
+tracemalloc.start()
+assert cli.main() == 0
+gc.collect()
+first = tracemalloc.get_traced_memory()[0]
+for _ in range(3):
+    assert cli.main() == 0
+gc.collect()
+print(tracemalloc.get_traced_memory()[0] - first, gc.get_freeze_count(), file=sys.__stdout__)
+"""
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    grown, frozen = map(int, run.stdout.split())
+    assert grown < 200_000 and frozen == 0, run.stdout
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"xlduty": "xlduty.cli:console"}
+    assert "console()" in (ROOT / "xlduty" / "__main__.py").read_text(encoding="utf-8")

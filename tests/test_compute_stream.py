@@ -111,10 +111,8 @@ def test_jsonl_whose_first_line_is_broken_is_still_jsonl(tmp_path: Path) -> None
     assert run.returncode == 0 and _results(run.stdout)[0]["totals"]["duty"] == 22200
 
 
-def test_the_input_is_parsed_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """``compute --format jsonl`` parsed the first line of JSONL twice (once to tell JSONL from a document) and a
-    declaration written over several lines two or three times (once to tell, once to read, once more for a key given
-    twice): the text that holds each item is parsed once, and the items are the same."""
+def _parses(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The texts ``command`` parses from now on, one entry per parse (its scan without a hook, and ``json.loads``)."""
     import json
 
     from xlduty import command
@@ -132,6 +130,19 @@ def test_the_input_is_parsed_once(tmp_path: Path, monkeypatch) -> None:  # type:
 
     monkeypatch.setattr(command, "_SCAN", counted_scan)
     monkeypatch.setattr(command.json, "loads", counted_loads)
+    return calls
+
+
+def test_the_input_is_parsed_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``compute --format jsonl`` parsed the first line of JSONL twice (once to tell JSONL from a document) and a
+    declaration written over several lines two or three times (once to tell, once to read, once more for a key given
+    twice): the text that holds each item is parsed once, and the items are the same."""
+    import json
+
+    from xlduty import command
+
+    loads = json.loads
+    calls = _parses(monkeypatch)
     first = '{"date":"2026-11-01","lines":[{"hs_code":"6109.10-020","origin":"CN","value":300000}]}'
     second = '{"date":"2026-11-01","lines":[{"hs_code":"0901.21-000","origin":"BR","value":50000}]}'
     book = tmp_path / "book.jsonl"
@@ -146,3 +157,38 @@ def test_the_input_is_parsed_once(tmp_path: Path, monkeypatch) -> None:  # type:
         calls.clear()
         assert list(command.read_declarations(str(one), keep_going=keep_going)) == [loads(second)]
         assert sum("0901.21-000" in c for c in calls) == 1
+
+
+def test_a_key_given_twice_is_found_by_the_one_reading(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A declaration over several lines with ``value`` given twice was parsed five times (read, refused; read again
+    to tell JSON from JSONL; read twice more to word the error), and a first JSONL line with a key given twice five
+    times too: each is now read once by each of ``loads``' two routes (the scan without a hook, which cannot see a key
+    given twice, and the exact one, which finds it), with the same outcome: the document refused naming the field,
+    or with --keep-going that item's error; the JSONL line that item's error, the next line computed."""
+
+    from xlduty import command
+    from xlduty.core.errors import InputError
+
+    calls = _parses(monkeypatch)
+    doc = tmp_path / "twice.json"
+    doc.write_text('{\n  "date": "2026-11-01",\n  "lines": [{"hs_code": "6109.10-020", "origin": "CN",\n'
+                   '             "value": 300000, "value": 1}]\n}\n', encoding="utf-8")
+    try:
+        list(command.read_declarations(str(doc)))
+    except InputError as exc:
+        assert (exc.field, exc.message[:11]) == ("lines[0].value", "given twice")
+    else:
+        raise AssertionError("a key given twice was read")
+    assert sum("6109.10-020" in c for c in calls) == 2
+    calls.clear()
+    (item,) = command.read_declarations(str(doc), keep_going=True)
+    assert isinstance(item, InputError) and (item.field, item.message[:11]) == ("[0].lines[0].value", "given twice")
+    assert sum("6109.10-020" in c for c in calls) == 2
+    calls.clear()
+    book = tmp_path / "book.jsonl"
+    book.write_text(GOOD.replace('"value":300000', '"value":300000,"value":1') + "\n"
+                    + GOOD.replace("6109.10-020", "0901.21-000") + "\n", encoding="utf-8")
+    first, second = command.read_declarations(str(book))
+    assert isinstance(first, InputError) and (first.field, first.message[:11]) == ("[0].lines[0].value", "given twice")
+    assert second["lines"][0]["hs_code"] == "0901.21-000"
+    assert sum("6109.10-020" in c for c in calls) == 2

@@ -114,6 +114,16 @@ def test_rule_records_made_in_code_are_validated_and_copies_are_new_records() ->
         made.model_copy(update={"hz": ["0204"]})
 
 
+def _rules_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of the rule files (no tables) with ``old`` replaced by ``new`` once in ``name``."""
+    d = tmp_path / "rules"
+    shutil.copytree(rules_dir(), d, ignore=shutil.ignore_patterns("tariff", "fx", "prebuilt.json"))
+    text = (d / name).read_text(encoding="utf-8")
+    assert old in text
+    (d / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return d
+
+
 @pytest.mark.parametrize(("name", "old", "new", "where", "words"), [
     # each kind of check the records' annotations carry: an after-validator, a before-validator, a Literal, an alias,
     # extra keys forbidden, a bound, a default factory's type, a nested record's required field
@@ -133,21 +143,29 @@ def test_rule_records_made_in_code_are_validated_and_copies_are_new_records() ->
     ("preference_parties.yaml", "exclusions: [{from: 2022-04-21", "exclusions: [{from: 2022-04-21, exclusions: []",
      "parties.columns.rate_wto.parties.RU.exclusions.0.exclusions", "Extra inputs are not permitted"),
     ("simplified_tariff.yaml", '"no": 1', '"nr": 1', "simplified.0.categories.0.no", "Field required"),
+    # a malformed amount: a raw decimal.InvalidOperation or ZeroDivisionError before; "0.282" passed, then broke
+    # every calculation (CTRate.local_fraction)
+    ("consumption_tax.yaml", 'national_standard: "4%"', 'national_standard: "abc%"',
+     "consumption_tax.rates.0.national_standard", "'abc%' is not a percentage"),
+    ("consumption_tax.yaml", 'national_reduced: "6.24%"', 'national_reduced: "6.2.4%"',
+     "consumption_tax.rates.2.national_reduced", "'6.2.4%' is not a percentage"),
+    ("consumption_tax.yaml", 'local_ratio: "25/100"', 'local_ratio: "1/0"', "consumption_tax.rates.0.local_ratio",
+     "'1/0' divides by zero"),
+    ("consumption_tax.yaml", 'local_ratio: "22/78"', 'local_ratio: "0.282"', "consumption_tax.rates.2.local_ratio",
+     "'0.282' is not a ratio of two whole numbers"),
 ])
 def test_each_kind_of_rule_check_still_refuses(tmp_path: Path, name: str, old: str, new: str, where: str,
                                                words: str) -> None:
     """The records' annotations keep every check of the pydantic models they replaced (ceca3c9's ``rules.py``: the
     same words, compared rule file by rule file): one edit breaking each kind of check is a DataError naming the
-    field. The bundled data passes them all, so only broken data shows a check gone."""
+    field. The bundled data passes them all, so only broken data shows a check gone. The error names the rule file
+    too (it named the folder)."""
     from xlduty.core import rules
 
-    d = tmp_path / "rules"
-    shutil.copytree(rules_dir(), d, ignore=shutil.ignore_patterns("tariff", "fx", "prebuilt.json"))
-    text = (d / name).read_text(encoding="utf-8")
-    assert old in text
-    (d / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    d = _rules_with(tmp_path, name, old, new)
     with pytest.raises(DataError) as e:
         rules._validate_rules(d)
+    assert str(e.value).startswith(f"invalid rule data in {d / name}: "), str(e.value)
     assert re.search(f"\n{re.escape(where)}\n  [^\n]*{re.escape(words)}", str(e.value)), str(e.value)
 
 
@@ -174,3 +192,30 @@ def test_a_copied_record_works_out_its_cached_values_again() -> None:
     current = load_rules().consumption_tax.rates[-1]
     assert current.local_fraction == (22, 78)
     assert current.model_copy(update={"local_ratio": "25/100"}).local_fraction == (25, 100)
+
+
+def test_a_record_made_directly_says_how_to_make_one() -> None:
+    """``CTRate(...)`` said "object() takes no arguments": a record is made from validated data, and the error says
+    how (``validated``); made so, a malformed percentage is pydantic's error (a ValueError naming the field), not
+    decimal's InvalidOperation."""
+    from xlduty.core.rules import CTRate, DeMinimisVersion
+
+    fields = {"from": "2019-10-01", "national_standard": "7.8%", "local_ratio": "22/78", "basis": "b", "source": "s",
+              "verified": "V-off"}
+    with pytest.raises(TypeError, match=r"CTRate is rule data.*CTRate\.validated\(\.\.\.\)"):
+        CTRate(**fields)
+    with pytest.raises(TypeError, match=r"DeMinimisVersion\.validated"):
+        DeMinimisVersion()
+    assert CTRate.validated(**fields).local_fraction == (22, 78)
+    with pytest.raises(ValueError, match=r"national_standard\n.*'abc%' is not a percentage"):
+        CTRate.validated(**{**fields, "national_standard": "abc%"})
+
+
+def test_a_rule_file_without_its_versions_is_named(tmp_path: Path) -> None:
+    """de_minimis.yaml and simplified_tariff.yaml hold a list under ``versions``: without it the loader raised a raw
+    KeyError; it is a DataError naming the file."""
+    from xlduty.core import rules
+
+    d = _rules_with(tmp_path, "de_minimis.yaml", "versions:", "version:")
+    with pytest.raises(DataError, match=re.escape(f"invalid rule data in {d / 'de_minimis.yaml'}: versions: give")):
+        rules._validate_rules(d)

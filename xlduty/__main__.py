@@ -2,6 +2,6 @@
 
 import sys
 
-from xlduty.cli import main
+from xlduty.cli import console
 
-sys.exit(main())
+sys.exit(console())

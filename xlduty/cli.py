@@ -45,13 +45,13 @@ def cmd_compute(args: argparse.Namespace) -> int:
     return 0
 
 
-_EXITING = False   # set by ``main`` when it runs as the xlduty command, whose process ends when it returns
+_EXITING = False   # set by ``console``: the xlduty command, whose process ends when ``main`` returns
 _LEFT: list[Any] = []
 
 
 def _leave(obj: Any) -> None:
     """What the command has done with (its results), left to the process's exit where the process ends once they
-    are written (``main``): freeing 20,000 results one object at a time takes 0.15 s, the exit nothing. Frozen now
+    are written (``console``): freeing 20,000 results one object at a time takes 0.15 s, the exit nothing. Frozen now
     with all else the command made, so that no collection scans them again: the first one after the command's
     paused collection would scan everything made while it was paused (10 ms after a declaration validated through
     pydantic, whose import falls in it)."""
@@ -153,7 +153,7 @@ def compute_items(args: argparse.Namespace) -> int:
         _leave(items)
         _leave(results)
     out.flush()
-    return EXIT_SOME_FAILED if failed else 0   # the exit's collection is spared by main()
+    return EXIT_SOME_FAILED if failed else 0   # the exit's collection is spared by console()
 
 
 def _flush_lines(out: StandardOutput, lines: list[bytes]) -> None:
@@ -189,7 +189,7 @@ def _dumps(style: str) -> Any:
 
 def cmd_recalc(args: argparse.Namespace) -> int:
     """Recalculate a workbook into another file; the summary goes to stderr, stdout stays empty (the exit's
-    collection pass is spared by ``main``, as for every command)."""
+    collection pass is spared by ``console``, as for every command)."""
     from xlduty.recalc import recalc
 
     report = recalc(args.file, args.output)
@@ -320,23 +320,33 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _EXITING, _MOUNTED
-    _EXITING = argv is None   # the xlduty command, whose process ends when this returns
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) in this process and return its exit code; what the
+    command made is freed as usual, so that a caller going on (a wrapper, a test) keeps none of it."""
+    global _MOUNTED
     line = sys.argv[1:] if argv is None else argv
     _MOUNTED = line[0] if line and line[0] in _COMMANDS else None
     try:
-        code = run(build_parser, argv)
+        return run(build_parser, argv)
+    finally:
+        _MOUNTED = None
+
+
+def console() -> int:
+    """The ``xlduty`` command itself (its script, ``python -m xlduty``): ``main``, in a process that ends when it
+    returns, so what the command made is left to the exit (``_leave``) instead of being freed."""
+    global _EXITING
+    _EXITING = True
+    try:
+        code = main()
     finally:
         _EXITING = False
-        _MOUNTED = None
-    if argv is None:
-        # spare the exit its collection pass over every object left (the tables, the rate plans: 0.5-0.9 s after a
-        # batch of 20,000 explained lines), and freeing what the command left (``_leave``) one object at a time:
-        # held by a cycle in the frozen generation, which the exit's collection never visits, it is dropped whole
-        _LEFT.append(_LEFT)
-        gc.freeze()
+    # spare the exit its collection pass over every object left (the tables, the rate plans: 0.5-0.9 s after a
+    # batch of 20,000 explained lines), and freeing what the command left (``_leave``) one object at a time:
+    # held by a cycle in the frozen generation, which the exit's collection never visits, it is dropped whole
+    _LEFT.append(_LEFT)
+    gc.freeze()
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

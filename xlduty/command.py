@@ -28,7 +28,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import partial
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from xlduty.core.errors import InputError
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -121,9 +124,18 @@ def item_errors(data: Any) -> list[Any]:
             out.append(item)
             continue
         where, why = found
-        message = why or "given twice: give each field once (JSON keeps only one of the two)"
-        out.append(InputError(where, message).within(f"[{i}]"))
+        out.append(InputError(where, why or _TWICE).within(f"[{i}]"))
     return out
+
+
+_TWICE = "given twice: give each field once (JSON keeps only one of the two)"
+
+
+def _given_twice(data: Any) -> InputError:
+    """The error for a value read with a key given twice (``_Twice``): the first such key, named with its path."""
+    from xlduty.core.errors import InputError
+
+    return InputError(_first_twice(data) or "", _TWICE)
 
 
 _SCAN = json.JSONDecoder(parse_float=Decimal).scan_once
@@ -161,6 +173,15 @@ def loads(raw: bytes | str, source: str, *, items: bool = False) -> Any:
     ``items``: the document is read whole even where a key is given twice or a number cannot be held; those stay
     marked in place for ``item_errors``, which makes each bad item of a batch its own error (``--keep-going``). A
     document that is not JSON is still one error: no item of it can be told apart."""
+    data = _fast(raw)
+    return _loads_exactly(raw, source, items) if data is _MISS else data
+
+
+_MISS = object()
+
+
+def _fast(raw: bytes | str) -> Any:
+    """``loads``' first route (no hook): the value, or ``_MISS`` where the exact route must read it."""
     try:
         if type(raw) is bytes:
             text = raw.decode(json.detect_encoding(raw), "surrogatepass").strip(_JSON_SPACE)
@@ -169,17 +190,33 @@ def loads(raw: bytes | str, source: str, *, items: bool = False) -> Any:
             text = raw.strip(_JSON_SPACE)
             colons = raw.count(":")
         else:
-            return _loads_exactly(raw, source, items)
+            return _MISS
         data, end = _SCAN(text, 0)   # one value from the first character (as JSONDecoder.decode, without its regexes)
         if end == len(text) and colons == (_pairs(data) if type(data) is dict or type(data) is list else 0):
             return data
     except (ValueError, RecursionError, ArithmeticError, StopIteration):   # StopIteration: no value at all
         pass
-    return _loads_exactly(raw, source, items)
+    return _MISS
+
+
+def _parsed(raw: bytes, source: str) -> tuple[Any, bool]:
+    """``raw`` read as ``loads`` reads it, and whether a key is given twice in it: that value is given, marked
+    (``_Twice``), not refused, so that a caller telling JSONL from a document need not read it again."""
+    data = _fast(raw)
+    return (data, False) if data is not _MISS else _read_exactly(raw, source)
 
 
 def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
-    """``loads`` with every object built by a hook that finds a key given twice, and every error worded."""
+    """``loads`` by its exact route alone."""
+    data, twice = _read_exactly(raw, source, items)
+    if twice and not items:
+        raise _given_twice(data)
+    return data
+
+
+def _read_exactly(raw: bytes | str, source: str, items: bool = False) -> tuple[Any, bool]:
+    """``raw`` read with every object built by a hook that finds a key given twice, and every error worded: the
+    value, and whether a key was given twice in it (``_Twice`` marks where: the caller refuses it)."""
     from xlduty.core.errors import InputError
 
     twice = False
@@ -192,8 +229,9 @@ def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
 
     try:
         if items:
-            return json.loads(raw, parse_float=_decimal_or_unread, parse_int=_int_or_unread, object_pairs_hook=hook)
-        data = json.loads(raw, parse_float=Decimal, object_pairs_hook=hook)
+            data = json.loads(raw, parse_float=_decimal_or_unread, parse_int=_int_or_unread, object_pairs_hook=hook)
+        else:
+            data = json.loads(raw, parse_float=Decimal, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InputError("", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except UnicodeDecodeError:
@@ -207,10 +245,7 @@ def _loads_exactly(raw: bytes | str, source: str, items: bool = False) -> Any:
         why = (f"has a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc)
                else f"is not valid JSON: {exc}")
         raise InputError("", f"{source} {why}") from None
-    if twice:
-        where = _first_twice(data) or ""
-        raise InputError(where, "given twice: give each field once (JSON keeps only one of the two)")
-    return data
+    return data, twice
 
 
 def read_json(source: str, *, items: bool = False) -> Any:
@@ -538,7 +573,7 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
     JSONL whose first line is not JSON is still JSONL: an input is taken for one object over several lines only when
     the whole of it reads as JSON."""
     from xlduty.core.errors import InputError
-    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, input_name, open_input
+    from xlduty.files import MAX_JSON_BYTES, STDIN, FileError, cannot_read, input_name, open_input
 
     name = input_name(source)
     fh = open_input(source)
@@ -553,19 +588,19 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
             raise InputError("", "the batch is empty")
         whole = start[:1] == b"["
         lines: Any = fh
-        head: Any = _MISS   # the first line's item, where reading it to tell JSONL from a document gave it
-        if not whole and start[:1] == b"{" and (head := _read_once(first.removeprefix(b"\xef\xbb\xbf"))) is _MISS:
+        head: Any = _MISS   # the first line's item (or its error), where telling JSONL from a document read it
+        if not whole and start[:1] == b"{":
             try:
-                json.loads(start, parse_float=Decimal)
-            except (ValueError, RecursionError, ArithmeticError):
+                head, twice = _parsed(first.removeprefix(b"\xef\xbb\xbf"), f"line {number}")
+                if twice:   # JSON, so JSONL: this item's error
+                    head = _given_twice(head).within("[0]")
+            except InputError:
                 # one object over several lines, or JSONL whose first line is broken: the whole input decides
                 rest = fh.read(MAX_JSON_BYTES + 1 - len(first))
                 if len(first) + len(rest) <= MAX_JSON_BYTES:
-                    if (data := _read_once(first + rest)) is not _MISS:   # read once, the document's items as they are
-                        yield from (data if isinstance(data, list) else [data])
-                        return
-                    if _is_json(first + rest):   # a key given twice, a number that cannot be held: said as before
-                        yield from _document(first + rest, name, keep_going)
+                    items = _object_document(first + rest, name, keep_going)
+                    if items is not None:
+                        yield from items
                         return
                 lines = _Rest(rest, fh)   # JSONL: the lines read ahead, then the rest of the file
         if whole:
@@ -590,26 +625,27 @@ def read_declarations(source: str, *, keep_going: bool = False) -> Any:
             number += 1
             raw = _line(lines, name, number, MAX_JSON_BYTES)
     except OSError as exc:
-        raise FileError(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise cannot_read(name, exc) from None
     finally:
         if source != STDIN:
             fh.close()
 
 
-_MISS = object()
-
-
-def _read_once(raw: bytes) -> Any:
-    """``raw`` read as ``loads`` reads an item (the first line of a batch, or a whole document), or ``_MISS`` where it
-    refuses it: read so once, what it gives is the item itself, not read again (the first line of JSONL was parsed
-    twice, a document over several lines two or three times); a refusal is left to the caller, which tells a document
-    from JSONL and words the error as before."""
+def _object_document(raw: bytes, name: str, keep_going: bool) -> list[Any] | None:
+    """The items of ``raw`` (which starts with ``{``) where it reads as one JSON document: the object, or with
+    ``keep_going`` its error where a key is given twice in it; None where it is not JSON (it is JSONL). Read once: a
+    key given twice is found by the same reading (it was read three times more: to tell, to read, to word it)."""
     from xlduty.core.errors import InputError
 
     try:
-        return loads(raw, "")
-    except InputError:
-        return _MISS
+        data, twice = _parsed(raw, name)
+    except InputError:   # not JSON, or a number that cannot be held (rare: read again to tell which, as before)
+        return list(_document(raw, name, keep_going)) if _is_json(raw) else None
+    if not twice:
+        return [data]
+    if keep_going:
+        return item_errors(data)
+    raise _given_twice(data)
 
 
 def _is_json(raw: bytes) -> bool:

@@ -48,6 +48,11 @@ class _Model:
 
     _fields: ClassVar[tuple[str, ...]] = ()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A record is made only from validated data (the rule files, ``validated``), never from unchecked fields."""
+        name = type(self).__name__
+        raise TypeError(f"{name} is rule data, validated as the rule files are: make one with {name}.validated(...)")
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._fields = cls._fields + tuple(get_annotations(cls))   # the base's fields first
@@ -108,24 +113,48 @@ def _dump(v: object) -> object:
     return v
 
 
+def _in_force(start: date | None, end: date | None, d: date) -> bool:
+    """``d`` within ``start``–``end``, both days included; None: open on that side."""
+    return (start is None or start <= d) and (end is None or d <= end)
+
+
 class Period(_Model):
     start: Annotated[date | None, Field(alias="from")] = None
     end: Annotated[date | None, Field(alias="to")] = None
 
     def covers(self, d: date) -> bool:
-        return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
+        return _in_force(self.start, self.end, d)
+
+
+class Version(_Model):
+    """A dated version of a whole rule (de minimis, the simplified tariff): ``valid_from``–``valid_to``."""
+
+    valid_from: date | None
+    valid_to: date | None
+
+    def covers(self, d: date) -> bool:
+        return _in_force(self.valid_from, self.valid_to, d)
 
 
 def _percent(v: str | None) -> Decimal | None:
     if v is None:
         return None
-    return Decimal(str(v).rstrip("%"))
+    try:
+        return Decimal(str(v).rstrip("%"))
+    except ArithmeticError:   # decimal.InvalidOperation: not a number (pydantic passes on a ValueError only)
+        raise ValueError(f"{v!r} is not a percentage (a number, with or without %)") from None
 
 
 # --- consumption tax --------------------------------------------------------------------------------
 
 def _ratio(v: str) -> str:
-    Fraction(v)  # must be a ratio
+    """A ratio as the law writes it (``22/78``): two whole numbers, the second not 0 (``CTRate.local_fraction``)."""
+    try:
+        Fraction(v)   # not a number at all: Fraction's own words
+    except ZeroDivisionError:
+        raise ValueError(f"{v!r} divides by zero") from None
+    if not re.fullmatch(r"[0-9]+/[0-9]+", v):
+        raise ValueError(f"{v!r} is not a ratio of two whole numbers, such as 22/78")
     return v
 
 
@@ -216,9 +245,7 @@ class Excluded(_Model):
     source: str
 
 
-class DeMinimisVersion(_Model):
-    valid_from: date | None
-    valid_to: date | None
+class DeMinimisVersion(Version):
     threshold_jpy: int
     threshold_basis: Literal["unrounded", "truncated"]
     basis: str
@@ -226,9 +253,6 @@ class DeMinimisVersion(_Model):
     verified: Verified
     note: str | None = None
     excluded: list[Excluded]
-
-    def covers(self, d: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= d) and (self.valid_to is None or d <= self.valid_to)
 
     def excluded_item(self, code9: str) -> Excluded | None:
         for ex in self.excluded:
@@ -273,9 +297,7 @@ class SimplifiedExcluded(_Model):
     inferred: Annotated[list[InferredExclusion], Field(default_factory=list)]
 
 
-class SimplifiedVersion(_Model):
-    valid_from: date | None
-    valid_to: date | None
+class SimplifiedVersion(Version):
     threshold_jpy: int
     basis: str
     source: str
@@ -283,9 +305,6 @@ class SimplifiedVersion(_Model):
     note: str | None = None
     categories: list[SimplifiedCategory]
     excluded: SimplifiedExcluded
-
-    def covers(self, d: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= d) and (self.valid_to is None or d <= self.valid_to)
 
     def is_excluded(self, code9: str) -> bool:
         return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs) or self.inferred(code9) is not None
@@ -634,14 +653,23 @@ def _pydantic_stamp() -> list[Path]:
 
 
 def _validate_rules(d: Path) -> Rules:
+    """Every rule file validated; bad data is a ``DataError`` naming the file and the field (pydantic's path)."""
+    from pydantic import ValidationError
+
     raw = {key: rule_file(d / name) for key, name in _FILES.items()}
     for key in ("de_minimis", "simplified"):
-        raw[key] = raw[key]["versions"]  # type: ignore[index]
+        versions = raw[key].get("versions") if isinstance(raw[key], dict) else None  # type: ignore[union-attr]
+        if not isinstance(versions, list):
+            raise DataError(f"invalid rule data in {d / _FILES[key]}: versions: give the list of its versions")
+        raw[key] = versions
     models = _models()
     try:
         validated = models[Rules].model_validate(raw)
-    except ValueError as exc:
-        raise DataError(f"invalid rule data in {d}: {exc}") from exc
+    except ValueError as exc:   # pydantic's ValidationError: each error's path starts with the key of its file
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
+        files = sorted({_FILES[e["loc"][0]] for e in errors if e["loc"] and e["loc"][0] in _FILES})
+        where = ", ".join(str(d / name) for name in files) or str(d)
+        raise DataError(f"invalid rule data in {where}: {exc}") from exc
     return _record(validated, {model: record for record, model in models.items()})  # type: ignore[return-value]
 
 
