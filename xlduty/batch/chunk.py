@@ -13,15 +13,14 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from xlduty.batch.columns import (
-    AMOUNTS,
     BLANK_RESULT,
-    BOOLEANS,
     DECLARATION_FIELDS,
     GROUP,
     NESTED_FIELDS,
     Layout,
     blank,
     converter,
+    text_cell,
     value_of,
 )
 from xlduty.core.errors import DataError, InputError
@@ -80,9 +79,14 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
 
 def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tuple[str, str, int, Any]],
                                       list[tuple[str, int]], list[tuple[str, Any]]]:
+    """How the chunk function reads each field: a line field (its converter, and whether it is text: a cell empty once
+    trimmed is then left out), a nested one, a declaration field, and the declaration fields given for the batch."""
     f = layout.fields
-    line = [(n, i, converter(n), n not in AMOUNTS and n not in BOOLEANS) for n, i in f.items()
-            if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
+    line = []
+    for n, i in f.items():
+        if n != GROUP and n not in NESTED_FIELDS and n not in _DECL:
+            conv = converter(n)
+            line.append((n, i, conv, conv is text_cell))
     nested = [(NESTED_FIELDS[n][0], NESTED_FIELDS[n][1], i, converter(n)) for n, i in f.items() if n in NESTED_FIELDS]
     decl = [(n, i) for n, i in f.items() if n in _DECL]
     defaults = [(n, v) for n, v in layout.defaults.items() if v is not None]
@@ -91,7 +95,6 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tup
 
 _DECL = frozenset(DECLARATION_FIELDS)
 _TEXT = {str}
-_PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
 def declaration(layout: Layout, rows: Sequence[Row], members: list[int],

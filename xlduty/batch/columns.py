@@ -334,8 +334,10 @@ def converter(name: str) -> Any:
         return lambda v: boolean(v, name)
     if name == "fx_rates":
         return lambda v: fx_rates(v, name)
-    return _text
+    return text_cell
 
 
-def _text(v: Any) -> Any:
+def text_cell(v: Any) -> Any:
+    """``text``, for the fields read as text (``converter`` gives it: a caller may test for it, as the chunk function
+    does, to leave out a cell that is empty once trimmed)."""
     return v.strip() if type(v) is str else text(v)
