@@ -181,7 +181,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     readers = _readers(layout)
     out: list[tuple | None] = [None] * len(rows)
     totals: list[tuple] = []
-    said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_one_row``)
+    said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_split``)
     refused = refused or {}
     for i, text in refused.items():
         out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
@@ -222,7 +222,8 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                     key = (tuple(decl_warnings), tuple(notes))
                     text = said.get(key)
                     if text is None:
-                        text, free = _one_row(decl_warnings, notes, first_row + members[0])
+                        general, by_line, free = _split(decl_warnings, [first_row + members[0]])
+                        text = _cell(general, notes, by_line.get(0))
                         if free:
                             said[key] = text
                 else:
@@ -232,22 +233,12 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                                    ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "", *first)
             else:
                 numbers = [first_row + m for m in members]   # the file's row of each line
-                general: list[str] = []
-                by_line: dict[int, list[str]] = {}
-                for w in decl_warnings:
-                    if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on
-                        for k, text in found:                                            # their rows
-                            by_line.setdefault(k, []).append(text)
-                        continue
-                    general.append(w)
+                general, by_line, _free = _split(decl_warnings, numbers)
                 for k, (m, ln) in enumerate(zip(members, lines, strict=True)):
-                    notes = ln.notes
-                    mine = by_line.get(k)
-                    w = (general + notes if k == 0 else notes) if not mine else (
-                        (general if k == 0 else []) + notes + [x for x in mine if x not in notes])
                     nat, loc = ln.national_ct, ln.local_ct
                     out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                              ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "",
+                              ln.rate_column, "exempt" if ln.exemption else ln.treatment,
+                              _cell(general if k == 0 else [], ln.notes, by_line.get(k)),
                               "", *(first if k == 0 else _NO_TOTALS))
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
@@ -260,23 +251,31 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     return Outcome(out, totals)  # type: ignore[arg-type]
 
 
-def _one_row(warnings: list[str], notes: list[str], row: int) -> tuple[str, bool]:
-    """The warnings cell of a one-line declaration's row (number ``row``): the declaration's warnings, the line's notes,
-    and the warnings about its line with their label left out; and whether that text is the same on any row (no line
-    label in it turned into a row number), so that the rows after it with the same warnings and notes reuse it."""
+def _split(warnings: list[str], rows: list[int]) -> tuple[list[str], dict[int, list[str]], bool]:
+    """A declaration's warnings split by where they are shown (its lines are the file's ``rows``): those about lines
+    on their rows, with the row they name (line labels turned into row numbers), the others (on its first row); and
+    whether the texts are the same for any rows (no label turned into a row number), so that a one-line declaration's
+    cell may be reused for the rows after it with the same warnings and notes."""
     general: list[str] = []
-    mine: list[str] = []
+    by_line: dict[int, list[str]] = {}
     free = True
     for w in warnings:
-        if "line " in w and (found := _of_lines(w, [row])) is not None:   # about the line: on its row
-            mine.extend(text for _k, text in found)
+        if "line " in w and (found := _of_lines(w, rows)) is not None:   # a warning of lines: on their rows
+            for k, text in found:
+                by_line.setdefault(k, []).append(text)
             m = _LINE.match(w)
             if m is None or "line" in w[m.end():]:
                 free = False
             continue
         general.append(w)
-    said = (general + notes) if not mine else general + notes + [x for x in mine if x not in notes]
-    return ("; ".join(said) if said else ""), free
+    return general, by_line, free
+
+
+def _cell(general: list[str], notes: list[str], mine: list[str] | None) -> str:
+    """A row's warnings cell: the declaration's warnings shown there (``general``), its line's notes, and the
+    warnings about its line (``mine``) that its notes do not already say."""
+    said = general + notes if not mine else general + notes + [x for x in mine if x not in notes]
+    return "; ".join(said)
 
 
 _NO_TOTALS = (None, None, None, None, None, None)
