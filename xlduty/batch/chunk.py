@@ -20,6 +20,7 @@ from xlduty.batch.columns import (
     Layout,
     blank,
     converter,
+    distinct_keys,
     text_cell,
     value_of,
 )
@@ -49,12 +50,9 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
     g = layout.fields.get(GROUP)
     if g is None:
         return [("", [i]) for i in range(len(rows)) if i not in skip]
-    keys = [row[g] for row in rows]
-    if set(map(type, keys)) == _TEXT:   # CSV cells: where each trimmed value is given once, a row is a declaration
-        trimmed = list(map(str.strip, keys))   # (as in a broker's book, mostly): C loops, not the one below
-        distinct = set(trimmed)
-        if len(distinct) == len(trimmed) and "" not in distinct:
-            return [(k, [i]) for i, k in enumerate(trimmed) if not skip or i not in skip]
+    keys = distinct_keys(rows, g)
+    if keys is not None:   # every row a declaration of its own
+        return [(k, [i]) for i, k in enumerate(keys[0]) if not skip or i not in skip]
     found: dict[Any, list[int]] = {}
     out = []
     for i, row in enumerate(rows):
@@ -94,7 +92,6 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tup
 
 
 _DECL = frozenset(DECLARATION_FIELDS)
-_TEXT = {str}
 
 
 def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
