@@ -207,8 +207,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                                None, None, "", text))
                 continue
             t = result.totals
-            duty, nat, loc, excise = t.duty, t.national_ct, t.local_ct, t.excise
-            first = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise)   # consumption_tax, total: Totals'
+            first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             decl_warnings = result.warnings
             lines = result.lines
             numbers = None
