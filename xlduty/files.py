@@ -318,7 +318,8 @@ def input_name(source: str) -> str:
     return STDIN_NAME if source == STDIN else source
 
 
-def _cannot_read(name: str, exc: OSError) -> FileError:
+def cannot_read(name: str, exc: OSError) -> FileError:
+    """The one message for an input that cannot be read (``cannot read X: no such file``), for every command."""
     why = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or exc
     return FileError(f"cannot read {name}: {why}")
 
@@ -331,7 +332,7 @@ def open_input(source: str) -> IO[bytes]:
     try:
         return open(source, "rb")   # the caller closes it
     except OSError as exc:
-        raise _cannot_read(source, exc) from None
+        raise cannot_read(source, exc) from None
 
 
 def read_input(source: str, *, limit: int = MAX_JSON_BYTES) -> bytes:
@@ -347,7 +348,7 @@ def read_input(source: str, *, limit: int = MAX_JSON_BYTES) -> bytes:
                 raise FileError(_too_big(name, st.st_size, limit))
             return _bounded(fh, name, limit)
     except OSError as exc:
-        raise _cannot_read(name, exc) from None
+        raise cannot_read(name, exc) from None
 
 
 def _bounded(fh: IO[bytes], name: str, limit: int) -> bytes:

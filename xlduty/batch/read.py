@@ -40,16 +40,17 @@ MAX_PARQUET_CHUNK_BYTES = 256 << 20
 
 
 def _file(path: str) -> Path:
+    """The batch's file, a regular one; missing or unreadable, it is refused as every command refuses an input."""
+    from xlduty.files import cannot_read
+
     if path == "-":
         raise InputError("", "xlduty batch reads a file, not standard input (-): it reads the file more than once "
                              "(its encoding, then its rows a chunk at a time); save the rows to a .csv file first")
     p = Path(path)
     try:
         st = p.stat()
-    except FileNotFoundError:
-        raise InputError("", f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError("", f"cannot read {path}: {exc.strerror}") from None
+        raise cannot_read(path, exc) from None
     if not stat.S_ISREG(st.st_mode):
         raise InputError("", f"{path} is not a regular file: give the batch as a .csv or .parquet file")
     return p
