@@ -30,13 +30,16 @@ Row = Sequence[Any]
 
 
 class Outcome:
-    """What a chunk gives back: per row its result columns, and per declaration its totals record."""
+    """What a chunk gives back: per row its result columns, per declaration its totals record (where asked for), and
+    the counts a run's summary adds up (counted as the rows are, not by another pass over them)."""
 
-    __slots__ = ("rows", "totals")
+    __slots__ = ("declarations", "failed_declarations", "failed_rows", "rows", "totals")
 
-    def __init__(self, rows: list[tuple], totals: list[tuple]) -> None:
+    def __init__(self, rows: list[tuple], totals: list[tuple], declarations: int = 0, failed_declarations: int = 0,
+                 failed_rows: int = 0) -> None:
         self.rows = rows        # RESULT_COLUMNS + TOTAL_COLUMNS values, per input row
         self.totals = totals    # TOTALS_FILE_COLUMNS values, per declaration
+        self.declarations, self.failed_declarations, self.failed_rows = declarations, failed_declarations, failed_rows
 
 
 def groups(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> list[list[int]]:
@@ -167,11 +170,11 @@ def _message(layout: Layout, exc: InputError) -> tuple[int | None, str]:
 
 
 def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
-                  refused: Mapping[int, str] | None = None, *, totals_warnings: bool = True) -> Outcome:
+                  refused: Mapping[int, str] | None = None, *, records: bool = True) -> Outcome:
     """Every declaration of ``rows`` computed; ``first_row``: the number of the first row in the input (data rows
     count from 1), for the totals record and the errors that name another row; ``refused``: rows the reader refused
-    (by position), with their error; ``totals_warnings``: False leaves the warnings of the totals records empty
-    (no totals file is written: the rows carry the warnings)."""
+    (by position), with their error; ``records``: False gives no totals records, only their counts (no totals file
+    is written: each declaration's first row carries its totals and warnings)."""
     from xlduty.core.engine import CollectionPaused, engine
 
     run = engine().compute
@@ -180,10 +183,13 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     totals: list[tuple] = []
     said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_split``)
     refused = refused or {}
+    failed_rows = failed_declarations = 0
     for i, text in refused.items():
         out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+        failed_rows += bool(text)
+    declarations = _grouped(layout, rows, refused)
     with CollectionPaused():
-        for ident, members in _grouped(layout, rows, refused):
+        for ident, members in declarations:
             try:
                 result = run(declaration(layout, rows, members, readers))
             except InputError as exc:
@@ -194,8 +200,11 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                     else:
                         msg = f"not computed: row {first_row + members[at]} of this declaration: {text}"
                     out[m] = (*BLANK_RESULT, msg, None, None, None, None, None, None)
+                    failed_rows += bool(msg)
+                error = text if at is None else f"row {first_row + members[at]}: {text}"
+                failed_declarations += bool(error)
                 totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
-                               None, None, "", text if at is None else f"row {first_row + members[at]}: {text}"))
+                               None, None, "", error))
                 continue
             except DataError:
                 raise
@@ -203,11 +212,12 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                 text = f"internal error (please report it): {type(exc).__name__}: {exc}"
                 for m in members:
                     out[m] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+                failed_rows += len(members)
+                failed_declarations += 1
                 totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
                                None, None, "", text))
                 continue
             t = result.totals
-            first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             decl_warnings = result.warnings
             lines = result.lines
             numbers = None
@@ -224,10 +234,12 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                             said[key] = text
                 else:
                     text = ""
-                nat, loc = ln.national_ct, ln.local_ct
-                out[members[0]] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "", *first)
+                duty, nat, loc, excise = ln.duty, ln.national_ct, ln.local_ct, ln.excise
+                out[members[0]] = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise, ln.rate,
+                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "",
+                                   t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             else:
+                first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
                 numbers = [first_row + m for m in members]   # the file's row of each line
                 general, by_line, _free = _split(decl_warnings, numbers)
                 for k, (m, ln) in enumerate(zip(members, lines, strict=True)):
@@ -236,15 +248,18 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                               ln.rate_column, "exempt" if ln.exemption else ln.treatment,
                               _cell(general if k == 0 else [], ln.notes, by_line.get(k)),
                               "", *(first if k == 0 else _NO_TOTALS))
+            if not records:
+                continue
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
-            if totals_warnings and decl_warnings:
+            if decl_warnings:
                 in_rows = "; ".join([_in_rows(w, numbers or [first_row + m for m in members]) for w in decl_warnings])
             else:
                 in_rows = ""
-            totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
-                           in_rows, ""))
-    return Outcome(out, totals)  # type: ignore[arg-type]
+            totals.append((ident, first_row + members[0], len(members), t.duty, t.national_ct, t.local_ct,
+                           t.consumption_tax, t.excise, t.total, treatment, result.tariff_edition, in_rows, ""))
+    return Outcome(out, totals if records else [], len(declarations), failed_declarations,  # type: ignore[arg-type]
+                   failed_rows)
 
 
 def _split(warnings: list[str], rows: list[int]) -> tuple[list[str], dict[int, list[str]], bool]:
