@@ -113,6 +113,12 @@ def test_japanese_headers_bad_rows_among_good(tmp_path: Path, encoding: str, del
     assert got[8]["error"].startswith("原産地 (origin): ")
     assert summary.rows == 9 and summary.failed_rows == 5 and summary.declarations == 6
     assert summary.failed_declarations == 4 and summary.unread == ("備考",)
+    # with a totals file the chunks build each declaration's record, without one they only count them: the same sums
+    with_totals = run_batch(str(src), str(tmp_path / "out2.csv"), totals=str(tmp_path / "totals.csv"),
+                            defaults={"date": "2026-11-20", "fx_rates": DECLARED["fx_rates"]})
+    assert (with_totals.rows, with_totals.failed_rows, with_totals.declarations,
+            with_totals.failed_declarations) == (9, 5, 6, 4)
+    assert len(read_csv(tmp_path / "totals.csv")) == 6
     # the errors are the ones xlduty compute gives for the same declarations, the field named its own way
     with pytest.raises(InputError) as exc:
         compute(declaration_of(ROWS[3:4]))

@@ -327,6 +327,20 @@ def test_standard_input_is_said_to_be_unsupported(tmp_path: Path) -> None:
     assert p.stderr.startswith("xlduty: xlduty batch reads a file, not standard input (-)")
 
 
+def test_a_missing_input_is_refused_as_every_command_refuses_one(tmp_path: Path) -> None:
+    """A batch that is not there, or a folder, is said in the words ``xlduty compute`` uses for its input (one message,
+    ``files.cannot_read``), and nothing is written."""
+    out = tmp_path / "out.csv"
+    with pytest.raises(InputError, match=r"^cannot read \S*nothing\.csv: no such file$"):
+        run_batch(str(tmp_path / "nothing.csv"), str(out), defaults={"date": "2026-11-20"})
+    compute = subprocess.run([sys.executable, "-m", "xlduty", "compute", str(tmp_path / "nothing.json")],
+                             capture_output=True, text=True, env=ENV, timeout=120)
+    assert compute.stderr == f"xlduty: cannot read {tmp_path / 'nothing.json'}: no such file\n"
+    with pytest.raises(InputError, match=r"is not a regular file: give the batch as a \.csv or \.parquet file"):
+        run_batch(str(tmp_path), str(out), defaults={"date": "2026-11-20"})
+    assert not out.exists()
+
+
 # --- what a file may hold -------------------------------------------------------------------------------------------
 
 _MEASURED = """

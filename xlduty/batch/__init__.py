@@ -43,7 +43,7 @@ def compute_frame(frame: Any, *, date: Any = None, simplified: str | None = None
         columns = [str(c) for c in frame.columns]
         rows = list(frame.itertuples(index=False, name=None))
     lay = layout(columns, defaults)
-    outcome = compute_chunk(lay, rows)
+    outcome = compute_chunk(lay, rows, records=False)   # the totals it appends are on each declaration's first row
     names = list(RESULT_COLUMNS) + (list(TOTAL_COLUMNS) if totals else [])
     results = list(zip(*outcome.rows, strict=True)) if rows else [() for _ in range(17)]
     if arrow:

@@ -13,15 +13,15 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from xlduty.batch.columns import (
-    AMOUNTS,
     BLANK_RESULT,
-    BOOLEANS,
     DECLARATION_FIELDS,
     GROUP,
     NESTED_FIELDS,
     Layout,
     blank,
     converter,
+    distinct_keys,
+    text_cell,
     value_of,
 )
 from xlduty.core.errors import DataError, InputError
@@ -30,13 +30,16 @@ Row = Sequence[Any]
 
 
 class Outcome:
-    """What a chunk gives back: per row its result columns, and per declaration its totals record."""
+    """What a chunk gives back: per row its result columns, per declaration its totals record (where asked for), and
+    the counts a run's summary adds up (counted as the rows are, not by another pass over them)."""
 
-    __slots__ = ("rows", "totals")
+    __slots__ = ("declarations", "failed_declarations", "failed_rows", "rows", "totals")
 
-    def __init__(self, rows: list[tuple], totals: list[tuple]) -> None:
+    def __init__(self, rows: list[tuple], totals: list[tuple], declarations: int = 0, failed_declarations: int = 0,
+                 failed_rows: int = 0) -> None:
         self.rows = rows        # RESULT_COLUMNS + TOTAL_COLUMNS values, per input row
         self.totals = totals    # TOTALS_FILE_COLUMNS values, per declaration
+        self.declarations, self.failed_declarations, self.failed_rows = declarations, failed_declarations, failed_rows
 
 
 def groups(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> list[list[int]]:
@@ -50,12 +53,9 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
     g = layout.fields.get(GROUP)
     if g is None:
         return [("", [i]) for i in range(len(rows)) if i not in skip]
-    keys = [row[g] for row in rows]
-    if set(map(type, keys)) == _TEXT:   # CSV cells: where each trimmed value is given once, a row is a declaration
-        trimmed = list(map(str.strip, keys))   # (as in a broker's book, mostly): C loops, not the one below
-        distinct = set(trimmed)
-        if len(distinct) == len(trimmed) and "" not in distinct:
-            return [(k, [i]) for i, k in enumerate(trimmed) if not skip or i not in skip]
+    keys = distinct_keys(rows, g)
+    if keys is not None:   # every row a declaration of its own
+        return [(k, [i]) for i, k in enumerate(keys[0]) if not skip or i not in skip]
     found: dict[Any, list[int]] = {}
     out = []
     for i, row in enumerate(rows):
@@ -80,9 +80,14 @@ def _grouped(layout: Layout, rows: Sequence[Row], skip: Container[int] = ()) -> 
 
 def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tuple[str, str, int, Any]],
                                       list[tuple[str, int]], list[tuple[str, Any]]]:
+    """How the chunk function reads each field: a line field (its converter, and whether it is text: a cell empty once
+    trimmed is then left out), a nested one, a declaration field, and the declaration fields given for the batch."""
     f = layout.fields
-    line = [(n, i, converter(n), n not in AMOUNTS and n not in BOOLEANS) for n, i in f.items()
-            if n != GROUP and n not in NESTED_FIELDS and n not in _DECL]
+    line = []
+    for n, i in f.items():
+        if n != GROUP and n not in NESTED_FIELDS and n not in _DECL:
+            conv = converter(n)
+            line.append((n, i, conv, conv is text_cell))
     nested = [(NESTED_FIELDS[n][0], NESTED_FIELDS[n][1], i, converter(n)) for n, i in f.items() if n in NESTED_FIELDS]
     decl = [(n, i) for n, i in f.items() if n in _DECL]
     defaults = [(n, v) for n, v in layout.defaults.items() if v is not None]
@@ -90,8 +95,6 @@ def _readers(layout: Layout) -> tuple[list[tuple[str, int, Any, bool]], list[tup
 
 
 _DECL = frozenset(DECLARATION_FIELDS)
-_TEXT = {str}
-_PLAIN = frozenset(("date", "simplified", "tariff_edition"))
 
 
 def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
@@ -167,23 +170,26 @@ def _message(layout: Layout, exc: InputError) -> tuple[int | None, str]:
 
 
 def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
-                  refused: Mapping[int, str] | None = None, *, totals_warnings: bool = True) -> Outcome:
+                  refused: Mapping[int, str] | None = None, *, records: bool = True) -> Outcome:
     """Every declaration of ``rows`` computed; ``first_row``: the number of the first row in the input (data rows
     count from 1), for the totals record and the errors that name another row; ``refused``: rows the reader refused
-    (by position), with their error; ``totals_warnings``: False leaves the warnings of the totals records empty
-    (no totals file is written: the rows carry the warnings)."""
+    (by position), with their error; ``records``: False gives no totals records, only their counts (no totals file
+    is written: each declaration's first row carries its totals and warnings)."""
     from xlduty.core.engine import CollectionPaused, engine
 
     run = engine().compute
     readers = _readers(layout)
     out: list[tuple | None] = [None] * len(rows)
     totals: list[tuple] = []
-    said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_one_row``)
+    said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_split``)
     refused = refused or {}
+    failed_rows = failed_declarations = 0
     for i, text in refused.items():
         out[i] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+        failed_rows += bool(text)
+    declarations = _grouped(layout, rows, refused)
     with CollectionPaused():
-        for ident, members in _grouped(layout, rows, refused):
+        for ident, members in declarations:
             try:
                 result = run(declaration(layout, rows, members, readers))
             except InputError as exc:
@@ -194,8 +200,11 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                     else:
                         msg = f"not computed: row {first_row + members[at]} of this declaration: {text}"
                     out[m] = (*BLANK_RESULT, msg, None, None, None, None, None, None)
+                    failed_rows += bool(msg)
+                error = text if at is None else f"row {first_row + members[at]}: {text}"
+                failed_declarations += bool(error)
                 totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
-                               None, None, "", text if at is None else f"row {first_row + members[at]}: {text}"))
+                               None, None, "", error))
                 continue
             except DataError:
                 raise
@@ -203,12 +212,12 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                 text = f"internal error (please report it): {type(exc).__name__}: {exc}"
                 for m in members:
                     out[m] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+                failed_rows += len(members)
+                failed_declarations += 1
                 totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
                                None, None, "", text))
                 continue
             t = result.totals
-            duty, nat, loc, excise = t.duty, t.national_ct, t.local_ct, t.excise
-            first = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise)   # consumption_tax, total: Totals'
             decl_warnings = result.warnings
             lines = result.lines
             numbers = None
@@ -219,61 +228,65 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                     key = (tuple(decl_warnings), tuple(notes))
                     text = said.get(key)
                     if text is None:
-                        text, free = _one_row(decl_warnings, notes, first_row + members[0])
+                        general, by_line, free = _split(decl_warnings, [first_row + members[0]])
+                        text = _cell(general, notes, by_line.get(0))
                         if free:
                             said[key] = text
                 else:
                     text = ""
-                nat, loc = ln.national_ct, ln.local_ct
-                out[members[0]] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "", *first)
+                duty, nat, loc, excise = ln.duty, ln.national_ct, ln.local_ct, ln.excise
+                out[members[0]] = (duty, nat, loc, nat + loc, excise, duty + nat + loc + excise, ln.rate,
+                                   ln.rate_column, "exempt" if ln.exemption else ln.treatment, text, "",
+                                   t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
             else:
+                first = (t.duty, t.national_ct, t.local_ct, t.consumption_tax, t.excise, t.total)
                 numbers = [first_row + m for m in members]   # the file's row of each line
-                general: list[str] = []
-                by_line: dict[int, list[str]] = {}
-                for w in decl_warnings:
-                    if "line " in w and (found := _of_lines(w, numbers)) is not None:   # a warning of lines: on
-                        for k, text in found:                                            # their rows
-                            by_line.setdefault(k, []).append(text)
-                        continue
-                    general.append(w)
+                general, by_line, _free = _split(decl_warnings, numbers)
                 for k, (m, ln) in enumerate(zip(members, lines, strict=True)):
-                    notes = ln.notes
-                    mine = by_line.get(k)
-                    w = (general + notes if k == 0 else notes) if not mine else (
-                        (general if k == 0 else []) + notes + [x for x in mine if x not in notes])
                     nat, loc = ln.national_ct, ln.local_ct
                     out[m] = (ln.duty, nat, loc, nat + loc, ln.excise, ln.duty + nat + loc + ln.excise, ln.rate,
-                              ln.rate_column, "exempt" if ln.exemption else ln.treatment, "; ".join(w) if w else "",
+                              ln.rate_column, "exempt" if ln.exemption else ln.treatment,
+                              _cell(general if k == 0 else [], ln.notes, by_line.get(k)),
                               "", *(first if k == 0 else _NO_TOTALS))
+            if not records:
+                continue
             treatment = ("exempt" if result.exemption else
                          "simplified" if result.simplified.get("used") else "general")
-            if totals_warnings and decl_warnings:
+            if decl_warnings:
                 in_rows = "; ".join([_in_rows(w, numbers or [first_row + m for m in members]) for w in decl_warnings])
             else:
                 in_rows = ""
-            totals.append((ident, first_row + members[0], len(members), *first, treatment, result.tariff_edition,
-                           in_rows, ""))
-    return Outcome(out, totals)  # type: ignore[arg-type]
+            totals.append((ident, first_row + members[0], len(members), t.duty, t.national_ct, t.local_ct,
+                           t.consumption_tax, t.excise, t.total, treatment, result.tariff_edition, in_rows, ""))
+    return Outcome(out, totals if records else [], len(declarations), failed_declarations,  # type: ignore[arg-type]
+                   failed_rows)
 
 
-def _one_row(warnings: list[str], notes: list[str], row: int) -> tuple[str, bool]:
-    """The warnings cell of a one-line declaration's row (number ``row``): the declaration's warnings, the line's notes,
-    and the warnings about its line with their label left out; and whether that text is the same on any row (no line
-    label in it turned into a row number), so that the rows after it with the same warnings and notes reuse it."""
+def _split(warnings: list[str], rows: list[int]) -> tuple[list[str], dict[int, list[str]], bool]:
+    """A declaration's warnings split by where they are shown (its lines are the file's ``rows``): those about lines
+    on their rows, with the row they name (line labels turned into row numbers), the others (on its first row); and
+    whether the texts are the same for any rows (no label turned into a row number), so that a one-line declaration's
+    cell may be reused for the rows after it with the same warnings and notes."""
     general: list[str] = []
-    mine: list[str] = []
+    by_line: dict[int, list[str]] = {}
     free = True
     for w in warnings:
-        if "line " in w and (found := _of_lines(w, [row])) is not None:   # about the line: on its row
-            mine.extend(text for _k, text in found)
+        if "line " in w and (found := _of_lines(w, rows)) is not None:   # a warning of lines: on their rows
+            for k, text in found:
+                by_line.setdefault(k, []).append(text)
             m = _LINE.match(w)
             if m is None or "line" in w[m.end():]:
                 free = False
             continue
         general.append(w)
-    said = (general + notes) if not mine else general + notes + [x for x in mine if x not in notes]
-    return ("; ".join(said) if said else ""), free
+    return general, by_line, free
+
+
+def _cell(general: list[str], notes: list[str], mine: list[str] | None) -> str:
+    """A row's warnings cell: the declaration's warnings shown there (``general``), its line's notes, and the
+    warnings about its line (``mine``) that its notes do not already say."""
+    said = general + notes if not mine else general + notes + [x for x in mine if x not in notes]
+    return "; ".join(said)
 
 
 _NO_TOTALS = (None, None, None, None, None, None)

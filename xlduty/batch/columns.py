@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -231,6 +231,23 @@ def declared(*, date: Any = None, simplified: Any = None, personal_use: Any = No
     return out
 
 
+def distinct_keys(rows: Sequence[Sequence[Any]], g: int) -> tuple[list[str], set[str]] | None:
+    """The ``declaration`` cells of ``rows`` (column ``g``) trimmed, and the set of them, where each is text given
+    once and not blank: every row is then a declaration of its own (a broker's book, mostly), which the reader and
+    the chunk function handle in C loops instead of row by row; None otherwise."""
+    keys = [row[g] for row in rows]
+    if set(map(type, keys)) != _TEXT:   # CSV cells are text; a typed (Parquet) key goes the general way
+        return None
+    trimmed = list(map(str.strip, keys))
+    distinct = set(trimmed)
+    if len(distinct) != len(trimmed) or "" in distinct:
+        return None
+    return trimmed, distinct
+
+
+_TEXT = {str}
+
+
 # --- cells → values ---------------------------------------------------------------------------------------------
 
 
@@ -334,8 +351,10 @@ def converter(name: str) -> Any:
         return lambda v: boolean(v, name)
     if name == "fx_rates":
         return lambda v: fx_rates(v, name)
-    return _text
+    return text_cell
 
 
-def _text(v: Any) -> Any:
+def text_cell(v: Any) -> Any:
+    """``text``, for the fields read as text (``converter`` gives it: a caller may test for it, as the chunk function
+    does, to leave out a cell that is empty once trimmed)."""
     return v.strip() if type(v) is str else text(v)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from xlduty.batch.columns import GROUP, Layout, blank
+from xlduty.batch.columns import GROUP, Layout, blank, distinct_keys
 from xlduty.core.errors import InputError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -40,16 +40,17 @@ MAX_PARQUET_CHUNK_BYTES = 256 << 20
 
 
 def _file(path: str) -> Path:
+    """The batch's file, a regular one; missing or unreadable, it is refused as every command refuses an input."""
+    from xlduty.files import cannot_read
+
     if path == "-":
         raise InputError("", "xlduty batch reads a file, not standard input (-): it reads the file more than once "
                              "(its encoding, then its rows a chunk at a time); save the rows to a .csv file first")
     p = Path(path)
     try:
         st = p.stat()
-    except FileNotFoundError:
-        raise InputError("", f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError("", f"cannot read {path}: {exc.strerror}") from None
+        raise cannot_read(path, exc) from None
     if not stat.S_ISREG(st.st_mode):
         raise InputError("", f"{path} is not a regular file: give the batch as a .csv or .parquet file")
     return p
@@ -287,18 +288,15 @@ def declarations(source: Source, layout: Layout, size: int) -> Iterator[tuple[in
 
     def refusals(rows: list[list[Any]], first: int) -> dict[int, str]:
         nonlocal current
-        if g is not None and rows:   # most often: every row a declaration of its own, never seen before (C loops)
-            keys = [row[g] for row in rows]
-            if set(map(type, keys)) == _TEXT and max(map(len, rows)) <= width:
-                trimmed = list(map(str.strip, keys))
-                distinct = set(trimmed)
-                if (len(distinct) == len(trimmed) and "" not in distinct and current not in distinct
-                        and closed.isdisjoint(distinct)):   # what the loop below finds: nothing to refuse
-                    if current is not _NONE and current is not None:
-                        closed.add(current)
-                    closed.update(trimmed[:-1])
-                    current = trimmed[-1]
-                    return {}
+        # most often: every row a declaration of its own, never seen before (C loops)
+        if g is not None and rows and max(map(len, rows)) <= width and (keys := distinct_keys(rows, g)) is not None:
+            trimmed, distinct = keys
+            if current not in distinct and closed.isdisjoint(distinct):   # what the loop below finds: nothing refused
+                if current is not _NONE and current is not None:
+                    closed.add(current)
+                closed.update(trimmed[:-1])
+                current = trimmed[-1]
+                return {}
         out: dict[int, str] = {}
         for i, row in enumerate(rows):
             if len(row) > width:
@@ -349,4 +347,3 @@ def _same(cell: Any, key: Any) -> bool:
 
 
 _NONE = object()
-_TEXT = {str}

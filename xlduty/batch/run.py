@@ -83,9 +83,9 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
                                                   outputs=[output]))
             tw = Writer(tfh, TOTALS_FILE_COLUMNS, totals_kind)  # type: ignore[arg-type]
         pieces = declarations(source, lay, chunk)
-        wanted = tw is not None   # the totals' warnings are written only to a totals file
+        wanted = tw is not None   # the totals records are written only to a totals file
         outcomes = (_dask(lay, pieces, scheduler, workers, wanted) if engine == "dask" else
-                    ((rows, compute_chunk(lay, rows, first, refused, totals_warnings=wanted))
+                    ((rows, compute_chunk(lay, rows, first, refused, records=wanted))
                      for first, rows, refused in pieces))
         whole = len(kept) == len(lay.columns)
         native = source.kind == "csv"   # a CSV's cells are text, the results' text, ints and None
@@ -123,9 +123,9 @@ def run_batch(source_path: str, output: str, *, totals: str | None = None, defau
 
 def _count(summary: Summary, outcome: Outcome) -> None:
     summary.rows += len(outcome.rows)
-    summary.failed_rows += sum(1 for o in outcome.rows if o[10])
-    summary.declarations += len(outcome.totals)
-    summary.failed_declarations += sum(1 for t in outcome.totals if t[-1])
+    summary.failed_rows += outcome.failed_rows
+    summary.declarations += outcome.declarations
+    summary.failed_declarations += outcome.failed_declarations
 
 
 def _progress(total: int | None, show: bool | None) -> Any:
@@ -150,7 +150,7 @@ def _progress(total: int | None, show: bool | None) -> Any:
 
 
 def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str | None,
-          workers: int | None, totals_warnings: bool = True) -> Iterator[tuple[list, Outcome]]:
+          workers: int | None, records: bool = True) -> Iterator[tuple[list, Outcome]]:
     """The chunks computed by ``compute_chunk`` on a Dask cluster (at ``scheduler``, else a LocalCluster of worker
     processes), a few in flight per worker, yielded in input order."""
     from distributed import Client, LocalCluster  # not installed: the missing-extra line naming xlduty[dask]
@@ -169,7 +169,7 @@ def _dask(lay: Layout, pieces: Iterator[tuple[int, list, dict]], scheduler: str 
         flight: deque = deque()
         for first, rows, refused in pieces:
             flight.append((rows, client.submit(compute_chunk, remote, rows, first, refused, pure=False,
-                                                   totals_warnings=totals_warnings)))
+                                                   records=records)))
             if len(flight) >= width:
                 rows0, fut = flight.popleft()
                 yield rows0, fut.result()
