@@ -40,7 +40,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if summary.replaced:
         note(f"input columns replaced by the computed ones: {', '.join(summary.replaced)}")
     note(f"wrote {args.output}{' and ' + args.totals if args.totals else ''}: {summary.text()}")
-    return EXIT_SOME_FAILED if summary.failed_rows else 0   # the exit's collection is spared by cli.main()
+    return EXIT_SOME_FAILED if summary.failed_rows else 0   # the exit's collection is spared by cli.console()
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
