@@ -37,7 +37,7 @@ from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.origin import check as check_origin
-from xlduty.core.rate import ZERO, DutyBase
+from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Step
 from xlduty.core.rounding import floor_yen, truncate_tax_base
 from xlduty.core.rules import Rules
@@ -85,7 +85,6 @@ KINDS_LIMIT = 1 << 16
 """Line kinds, seen texts and rate plans kept at most (each a few hundred bytes): a broker's order book has thousands
 of codes, each under several origins and claims; at 8,192 these were emptied every few thousand lines of such a book
 and most lines took the long way (bench/throughput.py, broker mix)."""
-_base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
 
 
 def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
@@ -231,8 +230,8 @@ class FastPath(OneLine):
                         elif (plan is None and (applied := kind.ordered) is not None and 0 < tv < EXACT
                               and quantity is not None and 0 < quantity < EXACT):
                             # the winner of ordered rates (see ``general``), its exact duty worked out
-                            amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
-                                                                            None, True, None)))
+                            amount = applied.rate.evaluate(new_base(tv, quantity, kind.unit, on, origin, False, None,
+                                                                    True, None))
                             duty = int(amount) if amount > 0 else 0   # floor_yen
                             rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
                         else:
@@ -574,7 +573,7 @@ class FastPath(OneLine):
                        loc: int, local_ratio: str) -> list[Step]:
         """The steps of a common line: its duty base is built here, when asked, not per line."""
         ln = p.line
-        base = _base(DutyBase, (tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True, None))
+        base = new_base(tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True, None)
         return self.explanation.line(p, tv, applied, None, base, duty, duty, None, False, ct_base, nat, loc,
                                      local_ratio)
 

@@ -27,14 +27,13 @@ from xlduty.core.facts import Prepared
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
 from xlduty.core.fast.plans import EXACT, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
-from xlduty.core.rate import ZERO, DutyBase
+from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Result, Step, Totals
 from xlduty.core.rounding import floor_yen
 from xlduty.core.schedule import LookupError_, edition_on, pinned_edition
 from xlduty.core.selection import Applied
 
 _COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
-_base = tuple.__new__   # DutyBase from a tuple of all its fields
 
 Face = tuple[Applied, tuple[int, int], str, Any, tuple[str, ...], bool, str, str, str, str | None]
 """How a kind's line shows under one treatment at every taxable value above 0: (rate applied, its duty as a fraction
@@ -279,7 +278,7 @@ class OneLine:
         """``simple_plan`` found by the simplified-tariff step for this line."""
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
-        base = _base(DutyBase, (tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None))
+        base = new_base(tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None)
         try:
             found = self.simplified.rate(p, base, version, on, self.selected)
             if found is None:   # goods excluded from the simplified tariff: the general rate (the kind's plan)
