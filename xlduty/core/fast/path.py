@@ -32,7 +32,7 @@ from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
-from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
+from xlduty.core.fast.plans import EXACT, ordered, origin_free, plan_key, ratio, value_free
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
@@ -349,8 +349,8 @@ class FastPath(OneLine):
                 kind = shared[1]
                 tariff = kind.tariff
                 remember(self.kinds, key, kind, KINDS_LIMIT)
-                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
-                                      whole), shared[2], KINDS_LIMIT)   # as ``planned`` would leave it
+                remember(self.plans, plan_key(tariff, origin, claim, on, False, None, whole), shared[2],
+                         KINDS_LIMIT)   # as ``planned`` would leave it
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
                 return kind, origin
             if kind is None:
@@ -362,8 +362,7 @@ class FastPath(OneLine):
             if plan is not None and plan[1] is not None:
                 # the plain-percentage plan another line printing the same cells left for this coverage: what
                 # ``planned`` would find through ``_select``
-                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
-                                      whole), plan, KINDS_LIMIT)
+                remember(self.plans, plan_key(tariff, origin, claim, on, False, None, whole), plan, KINDS_LIMIT)
                 kind.plan = _kind_plan(kind, plan[0], plan[1])   # type: ignore[arg-type]
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
                 if len(common) < 256:
@@ -380,8 +379,7 @@ class FastPath(OneLine):
             plan = kind.plan
             assert plan is not None
             tariff = kind.tariff
-            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, origin, claim, on, False,
-                                       None, whole))
+            selected = self.plans.get(plan_key(tariff, origin, claim, on, False, None, whole))
             common[id(cover)] = (cover, kind, selected or (plan[0], plan[1]))
         return kind, origin
 
@@ -540,8 +538,7 @@ class FastPath(OneLine):
             except InputError as exc:
                 raise exc.within(f"lines[{p.index}]") from None
             return applied, applied.amount, None, False
-        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
-               base.quantity is None)
+        key = plan_key(tariff, ln.origin, claim, on, ln.in_quota, ln.condition, base.quantity is None)
         plan = self.plans.get(key) if base.taxable_value > 0 else None
         if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
             return plan[0], None, plan[1], True

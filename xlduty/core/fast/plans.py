@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,13 @@ from xlduty.core.schedule import TariffLine
 from xlduty.core.selection import Coverage
 
 EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
+
+def plan_key(tariff: TariffLine, origin: str | None, claim: bool | str, on: date, in_quota: bool,
+             condition: str | None, whole: bool) -> tuple:
+    """The key a winner is remembered by (``FastPath.plans``): the line (its edition, code and description: a code
+    may have seasonal lines), the origin, claim and date, the quota and condition, and whether no quantity is given."""
+    return tariff.edition, tariff.code, tariff.description, origin, claim, on, in_quota, condition, whole
 
 
 def ratio(rate: Rate) -> tuple[int, int] | None:

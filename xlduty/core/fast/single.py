@@ -25,7 +25,7 @@ from xlduty.core.declaration import CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
-from xlduty.core.fast.plans import EXACT, ratio
+from xlduty.core.fast.plans import EXACT, plan_key, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
 from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Result, Step, Totals
@@ -259,16 +259,14 @@ class OneLine:
         common = kind.common
         if common is not None:
             tariff = kind.tariff
-            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
-                                  ln.quantity is None))
+            mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
             shared_key = (id(mfn), ln.claim_preference is not False, id(kind.plan))
             shared = common.get(shared_key) if mfn is not None else None
             if shared is not None and shared[0] is mfn and shared[1] is kind.plan:
                 return shared[2]   # type: ignore[no-any-return]
         simple = self._simple_plan(kind, face, ln, fx, foreign, yen, tv, on, version)
         if common is not None and len(common) < 256:
-            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
-                                  ln.quantity is None))
+            mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
             if mfn is not None:
                 common[(id(mfn), ln.claim_preference is not False, id(kind.plan))] = (mfn, kind.plan, simple)
         return simple
@@ -288,8 +286,7 @@ class OneLine:
                 applied = found[0]
                 # free under the general tariff, or not, at every value: the general rate unclaimed is value-free
                 tariff = kind.tariff
-                mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False,
-                                      None, ln.quantity is None))
+                mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
                 if mfn is None or mfn[1] is None:
                     return False
                 free = mfn[1][0] == 0
