@@ -67,12 +67,13 @@ class Kind:
     unordered: bool = False            # no such winner: selected afresh
     face: Any = None                   # how its line shows under the general treatment (``single.Face``)
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
-    common: dict[int | tuple, tuple] | None = None
+    by_cover: dict[int, tuple] | None = None
     # what the kinds of one class (``FastPath.classes``: one line, unit and consumption-tax class) share, one dict for
     # all of them: by a coverage's id, (coverage, kind, (winner, ratio)) of an origin-free plain-percentage plan
-    # (``plans.origin_free``) an origin of that coverage found, the kind for the others; by (the id of the origin's
-    # unclaimed plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``)
-    # (``simple_plan``)
+    # (``plans.origin_free``) an origin of that coverage found, the kind for the others
+    simple_by_plan: dict[tuple, tuple] | None = None
+    # and their simplified-tariff outcomes, one dict for all of them: by (the id of the origin's unclaimed plan,
+    # whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``) (``single.simple_plan``)
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -338,9 +339,10 @@ class FastPath(OneLine):
                 cover = self.cover_of(origin, claim, on)
             except InputError:
                 return None
-            common = cls.common
+            common = cls.by_cover
             if common is None:
-                common = cls.common = {}
+                common = cls.by_cover = {}
+                cls.simple_by_plan = {}
             shared = common.get(id(cover))
             if shared is not None and shared[0] is cover:
                 # the kind another origin of this coverage left, with its plan (``plans.origin_free``): all it holds
@@ -356,7 +358,7 @@ class FastPath(OneLine):
             if kind is None:
                 kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
                                                       cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
-            kind.common = common
+            kind.by_cover, kind.simple_by_plan = common, cls.simple_by_plan
             tariff = kind.tariff
             plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
             if plan is not None and plan[1] is not None:
@@ -373,7 +375,7 @@ class FastPath(OneLine):
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         if not self.planned(p, on):
             return None
-        common = kind.common
+        common = kind.by_cover
         if cover is not None and common is not None and len(common) < 256 and origin_free(kind.tariff, cover):
             # left with the line's class for the other origins of this coverage
             plan = kind.plan

@@ -256,7 +256,7 @@ class OneLine:
         claimed and the plan of the origin unclaimed (the free goods stay free); another kind of the class with the
         same of each (the same objects: plans shared by coverage, ``FastPath.first_of_kind``) takes it from the
         class."""
-        common = kind.common
+        common = kind.simple_by_plan
         if common is not None:
             tariff = kind.tariff
             mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
