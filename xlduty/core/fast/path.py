@@ -75,6 +75,12 @@ class Kind:
     # and their simplified-tariff outcomes, one dict for all of them: by (the id of the origin's unclaimed plan,
     # whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``) (``single.simple_plan``)
 
+    def sibling(self) -> Kind:
+        """A kind of this one's class (line, unit and consumption-tax class) for another origin or claim: what
+        preparing its line the long way gives, but for the origin, which only that preparation checks."""
+        return Kind(self.tariff, self.unit, self.reduced, self.ct_rate, self.ct_text, self.ct_ratio,
+                    self.unverified.copy())
+
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
 # a common line whose general result the one pass built at once: (result, line, kind, FX rate, foreign value, yen value)
@@ -86,6 +92,11 @@ KINDS_LIMIT = 1 << 16
 """Line kinds, seen texts and rate plans kept at most (each a few hundred bytes): a broker's order book has thousands
 of codes, each under several origins and claims; at 8,192 these were emptied every few thousand lines of such a book
 and most lines took the long way (bench/throughput.py, broker mix)."""
+
+
+def _class_key(key: tuple) -> tuple:
+    """The key of a kind's class (``FastPath.classes``): its key (``FastPath.kinds``) but for the origin and claim."""
+    return key[:5] + key[7:]
 
 
 def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
@@ -321,7 +332,7 @@ class FastPath(OneLine):
         kind = self.kinds.get(key)
         cover = None
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
-            cls = self.classes.get((schedule, on, ln.hs_code, ln.unit, None, False, None, whole))
+            cls = self.classes.get(_class_key(key))
             if cls is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
                 if key in self.kindless:
                     return None
@@ -356,8 +367,7 @@ class FastPath(OneLine):
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
                 return kind, origin
             if kind is None:
-                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
-                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
+                kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
             kind.by_cover, kind.simple_by_plan = common, cls.simple_by_plan
             tariff = kind.tariff
             plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
@@ -423,13 +433,11 @@ class FastPath(OneLine):
             key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
                    ln.condition, ln.quantity is None)
             kind = self.kinds.get(key)
-            if kind is None and (shared := self.classes.get(key[:5] + key[7:])) is not None:
+            if kind is None and (cls := self.classes.get(_class_key(key))) is not None:
                 # its line, unit and class are those of another origin's or claim's: preparing the line the long way
                 # reads its origin only to check it (origin.check), here in the same place
                 check_origin(ln.origin, i)
-                kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
-                                                      shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
-                                KINDS_LIMIT)
+                kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
         if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
             p = self.prepare(i, ln, ctx, schedule)
             tariff = p.tariff
@@ -438,7 +446,7 @@ class FastPath(OneLine):
                                                                                           tariff.description):
                 p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
                                                         p.unverified.copy()), KINDS_LIMIT)
-                remember(self.classes, key[:5] + key[7:], p.kind, KINDS_LIMIT)
+                remember(self.classes, _class_key(key), p.kind, KINDS_LIMIT)
             return p
         fxs = ctx.fx
         fx = fxs.get(ln.currency)
