@@ -441,7 +441,6 @@ def _told_apart_twins() -> list[tuple[str, ...]]:
     from random import Random
 
     from xlduty.core.schedule import line_bands
-    from xlduty.core.simplified import _categories, _exclusions
 
     on = date(2026, 11, 20)
     schedule = edition_on(on)
@@ -455,7 +454,7 @@ def _told_apart_twins() -> list[tuple[str, ...]]:
                 by_cells.setdefault(line.cells, []).append(line)
     groups = []
     for lines in by_cells.values():
-        told = {(_exclusions(version).excluded(ln.code), _categories(version).category(ln.code)[0].no,
+        told = {(version.is_excluded(ln.code), version.category(ln.code)[0].no,
                  ln.code[:2] <= "24") for ln in lines}
         if len(told) > 1:
             groups.append(tuple(ln.hs for ln in lines[:4]))
