@@ -537,3 +537,112 @@ def test_twins_and_origins_of_one_coverage_compute_as_the_plain_route_in_any_ord
                 by_kind.setdefault(id(kind), set()).add(key[5])
             shared += sum(1 for found in by_kind.values() if len(found) > 1)
     assert shared > 50
+
+
+def _read_twin_codes() -> list[tuple[str, str]]:
+    """Pairs of lines of the edition in force, not banded by value, that print the same temporary, general and WTO
+    rates but not the same cells (their preferential columns differ): a winner found for one serves the other under a
+    coverage that reads none of the columns they differ in (``plans.read_cells``); every 20th pair."""
+    from xlduty.core.schedule import line_bands
+
+    on = date(2026, 11, 20)
+    schedule = edition_on(on)
+    first: dict[tuple, Any] = {}
+    pairs = []
+    for code in schedule.codes():
+        if len(schedule._index[code]) != 1:
+            continue
+        line = schedule.line(code, on)
+        if line_bands(line.path, line.description):
+            continue
+        mfn = tuple(line.text(c) for c in ("rate_temporary", "rate_general", "rate_wto"))
+        twin = first.setdefault(mfn, line)
+        if twin.cells != line.cells:
+            pairs.append((twin.hs, line.hs))
+    return pairs[::20]
+
+
+_READ_TWINS = _read_twin_codes()
+
+
+def test_lines_printing_the_same_cells_read_share_plans_and_compute_as_the_plain_route(monkeypatch: Any) -> None:
+    """Lines that print the same in the columns a coverage reads and differ elsewhere: the second of a pair selects
+    nothing afresh once the first left a plan, unclaimed (every origin of the coverage), and claimed where GSP is among
+    the claims (only for the same origin: the exclusion of GSP reads the origin's EPAs); and one-, two- and three-line
+    declarations of them, from origins of one coverage and others, claimed or not, in shuffled order through a new warm
+    engine, compute as the plain route does, explanations and errors included."""
+    from random import Random
+
+    from xlduty.core.fast import path
+
+    calls: list[tuple[str, str | None]] = []
+
+    def counted(line: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((line.hs, b.origin))
+        return select_rate(line, b, *args, **kwargs)
+
+    select_rate = path.select_rate
+    monkeypatch.setattr(path, "select_rate", counted)
+    assert len(_READ_TWINS) > 20
+    rules = engine().rules
+    served = {False: 0, True: 0}
+    for claim, origins in ((False, ("US", "DE")), (True, ("IN", "IN", "KH"))):
+        warm = Engine(rules)
+        for a, b in _READ_TWINS:
+            try:
+                warm.compute({"date": "2026-11-20", "lines": [{"hs_code": a, "origin": origins[0], "value": 500_000,
+                                                               "claim_preference": claim}]})
+            except InputError:
+                continue
+            for origin in origins[1:]:
+                del calls[:]
+                d = {"date": "2026-11-20", "lines": [{"hs_code": b, "origin": origin, "value": 500_000,
+                                                      "claim_preference": claim}]}
+                try:
+                    got: Any = warm.compute(d).to_dict()
+                except InputError as exc:
+                    got = str(exc)
+                try:
+                    want: Any = Engine(rules, fast=False).compute(d).to_dict()
+                except InputError as exc:
+                    want = str(exc)
+                assert got == want, (a, b, origin, claim)
+                if origin == origins[0] or not claim:
+                    served[claim] += not calls
+        fast = warm.fast
+        assert fast is not None
+        gsp = [key for key in fast.shared if any(c == "rate_gsp" for c, _name, _u in key[1].columns)]
+        assert all(key[2] is not None for key in gsp)   # shared by origin where GSP is claimed, never across origins
+        assert len(gsp) > (5 if claim else -1)
+    assert served[False] > 10 and served[True] > 5, served
+
+    plain = Engine(rules, fast=False)
+    r = Random(2424)
+
+    def outcome(eng: Engine, d: dict[str, Any]) -> Any:
+        try:
+            return eng.compute(d).to_dict()
+        except InputError as exc:
+            return ("InputError", exc.field, exc.message)
+
+    for n in range(60):
+        codes = (*_READ_TWINS[n % len(_READ_TWINS)], _READ_TWINS[(n + 7) % len(_READ_TWINS)][0])
+        decls = []
+        for _ in range(6):
+            lines = []
+            for _ in range(r.choice([1, 1, 1, 2, 3])):
+                line: dict[str, Any] = {"hs_code": r.choice(codes), "origin": r.choice(["US", "DE", "IN", "KH", "AU",
+                                                                                        "VN", "TH", "CN"]),
+                                        "value": r.choice([r.randint(12_000, 190_000), r.randint(200_000, 3_000_000)])}
+                if (claim := r.choice([False, False, True, "rate_gsp", "epa_rcep"])) is not False:
+                    line["claim_preference"] = claim
+                if r.random() < 0.2:
+                    line.update(quantity=r.choice([1, Decimal("2.5"), 40]), unit="kg")
+                lines.append(line)
+            decls.append({"date": "2026-11-20", "lines": lines})
+        want = [outcome(plain, d) for d in decls]
+        warm = Engine(rules)
+        order = list(range(len(decls))) * 2
+        r.shuffle(order)
+        for i in order:
+            assert outcome(warm, decls[i]) == want[i], (decls[i], [decls[j] for j in order])

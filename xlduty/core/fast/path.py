@@ -32,7 +32,7 @@ from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
-from xlduty.core.fast.plans import EXACT, ordered, origin_free, plan_key, ratio, value_free
+from xlduty.core.fast.plans import EXACT, ordered, origin_free, plan_key, ratio, read_cells, value_free
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
@@ -130,7 +130,7 @@ class FastPath(OneLine):
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
-        self.shared: dict[tuple, _Plan] = {}              # and by cells, coverage and date (``plans.origin_free``)
+        self.shared: dict[tuple, _Plan] = {}              # and by the cells read, coverage and date (``shared_key``)
         self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date (``cover_of``)
         self.covers: dict[Coverage, Coverage] = {}        # one of equal coverages
         self.kinds: dict[tuple, Kind] = {}
@@ -370,14 +370,15 @@ class FastPath(OneLine):
                 kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
             kind.by_cover, kind.simple_by_plan = common, cls.simple_by_plan
             tariff = kind.tariff
-            plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
+            shared_key = self.shared_key(tariff, cover, origin, on, False, None, whole)
+            plan = self.shared.get(shared_key)
             if plan is not None and plan[1] is not None:
-                # the plain-percentage plan another line printing the same cells left for this coverage: what
-                # ``planned`` would find through ``_select``
+                # the plain-percentage plan another line printing the same cells read left for this coverage (and
+                # origin, where the winner may read it): what ``planned`` would find through ``_select``
                 remember(self.plans, plan_key(tariff, origin, claim, on, False, None, whole), plan, KINDS_LIMIT)
                 kind.plan = _kind_plan(kind, plan[0], plan[1])   # type: ignore[arg-type]
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
-                if len(common) < 256:
+                if shared_key[2] is None and len(common) < 256:   # the same for every origin of the coverage
                     common[id(cover)] = (cover, kind, plan)
                 return kind, origin
         remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
@@ -555,10 +556,10 @@ class FastPath(OneLine):
         try:
             cover = self.cover_of(ln.origin, claim, on)
             if plan is None and base.taxable_value > 0:   # another origin's of the same coverage, or another line's
-                # printing the same cells: select_rate reads a line's cells, nothing else of it (a banded line, whose
-                # rates may read the gate-price system, is selected above)
-                shared_key = (tariff.columns, tariff.cells, cover, on, ln.in_quota, ln.condition,
-                              base.quantity is None)
+                # printing the same cells read: select_rate reads a line's cells, nothing else of it (a banded line,
+                # whose rates may read the gate-price system, is selected above)
+                shared_key = self.shared_key(tariff, cover, ln.origin, on, ln.in_quota, ln.condition,
+                                             base.quantity is None)
                 if (plan := self.shared.get(shared_key)) is not None:
                     remember(self.plans, key, plan, KINDS_LIMIT)
                     return plan[0], None, plan[1], True   # type: ignore[return-value]
@@ -569,10 +570,19 @@ class FastPath(OneLine):
             plan = remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover)
                             else (None, None), KINDS_LIMIT)
             if plan[0] is not None:
-                if origin_free(tariff, cover):
-                    remember(self.shared, shared_key, plan, KINDS_LIMIT)
+                remember(self.shared, shared_key, plan, KINDS_LIMIT)
                 return applied, applied.amount, plan[1], True
         return applied, applied.amount, None, False
+
+    @staticmethod
+    def shared_key(tariff: TariffLine, cover: Coverage, origin: str | None, on: date, in_quota: bool,
+                   condition: str | None, whole: bool) -> tuple:
+        """The key a value-free winner is shared by between lines (``shared``): what ``select_rate`` reads of a line
+        not banded by value, the columns it may read and the line's cells there (``plans.read_cells``), with the
+        coverage, date, quota, condition, whether no quantity is given and, where the winner may read the origin
+        itself (``plans.origin_free``), the origin: None where every origin of the coverage gets the same."""
+        return (read_cells(tariff, cover), cover, None if origin_free(tariff, cover) else origin, on, in_quota,
+                condition, whole)
 
     # --- explaining a line built here -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import re
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from xlduty.core.rate import (
@@ -207,6 +208,35 @@ def _read(line: TariffLine, cover: Coverage) -> list[str]:
         if "rate_gsp" in columns:
             columns += [c for c in line.columns if c.startswith("epa_")]
     return columns
+
+
+def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The columns ``select_rate`` may read for a line under ``cover`` and the line's cells in them: the columns of
+    ``_read``, the general rate always (whatever kind of temporary rate the line has). The winner, its notes and marks
+    depend on nothing else of a line not banded by value, so lines printing the same there share a plan
+    (``FastPath.shared``), whatever they print in the columns the coverage does not read."""
+    columns = line.columns
+    found = _READ.get((id(columns), cover))
+    if found is None or found[0] is not columns:
+        names = ["rate_temporary", "rate_general"]
+        if cover.wto_ok:
+            names.append("rate_wto")
+        if cover.claimed:
+            names += [c for c, _name, _unverified in cover.columns]
+            if "rate_gsp" in names:
+                names += [c for c in columns if c.startswith("epa_")]
+        read = tuple(n for n in names if n in columns)
+        indexes = [columns.index(n) for n in read]
+        # an itemgetter of one index gives the item, not a 1-tuple: the cells are read as a slice then
+        getter = itemgetter(*indexes) if len(indexes) > 1 else (lambda cells: tuple(cells[i] for i in indexes))
+        if len(_READ) >= 1 << 12:
+            _READ.clear()
+        found = _READ[(id(columns), cover)] = columns, read, getter
+    return found[1], found[2](line.cells)
+
+
+_READ: dict[tuple[int, Coverage], tuple[tuple[str, ...], tuple[str, ...], Any]] = {}
+# by the id of a schedule's columns (kept, and compared) and coverage: the columns read and a getter of their cells
 
 
 _Shape = tuple[str, Decimal, Decimal, Any]   # (av | sum | max, percent, yen, (unit, per, decimals kept) or None)
