@@ -32,7 +32,7 @@ from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
-from xlduty.core.fast.plans import EXACT, ordered, origin_free, plan_key, ratio, read_cells, value_free
+from xlduty.core.fast.plans import EXACT, ordered, plan_key, ratio, under
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
@@ -387,7 +387,7 @@ class FastPath(OneLine):
         if not self.planned(p, on):
             return None
         common = kind.by_cover
-        if cover is not None and common is not None and len(common) < 256 and origin_free(kind.tariff, cover):
+        if cover is not None and common is not None and len(common) < 256 and under(kind.tariff, cover)[2]:
             # left with the line's class for the other origins of this coverage
             plan = kind.plan
             assert plan is not None
@@ -567,7 +567,7 @@ class FastPath(OneLine):
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
         if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
-            plan = remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover)
+            plan = remember(self.plans, key, (applied, ratio(applied.rate)) if under(tariff, cover)[1]
                             else (None, None), KINDS_LIMIT)
             if plan[0] is not None:
                 remember(self.shared, shared_key, plan, KINDS_LIMIT)
@@ -581,8 +581,8 @@ class FastPath(OneLine):
         not banded by value, the columns it may read and the line's cells there (``plans.read_cells``), with the
         coverage, date, quota, condition, whether no quantity is given and, where the winner may read the origin
         itself (``plans.origin_free``), the origin: None where every origin of the coverage gets the same."""
-        return (read_cells(tariff, cover), cover, None if origin_free(tariff, cover) else origin, on, in_quota,
-                condition, whole)
+        read, _value_free, free = under(tariff, cover)
+        return read, cover, None if free else origin, on, in_quota, condition, whole
 
     # --- explaining a line built here -----------------------------------------------------------------------
 

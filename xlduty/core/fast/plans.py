@@ -27,6 +27,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from xlduty.core.cache import remember
 from xlduty.core.rate import (
     ZERO,
     AdValorem,
@@ -210,6 +211,20 @@ def _read(line: TariffLine, cover: Coverage) -> list[str]:
     return columns
 
 
+def under(line: TariffLine, cover: Coverage) -> tuple[tuple[tuple[str, ...], tuple[str | None, ...]], bool, bool]:
+    """``read_cells``, ``value_free`` and ``origin_free`` of a line under a coverage, worked out once for the pair
+    (the first line of a code under a coverage asks for them twice or more: ``FastPath.shared_key``, ``_select``)."""
+    found = _UNDER.get((id(line), id(cover)))
+    if found is not None and found[0] is line and found[1] is cover:
+        return found[2]
+    facts = read_cells(line, cover), value_free(line, cover), origin_free(line, cover)
+    remember(_UNDER, (id(line), id(cover)), (line, cover, facts), 1 << 15)
+    return facts
+
+
+_UNDER: dict[tuple[int, int], tuple[TariffLine, Coverage, Any]] = {}   # by ids: the line and coverage kept, compared
+
+
 def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
     """The columns ``select_rate`` may read for a line under ``cover`` and the line's cells in them: the columns of
     ``_read``, the general rate always (whatever kind of temporary rate the line has). The winner, its notes and marks
@@ -229,9 +244,7 @@ def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tupl
         indexes = [columns.index(n) for n in read]
         # an itemgetter of one index gives the item, not a 1-tuple: the cells are read as a slice then
         getter = itemgetter(*indexes) if len(indexes) > 1 else (lambda cells: tuple(cells[i] for i in indexes))
-        if len(_READ) >= 1 << 12:
-            _READ.clear()
-        found = _READ[(id(columns), cover)] = columns, read, getter
+        found = remember(_READ, (id(columns), cover), (columns, read, getter), 1 << 12)
     return found[1], found[2](line.cells)
 
 
