@@ -101,7 +101,8 @@ def _class_key(key: tuple) -> tuple:
 
 def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
     """A kind's plan (``Kind.plan``) from the winner of its selection and its ratio."""
-    return (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+    unverified = kind.unverified + applied.unverified
+    return (applied, share, tuple(sorted(set(unverified))) if unverified else (),
             applied.column.startswith(PREFERENCES), applied.rate.kind)
 
 
@@ -337,8 +338,8 @@ class FastPath(OneLine):
                 if key in self.kindless:
                     return None
                 try:
-                    kind = cls = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None,
-                                                                  {ln.currency: fx}), schedule).kind
+                    kind = cls = self.long_way(0, ln, Context(on, rates, False, self.day(on), None,
+                                                              {ln.currency: fx}), schedule, key).kind
                 except InputError:
                     return None
                 if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
@@ -439,16 +440,8 @@ class FastPath(OneLine):
                 # reads its origin only to check it (origin.check), here in the same place
                 check_origin(ln.origin, i)
                 kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
-        if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
-            p = self.prepare(i, ln, ctx, schedule)
-            tariff = p.tariff
-            # a line banded by value is checked every time (classification.check_bands): a kind would skip the check
-            if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path,
-                                                                                          tariff.description):
-                p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
-                                                        p.unverified.copy()), KINDS_LIMIT)
-                remember(self.classes, _class_key(key), p.kind, KINDS_LIMIT)
-            return p
+        if kind is None:
+            return self.long_way(i, ln, ctx, schedule, key)
         fxs = ctx.fx
         fx = fxs.get(ln.currency)
         if fx is None:
@@ -461,6 +454,18 @@ class FastPath(OneLine):
         return Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
                         False, kind.ct_text, kind.ct_ratio, kind)
+
+    def long_way(self, i: int, ln: AnyLine, ctx: Context, schedule: Schedule | None, key: tuple | None) -> Prepared:
+        """Line ``i`` prepared the long way (the engine's own preparation); the first line of its kind (``key``: of
+        no kind where None) leaves what it has in common, its kind and class."""
+        p = self.prepare(i, ln, ctx, schedule)
+        tariff = p.tariff
+        # a line banded by value is checked every time (classification.check_bands): a kind would skip the check
+        if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path, tariff.description):
+            p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
+                                                    p.unverified.copy()), KINDS_LIMIT)
+            remember(self.classes, _class_key(key), p.kind, KINDS_LIMIT)
+        return p
 
     # --- a line under the general treatment ---------------------------------------------------------------------
 
