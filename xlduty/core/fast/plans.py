@@ -83,20 +83,35 @@ def _ratio(rate: Rate) -> tuple[int, int] | None:
 def value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
     column it may read is ``proportional`` (so, at once, where every cell of the line is: ``_line_facts``)."""
-    return _line_facts(line)[0] or all(facts[0] for facts in _facts(line, cover))
+    return _free(line, cover)[0]
 
 
 def origin_free(line: TariffLine, cover: Coverage) -> bool:
     """True if ``select_rate`` for the line under ``cover`` cannot read the origin itself, only its coverage: no
     column it may read has a rate that branches by country of origin, no claimed column's coverage is unverified
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
+    return _free(line, cover)[1]
+
+
+def _free(line: TariffLine, cover: Coverage) -> tuple[bool, bool]:
+    """(``value_free``, ``origin_free``), the columns the coverage reads (``_facts``) read once for both, and only
+    where the line's cells as a whole do not decide (``_line_facts``)."""
+    proportional_, reads = _line_facts(line)
+    facts = None
+    if not proportional_:
+        facts = _facts(line, cover)
+        proportional_ = all(f[0] for f in facts)
     marked = _MARKED.get(cover)
     if marked is None:
         marked = any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns)
         if len(_MARKED) >= 1 << 12:
             _MARKED.clear()
         _MARKED[cover] = marked
-    return not marked and (not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover)))
+    if marked:
+        return proportional_, False
+    if reads:
+        reads = any(f[1] for f in (_facts(line, cover) if facts is None else facts))
+    return proportional_, not reads
 
 
 _MARKED: dict[Coverage, bool] = {}   # whether a coverage claims GSP or a column of unverified coverage
@@ -217,7 +232,7 @@ def under(line: TariffLine, cover: Coverage) -> tuple[tuple[tuple[str, ...], tup
     found = _UNDER.get((id(line), id(cover)))
     if found is not None and found[0] is line and found[1] is cover:
         return found[2]
-    facts = read_cells(line, cover), value_free(line, cover), origin_free(line, cover)
+    facts = (read_cells(line, cover), *_free(line, cover))
     remember(_UNDER, (id(line), id(cover)), (line, cover, facts), 1 << 15)
     return facts
 
