@@ -646,3 +646,34 @@ def test_lines_printing_the_same_cells_read_share_plans_and_compute_as_the_plain
         r.shuffle(order)
         for i in order:
             assert outcome(warm, decls[i]) == want[i], (decls[i], [decls[j] for j in order])
+
+
+def test_value_and_origin_facts_shared_by_the_cells_read_are_each_lines_own() -> None:
+    """``plans.under`` takes a line's ``value_free`` and ``origin_free`` from another line printing the same in the
+    columns the coverage reads (``read_cells``): for every line of the edition in force under coverages unclaimed,
+    claimed with GSP and with EPAs of unverified coverage, they are the line's own, worked out for it alone."""
+    from xlduty.core.fast import plans
+    from xlduty.core.selection import coverage
+
+    on = date(2026, 11, 20)
+    rules = engine().rules
+    covers = []
+    for origin, claim in (("US", False), ("IN", True), ("AU", True), ("VN", True), ("KH", "rate_gsp"), (None, False)):
+        try:
+            covers.append(coverage(rules, origin, claim, on))
+        except InputError:   # not covered on the date
+            continue
+    assert len(covers) >= 5
+    schedule = edition_on(on)
+    plans._FREE.clear()
+    shared = 0
+    for code in schedule.codes():
+        line = schedule.line(code, on) if len(schedule._index[code]) == 1 else None
+        if line is None:
+            continue
+        for cover in covers:
+            before = len(plans._FREE)
+            _read, value_free, origin_free = plans.under(line, cover)
+            shared += len(plans._FREE) == before
+            assert (value_free, origin_free) == plans._free(line, cover), (code, cover)
+    assert shared > 1000

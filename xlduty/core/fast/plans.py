@@ -232,12 +232,17 @@ def under(line: TariffLine, cover: Coverage) -> tuple[tuple[tuple[str, ...], tup
     found = _UNDER.get((id(line), id(cover)))
     if found is not None and found[0] is line and found[1] is cover:
         return found[2]
-    facts = (read_cells(line, cover), *_free(line, cover))
+    read = read_cells(line, cover)
+    free = _FREE.get((read, cover))
+    if free is None:   # both are decided by the cells read (``_free``): lines printing the same there share them
+        free = remember(_FREE, (read, cover), _free(line, cover), 1 << 14)
+    facts = read, free[0], free[1]
     remember(_UNDER, (id(line), id(cover)), (line, cover, facts), 1 << 15)
     return facts
 
 
 _UNDER: dict[tuple[int, int], tuple[TariffLine, Coverage, Any]] = {}   # by ids: the line and coverage kept, compared
+_FREE: dict[tuple, tuple[bool, bool]] = {}   # by the columns read, the cells there and the coverage
 
 
 def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
