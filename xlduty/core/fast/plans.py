@@ -11,8 +11,10 @@ selected once and only each line's duty worked out.
 - ``origin_free``: no rate it may read names countries (a branch for a party: 「…に対する待遇」), no coverage it
   relies on is unverified (its mark names the origin) and GSP is not claimed (its exclusion looks up the origin's
   EPAs): every origin whose coverage is the same (``selection.coverage``: the same columns, notes and marks) then gets
-  the same winner, notes and marks, and a plan found for one origin serves the others, and every line printing the
-  same cells (the selection reads nothing else of a line that is not banded by value).
+  the same winner, notes and marks, and a plan found for one origin serves the others.
+- ``read_cells``: the columns the selection may read under a coverage and a line's cells there; it reads nothing else
+  of a line not banded by value, so a plan found for one line serves every line printing the same there (for the
+  same origin, where the plan is not origin-free), and so do the two facts above (``under``).
 
 tests/test_rate_plans.py checks both against fresh selection over real lines; tests/test_fast_path.py checks whole
 results.
