@@ -291,14 +291,15 @@ def test_kinds_shared_by_origins_of_one_coverage_compute_as_fresh_engines() -> N
     assert shared > 100 and apart > 100
 
 
-def _twin_codes() -> list[tuple[str, str]]:
-    """Pairs of lines of the edition in force that print the same cells (most are in one heading), not banded by
-    value: a plan found for one serves the other (``FastPath._select``); every 40th pair."""
+def _twin_codes(alike: Any = lambda line: line.cells, step: int = 40) -> list[tuple[str, str]]:
+    """Pairs of lines of the edition in force, not banded by value, that print the same cells (most are in one
+    heading): a plan found for one serves the other (``FastPath._select``); every ``step``-th pair. ``alike``: what of
+    a line the pair has in common instead (the pair then differs in its cells)."""
     from xlduty.core.schedule import line_bands
 
     on = date(2026, 11, 20)
     schedule = edition_on(on)
-    first: dict[tuple, str] = {}
+    first: dict[tuple, Any] = {}
     pairs = []
     for code in schedule.codes():
         if len(schedule._index[code]) != 1:
@@ -306,10 +307,10 @@ def _twin_codes() -> list[tuple[str, str]]:
         line = schedule.line(code, on)
         if line_bands(line.path, line.description):
             continue
-        twin = first.setdefault(line.cells, line.hs)
-        if twin != line.hs:
-            pairs.append((twin, line.hs))
-    return pairs[::40]
+        twin = first.setdefault(alike(line), line)
+        if twin is not line and (twin.cells == line.cells) == (alike(line) == line.cells):
+            pairs.append((twin.hs, line.hs))
+    return pairs[::step]
 
 
 _TWINS = _twin_codes()
@@ -539,30 +540,11 @@ def test_twins_and_origins_of_one_coverage_compute_as_the_plain_route_in_any_ord
     assert shared > 50
 
 
-def _read_twin_codes() -> list[tuple[str, str]]:
-    """Pairs of lines of the edition in force, not banded by value, that print the same temporary, general and WTO
-    rates but not the same cells (their preferential columns differ): a winner found for one serves the other under a
-    coverage that reads none of the columns they differ in (``plans.read_cells``); every 20th pair."""
-    from xlduty.core.schedule import line_bands
-
-    on = date(2026, 11, 20)
-    schedule = edition_on(on)
-    first: dict[tuple, Any] = {}
-    pairs = []
-    for code in schedule.codes():
-        if len(schedule._index[code]) != 1:
-            continue
-        line = schedule.line(code, on)
-        if line_bands(line.path, line.description):
-            continue
-        mfn = tuple(line.text(c) for c in ("rate_temporary", "rate_general", "rate_wto"))
-        twin = first.setdefault(mfn, line)
-        if twin.cells != line.cells:
-            pairs.append((twin.hs, line.hs))
-    return pairs[::20]
-
-
-_READ_TWINS = _read_twin_codes()
+_READ_TWINS = _twin_codes(lambda line: tuple(line.text(c) for c in ("rate_temporary", "rate_general", "rate_wto")),
+                          20)
+# pairs that print the same temporary, general and WTO rates but not the same cells (their preferential columns
+# differ): a winner found for one serves the other under a coverage that reads none of the columns they differ in
+# (``plans.read_cells``)
 
 
 def test_lines_printing_the_same_cells_read_share_plans_and_compute_as_the_plain_route(monkeypatch: Any) -> None:
