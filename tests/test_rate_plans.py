@@ -291,14 +291,15 @@ def test_kinds_shared_by_origins_of_one_coverage_compute_as_fresh_engines() -> N
     assert shared > 100 and apart > 100
 
 
-def _twin_codes() -> list[tuple[str, str]]:
-    """Pairs of lines of the edition in force that print the same cells (most are in one heading), not banded by
-    value: a plan found for one serves the other (``FastPath._select``); every 40th pair."""
+def _twin_codes(alike: Any = lambda line: line.cells, step: int = 40) -> list[tuple[str, str]]:
+    """Pairs of lines of the edition in force, not banded by value, that print the same cells (most are in one
+    heading): a plan found for one serves the other (``FastPath._select``); every ``step``-th pair. ``alike``: what of
+    a line the pair has in common instead (the pair then differs in its cells)."""
     from xlduty.core.schedule import line_bands
 
     on = date(2026, 11, 20)
     schedule = edition_on(on)
-    first: dict[tuple, str] = {}
+    first: dict[tuple, Any] = {}
     pairs = []
     for code in schedule.codes():
         if len(schedule._index[code]) != 1:
@@ -306,10 +307,10 @@ def _twin_codes() -> list[tuple[str, str]]:
         line = schedule.line(code, on)
         if line_bands(line.path, line.description):
             continue
-        twin = first.setdefault(line.cells, line.hs)
-        if twin != line.hs:
-            pairs.append((twin, line.hs))
-    return pairs[::40]
+        twin = first.setdefault(alike(line), line)
+        if twin is not line and (twin.cells == line.cells) == (alike(line) == line.cells):
+            pairs.append((twin.hs, line.hs))
+    return pairs[::step]
 
 
 _TWINS = _twin_codes()
@@ -441,7 +442,6 @@ def _told_apart_twins() -> list[tuple[str, ...]]:
     from random import Random
 
     from xlduty.core.schedule import line_bands
-    from xlduty.core.simplified import _categories, _exclusions
 
     on = date(2026, 11, 20)
     schedule = edition_on(on)
@@ -455,7 +455,7 @@ def _told_apart_twins() -> list[tuple[str, ...]]:
                 by_cells.setdefault(line.cells, []).append(line)
     groups = []
     for lines in by_cells.values():
-        told = {(_exclusions(version).excluded(ln.code), _categories(version).category(ln.code)[0].no,
+        told = {(version.is_excluded(ln.code), version.category(ln.code)[0].no,
                  ln.code[:2] <= "24") for ln in lines}
         if len(told) > 1:
             groups.append(tuple(ln.hs for ln in lines[:4]))
@@ -538,3 +538,124 @@ def test_twins_and_origins_of_one_coverage_compute_as_the_plain_route_in_any_ord
                 by_kind.setdefault(id(kind), set()).add(key[5])
             shared += sum(1 for found in by_kind.values() if len(found) > 1)
     assert shared > 50
+
+
+_READ_TWINS = _twin_codes(lambda line: tuple(line.text(c) for c in ("rate_temporary", "rate_general", "rate_wto")),
+                          20)
+# pairs that print the same temporary, general and WTO rates but not the same cells (their preferential columns
+# differ): a winner found for one serves the other under a coverage that reads none of the columns they differ in
+# (``plans.read_cells``)
+
+
+def test_lines_printing_the_same_cells_read_share_plans_and_compute_as_the_plain_route(monkeypatch: Any) -> None:
+    """Lines that print the same in the columns a coverage reads and differ elsewhere: the second of a pair selects
+    nothing afresh once the first left a plan, unclaimed (every origin of the coverage), and claimed where GSP is among
+    the claims (only for the same origin: the exclusion of GSP reads the origin's EPAs); and one-, two- and three-line
+    declarations of them, from origins of one coverage and others, claimed or not, in shuffled order through a new warm
+    engine, compute as the plain route does, explanations and errors included."""
+    from random import Random
+
+    from xlduty.core.fast import path
+
+    calls: list[tuple[str, str | None]] = []
+
+    def counted(line: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((line.hs, b.origin))
+        return select_rate(line, b, *args, **kwargs)
+
+    select_rate = path.select_rate
+    monkeypatch.setattr(path, "select_rate", counted)
+    assert len(_READ_TWINS) > 20
+    rules = engine().rules
+    served = {False: 0, True: 0}
+    for claim, origins in ((False, ("US", "DE")), (True, ("IN", "IN", "KH"))):
+        warm = Engine(rules)
+        for a, b in _READ_TWINS:
+            try:
+                warm.compute({"date": "2026-11-20", "lines": [{"hs_code": a, "origin": origins[0], "value": 500_000,
+                                                               "claim_preference": claim}]})
+            except InputError:
+                continue
+            for origin in origins[1:]:
+                del calls[:]
+                d = {"date": "2026-11-20", "lines": [{"hs_code": b, "origin": origin, "value": 500_000,
+                                                      "claim_preference": claim}]}
+                try:
+                    got: Any = warm.compute(d).to_dict()
+                except InputError as exc:
+                    got = str(exc)
+                try:
+                    want: Any = Engine(rules, fast=False).compute(d).to_dict()
+                except InputError as exc:
+                    want = str(exc)
+                assert got == want, (a, b, origin, claim)
+                if origin == origins[0] or not claim:
+                    served[claim] += not calls
+        fast = warm.fast
+        assert fast is not None
+        gsp = [key for key in fast.shared if any(c == "rate_gsp" for c, _name, _u in key[1].columns)]
+        assert all(key[2] is not None for key in gsp)   # shared by origin where GSP is claimed, never across origins
+        assert len(gsp) > (5 if claim else -1)
+    assert served[False] > 10 and served[True] > 5, served
+
+    plain = Engine(rules, fast=False)
+    r = Random(2424)
+
+    def outcome(eng: Engine, d: dict[str, Any]) -> Any:
+        try:
+            return eng.compute(d).to_dict()
+        except InputError as exc:
+            return ("InputError", exc.field, exc.message)
+
+    for n in range(60):
+        codes = (*_READ_TWINS[n % len(_READ_TWINS)], _READ_TWINS[(n + 7) % len(_READ_TWINS)][0])
+        decls = []
+        for _ in range(6):
+            lines = []
+            for _ in range(r.choice([1, 1, 1, 2, 3])):
+                line: dict[str, Any] = {"hs_code": r.choice(codes), "origin": r.choice(["US", "DE", "IN", "KH", "AU",
+                                                                                        "VN", "TH", "CN"]),
+                                        "value": r.choice([r.randint(12_000, 190_000), r.randint(200_000, 3_000_000)])}
+                if (claim := r.choice([False, False, True, "rate_gsp", "epa_rcep"])) is not False:
+                    line["claim_preference"] = claim
+                if r.random() < 0.2:
+                    line.update(quantity=r.choice([1, Decimal("2.5"), 40]), unit="kg")
+                lines.append(line)
+            decls.append({"date": "2026-11-20", "lines": lines})
+        want = [outcome(plain, d) for d in decls]
+        warm = Engine(rules)
+        order = list(range(len(decls))) * 2
+        r.shuffle(order)
+        for i in order:
+            assert outcome(warm, decls[i]) == want[i], (decls[i], [decls[j] for j in order])
+
+
+def test_value_and_origin_facts_shared_by_the_cells_read_are_each_lines_own() -> None:
+    """``plans.under`` takes a line's ``value_free`` and ``origin_free`` from another line printing the same in the
+    columns the coverage reads (``read_cells``): for every line of the edition in force under coverages unclaimed,
+    claimed with GSP and with EPAs of unverified coverage, they are the line's own, worked out for it alone."""
+    from xlduty.core.fast import plans
+    from xlduty.core.selection import coverage
+
+    on = date(2026, 11, 20)
+    rules = engine().rules
+    covers = []
+    for origin, claim in (("US", False), ("IN", True), ("AU", True), ("VN", True), ("KH", "rate_gsp"), (None, False)):
+        try:
+            covers.append(coverage(rules, origin, claim, on))
+        except InputError:   # not covered on the date
+            continue
+    assert len(covers) >= 5
+    schedule = edition_on(on)
+    plans._FREE.clear()
+    shared = 0
+    for code in schedule.codes():
+        line = schedule.line(code, on) if len(schedule._index[code]) == 1 else None
+        if line is None:
+            continue
+        for cover in covers:
+            before = len(plans._FREE)
+            _read, value_free, origin_free = plans.under(line, cover)
+            shared += len(plans._FREE) == before
+            assert (value_free, origin_free) == plans._free(line, cover), (code, cover)
+    assert shared > 1000

@@ -201,21 +201,63 @@ def test_every_gate_price_line_is_in_the_inferred_exclusion() -> None:
             assert (version.inferred(code) is not None) == gated, code
 
 
+def _scan_inferred(version: Any, code9: str) -> Any:
+    """The first inferred exclusion group with a prefix of the code, by scanning the lists as they read (the
+    reference the version's prefix index is held to)."""
+    from xlduty.core.rules import hs_digits
+
+    for group in version.excluded.inferred:
+        if any(code9.startswith(hs_digits(p)) for p in group.hs):
+            return group
+    return None
+
+
+def _scan_excluded(version: Any, code9: str) -> bool:
+    from xlduty.core.rules import hs_digits
+
+    return (any(code9.startswith(hs_digits(p)) for p in version.excluded.hs)
+            or _scan_inferred(version, code9) is not None)
+
+
+def _scan_category(version: Any, code9: str) -> tuple[Any, str, str | None]:
+    """(category, rate text, liquor kind) by the longest matching prefix of a category not excepting the code, the
+    first of equal length, else the last catch-all: every prefix of every category scanned."""
+    from xlduty.core.rules import hs_digits
+
+    best: tuple[int, Any, str, str | None] | None = None
+    fallback = None
+    for cat in version.categories:
+        if any(code9.startswith(hs_digits(p)) for p in cat.hs_except):
+            continue
+        for sub in cat.rates or []:
+            for p in sub.hs:
+                if code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
+                    best = (len(hs_digits(p)), cat, sub.rate, sub.kind)
+        for p in cat.hs:
+            if p == "*":
+                fallback = (cat, cat.rate or "", None)
+            elif code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
+                best = (len(hs_digits(p)), cat, cat.rate or "", None)
+    if best is not None:
+        return best[1], best[2], best[3]
+    assert fallback is not None
+    return fallback
+
+
 def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
-    """``simplified._exclusions`` (the lists indexed by prefix, looked up once per code) answers as the rule data's
-    own scans do, for every code of the edition in force and for codes made to hit several lists at once."""
+    """``SimplifiedVersion.is_excluded`` and ``inferred`` (the lists indexed by prefix, looked up once per length)
+    answer as a scan of the lists does, for every code of the edition in force and for codes made to hit several
+    lists at once."""
     from datetime import date
 
     from xlduty.core.rules import InferredExclusion, load_rules
     from xlduty.core.schedule import edition_on
-    from xlduty.core.simplified import _exclusions
 
     version = next(v for v in load_rules().simplified if v.covers(date(2026, 11, 1)))
-    index = _exclusions(version)
     codes = edition_on(date(2026, 11, 1)).codes()
     for code in codes:
-        assert index.excluded(code) == version.is_excluded(code), code
-        assert index.inferred(code) is version.inferred(code), code
+        assert version.is_excluded(code) == _scan_excluded(version, code), code
+        assert version.inferred(code) is _scan_inferred(version, code), code
     # two inferred groups over one prefix, the longer listed first: the first group in order is the one named
     common = {"why": "w", "source": "s", "checked": date(2026, 1, 1), "verified": "U"}
     first = InferredExclusion.validated(name_ja="甲", hs=["0203.11"], **common)
@@ -223,28 +265,26 @@ def test_the_exclusions_by_prefix_agree_with_the_lists_for_every_code() -> None:
     for groups in ([first, second], [second, first]):
         excluded = version.excluded.model_copy(update={"basis": "b", "hs": ["6101"], "inferred": groups})
         made = version.model_copy(update={"excluded": excluded})
-        index = _exclusions(made)
         for code in ("020311000", "020312000", "610110000", "010110000"):
-            assert index.excluded(code) == made.is_excluded(code)
-            assert index.inferred(code) is made.inferred(code)
-        assert index.inferred("020311000") is groups[0]
+            assert made.is_excluded(code) == _scan_excluded(made, code)
+            assert made.inferred(code) is _scan_inferred(made, code)
+        assert made.inferred("020311000") is groups[0]
 
 
 def test_the_categories_by_prefix_agree_with_the_lists_for_every_code() -> None:
-    """``simplified._categories`` (the categories indexed by prefix) gives every code of the editions the category,
-    rate text and liquor kind the rule data's own scan gives, and so for codes of prefixes listed twice, excepted or
-    caught by ``*`` only, in rule data made for it."""
+    """``SimplifiedVersion.category`` (the categories indexed by prefix) gives every code of the editions the
+    category, rate text and liquor kind a scan of the lists gives, and so for codes of prefixes listed twice,
+    excepted or caught by ``*`` only, in rule data made for it; rule data with no catch-all says so."""
     from datetime import date
 
+    from xlduty.core.errors import DataError
     from xlduty.core.rules import load_rules
     from xlduty.core.schedule import edition_on
-    from xlduty.core.simplified import _categories
 
     for version in load_rules().simplified:
-        index = _categories(version)
         for on in (date(2025, 6, 1), date(2026, 11, 1)):
             for code in edition_on(on).codes():
-                assert index.category(code) == version.category(code), code
+                assert version.category(code) == _scan_category(version, code), code
         cats = version.categories
         # a prefix listed by two categories (the first wins), a longer one in a later category (it wins), a category
         # excepting a code, and every other code caught by the last catch-all
@@ -253,6 +293,8 @@ def test_the_categories_by_prefix_agree_with_the_lists_for_every_code() -> None:
             cats[1].model_copy(update={"hs": ["0101", "010129", "*"], "hs_except": [], "rates": None, "rate": "2%"}),
             cats[2].model_copy(update={"hs": ["01"], "hs_except": ["0101299"], "rates": None, "rate": "3%"}),
         ]})
-        index = _categories(made)
         for code in ("010121000", "010129000", "010129900", "010130000", "020110000", "010210000"):
-            assert index.category(code) == made.category(code), code
+            assert made.category(code) == _scan_category(made, code), code
+        bare = version.model_copy(update={"categories": [cats[2].model_copy(update={"hs": ["01"], "hs_except": []})]})
+        with pytest.raises(DataError, match="no catch-all"):
+            bare.category("020110000")

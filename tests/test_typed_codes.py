@@ -79,6 +79,31 @@ def test_digits_of_other_scripts_are_not_an_hs_code() -> None:
     assert f.DUTY("٦١٠٩١٠٠٢٠", 300000, "CN", None, D).startswith("#エラー 品目番号(hs_code)")
 
 
+def test_codes_in_the_printed_form_read_as_every_other_form_reads() -> None:
+    """``normalize_hs`` takes a code in the printed form (6109.10-020) straight to its digits: the same digits, or the
+    same error, as the general reading (NFKC, then the patterns) gives, for texts of that shape made of digits of
+    several scripts, separators and spaces."""
+    from random import Random
+
+    from xlduty.core.hs import _normalize, normalize_hs
+
+    r = Random(15)
+    pieces = "0123456789" * 4 + "０１٦²" + " .-a\n"
+    for _ in range(20_000):
+        text = "".join(r.choice(pieces) for _ in range(11))
+        text = text[:4] + r.choice(".-") + text[5:7] + r.choice("-.") + text[8:]
+        try:
+            got: Any = normalize_hs(text)
+        except ValueError as exc:
+            got = str(exc)
+        try:
+            want: Any = _normalize(text)
+        except ValueError as exc:
+            want = str(exc)
+        assert got == want, text
+    assert normalize_hs("6109.10-020") == "610910020"
+
+
 @pytest.mark.parametrize(("call", "field", "words"), [
     (lambda: f.HS_NAME("6109.10-020", D, "fr"), "lang", "ja, en"),
     (lambda: f.HS_NAME("6109.10-020", D, "english"), "lang", "ja, en"),

@@ -12,6 +12,11 @@ _RE_6 = re.compile(r"^(\d{4})\.?(\d{2})$")
 
 def normalize_hs(text: object) -> str:
     """Digits of an HS code: 9 for a statistical line, 6 for a subheading. ``ValueError`` otherwise."""
+    if type(text) is str and len(text) == 11 and text[4] == "." and text[7] == "-":
+        # as printed (6109.10-020), the form of most codes given: its digits without the NFKC and patterns below
+        digits = text[:4] + text[5:7] + text[8:]
+        if digits.isascii() and digits.isdigit():
+            return digits
     if isinstance(text, float) and text.is_integer():
         text = int(text)  # Excel delivers a code typed as a number as a float
     return _normalize(str(text))

@@ -90,7 +90,7 @@ class _Model:
     def model_copy(self, *, update: dict[str, Any]) -> Any:
         """The same record with the fields in ``update`` replaced (as pydantic's ``model_copy`` does: unvalidated).
         Only the fields are copied: what a ``cached_property`` worked out from the old ones (``CTRate.local_fraction``,
-        ``FoodRules``' prefix index) is worked out again from the new."""
+        ``FoodRules``' and ``SimplifiedVersion``'s prefix indexes) is worked out again from the new."""
         unknown = set(update) - set(self._fields)
         if unknown:
             raise AttributeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
@@ -307,36 +307,65 @@ class SimplifiedVersion(Version):
     excluded: SimplifiedExcluded
 
     def is_excluded(self, code9: str) -> bool:
-        return any(code9.startswith(hs_digits(p)) for p in self.excluded.hs) or self.inferred(code9) is not None
+        """Whether the goods of a tariff line are left out of the simplified tariff: listed, or inferred."""
+        listed, _groups, lengths = self._exclusions
+        return any(code9[:k] in listed for k in lengths) or self.inferred(code9) is not None
 
     def inferred(self, code9: str) -> InferredExclusion | None:
-        """The inferred exclusion covering the code, if any."""
-        for group in self.excluded.inferred:
-            if any(code9.startswith(hs_digits(p)) for p in group.hs):
-                return group
-        return None
+        """The inferred exclusion covering the code, if any: the first group listing a prefix of it."""
+        _listed, groups, lengths = self._exclusions
+        found = [n for k in lengths if (n := groups.get(code9[:k])) is not None]
+        return self.excluded.inferred[min(found)] if found else None
 
     def category(self, code9: str) -> tuple[SimplifiedCategory, str, str | None]:
-        """(category, rate text, liquor kind) by the longest matching HS prefix; ``*`` is the rest."""
-        best: tuple[int, SimplifiedCategory, str, str | None] | None = None
-        fallback = None
-        for cat in self.categories:
-            if any(code9.startswith(hs_digits(p)) for p in cat.hs_except):
-                continue
+        """(category, rate text, liquor kind) by the longest matching HS prefix of a category not excepting the code,
+        the first listed of equal length; else the last catch-all (``*``) of a category not excepting it."""
+        excepts, by_prefix, rest, lengths = self._categories
+        for k in lengths:
+            entries = by_prefix.get(code9[:k])
+            if entries:
+                found = [e for e in entries if not any(code9.startswith(x) for x in excepts[e[1]])]
+                if found:
+                    return min(found)[2]   # the first listed (orders are distinct)
+        for n, result in reversed(rest):
+            if not any(code9.startswith(x) for x in excepts[n]):
+                return result
+        raise DataError("the simplified tariff has no catch-all category")
+
+    @cached_property
+    def _exclusions(self) -> tuple[frozenset[str], dict[str, int], tuple[int, ...]]:
+        """The exclusion lists by digit prefix: the listed prefixes, the first inferred group listing each prefix,
+        and every prefix length; a new code is looked up once per length, not matched against every prefix of every
+        list (a broker's book brings thousands of codes)."""
+        listed = frozenset(hs_digits(p) for p in self.excluded.hs)
+        groups: dict[str, int] = {}
+        for n, group in enumerate(self.excluded.inferred):
+            for p in group.hs:
+                groups.setdefault(hs_digits(p), n)
+        return listed, groups, tuple(sorted({len(p) for p in listed} | {len(p) for p in groups}))
+
+    @cached_property
+    def _categories(self) -> tuple[list[tuple[str, ...]], dict[str, list[tuple[int, int, tuple]]], list[tuple],
+                                   list[int]]:
+        """The categories by digit prefix: each category's excepted prefixes; per prefix, (order listed, category,
+        (category, rate text, liquor kind)) of the categories listing it; the catch-alls in order; every prefix
+        length, longest first."""
+        excepts = [tuple(hs_digits(p) for p in cat.hs_except) for cat in self.categories]
+        by_prefix: dict[str, list[tuple[int, int, tuple]]] = {}
+        rest: list[tuple] = []
+        order = 0
+        for n, cat in enumerate(self.categories):
             for sub in cat.rates or []:
                 for p in sub.hs:
-                    if code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
-                        best = (len(hs_digits(p)), cat, sub.rate, sub.kind)
+                    by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, sub.rate, sub.kind)))
+                    order += 1
             for p in cat.hs:
                 if p == "*":
-                    fallback = (cat, cat.rate or "", None)
-                elif code9.startswith(hs_digits(p)) and (best is None or len(hs_digits(p)) > best[0]):
-                    best = (len(hs_digits(p)), cat, cat.rate or "", None)
-        if best is not None:
-            return best[1], best[2], best[3]
-        if fallback is None:
-            raise DataError("the simplified tariff has no catch-all category")
-        return fallback
+                    rest.append((n, (cat, cat.rate or "", None)))
+                else:
+                    by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, cat.rate or "", None)))
+                    order += 1
+        return excepts, by_prefix, rest, sorted({len(p) for p in by_prefix}, reverse=True)
 
 
 class DependsOnUse(_Model):

@@ -193,6 +193,7 @@ class Schedule:
         self.credit: str = book["credit"]
         self.columns: tuple[str, ...] = tuple(book["columns"])
         self._rates: list[str] = book["rates"]
+        self._texts = [*self._rates, None]   # a row's index -1 (an empty cell) reads None: cells built at C speed
         self._paths: list[str] = book["paths"]
         self._rows: list[list] = book["lines"]
         self._index: dict[str, list[int]] = {}
@@ -206,7 +207,7 @@ class Schedule:
         line = self._built.get(i)
         if line is None:
             code, desc, path_i, u1, u2, laws, idx = self._rows[i]
-            cells = tuple(self._rates[j] if j >= 0 else None for j in idx)
+            cells = tuple(map(self._texts.__getitem__, idx))
             line = TariffLine(code, desc, self._paths[path_i], u1, u2, laws, cells, self.columns, self.edition,
                                format_hs(code))
             self._built[i] = line

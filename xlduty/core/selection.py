@@ -27,6 +27,7 @@ from xlduty.core.rate import (
     NotApplicable,
     NotApplied,
     Rate,
+    new_base,
     reads_unit_value,
 )
 from xlduty.core.rounding import TAX_BASE_UNIT, yen_text
@@ -125,10 +126,7 @@ def tie_base(b: DutyBase) -> DutyBase:
     uncut (the yen a rate would charge, had the line not been cut to nothing)."""
     tv = b[0]
     # b._replace(taxable_value=…, truncate_quantity=False), built from its fields (a fifth of what _replace costs)
-    return _base(DutyBase, (tv if tv >= TIE_VALUE else TIE_VALUE, b[1], b[2], b[3], b[4], b[5], b[6], False, b[8]))
-
-
-_base = tuple.__new__
+    return new_base(tv if tv >= TIE_VALUE else TIE_VALUE, b[1], b[2], b[3], b[4], b[5], b[6], False, b[8])
 
 
 def _at_tie(rate: Rate, tie: DutyBase) -> Decimal | None:

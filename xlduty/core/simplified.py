@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from xlduty.core.cache import remember
 from xlduty.core.errors import InputError
@@ -26,96 +26,10 @@ from xlduty.core.facts import Prepared, Treated
 from xlduty.core.rate import DutyBase, NeedsInput, Rate
 from xlduty.core.rate_parser import parse_rate
 from xlduty.core.rounding import yen_text
-from xlduty.core.rules import InferredExclusion, Rules, SimplifiedCategory, SimplifiedVersion, hs_digits
+from xlduty.core.rules import Rules, SimplifiedCategory, SimplifiedVersion
 from xlduty.core.selection import Applied
 
 Selected = Callable[[Prepared, DutyBase, date, "bool | str"], "tuple[Applied, Decimal]"]
-_Index = TypeVar("_Index", "_Exclusions", "_Categories")
-
-
-class _Exclusions:
-    """A version's exclusion lists by digit prefix (``SimplifiedVersion.is_excluded`` and ``inferred``, the same
-    answers): a new code is looked up once per prefix length, not matched against every prefix of every list (a
-    broker's book brings thousands of codes)."""
-
-    def __init__(self, version: SimplifiedVersion) -> None:
-        self.version = version
-        self.listed = frozenset(hs_digits(p) for p in version.excluded.hs)
-        self.groups: dict[str, int] = {}   # a prefix → the first inferred group listing it
-        for n, group in enumerate(version.excluded.inferred):
-            for p in group.hs:
-                self.groups.setdefault(hs_digits(p), n)
-        self.lengths = tuple(sorted({len(p) for p in self.listed} | {len(p) for p in self.groups}))
-
-    def inferred(self, code: str) -> InferredExclusion | None:
-        """The first inferred group with a prefix of ``code``, as ``SimplifiedVersion.inferred`` finds it."""
-        found = [n for k in self.lengths if (n := self.groups.get(code[:k])) is not None]
-        return self.version.excluded.inferred[min(found)] if found else None
-
-    def excluded(self, code: str) -> bool:
-        return any(code[:k] in self.listed for k in self.lengths) or self.inferred(code) is not None
-
-
-class _Categories:
-    """A version's categories by digit prefix (``SimplifiedVersion.category``, the same answer): the longest prefix of
-    a category not excepting the code, the first listed of equal length, else the last catch-all (``*``) of a category
-    not excepting it; looked up once per prefix length instead of matched against every prefix of every category."""
-
-    def __init__(self, version: SimplifiedVersion) -> None:
-        self.version = version
-        self.excepts = [tuple(hs_digits(p) for p in cat.hs_except) for cat in version.categories]
-        self.by_prefix: dict[str, list[tuple[int, int, tuple[SimplifiedCategory, str, str | None]]]] = {}
-        self.rest: list[tuple[int, tuple[SimplifiedCategory, str, str | None]]] = []   # the catch-alls, in order
-        order = 0
-        for n, cat in enumerate(version.categories):
-            for sub in cat.rates or []:
-                for p in sub.hs:
-                    self.by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, sub.rate, sub.kind)))
-                    order += 1
-            for p in cat.hs:
-                if p == "*":
-                    self.rest.append((n, (cat, cat.rate or "", None)))
-                else:
-                    self.by_prefix.setdefault(hs_digits(p), []).append((order, n, (cat, cat.rate or "", None)))
-                    order += 1
-        self.lengths = sorted({len(p) for p in self.by_prefix}, reverse=True)
-
-    def category(self, code: str) -> tuple[SimplifiedCategory, str, str | None]:
-        """(category, rate text, liquor kind) of the code, as ``SimplifiedVersion.category`` finds them."""
-        excepts = self.excepts
-        for k in self.lengths:
-            entries = self.by_prefix.get(code[:k])
-            if entries:
-                found = [e for e in entries if not any(code.startswith(x) for x in excepts[e[1]])]
-                if found:
-                    return min(found)[2]   # the first listed (orders are distinct)
-        for n, result in reversed(self.rest):
-            if not any(code.startswith(x) for x in excepts[n]):
-                return result
-        return self.version.category(code)   # says what is wrong (no catch-all)
-
-
-_INDEXES: dict[tuple[type, int], _Exclusions | _Categories] = {}
-
-
-def _indexed(made: type[_Index], version: SimplifiedVersion) -> _Index:
-    """The index ``made`` (``_Exclusions``, ``_Categories``) of a version, made once per version object (rule data
-    only)."""
-    key = (made, id(version))
-    found = _INDEXES.get(key)
-    if found is None or found.version is not version:
-        if len(_INDEXES) >= 64:
-            _INDEXES.clear()
-        found = _INDEXES[key] = made(version)
-    return found  # type: ignore[return-value]
-
-
-def _categories(version: SimplifiedVersion) -> _Categories:
-    return _indexed(_Categories, version)
-
-
-def _exclusions(version: SimplifiedVersion) -> _Exclusions:
-    return _indexed(_Exclusions, version)
 
 
 class Simplified:
@@ -158,7 +72,7 @@ class Simplified:
         key = (version.valid_from, code)
         out = self._out.get(key)
         if out is None:   # looked up once per version and code: the lists are matched by prefix
-            out = remember(self._out, key, _exclusions(version).excluded(code))
+            out = remember(self._out, key, version.is_excluded(code))
         if out:
             return None
         # duty-free under the general tariff (national or WTO rate): stays free (CA 1001)
@@ -168,7 +82,7 @@ class Simplified:
                            ["free under the general tariff: stays free under the simplified tariff"], []), mfn_amount
         found = self._category.get(key)
         if found is None:
-            cat, text, _kind = _categories(version).category(code)
+            cat, text, _kind = version.category(code)
             found = remember(self._category, key, (cat, text, parse_rate(text)))
         cat, text, rate = found
         try:
@@ -187,7 +101,7 @@ class Simplified:
                  code: str | None = None) -> Applied:
         """The general rate of goods excluded from the simplified tariff, marked so; where the exclusion is inferred
         (``SimplifiedVersion.inferred``), the line says what it relies on."""
-        group = _exclusions(version).inferred(code) if version is not None and code is not None else None
+        group = version.inferred(code) if version is not None and code is not None else None
         if group is None:
             return replace(general, amount=amount, notes=["excluded from the simplified tariff: general rate",
                                                           *general.notes])

@@ -32,12 +32,12 @@ from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
-from xlduty.core.fast.plans import EXACT, ordered, origin_free, ratio, value_free
+from xlduty.core.fast.plans import EXACT, ordered, plan_key, ratio, under
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.origin import check as check_origin
-from xlduty.core.rate import ZERO, DutyBase
+from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Step
 from xlduty.core.rounding import floor_yen, truncate_tax_base
 from xlduty.core.rules import Rules
@@ -67,12 +67,19 @@ class Kind:
     unordered: bool = False            # no such winner: selected afresh
     face: Any = None                   # how its line shows under the general treatment (``single.Face``)
     simple: Any = None                 # and under the simplified tariff (False: not the same at every value)
-    common: dict[int | tuple, tuple] | None = None
+    by_cover: dict[int, tuple] | None = None
     # what the kinds of one class (``FastPath.classes``: one line, unit and consumption-tax class) share, one dict for
     # all of them: by a coverage's id, (coverage, kind, (winner, ratio)) of an origin-free plain-percentage plan
-    # (``plans.origin_free``) an origin of that coverage found, the kind for the others; by (the id of the origin's
-    # unclaimed plan, whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``)
-    # (``simple_plan``)
+    # (``plans.origin_free``) an origin of that coverage found, the kind for the others
+    simple_by_plan: dict[tuple, tuple] | None = None
+    # and their simplified-tariff outcomes, one dict for all of them: by (the id of the origin's unclaimed plan,
+    # whether claimed, the id of the kind's plan), (that plan, the kind's plan, ``simple``) (``single.simple_plan``)
+
+    def sibling(self) -> Kind:
+        """A kind of this one's class (line, unit and consumption-tax class) for another origin or claim: what
+        preparing its line the long way gives, but for the origin, which only that preparation checks."""
+        return Kind(self.tariff, self.unit, self.reduced, self.ct_rate, self.ct_text, self.ct_ratio,
+                    self.unverified.copy())
 
 
 Done = tuple[LineResult, CommonLine, Kind, FxRate, Decimal, Decimal]
@@ -85,12 +92,17 @@ KINDS_LIMIT = 1 << 16
 """Line kinds, seen texts and rate plans kept at most (each a few hundred bytes): a broker's order book has thousands
 of codes, each under several origins and claims; at 8,192 these were emptied every few thousand lines of such a book
 and most lines took the long way (bench/throughput.py, broker mix)."""
-_base = tuple.__new__   # DutyBase from a tuple of all its fields: a third of what its keyword-aware __new__ costs
+
+
+def _class_key(key: tuple) -> tuple:
+    """The key of a kind's class (``FastPath.classes``): its key (``FastPath.kinds``) but for the origin and claim."""
+    return key[:5] + key[7:]
 
 
 def _kind_plan(kind: Kind, applied: Applied, share: tuple[int, int] | None) -> tuple:
     """A kind's plan (``Kind.plan``) from the winner of its selection and its ratio."""
-    return (applied, share, tuple(sorted(set(kind.unverified + applied.unverified))),
+    unverified = kind.unverified + applied.unverified
+    return (applied, share, tuple(sorted(set(unverified))) if unverified else (),
             applied.column.startswith(PREFERENCES), applied.rate.kind)
 
 
@@ -119,7 +131,7 @@ class FastPath(OneLine):
         self.fx_out: dict[int, tuple[FxRate, dict[str, Any], str | None]] = {}   # an FX rate as output, its warning
         self.days: dict[date, Day] = {}                   # dated rule versions by date
         self.plans: dict[tuple, _Plan] = {}               # winners by line, origin, claim and date
-        self.shared: dict[tuple, _Plan] = {}              # and by cells, coverage and date (``plans.origin_free``)
+        self.shared: dict[tuple, _Plan] = {}              # and by the cells read, coverage and date (``shared_key``)
         self.coverage: dict[tuple, Coverage] = {}         # by origin, claim and date (``cover_of``)
         self.covers: dict[Coverage, Coverage] = {}        # one of equal coverages
         self.kinds: dict[tuple, Kind] = {}
@@ -231,8 +243,8 @@ class FastPath(OneLine):
                         elif (plan is None and (applied := kind.ordered) is not None and 0 < tv < EXACT
                               and quantity is not None and 0 < quantity < EXACT):
                             # the winner of ordered rates (see ``general``), its exact duty worked out
-                            amount = applied.rate.evaluate(_base(DutyBase, (tv, quantity, kind.unit, on, origin, False,
-                                                                            None, True, None)))
+                            amount = applied.rate.evaluate(new_base(tv, quantity, kind.unit, on, origin, False, None,
+                                                                    True, None))
                             duty = int(amount) if amount > 0 else 0   # floor_yen
                             rate_kind, unverified = applied.rate.kind, kind.ordered_unverified
                         else:
@@ -321,13 +333,13 @@ class FastPath(OneLine):
         kind = self.kinds.get(key)
         cover = None
         if kind is None:   # as prepare_line makes it from the class another origin's or claim's line left
-            cls = self.classes.get((schedule, on, ln.hs_code, ln.unit, None, False, None, whole))
+            cls = self.classes.get(_class_key(key))
             if cls is None:   # as ``declare`` prepares it (its currency's rate is the one this route found)
                 if key in self.kindless:
                     return None
                 try:
-                    kind = cls = self.prepare_line(0, ln, Context(on, rates, False, self.day(on), None,
-                                                                  {ln.currency: fx}), schedule).kind
+                    kind = cls = self.long_way(0, ln, Context(on, rates, False, self.day(on), None,
+                                                              {ln.currency: fx}), schedule, key).kind
                 except InputError:
                     return None
                 if kind is None:   # a line of no kind (banded, or with notes of its own): ``declare`` takes it
@@ -339,9 +351,10 @@ class FastPath(OneLine):
                 cover = self.cover_of(origin, claim, on)
             except InputError:
                 return None
-            common = cls.common
+            common = cls.by_cover
             if common is None:
-                common = cls.common = {}
+                common = cls.by_cover = {}
+                cls.simple_by_plan = {}
             shared = common.get(id(cover))
             if shared is not None and shared[0] is cover:
                 # the kind another origin of this coverage left, with its plan (``plans.origin_free``): all it holds
@@ -350,24 +363,23 @@ class FastPath(OneLine):
                 kind = shared[1]
                 tariff = kind.tariff
                 remember(self.kinds, key, kind, KINDS_LIMIT)
-                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
-                                      whole), shared[2], KINDS_LIMIT)   # as ``planned`` would leave it
+                remember(self.plans, plan_key(tariff, origin, claim, on, False, None, whole), shared[2],
+                         KINDS_LIMIT)   # as ``planned`` would leave it
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
                 return kind, origin
             if kind is None:
-                kind = remember(self.kinds, key, Kind(cls.tariff, cls.unit, cls.reduced, cls.ct_rate, cls.ct_text,
-                                                      cls.ct_ratio, cls.unverified.copy()), KINDS_LIMIT)
-            kind.common = common
+                kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
+            kind.by_cover, kind.simple_by_plan = common, cls.simple_by_plan
             tariff = kind.tariff
-            plan = self.shared.get((tariff.columns, tariff.cells, cover, on, False, None, whole))
+            shared_key = self.shared_key(tariff, cover, origin, on, False, None, whole)
+            plan = self.shared.get(shared_key)
             if plan is not None and plan[1] is not None:
-                # the plain-percentage plan another line printing the same cells left for this coverage: what
-                # ``planned`` would find through ``_select``
-                remember(self.plans, (tariff.edition, tariff.code, tariff.description, origin, claim, on, False, None,
-                                      whole), plan, KINDS_LIMIT)
+                # the plain-percentage plan another line printing the same cells read left for this coverage (and
+                # origin, where the winner may read it): what ``planned`` would find through ``_select``
+                remember(self.plans, plan_key(tariff, origin, claim, on, False, None, whole), plan, KINDS_LIMIT)
                 kind.plan = _kind_plan(kind, plan[0], plan[1])   # type: ignore[arg-type]
                 remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
-                if len(common) < 256:
+                if shared_key[2] is None and len(common) < 256:   # the same for every origin of the coverage
                     common[id(cover)] = (cover, kind, plan)
                 return kind, origin
         remember(self.seen, raw_key, (kind, origin), KINDS_LIMIT)
@@ -375,14 +387,13 @@ class FastPath(OneLine):
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
         if not self.planned(p, on):
             return None
-        common = kind.common
-        if cover is not None and common is not None and len(common) < 256 and origin_free(kind.tariff, cover):
+        common = kind.by_cover
+        if cover is not None and common is not None and len(common) < 256 and under(kind.tariff, cover)[2]:
             # left with the line's class for the other origins of this coverage
             plan = kind.plan
             assert plan is not None
             tariff = kind.tariff
-            selected = self.plans.get((tariff.edition, tariff.code, tariff.description, origin, claim, on, False,
-                                       None, whole))
+            selected = self.plans.get(plan_key(tariff, origin, claim, on, False, None, whole))
             common[id(cover)] = (cover, kind, selected or (plan[0], plan[1]))
         return kind, origin
 
@@ -424,23 +435,13 @@ class FastPath(OneLine):
             key = (schedule, on, ln.hs_code, ln.unit, ln.reduced_ct, ln.origin, ln.claim_preference, ln.in_quota,
                    ln.condition, ln.quantity is None)
             kind = self.kinds.get(key)
-            if kind is None and (shared := self.classes.get(key[:5] + key[7:])) is not None:
+            if kind is None and (cls := self.classes.get(_class_key(key))) is not None:
                 # its line, unit and class are those of another origin's or claim's: preparing the line the long way
                 # reads its origin only to check it (origin.check), here in the same place
                 check_origin(ln.origin, i)
-                kind = remember(self.kinds, key, Kind(shared.tariff, shared.unit, shared.reduced, shared.ct_rate,
-                                                      shared.ct_text, shared.ct_ratio, shared.unverified.copy()),
-                                KINDS_LIMIT)
-        if kind is None:   # prepared the long way; the first line of its kind leaves what it has in common
-            p = self.prepare(i, ln, ctx, schedule)
-            tariff = p.tariff
-            # a line banded by value is checked every time (classification.check_bands): a kind would skip the check
-            if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path,
-                                                                                          tariff.description):
-                p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
-                                                        p.unverified.copy()), KINDS_LIMIT)
-                remember(self.classes, key[:5] + key[7:], p.kind, KINDS_LIMIT)
-            return p
+                kind = remember(self.kinds, key, cls.sibling(), KINDS_LIMIT)
+        if kind is None:
+            return self.long_way(i, ln, ctx, schedule, key)
         fxs = ctx.fx
         fx = fxs.get(ln.currency)
         if fx is None:
@@ -453,6 +454,18 @@ class FastPath(OneLine):
         return Prepared(i, ln, kind.tariff, fx, foreign, foreign if fx is YEN else foreign * fx.yen_per_unit,
                         kind.unit, kind.ct_rate, kind.reduced, 0, False, [], kind.unverified, None,
                         False, kind.ct_text, kind.ct_ratio, kind)
+
+    def long_way(self, i: int, ln: AnyLine, ctx: Context, schedule: Schedule | None, key: tuple | None) -> Prepared:
+        """Line ``i`` prepared the long way (the engine's own preparation); the first line of its kind (``key``: of
+        no kind where None) leaves what it has in common, its kind and class."""
+        p = self.prepare(i, ln, ctx, schedule)
+        tariff = p.tariff
+        # a line banded by value is checked every time (classification.check_bands): a kind would skip the check
+        if key is not None and not p.notes and tariff is not None and not line_bands(tariff.path, tariff.description):
+            p.kind = remember(self.kinds, key, Kind(tariff, p.unit, p.reduced, p.ct_rate, p.ct_text, p.ct_ratio,
+                                                    p.unverified.copy()), KINDS_LIMIT)
+            remember(self.classes, _class_key(key), p.kind, KINDS_LIMIT)
+        return p
 
     # --- a line under the general treatment ---------------------------------------------------------------------
 
@@ -541,18 +554,17 @@ class FastPath(OneLine):
             except InputError as exc:
                 raise exc.within(f"lines[{p.index}]") from None
             return applied, applied.amount, None, False
-        key = (tariff.edition, tariff.code, tariff.description, ln.origin, claim, on, ln.in_quota, ln.condition,
-               base.quantity is None)
+        key = plan_key(tariff, ln.origin, claim, on, ln.in_quota, ln.condition, base.quantity is None)
         plan = self.plans.get(key) if base.taxable_value > 0 else None
         if plan is not None and plan[0] is not None:  # the same rate wins whatever the (non-zero) value
             return plan[0], None, plan[1], True
         try:
             cover = self.cover_of(ln.origin, claim, on)
             if plan is None and base.taxable_value > 0:   # another origin's of the same coverage, or another line's
-                # printing the same cells: select_rate reads a line's cells, nothing else of it (a banded line, whose
-                # rates may read the gate-price system, is selected above)
-                shared_key = (tariff.columns, tariff.cells, cover, on, ln.in_quota, ln.condition,
-                              base.quantity is None)
+                # printing the same cells read: select_rate reads a line's cells, nothing else of it (a banded line,
+                # whose rates may read the gate-price system, is selected above)
+                shared_key = self.shared_key(tariff, cover, ln.origin, on, ln.in_quota, ln.condition,
+                                             base.quantity is None)
                 if (plan := self.shared.get(shared_key)) is not None:
                     remember(self.plans, key, plan, KINDS_LIMIT)
                     return plan[0], None, plan[1], True   # type: ignore[return-value]
@@ -560,13 +572,22 @@ class FastPath(OneLine):
         except InputError as exc:
             raise exc.within(f"lines[{p.index}]") from None
         if base.taxable_value > 0 and plan is None:   # (None, None): the winner depends on the value
-            plan = remember(self.plans, key, (applied, ratio(applied.rate)) if value_free(tariff, cover)
+            plan = remember(self.plans, key, (applied, ratio(applied.rate)) if under(tariff, cover)[1]
                             else (None, None), KINDS_LIMIT)
             if plan[0] is not None:
-                if origin_free(tariff, cover):
-                    remember(self.shared, shared_key, plan, KINDS_LIMIT)
+                remember(self.shared, shared_key, plan, KINDS_LIMIT)
                 return applied, applied.amount, plan[1], True
         return applied, applied.amount, None, False
+
+    @staticmethod
+    def shared_key(tariff: TariffLine, cover: Coverage, origin: str | None, on: date, in_quota: bool,
+                   condition: str | None, whole: bool) -> tuple:
+        """The key a value-free winner is shared by between lines (``shared``): what ``select_rate`` reads of a line
+        not banded by value, the columns it may read and the line's cells there (``plans.read_cells``), with the
+        coverage, date, quota, condition, whether no quantity is given and, where the winner may read the origin
+        itself (``plans.origin_free``), the origin: None where every origin of the coverage gets the same."""
+        read, _value_free, free = under(tariff, cover)
+        return read, cover, None if free else origin, on, in_quota, condition, whole
 
     # --- explaining a line built here -----------------------------------------------------------------------
 
@@ -574,7 +595,7 @@ class FastPath(OneLine):
                        loc: int, local_ratio: str) -> list[Step]:
         """The steps of a common line: its duty base is built here, when asked, not per line."""
         ln = p.line
-        base = _base(DutyBase, (tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True, None))
+        base = new_base(tv, ln.quantity, p.unit, on, ln.origin, ln.in_quota, ln.condition, True, None)
         return self.explanation.line(p, tv, applied, None, base, duty, duty, None, False, ct_base, nat, loc,
                                      local_ratio)
 

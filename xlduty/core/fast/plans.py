@@ -11,8 +11,10 @@ selected once and only each line's duty worked out.
 - ``origin_free``: no rate it may read names countries (a branch for a party: 「…に対する待遇」), no coverage it
   relies on is unverified (its mark names the origin) and GSP is not claimed (its exclusion looks up the origin's
   EPAs): every origin whose coverage is the same (``selection.coverage``: the same columns, notes and marks) then gets
-  the same winner, notes and marks, and a plan found for one origin serves the others, and every line printing the
-  same cells (the selection reads nothing else of a line that is not banded by value).
+  the same winner, notes and marks, and a plan found for one origin serves the others.
+- ``read_cells``: the columns the selection may read under a coverage and a line's cells there; it reads nothing else
+  of a line not banded by value, so a plan found for one line serves every line printing the same there (for the
+  same origin, where the plan is not origin-free), and so do the two facts above (``under``).
 
 tests/test_rate_plans.py checks both against fresh selection over real lines; tests/test_fast_path.py checks whole
 results.
@@ -22,9 +24,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
+from xlduty.core.cache import remember
 from xlduty.core.rate import (
     ZERO,
     AdValorem,
@@ -43,6 +48,13 @@ from xlduty.core.schedule import TariffLine
 from xlduty.core.selection import Coverage
 
 EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
+
+def plan_key(tariff: TariffLine, origin: str | None, claim: bool | str, on: date, in_quota: bool,
+             condition: str | None, whole: bool) -> tuple:
+    """The key a winner is remembered by (``FastPath.plans``): the line (its edition, code and description: a code
+    may have seasonal lines), the origin, claim and date, the quota and condition, and whether no quantity is given."""
+    return tariff.edition, tariff.code, tariff.description, origin, claim, on, in_quota, condition, whole
 
 
 def ratio(rate: Rate) -> tuple[int, int] | None:
@@ -73,20 +85,35 @@ def _ratio(rate: Rate) -> tuple[int, int] | None:
 def value_free(line: TariffLine, cover: Coverage) -> bool:
     """True if the winner of ``select_rate`` cannot depend on the taxable value (above 0) or the quantity: every
     column it may read is ``proportional`` (so, at once, where every cell of the line is: ``_line_facts``)."""
-    return _line_facts(line)[0] or all(facts[0] for facts in _facts(line, cover))
+    return _free(line, cover)[0]
 
 
 def origin_free(line: TariffLine, cover: Coverage) -> bool:
     """True if ``select_rate`` for the line under ``cover`` cannot read the origin itself, only its coverage: no
     column it may read has a rate that branches by country of origin, no claimed column's coverage is unverified
     (the mark names the origin) and GSP is not among the claimed columns (its exclusion reads the origin's EPAs)."""
+    return _free(line, cover)[1]
+
+
+def _free(line: TariffLine, cover: Coverage) -> tuple[bool, bool]:
+    """(``value_free``, ``origin_free``), the columns the coverage reads (``_facts``) read once for both, and only
+    where the line's cells as a whole do not decide (``_line_facts``)."""
+    proportional_, reads = _line_facts(line)
+    facts = None
+    if not proportional_:
+        facts = _facts(line, cover)
+        proportional_ = all(f[0] for f in facts)
     marked = _MARKED.get(cover)
     if marked is None:
         marked = any(unverified or column == "rate_gsp" for column, _name, unverified in cover.columns)
         if len(_MARKED) >= 1 << 12:
             _MARKED.clear()
         _MARKED[cover] = marked
-    return not marked and (not _line_facts(line)[1] or not any(facts[1] for facts in _facts(line, cover)))
+    if marked:
+        return proportional_, False
+    if reads:
+        reads = any(f[1] for f in (_facts(line, cover) if facts is None else facts))
+    return proportional_, not reads
 
 
 _MARKED: dict[Coverage, bool] = {}   # whether a coverage claims GSP or a column of unverified coverage
@@ -199,6 +226,52 @@ def _read(line: TariffLine, cover: Coverage) -> list[str]:
         if "rate_gsp" in columns:
             columns += [c for c in line.columns if c.startswith("epa_")]
     return columns
+
+
+def under(line: TariffLine, cover: Coverage) -> tuple[tuple[tuple[str, ...], tuple[str | None, ...]], bool, bool]:
+    """``read_cells``, ``value_free`` and ``origin_free`` of a line under a coverage, worked out once for the pair
+    (the first line of a code under a coverage asks for them twice or more: ``FastPath.shared_key``, ``_select``)."""
+    found = _UNDER.get((id(line), id(cover)))
+    if found is not None and found[0] is line and found[1] is cover:
+        return found[2]
+    read = read_cells(line, cover)
+    free = _FREE.get((read, cover))
+    if free is None:   # both are decided by the cells read (``_free``): lines printing the same there share them
+        free = remember(_FREE, (read, cover), _free(line, cover), 1 << 14)
+    facts = read, free[0], free[1]
+    remember(_UNDER, (id(line), id(cover)), (line, cover, facts), 1 << 15)
+    return facts
+
+
+_UNDER: dict[tuple[int, int], tuple[TariffLine, Coverage, Any]] = {}   # by ids: the line and coverage kept, compared
+_FREE: dict[tuple, tuple[bool, bool]] = {}   # by the columns read, the cells there and the coverage
+
+
+def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The columns ``select_rate`` may read for a line under ``cover`` and the line's cells in them: the columns of
+    ``_read``, the general rate always (whatever kind of temporary rate the line has). The winner, its notes and marks
+    depend on nothing else of a line not banded by value, so lines printing the same there share a plan
+    (``FastPath.shared``), whatever they print in the columns the coverage does not read."""
+    columns = line.columns
+    found = _READ.get((id(columns), cover))
+    if found is None or found[0] is not columns:
+        names = ["rate_temporary", "rate_general"]
+        if cover.wto_ok:
+            names.append("rate_wto")
+        if cover.claimed:
+            names += [c for c, _name, _unverified in cover.columns]
+            if "rate_gsp" in names:
+                names += [c for c in columns if c.startswith("epa_")]
+        read = tuple(n for n in names if n in columns)
+        indexes = [columns.index(n) for n in read]
+        # an itemgetter of one index gives the item, not a 1-tuple: the cells are read as a slice then
+        getter = itemgetter(*indexes) if len(indexes) > 1 else (lambda cells: tuple(cells[i] for i in indexes))
+        found = remember(_READ, (id(columns), cover), (columns, read, getter), 1 << 12)
+    return found[1], found[2](line.cells)
+
+
+_READ: dict[tuple[int, Coverage], tuple[tuple[str, ...], tuple[str, ...], Any]] = {}
+# by the id of a schedule's columns (kept, and compared) and coverage: the columns read and a getter of their cells
 
 
 _Shape = tuple[str, Decimal, Decimal, Any]   # (av | sum | max, percent, yen, (unit, per, decimals kept) or None)

@@ -25,16 +25,15 @@ from xlduty.core.declaration import CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
-from xlduty.core.fast.plans import EXACT, ratio
+from xlduty.core.fast.plans import EXACT, plan_key, ratio
 from xlduty.core.fx import YEN, FxRate, given_rate_warning, rate_for
-from xlduty.core.rate import ZERO, DutyBase
+from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Result, Step, Totals
 from xlduty.core.rounding import floor_yen
 from xlduty.core.schedule import LookupError_, edition_on, pinned_edition
 from xlduty.core.selection import Applied
 
 _COMMON = frozenset(("hs_code", "origin", "value", "currency", "freight", "quantity", "unit", "claim_preference"))
-_base = tuple.__new__   # DutyBase from a tuple of all its fields
 
 Face = tuple[Applied, tuple[int, int], str, Any, tuple[str, ...], bool, str, str, str, str | None]
 """How a kind's line shows under one treatment at every taxable value above 0: (rate applied, its duty as a fraction
@@ -257,19 +256,17 @@ class OneLine:
         claimed and the plan of the origin unclaimed (the free goods stay free); another kind of the class with the
         same of each (the same objects: plans shared by coverage, ``FastPath.first_of_kind``) takes it from the
         class."""
-        common = kind.common
+        common = kind.simple_by_plan
         if common is not None:
             tariff = kind.tariff
-            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
-                                  ln.quantity is None))
+            mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
             shared_key = (id(mfn), ln.claim_preference is not False, id(kind.plan))
             shared = common.get(shared_key) if mfn is not None else None
             if shared is not None and shared[0] is mfn and shared[1] is kind.plan:
                 return shared[2]   # type: ignore[no-any-return]
         simple = self._simple_plan(kind, face, ln, fx, foreign, yen, tv, on, version)
         if common is not None and len(common) < 256:
-            mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False, None,
-                                  ln.quantity is None))
+            mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
             if mfn is not None:
                 common[(id(mfn), ln.claim_preference is not False, id(kind.plan))] = (mfn, kind.plan, simple)
         return simple
@@ -279,7 +276,7 @@ class OneLine:
         """``simple_plan`` found by the simplified-tariff step for this line."""
         p = Prepared(0, ln, kind.tariff, fx, foreign, yen, kind.unit, kind.ct_rate, kind.reduced, 0, False, [],
                      kind.unverified, None, False, kind.ct_text, kind.ct_ratio, kind)
-        base = _base(DutyBase, (tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None))
+        base = new_base(tv, ln.quantity, kind.unit, on, ln.origin, False, None, True, None)
         try:
             found = self.simplified.rate(p, base, version, on, self.selected)
             if found is None:   # goods excluded from the simplified tariff: the general rate (the kind's plan)
@@ -289,8 +286,7 @@ class OneLine:
                 applied = found[0]
                 # free under the general tariff, or not, at every value: the general rate unclaimed is value-free
                 tariff = kind.tariff
-                mfn = self.plans.get((tariff.edition, tariff.code, tariff.description, ln.origin, False, on, False,
-                                      None, ln.quantity is None))
+                mfn = self.plans.get(plan_key(tariff, ln.origin, False, on, False, None, ln.quantity is None))
                 if mfn is None or mfn[1] is None:
                     return False
                 free = mfn[1][0] == 0
