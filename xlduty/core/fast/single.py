@@ -192,7 +192,7 @@ class OneLine:
                             duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc, None, None, face[2],
                             partial(self.explain_line, code, origin_, value, currency, freight, quantity, unit, claim,
                                     kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc, local_ratio),
-                            list(face[3]), list(face[4]))]
+                            [*face[3]], [*face[4]])]   # the line's own lists (a display faster than list())
         if face[9] is not None:
             warnings.append(face[9])
         if face[5]:   # a preference: the proof of origin, a warning now or a step of the explanation when built
