@@ -148,8 +148,8 @@ class OneLine:
                 return None   # an error: the engine's route raises it
         ct_ratio = kind.ct_ratio
         share = face[1]
-        # each figure, then its total cut to 100 yen (the line's total: the declaration's only line), the consumption
-        # tax's base and the local tax computed from those totals
+        # the duty and the national tax each cut to 100 yen once: the cut figure is the declaration's total (its only
+        # line's) and what the consumption tax's base and the local tax are worked from (truncate_tax_amount)
         duty = tv * share[0] // share[1]
         duty_t = duty // 100 * 100
         ct_base = (money + duty_t) // 1000 * 1000
