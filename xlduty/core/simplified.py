@@ -39,6 +39,7 @@ class Simplified:
         self.near = rules.step("thresholds").rule
         self._out: dict[tuple[date | None, str], bool] = {}
         self._category: dict[tuple[date | None, str], tuple[SimplifiedCategory, str, Rate]] = {}
+        self._limits: dict[int, str] = {}   # a threshold as printed: a separator costs a third of ``why_not``
 
     def why_not(self, version: SimplifiedVersion | None, total: Decimal, on: date,
                 exemption: dict[str, Any] | None, warnings: list[str]) -> str | None:
@@ -49,7 +50,10 @@ class Simplified:
         reason = None
         limit = version.threshold_jpy
         if total > limit:
-            reason = f"total customs value {yen_text(total)} exceeds {limit:,} yen"
+            shown = self._limits.get(limit)
+            if shown is None:
+                shown = remember(self._limits, limit, f"{limit:,}")
+            reason = f"total customs value {yen_text(total)} exceeds {shown} yen"
             near = total <= limit + 1000
         else:
             if exemption is not None and not exemption["excluded_lines"]:

@@ -150,7 +150,14 @@ def plain_header(d: dict[str, Any]) -> tuple[Date, bool, str, dict[str, Decimal]
         if type(fx) is not dict:
             return None
         for k, v in fx.items():
-            if (code := plain_code(k, 3)) is None or (rate := plain_amount(v)) is None or not rate or code in rates:
+            if type(v) is Decimal and v.is_finite() and _D0 < v < _DMAX:
+                rate = v   # a rate as JSON gives it, checked as plain_amount checks it (a batch repeats it: no call)
+            elif (rate := plain_amount(v)) is None or not rate:
+                return None
+            code = _codes.get(k) if type(k) is str else None   # a code seen before, as plain_code gives it
+            if code is None or len(code) != 3:
+                code = plain_code(k, 3)
+            if code is None or code in rates:
                 return None   # the models say what is wrong (a currency given twice: "usd" and "USD")
             rates[code] = rate
     if type(lines) is not list or not lines:

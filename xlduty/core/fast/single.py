@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from xlduty.core import origin, vouch
-from xlduty.core.declaration import CommonLine
+from xlduty.core.declaration import MAX_AMOUNT, CommonLine
 from xlduty.core.errors import InputError
 from xlduty.core.facts import Prepared
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_sum, plain_texts
@@ -95,9 +95,12 @@ class OneLine:
             kind = face = None
         # the amounts and the currency, checked as the one pass checks them (FastPath.declare)
         value, freight, currency = get("value"), get("freight", ZERO), get("currency", "JPY")
-        if (amounts := plain_sum(value, freight)) is None:
+        if type(value) is int and type(freight) is int and 0 <= value < MAX_AMOUNT and 0 <= freight < MAX_AMOUNT:
+            whole = value + freight   # the usual two ints, checked as plain_sum checks them (a call costs more)
+        elif (amounts := plain_sum(value, freight)) is None:
             return None
-        whole, freight = amounts
+        else:
+            whole, freight = amounts
         if quantity is not None and (quantity := plain_amount(quantity)) is None:
             return None
         if currency == "JPY":
@@ -122,8 +125,10 @@ class OneLine:
             yen = shown = foreign * fx.yen_per_unit
             money = int(yen)
         tv = money // 1000 * 1000
-        if not 0 < tv < EXACT or (dm_limit is not None and yen <= dm_limit):
-            return None   # the exemption, or a total near its threshold (a warning): the engine's route
+        if not 0 < tv < EXACT or (dm_limit is not None and money <= dm_limit):
+            # the exemption, or a total near its threshold (a warning): the engine's route (compared in whole yen,
+            # which an int does faster than a Decimal: a total less than a yen above the limit goes that way too)
+            return None
         if kind is None:   # the first line of these texts: its kind and plan, as the one pass would find them
             if not plain_texts(code, unit, claim) or (origin_ is not None
                                                       and (origin_ := plain_code(origin_, 2)) is None):
@@ -142,11 +147,15 @@ class OneLine:
                 return None   # an error: the engine's route raises it
         ct_ratio = kind.ct_ratio
         share = face[1]
+        # the duty and the national tax each cut to 100 yen once: the cut figure is the declaration's total (its only
+        # line's) and what the consumption tax's base and the local tax are worked from (truncate_tax_amount)
         duty = tv * share[0] // share[1]
-        ct_base = (money + duty // 100 * 100) // 1000 * 1000
+        duty_t = duty // 100 * 100
+        ct_base = (money + duty_t) // 1000 * 1000
         nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT else floor_yen(ct_base * kind.ct_rate / 100)
-        loc = nat // 100 * 100 * num // den
-        duty_t, nat_t, loc_t = duty // 100 * 100, nat // 100 * 100, loc // 100 * 100
+        nat_t = nat // 100 * 100
+        loc = nat_t * num // den
+        loc_t = loc // 100 * 100
         if version is None or reason is not None:
             totals = Totals(duty_t, nat_t, loc_t, 0)
             info: dict[str, Any] = {"mode": mode, "used": False, "reason": reason} if reason else {"mode": mode,
@@ -161,11 +170,13 @@ class OneLine:
                 return None
             s_share = simple[1]
             s_duty = tv * s_share[0] // s_share[1]
-            s_ct_base = (money + s_duty // 100 * 100) // 1000 * 1000
+            s_duty_t = s_duty // 100 * 100
+            s_ct_base = (money + s_duty_t) // 1000 * 1000
             s_nat = (s_ct_base * ct_ratio[0] // ct_ratio[1] if s_ct_base < EXACT
                      else floor_yen(s_ct_base * kind.ct_rate / 100))
-            s_loc = s_nat // 100 * 100 * num // den
-            s_duty_t, s_nat_t, s_loc_t = s_duty // 100 * 100, s_nat // 100 * 100, s_loc // 100 * 100
+            s_nat_t = s_nat // 100 * 100
+            s_loc = s_nat_t * num // den
+            s_loc_t = s_loc // 100 * 100
             g_total, s_total = duty_t + nat_t + loc_t, s_duty_t + s_nat_t + s_loc_t   # Totals.total
             used = mode == "always" or s_total <= g_total
             info = {"mode": mode, "used": used, "general_total": g_total, "simplified_total": s_total,
@@ -180,7 +191,7 @@ class OneLine:
                             duty, 0, kind.ct_text, kind.reduced, ct_base, nat, loc, None, None, face[2],
                             partial(self.explain_line, code, origin_, value, currency, freight, quantity, unit, claim,
                                     kind, fx, foreign, yen, tv, applied, on, duty, ct_base, nat, loc, local_ratio),
-                            list(face[3]), list(face[4]))]
+                            [*face[3]], [*face[4]])]   # the line's own lists (a display faster than list())
         if face[9] is not None:
             warnings.append(face[9])
         if face[5]:   # a preference: the proof of origin, a warning now or a step of the explanation when built
