@@ -75,7 +75,7 @@ def _write_indented(results: list[Any], single: bool) -> bool:
         if single:
             parts = [dumps(results[0].to_dict())]
         else:   # b"[\n" + the items, each indented by 2 and separated by b",\n" + b"\n]"
-            parts = [dumps([r.to_dict() for r in results[k:k + 256]])[2:-2] for k in range(0, len(results), 256)]
+            parts = [dumps([r.to_dict() for r in results[k:k + 256]]) for k in range(0, len(results), 256)]
     except TypeError:   # orjson.JSONEncodeError: an int beyond 64 bits, a lone surrogate …
         return False
     out = StandardOutput()
@@ -83,8 +83,10 @@ def _write_indented(results: list[Any], single: bool) -> bool:
         out.write(parts[0] + b"\n")
     else:
         out.write(b"[\n")
-        for k, part in enumerate(parts):
-            out.write(b",\n" + part if k else part)
+        for k, part in enumerate(parts):   # each part's items, its own brackets left out (not copied)
+            if k:
+                out.write(b",\n")
+            out.write(memoryview(part)[2:-2])
         out.write(b"\n]\n")
     out.flush()
     return True
@@ -102,8 +104,8 @@ def compute_items(args: argparse.Namespace) -> int:
     explain, keep_going, jsonl = args.explain, args.keep_going, args.format == "jsonl"
     out = StandardOutput()
     dumps = _dumps("jsonl" if jsonl else "compact" if args.compact else "indented")
+    plain = _orjson() if jsonl else None
     failed = 0
-    results: list[Any] = []
     with CollectionPaused():
         if jsonl:
             items: Any = read_declarations(args.file, keep_going=keep_going)
@@ -119,13 +121,14 @@ def compute_items(args: argparse.Namespace) -> int:
                 items = item_errors(data) if keep_going else [data]
             else:
                 raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
-        pending: list[bytes] = []   # JSONL lines not yet written (written 256 at a time)
+        pending: list[Any] = []   # the results not yet written (with --format jsonl, written 256 at a time)
         for i, item in enumerate(items):
             try:
-                if isinstance(item, InputError):
-                    raise item
-                if not isinstance(item, dict):
-                    raise InputError(f"[{i}]", "a declaration must be a JSON object with date and lines")
+                if type(item) is not dict:
+                    if isinstance(item, InputError):
+                        raise item
+                    if not isinstance(item, dict):
+                        raise InputError(f"[{i}]", "a declaration must be a JSON object with date and lines")
                 value: Any = run(item).to_dict(explain)
             except InputError as exc:
                 err = exc if exc.field.startswith("[") else exc.within(f"[{i}]")
@@ -133,35 +136,48 @@ def compute_items(args: argparse.Namespace) -> int:
                     err = InputError(err.field.removeprefix(f"[{i}]").lstrip("."), err.message)
                 if not keep_going:
                     if jsonl:
-                        _flush_lines(out, pending)
+                        _flush_lines(out, pending, dumps, plain)
                         out.flush()
                     raise err from None
                 failed += 1
                 field = err.field.removeprefix(f"[{i}]").lstrip(".")
                 value = {"index": i, "error": f"{field}: {err.message}" if field else err.message,
                          "field": field, "message": err.message}
-            if jsonl:
-                pending.append(dumps(value))
-                if len(pending) >= 256:
-                    _flush_lines(out, pending)
-            else:
-                results.append(value)
+            pending.append(value)
+            if jsonl and len(pending) >= 256:
+                _flush_lines(out, pending, dumps, plain)
         if jsonl:
-            _flush_lines(out, pending)
+            _flush_lines(out, pending, dumps, plain)
         else:
-            out.write(dumps(results[0] if single else results) + b"\n")
+            out.write(dumps(pending[0] if single else pending) + b"\n")
         _leave(items)
-        _leave(results)
+        _leave(pending)
     out.flush()
     return EXIT_SOME_FAILED if failed else 0   # the exit's collection is spared by main()
 
 
-def _flush_lines(out: StandardOutput, lines: list[bytes]) -> None:
-    """JSONL lines written, each ended by a newline, and forgotten."""
-    if lines:
-        lines.append(b"")
-        out.write(b"\n".join(lines))
-        lines.clear()
+def _flush_lines(out: StandardOutput, values: list[Any], dumps: Callable[[Any], bytes],
+                 plain: Callable[[Any], bytes] | None) -> None:
+    """``values`` written as JSONL, one a line, and forgotten: by ``plain`` (orjson's own ``dumps``, where installed)
+    in one pass, with no Python call per line, where it writes them all unhelped (a result holds only text, ints,
+    booleans and null: the bytes ``dumps`` gives them), else by ``dumps`` one by one."""
+    if not values:
+        return
+    try:
+        text = b"\n".join(map(plain or dumps, values))
+    except TypeError:   # orjson.JSONEncodeError: something only ``dumps`` writes (or refuses, as before)
+        text = b"\n".join(map(dumps, values))
+    out.write(text + b"\n")
+    values.clear()
+
+
+def _orjson() -> Callable[[Any], bytes] | None:
+    """orjson's ``dumps``, where installed (the ``batch`` extra)."""
+    try:
+        from orjson import dumps
+    except ImportError:
+        return None
+    return dumps
 
 
 def _dumps(style: str) -> Any:
