@@ -56,7 +56,8 @@ class Explanation:
                                            f"retail price × {pu.factor}){added}", None, pu.basis, pu.verified))
         else:
             if type(ln) is CommonLine:   # value and freight as given: an int prints as its Decimal would
-                parts = " + ".join([yen_text(x) for x in (ln._value, ln._freight) if x]) or "0"
+                v, f = ln._value, ln._freight
+                parts = f"{yen_text(v)} + {yen_text(f)}" if v and f else yen_text(v or f) if v or f else "0"
             else:
                 parts = " + ".join([yen_text(x) for x in (ln.value, ln.freight, ln.insurance, ln.additions)
                                     if x]) or "0"
@@ -120,10 +121,14 @@ class Explanation:
         """``totals`` of the ``lines`` under one treatment, their ``t`` and whether some line bears excise."""
         (duty_basis, duty_verified), (nat_basis, nat_verified), (loc_basis, loc_verified) = self._totals
         duty, nat, loc = t.duty, t.national_ct, t.local_ct
-        # most declarations of a broker's book have one line: its formulas written at once cost less than a call each
-        # on output; a longer one's are joined only when output
-        written = sum_formula if len(lines) == 1 else partial(partial, sum_formula)
-        formulas = (written(lines, "duty", duty), written(lines, "national_ct", nat), written(lines, "local_ct", loc))
+        formulas: tuple[str | Callable[[], str], ...]
+        if len(lines) == 1:   # most declarations of a broker's book: written at once (sum_formula's one-line case),
+            ln = lines[0]     # cheaper than a call each on output
+            formulas = (f"floor_100({ln.duty:,}) = {duty:,}", f"floor_100({ln.national_ct:,}) = {nat:,}",
+                        f"floor_100({ln.local_ct:,}) = {loc:,}")
+        else:   # a longer declaration's are joined only when output
+            formulas = (partial(sum_formula, lines, "duty", duty), partial(sum_formula, lines, "national_ct", nat),
+                        partial(sum_formula, lines, "local_ct", loc))
         steps = [Step("duty_total", formulas[0], duty, duty_basis, duty_verified),
                  Step("national_ct_total", formulas[1], nat, nat_basis, nat_verified),
                  Step("local_ct_total", formulas[2], loc, loc_basis, loc_verified)]
