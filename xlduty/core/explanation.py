@@ -2,7 +2,8 @@
 (rules/rounding.yaml names each step's basis and verification mark).
 
 The steps a line always takes (valuation, FX, taxable value, duty, consumption tax) are rendered here from the
-figures the line already holds, and only when its explanation is output: formatting is most of a line's cost. A
+figures the line already holds, and only when its explanation is output: formatting is most of a line's cost. They
+are built as their output dicts (``result.Rendered``), not as ``Step`` objects turned into dicts afterwards. A
 step that only some lines take is appended by the step itself as it happens (excise, relief, exemption). The
 declaration's own steps are the thresholds, its totals, the exemption and the proof of origin.
 """
