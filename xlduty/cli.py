@@ -104,7 +104,7 @@ def compute_items(args: argparse.Namespace) -> int:
     explain, keep_going, jsonl = args.explain, args.keep_going, args.format == "jsonl"
     out = StandardOutput()
     dumps = _dumps("jsonl" if jsonl else "compact" if args.compact else "indented")
-    plain = _orjson() if jsonl else None
+    plain = (_orjson() or dumps) if jsonl else dumps
     failed = 0
     with CollectionPaused():
         if jsonl:
@@ -121,7 +121,7 @@ def compute_items(args: argparse.Namespace) -> int:
                 items = item_errors(data) if keep_going else [data]
             else:
                 raise InputError("", "the input must be a declaration (JSON object) or a batch (JSON array)")
-        pending: list[Any] = []   # the results not yet written (with --format jsonl, written 256 at a time)
+        pending: list[Any] = []   # the results not yet written: with --format jsonl, as lines, 256 at a time
         for i, item in enumerate(items):
             try:
                 if type(item) is not dict:
@@ -136,18 +136,24 @@ def compute_items(args: argparse.Namespace) -> int:
                     err = InputError(err.field.removeprefix(f"[{i}]").lstrip("."), err.message)
                 if not keep_going:
                     if jsonl:
-                        _flush_lines(out, pending, dumps, plain)
+                        _flush_lines(out, pending)
                         out.flush()
                     raise err from None
                 failed += 1
                 field = err.field.removeprefix(f"[{i}]").lstrip(".")
                 value = {"index": i, "error": f"{field}: {err.message}" if field else err.message,
                          "field": field, "message": err.message}
-            pending.append(value)
-            if jsonl and len(pending) >= 256:
-                _flush_lines(out, pending, dumps, plain)
+            if jsonl:   # written at once, while the result is fresh in the cache
+                try:
+                    pending.append(plain(value))   # orjson's own dumps: no Python call of ours per line
+                except TypeError:   # orjson.JSONEncodeError: what only the batch writer's dumps writes (or refuses)
+                    pending.append(dumps(value))
+                if len(pending) >= 256:
+                    _flush_lines(out, pending)
+            else:
+                pending.append(value)
         if jsonl:
-            _flush_lines(out, pending, dumps, plain)
+            _flush_lines(out, pending)
         else:
             out.write(dumps(pending[0] if single else pending) + b"\n")
         _leave(items)
@@ -156,19 +162,12 @@ def compute_items(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failed else 0   # the exit's collection is spared by main()
 
 
-def _flush_lines(out: StandardOutput, values: list[Any], dumps: Callable[[Any], bytes],
-                 plain: Callable[[Any], bytes] | None) -> None:
-    """``values`` written as JSONL, one a line, and forgotten: by ``plain`` (orjson's own ``dumps``, where installed)
-    in one pass, with no Python call per line, where it writes them all unhelped (a result holds only text, ints,
-    booleans and null: the bytes ``dumps`` gives them), else by ``dumps`` one by one."""
-    if not values:
-        return
-    try:
-        text = b"\n".join(map(plain or dumps, values))
-    except TypeError:   # orjson.JSONEncodeError: something only ``dumps`` writes (or refuses, as before)
-        text = b"\n".join(map(dumps, values))
-    out.write(text + b"\n")
-    values.clear()
+def _flush_lines(out: StandardOutput, lines: list[bytes]) -> None:
+    """JSONL lines written, each ended by a newline, and forgotten."""
+    if lines:
+        lines.append(b"")
+        out.write(b"\n".join(lines))
+        lines.clear()
 
 
 def _orjson() -> Callable[[Any], bytes] | None:
