@@ -60,9 +60,12 @@ def _leave(obj: Any) -> None:
         gc.freeze()
 
 
+_PART = 16   # results rendered and written by orjson together: their dicts still in the cache (256: ×1.15 slower)
+
+
 def _write_indented(results: list[Any], single: bool) -> bool:
     """The results written as ``json.dumps(…, ensure_ascii=False, indent=2)`` writes them to a UTF-8 standard output,
-    byte for byte, rendered by orjson (``indented_json``) a few hundred at a time (an array of them, its brackets
+    byte for byte, rendered by orjson (``indented_json``) a few at a time (``_PART``; an array of them, its brackets
     dropped: its items as the whole array holds them) and written once all are: False, with nothing written, where it
     cannot (no orjson, an output that is not plain UTF-8, or something orjson refuses: the caller then writes them as
     before)."""
@@ -75,7 +78,7 @@ def _write_indented(results: list[Any], single: bool) -> bool:
         if single:
             parts = [dumps(results[0].to_dict())]
         else:   # b"[\n" + the items, each indented by 2 and separated by b",\n" + b"\n]"
-            parts = [dumps([r.to_dict() for r in results[k:k + 256]]) for k in range(0, len(results), 256)]
+            parts = [dumps([r.to_dict() for r in results[k:k + _PART]]) for k in range(0, len(results), _PART)]
     except TypeError:   # orjson.JSONEncodeError: an int beyond 64 bits, a lone surrogate …
         return False
     out = StandardOutput()
