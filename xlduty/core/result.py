@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 UNVERIFIED = "relies on unverified rule data"   # the words of a line's warning listing its unverified rule data
+Rendered = dict[str, Any]
+"""A step built as it is output (``{"step", "formula", "amount"?, "basis"?, "verified"?}``, as ``Step.to_dict`` gives
+it): the steps every line takes are made so (``Explanation.line``); a list of steps may hold both."""
 
 
 @dataclass(slots=True)
@@ -23,6 +26,11 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         """The step as written: its formula rendered, the amount, basis and mark where it has them."""
         return steps_out([self])[0]
+
+    @classmethod
+    def of(cls, step: Step | Rendered) -> Step:
+        """A step as a ``Step``, where it was built as it is output."""
+        return step if type(step) is not dict else cls(**step)
 
 
 @dataclass(slots=True)
@@ -47,14 +55,14 @@ class LineResult:
     exemption: str | None = None
     relief: str | None = None
     treatment: str = "general"        # general | simplified
-    explain: Callable[[], list[Step]] | None = None   # renders the steps on demand
+    explain: Callable[[], list[Step | Rendered]] | None = None   # renders the steps on demand
     notes: list[str] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     misfit: str | None = None         # its customs value per unit lies outside its code's band (BandCheck.misfit)
 
     @property
     def explanation(self) -> list[Step]:
-        return self.explain() if self.explain else []
+        return [Step.of(s) for s in self.explain()] if self.explain else []
 
     def to_dict(self, explain: bool = True) -> dict[str, Any]:
         """The line as ``xlduty compute`` writes it; ``explain=False`` leaves out the explanation (``--no-explain``)."""
@@ -81,7 +89,7 @@ class LineResult:
             "relief": self.relief,
         }
         if explain:
-            out["explanation"] = steps_out(self.explanation)
+            out["explanation"] = steps_out(self.explain()) if self.explain else []
         out["notes"] = self.notes
         out["unverified"] = self.unverified
         return out
@@ -162,12 +170,16 @@ class Result:
         return out
 
 
-def steps_out(steps: list[Step]) -> list[dict[str, Any]]:
+def steps_out(steps: list[Step | Rendered]) -> list[Rendered]:
     """``[s.to_dict() for s in steps]`` in one loop, without a call per step but its formula's (an explained
-    one-line declaration has about ten steps: writing them was a third of the explained output's cost)."""
-    out = []
+    one-line declaration has about ten steps: writing them was a third of the explained output's cost); a step built
+    as it is output is that already (each is built afresh for its output)."""
+    out: list[Rendered] = []
     append = out.append
     for s in steps:
+        if type(s) is dict:
+            append(s)
+            continue
         formula = s.formula
         d = {"step": s.step, "formula": formula if type(formula) is str else formula()}
         if s.amount is not None:
@@ -184,4 +196,7 @@ def num(d: Decimal | int) -> int | str:
     """Whole numbers as an int; fractions as an exact decimal string (never a float)."""
     if isinstance(d, int):
         return d
+    text = str(d)   # a customs value: its digits as they are, where they end in neither 0 nor an exponent
+    if text[-1] in "123456789" and "E" not in text:
+        return text if "." in text else int(text)
     return int(d) if d == d.to_integral_value() else format(d.normalize(), "f")
