@@ -119,29 +119,30 @@ def declaration(layout: Layout, rows: Sequence[Row], members: list[int],
     for name, v in defaults:
         if name not in d:
             d[name] = v
-    lines = []
-    for m in members:
-        row = rows[m]
-        ln: dict[str, Any] = {}
-        for name, i, conv, plain_text in line_readers:
-            cell = row[i]
-            if type(cell) is str:   # a CSV's cells: a text field is its cell trimmed, nothing when that is empty
-                if plain_text:
-                    if cell := cell.strip():
-                        ln[name] = cell
-                    continue
-                if not cell or cell.isspace():
-                    continue
-            elif cell is None or (type(cell) is float and cell != cell):
-                continue
-            ln[name] = conv(cell)
-        for parent, child, i, conv in nested_readers:
-            cell = row[i]
-            if not blank(cell):
-                ln.setdefault(parent, {})[child] = conv(cell)
-        lines.append(ln)
-    d["lines"] = lines
+    d["lines"] = [line(rows[m], line_readers, nested_readers) for m in members]
     return d
+
+
+def line(row: Row, line_readers: list, nested_readers: list) -> dict[str, Any]:
+    """The declaration line one row gives, in the ``xlduty compute`` JSON shape (``declaration``'s lines)."""
+    ln: dict[str, Any] = {}
+    for name, i, conv, plain_text in line_readers:
+        cell = row[i]
+        if type(cell) is str:   # a CSV's cells: a text field is its cell trimmed, nothing when that is empty
+            if plain_text:
+                if cell := cell.strip():
+                    ln[name] = cell
+                continue
+            if not cell or cell.isspace():
+                continue
+        elif cell is None or (type(cell) is float and cell != cell):
+            continue
+        ln[name] = conv(cell)
+    for parent, child, i, conv in nested_readers:
+        cell = row[i]
+        if not blank(cell):
+            ln.setdefault(parent, {})[child] = conv(cell)
+    return ln
 
 
 def _flat(field: str) -> str:
@@ -177,8 +178,13 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     is written: each declaration's first row carries its totals and warnings)."""
     from xlduty.core.engine import CollectionPaused, engine
 
-    run = engine().compute
+    core = engine()
+    run = core.compute
     readers = _readers(layout)
+    line_readers, nested_readers, decl_readers, defaults = readers
+    # where no column gives a declaration field, every declaration has the batch's own (options, defaults): checked
+    # once, and a one-line declaration computed from its line alone (``Engine.one_line``), as ``run`` would
+    one_line = None if decl_readers else core.one_line(dict(defaults))
     out: list[tuple | None] = [None] * len(rows)
     totals: list[tuple] = []
     said: dict[tuple, str] = {}   # a one-line declaration's warnings cell, by its warnings and notes (``_split``)
@@ -191,7 +197,10 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
     with CollectionPaused():
         for ident, members in declarations:
             try:
-                result = run(declaration(layout, rows, members, readers))
+                if one_line is not None and len(members) == 1:
+                    result = one_line(line(rows[members[0]], line_readers, nested_readers))
+                else:
+                    result = run(declaration(layout, rows, members, readers))
             except InputError as exc:
                 at, text = _message(layout, exc)
                 for k, m in enumerate(members):

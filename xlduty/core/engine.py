@@ -19,6 +19,7 @@ of line; ``Engine(fast=False)`` computes everything the plain way, and tests/tes
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -32,7 +33,7 @@ from xlduty.core.errors import DataError, InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyDeclaration, AnyLine, Context, Day, Prepared, Treated, day_of
 from xlduty.core.fast.path import FastPath, prepared
-from xlduty.core.fast.plain import validate
+from xlduty.core.fast.plain import plain_header, validate
 from xlduty.core.fx import given_rate_warning
 from xlduty.core.hs import format_hs
 from xlduty.core.rate import DutyBase
@@ -66,6 +67,25 @@ class Engine:
         """Forget remembered rate plans and line kinds (the tables in use were switched)."""
         if self.fast is not None:
             self.fast.forget()
+
+    def one_line(self, header: dict[str, Any]) -> Callable[[dict[str, Any]], Result]:
+        """``compute`` of declarations of one line that share their declaration fields ``header`` (a batch whose
+        date, rates and mode are given once, not per row): ``one_line(header)(line)`` is
+        ``compute({**header, "lines": [line]})``, with the header checked once rather than per declaration, and the
+        line taken by the fast path's one-line route (``FastPath.one``) where it can be, as ``compute`` takes it."""
+        compute = self.compute
+        fast = self.fast
+        head = plain_header({**header, "lines": [None]}) if fast is not None else None
+        if head is None or head[1]:   # not plain (the models say what is wrong), or personal use: every time
+            return lambda ln: compute({**header, "lines": [ln]})
+        on, _personal, mode, rates, edition, _lines = head
+        one = fast.one  # type: ignore[union-attr]
+
+        def run(ln: dict[str, Any]) -> Result:
+            result = one(on, mode, rates, edition, ln)
+            return result if result is not None else compute({**header, "lines": [ln]})
+
+        return run
 
     def day(self, on: date) -> Day:
         """The consumption-tax, de minimis and simplified-tariff versions in force on ``on``."""
