@@ -15,6 +15,8 @@ _EXACT = Context(prec=60, rounding=ROUND_FLOOR)
 TAX_BASE_UNIT = 1000   # 通則法118条1項: a tax base is cut to whole thousands of yen
 
 
+EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
+
 def floor_yen(amount: Number) -> int:
     """Drop fractions of a yen (per-line duty, per-line consumption tax: CA 1111)."""
     return int(amount) if amount > 0 else 0

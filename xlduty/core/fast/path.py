@@ -26,20 +26,21 @@ from functools import partial
 from typing import Any
 
 from xlduty.core.cache import remember
+from xlduty.core.consumption_tax import exact_taxes
 from xlduty.core.declaration import CommonLine, PlainDeclaration, PlainLine
 from xlduty.core.duty import duty_base
 from xlduty.core.errors import InputError
 from xlduty.core.explanation import Explanation
 from xlduty.core.facts import AnyLine, Context, Day, Prepared, day_of
 from xlduty.core.fast.plain import plain_amount, plain_code, plain_header, plain_line, plain_sum
-from xlduty.core.fast.plans import EXACT, ordered, plan_key, ratio, under
+from xlduty.core.fast.plans import ordered, plan_key, ratio, under
 from xlduty.core.fast.single import OneLine
 from xlduty.core.fx import YEN, FxRate, rate_for
 from xlduty.core.origin import PREFERENCES
 from xlduty.core.origin import check as check_origin
 from xlduty.core.rate import ZERO, DutyBase, new_base
 from xlduty.core.result import LineResult, Step
-from xlduty.core.rounding import floor_yen, truncate_tax_base
+from xlduty.core.rounding import EXACT, floor_yen, truncate_tax_base
 from xlduty.core.rules import Rules
 from xlduty.core.schedule import LookupError_, Schedule, TariffLine, edition_on, line_bands, pinned_edition
 from xlduty.core.selection import Applied, Coverage, coverage, select_rate
@@ -252,11 +253,7 @@ class FastPath(OneLine):
                                                   kind.reduced, 0, False, [], kind.unverified, None, False,
                                                   kind.ct_text, kind.ct_ratio, kind))
                             continue
-                        ct_base = (money + duty // 100 * 100) // 1000 * 1000
-                        ct_ratio = kind.ct_ratio
-                        nat = (ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT
-                               else floor_yen(ct_base * kind.ct_rate / 100))
-                        loc = nat // 100 * 100 * num // den
+                        ct_base, nat, loc = exact_taxes(money, duty, kind.ct_ratio, kind.ct_rate, num, den)
                         tariff = kind.tariff
                         found.append((LineResult(
                             i, tariff.hs, tariff.description, origin, yen, tv, applied.text, rate_kind,
@@ -485,11 +482,7 @@ class FastPath(OneLine):
         applied = plan[0]
         assert applied is not None
         duty = tv * share[0] // share[1]
-        # truncate_tax_base(value + truncate_tax_amount(duty)) and truncate_tax_amount(nat), neither negative
-        ct_base = (whole_yen + duty // 100 * 100) // 1000 * 1000
-        ct_ratio = p.ct_ratio
-        nat = ct_base * ct_ratio[0] // ct_ratio[1] if ct_base < EXACT else floor_yen(ct_base * p.ct_rate / 100)
-        loc = nat // 100 * 100 * num // den
+        ct_base, nat, loc = exact_taxes(whole_yen, duty, p.ct_ratio, p.ct_rate, num, den)
         if p.unverified == kind.unverified:   # nothing added since (a de minimis exclusion would)
             unverified = list(plan[2])       # the kind's and the plan's, sorted once
         else:

@@ -47,8 +47,6 @@ from xlduty.core.rounding import percent_fraction, quantity_decimals
 from xlduty.core.schedule import TariffLine
 from xlduty.core.selection import Coverage
 
-EXACT = 10**20   # below this, an int times a percentage of a few digits is exact in Decimal (28 digits) too
-
 
 def plan_key(tariff: TariffLine, origin: str | None, claim: bool | str, on: date, in_quota: bool,
              condition: str | None, whole: bool) -> tuple:
