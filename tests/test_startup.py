@@ -153,6 +153,9 @@ def _rules_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
      "'1/0' divides by zero"),
     ("consumption_tax.yaml", 'local_ratio: "22/78"', 'local_ratio: "0.282"', "consumption_tax.rates.2.local_ratio",
      "'0.282' is not a ratio of two whole numbers"),
+    # a number, but not a tax rate: -5% (or 1E+30%) used to be taken and give negative or absurd consumption tax
+    ("consumption_tax.yaml", 'national_standard: "4%"', 'national_standard: "-5%"',
+     "consumption_tax.rates.0.national_standard", "'-5%' is not a percentage from 0 to 100"),
 ])
 def test_each_kind_of_rule_check_still_refuses(tmp_path: Path, name: str, old: str, new: str, where: str,
                                                words: str) -> None:

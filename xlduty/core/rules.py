@@ -140,9 +140,12 @@ def _percent(v: str | None) -> Decimal | None:
     if v is None:
         return None
     try:
-        return Decimal(str(v).rstrip("%"))
+        percent = Decimal(str(v).rstrip("%"))
     except ArithmeticError:   # decimal.InvalidOperation: not a number (pydantic passes on a ValueError only)
         raise ValueError(f"{v!r} is not a percentage (a number, with or without %)") from None
+    if not percent.is_finite() or not 0 <= percent <= 100:   # a tax rate: -5% or 1E+30 % is a slip in the data
+        raise ValueError(f"{v!r} is not a percentage from 0 to 100")
+    return percent
 
 
 # --- consumption tax --------------------------------------------------------------------------------

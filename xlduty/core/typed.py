@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from xlduty.core.numbers import parse_number
+from xlduty.core.numbers import MAX_AMOUNT, parse_number
 
-MAX_RATE = Decimal(10) ** 15   # as an amount: anything larger is a typing slip (numbers.MAX_AMOUNT)
+MAX_RATE = Decimal(MAX_AMOUNT)   # a rate is held to the bound of an amount: anything larger is a typing slip
 
 
 def closed(v: object) -> object:
