@@ -217,13 +217,20 @@ def _read(line: TariffLine, cover: Coverage) -> list[str]:
     columns = ["rate_temporary"]
     if temporary is None or not isinstance(_strip(temporary), AdValorem | Free):
         columns.append("rate_general")
-    if cover.wto_ok:
-        columns.append("rate_wto")
+    return columns + _covered(cover, line.columns)
+
+
+def _covered(cover: Coverage, columns: tuple[str, ...]) -> list[str]:
+    """The columns beyond the temporary and general rates that ``select_rate`` may read under ``cover``, of a line
+    with ``columns``: the WTO rate if the origin has it, the claimed preferences and, when GSP is among them, the EPA
+    columns (its exclusion). ``_read`` and ``read_cells`` both take them from here: lines that agree in these cells
+    share a winner, so a column read but not compared would give one line another's duty."""
+    names = ["rate_wto"] if cover.wto_ok else []
     if cover.claimed:
-        columns += [c for c, _name, _unverified in cover.columns]
-        if "rate_gsp" in columns:
-            columns += [c for c in line.columns if c.startswith("epa_")]
-    return columns
+        names += [c for c, _name, _unverified in cover.columns]
+        if "rate_gsp" in names:
+            names += [c for c in columns if c.startswith("epa_")]
+    return names
 
 
 def under(line: TariffLine, cover: Coverage) -> tuple[tuple[tuple[str, ...], tuple[str | None, ...]], bool, bool]:
@@ -253,13 +260,7 @@ def read_cells(line: TariffLine, cover: Coverage) -> tuple[tuple[str, ...], tupl
     columns = line.columns
     found = _READ.get((id(columns), cover))
     if found is None or found[0] is not columns:
-        names = ["rate_temporary", "rate_general"]
-        if cover.wto_ok:
-            names.append("rate_wto")
-        if cover.claimed:
-            names += [c for c, _name, _unverified in cover.columns]
-            if "rate_gsp" in names:
-                names += [c for c in columns if c.startswith("epa_")]
+        names = ["rate_temporary", "rate_general", *_covered(cover, columns)]
         read = tuple(n for n in names if n in columns)
         indexes = [columns.index(n) for n in read]
         # an itemgetter of one index gives the item, not a 1-tuple: the cells are read as a slice then
