@@ -307,3 +307,16 @@ def test_customs_fx_of_a_week_not_bundled_says_what_this_function_can_do() -> No
                     "その週の税関公示レートをこの式の代わりに入力してください")
     assert "options" not in text and "fx=" not in text
     assert "options に fx=USD:<円>" in f.DUTY("6109.10-020", 1000.0, "CN", None, "2026-11-01", "currency=USD")
+
+
+def test_line_numbers_in_a_warning_become_rows_all_of_them_and_only_lines() -> None:
+    """The engine counts a declaration's lines from 0 and lists several as ``(line 0, 2)`` (the gate-price readings
+    warning): each number becomes its row, not only the first (it printed "(1行目, 2)"); a number the range has no
+    line for is left as written (a ValueError from list.index used to escape as a traceback into the cell)."""
+    from xlduty.excel.messages import lines_as_rows
+
+    rows = {0: "1行目", 1: "3行目", 2: "4行目"}   # the range's rows 1, 3 and 4 hold lines 0, 1 and 2
+    assert lines_as_rows("line 1: give a quantity", rows.get) == "3行目: give a quantity"
+    assert lines_as_rows("if Customs takes the unrounded value (line 0, 2): not verified", rows.get) == (
+        "if Customs takes the unrounded value (1行目, 4行目): not verified")
+    assert lines_as_rows("line 8471: tariff line 7 (lines 0, 9)", rows.get) == "line 8471: tariff line 7 (lines 0, 9)"

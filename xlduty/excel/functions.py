@@ -14,7 +14,6 @@ of identical lookups computes each once. ``clear_caches()`` forgets them after a
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +35,7 @@ from xlduty.excel.cells import (
     to_date,
     word,
 )
-from xlduty.excel.messages import PREFIX, cell_error, warnings_text
+from xlduty.excel.messages import PREFIX, cell_error, lines_as_rows, warnings_text
 from xlduty.excel.options import Options, apply_fx, parse_options
 from xlduty.excel.quote_functions import QUOTE_FUNCTIONS
 from xlduty.excel.quote_functions import clear_caches as clear_quote_caches
@@ -444,18 +443,14 @@ def DUTY_TOTALS(hs_codes: object = None, values: object = None, origins: object 
     try:
         names = field_names(fields, (*TOTAL_FIELDS, TOTAL_WARNINGS), TOTAL_FIELDS)
         result, where = _declaration_of(hs_codes, values, origins, quantities, date, options)
+        totals = result.totals.to_dict()
+        # the engine's line 1 (its second) as the row of the range it came from (3行目: blank rows are not lines)
+        rows = {k: f"{n + 1}行目" for n, k in enumerate(where) if k is not None}
+        row = [warnings_text(result.warnings, lambda text: lines_as_rows(text, rows.get)) if f == TOTAL_WARNINGS
+               else totals[f] for f in names]
     except Exception as exc:  # never a traceback in a cell
         return cell_error(exc)
-    totals = result.totals.to_dict()
-    row = [warnings_text(result.warnings, lambda text: _rows_named(text, where)) if f == TOTAL_WARNINGS
-           else totals[f] for f in names]
     return row[0] if len(row) == 1 else [row]
-
-
-def _rows_named(text: str, where: list[int | None]) -> str:
-    """The engine's ``line 1`` (its second line) as the row of the range it came from (``3行目``: blank rows are
-    not lines)."""
-    return re.sub(r"\bline (\d+)\b", lambda m: f"{where.index(int(m.group(1))) + 1}行目", text)
 
 
 @on_switch

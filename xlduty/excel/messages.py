@@ -148,6 +148,19 @@ def _cell_error(exc: Exception, field: str | None) -> tuple[str, str]:
     return f"{PREFIX} 計算できません: {type(exc).__name__}: {exc}", ""
 
 
+_LINE_NUMBERS = re.compile(r"\blines? ([0-9]+(?:, [0-9]+)*)\b")   # the engine's "line 2: …", "(line 0, 2)"
+
+
+def lines_as_rows(text: str, row: Callable[[int], str | None]) -> str:
+    """The engine's line numbers in ``text`` (0-based among the lines given: ``line 1``, ``(line 0, 2)``) as the
+    sheet's rows, each as ``row`` names it; a group with a number ``row`` does not know (None) is left as written."""
+    def named(m: re.Match[str]) -> str:
+        rows = [row(int(k)) for k in m.group(1).split(", ")]
+        return m.group(0) if None in rows else ", ".join(rows)  # type: ignore[arg-type]
+
+    return _LINE_NUMBERS.sub(named, text)
+
+
 def warnings_text(warnings: list[str], rows: Callable[[str], str]) -> str:
     """A declaration's or a quote's warnings in one cell (a figure's cell cannot carry them), at most 255 characters
     as ``cell_error``: those that say a figure may be wrong first, the lists of unverified rule data (long, the same

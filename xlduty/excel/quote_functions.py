@@ -47,7 +47,7 @@ from xlduty.excel.cells import (
     to_date,
     word,
 )
-from xlduty.excel.messages import cell_error, warnings_text
+from xlduty.excel.messages import cell_error, lines_as_rows, warnings_text
 from xlduty.excel.options import NO, YES, fx_pairs, items, number, yes_no
 
 LINE_COLUMNS = ("description", "hs_code", "origin", "quantity", "unit_price", "weight_kg", "claim", "customs_quantity",
@@ -376,19 +376,19 @@ def _named(exc: InputError, where: dict[str, list[int]]) -> InputError:
     return InputError(exc.field, message)
 
 
-_INDEXED = re.compile(r"\b(lines|charges|domestic_costs)\[(\d+)\]|\bline (\d+)\b")
+_INDEXED = re.compile(r"\b(lines|charges|domestic_costs)\[(\d+)\]")
 _TABLE_NAME = {"lines": "明細", "charges": "運賃等", "domestic_costs": "国内諸掛"}
 
 
 def sheet_text(text: str, where: dict[str, list[int]]) -> str:
     """The quote's own item numbers in a message (``charges[0]``, ``line 1``: 0-based among the items given) as
     the sheet rows they came from (``運賃等 3行目``)."""
-    def row(m: re.Match[str]) -> str:
-        table, k = (m.group(1), m.group(2)) if m.group(1) else ("lines", m.group(3))
+    def row(table: str, k: int) -> str | None:
         rows = where[table]
-        return f"{_TABLE_NAME[table]} {rows[int(k)] + 1}行目" if int(k) < len(rows) else m.group(0)
+        return f"{_TABLE_NAME[table]} {rows[k] + 1}行目" if k < len(rows) else None
 
-    return _INDEXED.sub(row, text)
+    text = _INDEXED.sub(lambda m: row(m.group(1), int(m.group(2))) or m.group(0), text)
+    return lines_as_rows(text, lambda k: row("lines", k))
 
 
 def _excel(v: Any) -> Any:
