@@ -45,7 +45,9 @@ MAX_PARTS = 10_000
 MAX_PART_BYTES = 256 * MiB
 """One part, inflated: a worksheet of about 4 million cells as Excel writes them."""
 MAX_PACKAGE_BYTES = 1024 * MiB
-"""All parts, inflated; also what one reader may inflate in all (a part read twice counts twice)."""
+"""All parts, inflated; also what one reader may inflate in one pass over them (a part read twice in a pass counts
+twice). ``recalc`` makes two passes over one opened package, reading its sheets to evaluate, then again to patch
+them while the rest is copied: at most twice this in all."""
 MAX_OBJECT_MODEL_BYTES = 16 * MiB
 """All parts, inflated, of a workbook loaded whole into memory (openpyxl: ``xlduty quote book.xlsm``),
 which costs about 35 bytes of memory per byte of XML: a quote of a few hundred thousand cells."""
