@@ -209,22 +209,21 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                     else:
                         msg = f"not computed: row {first_row + members[at]} of this declaration: {text}"
                     out[m] = (*BLANK_RESULT, msg, None, None, None, None, None, None)
-                    failed_rows += bool(msg)
                 error = text if at is None else f"row {first_row + members[at]}: {text}"
-                failed_declarations += bool(error)
-                totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
-                               None, None, "", error))
-                continue
             except DataError:
                 raise
             except Exception as exc:   # a fault of xlduty's own: this declaration fails, the batch goes on
-                text = f"internal error (please report it): {type(exc).__name__}: {exc}"
+                error = f"internal error (please report it): {type(exc).__name__}: {exc}"
                 for m in members:
-                    out[m] = (*BLANK_RESULT, text, None, None, None, None, None, None)
+                    out[m] = (*BLANK_RESULT, error, None, None, None, None, None, None)
+            else:
+                error = None
+            if error is not None:   # every row of the declaration carries an error
                 failed_rows += len(members)
                 failed_declarations += 1
-                totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
-                               None, None, "", text))
+                if records:
+                    totals.append((ident, first_row + members[0], len(members), None, None, None, None, None, None,
+                                   None, None, "", error))
                 continue
             t = result.totals
             decl_warnings = result.warnings
@@ -267,8 +266,7 @@ def compute_chunk(layout: Layout, rows: Sequence[Row], first_row: int = 1,
                 in_rows = ""
             totals.append((ident, first_row + members[0], len(members), t.duty, t.national_ct, t.local_ct,
                            t.consumption_tax, t.excise, t.total, treatment, result.tariff_edition, in_rows, ""))
-    return Outcome(out, totals if records else [], len(declarations), failed_declarations,  # type: ignore[arg-type]
-                   failed_rows)
+    return Outcome(out, totals, len(declarations), failed_declarations, failed_rows)  # type: ignore[arg-type]
 
 
 def _split(warnings: list[str], rows: list[int]) -> tuple[list[str], dict[int, list[str]], bool]:
